@@ -1,0 +1,44 @@
+# The two commands of README.md: `make run` and `make test`. Both set up and build first.
+PRESET ?= release
+BUILD := build/$(PRESET)
+FUZZ_SECONDS ?= 10
+
+.PHONY: setup build run test test-unit test-asan test-fuzz bench format tidy clean
+
+setup:
+	bash scripts/setup.sh
+
+build: setup
+	cmake --preset $(PRESET) >/dev/null
+	cmake --build --preset $(PRESET)
+
+run: build
+	$(BUILD)/gradcomp inspect --demo --compressor topk:ratio=0.01 --compressor threshold:lambda=2.0 \
+	  --compressor rbgs:ratio=64 --compressor blocksign --compressor qsgd:levels=16 --compressor fp16
+
+test: setup test-unit test-asan test-fuzz
+
+test-unit: build
+	ctest --preset $(PRESET) -j 2
+
+test-asan: setup
+	cmake --preset asan >/dev/null
+	cmake --build --preset asan
+	ctest --preset asan -j 2 -LE slow
+
+test-fuzz: setup
+	cmake --preset fuzz >/dev/null
+	cmake --build --preset fuzz
+	bash tests/fuzz/run_all.sh build/fuzz $(FUZZ_SECONDS)
+
+bench: build
+	$(BUILD)/bench/compress_bench --benchmark_min_time=0.2
+
+format:
+	find src tests bench -name '*.hpp' -o -name '*.cpp' | xargs clang-format -i
+
+tidy: build
+	find src -name '*.cpp' | xargs clang-tidy -p $(BUILD) --quiet
+
+clean:
+	rm -rf build

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Installs the Debian packages gradcomp needs, only those missing. Idempotent and non-interactive.
+set -euo pipefail
+
+packages=(
+  cmake ninja-build g++ make            # build
+  libcli11-dev nlohmann-json3-dev libfmt-dev   # command line and output
+  libgtest-dev libbenchmark-dev         # tests and benchmarks
+  clang libclang-rt-14-dev              # libFuzzer targets
+  python3 python3-numpy                 # cross-checks of compressors against NumPy in tests
+)
+
+missing=()
+for package in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$package")
+  fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "setup: all ${#packages[@]} packages present"
+  exit 0
+fi
+
+echo "setup: installing ${missing[*]}"
+sudo_cmd=()
+if [ "$(id -u)" -ne 0 ]; then sudo_cmd=(sudo); fi
+export DEBIAN_FRONTEND=noninteractive
+"${sudo_cmd[@]}" apt-get update -qq
+"${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" </dev/null

@@ -1,0 +1,166 @@
+#pragma once
+// Compressor: the first box of one step (DESIGN.md): p_i ─ encode ─▶ Message_i, and on the
+// receiving side Message ─ decode(-and-accumulate) ─▶ dense vector.
+//
+// Ownership: encode returns a new Message that the caller owns; decode_add only adds into the
+// caller's span (out += weight · C(x)), so a receiver sums n messages into one buffer without a
+// temporary. decode overwrites. Nothing is done in place on the input.
+//
+// One instance belongs to one worker: stateful compressors (PowerSGD's power-iteration matrices)
+// keep that worker's state, so encode is not const. Decoding needs no state and is const.
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "gradcomp/compress/params.hpp"
+#include "gradcomp/core/layout.hpp"
+#include "gradcomp/core/message.hpp"
+
+namespace gradcomp {
+
+// The wire code of each compressor (header byte 3). Never renumber: it is part of the format.
+enum class CompressorId : std::uint8_t {
+  kIdentity = 1,
+  kFp16 = 2,
+  kTopK = 3,
+  kRandK = 4,
+  kRbgs = 5,
+  kThreshold = 6,
+  kScaledSign = 7,
+  kBlockSign = 8,
+  kSign = 9,
+  kQsgd = 10,
+  kTernGrad = 11,
+  kSketch = 12,
+  kRounding = 13,
+  kPowerSgd = 14,
+};
+
+// Where the randomness of a step comes from. `seed` is the run's seed; shared-seed compressors use
+// (seed, step, layer) only, private ones add the worker.
+struct StepContext {
+  std::uint64_t seed = 0;
+  std::uint64_t step = 0;
+  std::uint32_t worker = 0;
+};
+
+// Which kind of error guarantee the compressor has (ALGORITHMS.md §2.1).
+enum class ErrorBound { kRelative, kAbsolute, kNone };
+
+struct Properties {
+  bool unbiased = false;           // E C(x) = x
+  bool linear = false;             // C_t(a) + C_t(b) = C_t(a + b) under the shared seed: all-reducible
+  bool randomized = false;
+  bool shared_randomness = false;  // every worker draws the same randomness at a step
+  bool stateful = false;           // keeps state between steps (PowerSGD)
+  ErrorBound bound = ErrorBound::kRelative;
+};
+
+// The constants of ALGORITHMS.md §2.2 for these parameters and this layout, where the reference
+// gives one: δ (E‖C(x) − x‖² ≤ (1 − δ)‖x‖²), ω (E‖Q(x)‖² ≤ (1 + ω)‖x‖²), υ² (E‖x − C(x)‖² ≤ υ²).
+struct Constants {
+  std::optional<double> delta;
+  std::optional<double> omega;
+  std::optional<double> upsilon2;
+  std::string note;  // how they were derived, or why there is none
+};
+
+class Compressor {
+ public:
+  Compressor(CompressorId id, std::string name, std::string spec, std::string value_choice);
+  virtual ~Compressor() = default;
+  Compressor(const Compressor&) = delete;
+  Compressor& operator=(const Compressor&) = delete;
+
+  [[nodiscard]] CompressorId id() const { return id_; }
+  [[nodiscard]] const std::string& name() const { return name_; }
+  // The canonical spec this instance was built from (all parameters, defaults filled in).
+  [[nodiscard]] const std::string& spec() const { return spec_; }
+  [[nodiscard]] virtual Properties properties() const = 0;
+  [[nodiscard]] virtual Constants constants(const Layout& layout) const = 0;
+
+  // x must have layout.total_size() finite elements; otherwise InvalidInput naming the index.
+  Message encode(std::span<const float> x, const Layout& layout, const StepContext& context);
+  Message encode(std::span<const double> x, const Layout& layout, const StepContext& context);
+
+  // out += weight · decoded(message). DecodeError if the message does not fit.
+  void decode_add(const Message& message, const Layout& layout, const StepContext& context,
+                  std::span<float> out, float weight = 1.0F) const;
+  void decode_add(const Message& message, const Layout& layout, const StepContext& context,
+                  std::span<double> out, double weight = 1.0) const;
+  template <class T>
+  void decode(const Message& message, const Layout& layout, const StepContext& context,
+              std::span<T> out) const {
+    std::fill(out.begin(), out.end(), T{0});
+    decode_add(message, layout, context, out, T{1});
+  }
+
+  // The value format used for vectors of T ("auto" is fp32 for float and fp64 for double).
+  template <class T>
+  [[nodiscard]] ValueFormat value_format() const;
+
+ protected:
+  virtual void encode_body(std::span<const float> x, const Layout& layout,
+                           const StepContext& context, std::vector<std::uint8_t>& out) = 0;
+  virtual void encode_body(std::span<const double> x, const Layout& layout,
+                           const StepContext& context, std::vector<std::uint8_t>& out) = 0;
+  virtual void decode_body(ByteReader& reader, const Layout& layout, const StepContext& context,
+                           std::span<float> out, float weight) const = 0;
+  virtual void decode_body(ByteReader& reader, const Layout& layout, const StepContext& context,
+                           std::span<double> out, double weight) const = 0;
+
+ private:
+  template <class T>
+  Message encode_checked(std::span<const T> x, const Layout& layout, const StepContext& context);
+  template <class T>
+  void decode_checked(const Message& message, const Layout& layout, const StepContext& context,
+                      std::span<T> out, T weight) const;
+  [[nodiscard]] std::uint16_t fingerprint(const Layout& layout) const;
+
+  CompressorId id_;
+  std::string name_;
+  std::string spec_;
+  std::string value_choice_;  // auto | fp32 | fp16 | fp64
+};
+
+// Routes the float and double virtuals to one template pair in the derived class:
+//   template <class T> void encode_typed(std::span<const T>, const Layout&, const StepContext&,
+//                                        std::vector<std::uint8_t>&);
+//   template <class T> void decode_typed(ByteReader&, const Layout&, const StepContext&,
+//                                        std::span<T>, T weight) const;
+template <class Derived>
+class TypedCompressor : public Compressor {
+ public:
+  using Compressor::Compressor;
+
+ protected:
+  void encode_body(std::span<const float> x, const Layout& layout, const StepContext& context,
+                   std::vector<std::uint8_t>& out) final {
+    self().encode_typed(x, layout, context, out);
+  }
+  void encode_body(std::span<const double> x, const Layout& layout, const StepContext& context,
+                   std::vector<std::uint8_t>& out) final {
+    self().encode_typed(x, layout, context, out);
+  }
+  void decode_body(ByteReader& reader, const Layout& layout, const StepContext& context,
+                   std::span<float> out, float weight) const final {
+    self().decode_typed(reader, layout, context, out, weight);
+  }
+  void decode_body(ByteReader& reader, const Layout& layout, const StepContext& context,
+                   std::span<double> out, double weight) const final {
+    self().decode_typed(reader, layout, context, out, weight);
+  }
+
+ private:
+  Derived& self() { return static_cast<Derived&>(*this); }
+  const Derived& self() const { return static_cast<const Derived&>(*this); }
+};
+
+// Index of the first NaN or infinite element, or x.size() if all are finite.
+template <class T>
+std::size_t first_non_finite(std::span<const T> x);
+
+}  // namespace gradcomp

@@ -1,0 +1,128 @@
+// QSGD with s levels (Alistarh et al. 2017; ALGORITHMS.md §2.3.11). Unbiased,
+// ω = min(d/s², √d/s) per segment. Wire: one norm per segment, then each coordinate's signed level
+// in {−s..s} as the field level + s of ⌈log₂(2s+1)⌉ bits, packed over the whole vector.
+#include <bit>
+#include <cmath>
+
+#include "gradcomp/compress/common.hpp"
+#include "gradcomp/compress/entries.hpp"
+#include "gradcomp/compress/quantize.hpp"
+#include "gradcomp/core/packed.hpp"
+#include "gradcomp/core/vector_ops.hpp"
+
+namespace gradcomp {
+
+namespace {
+
+class Qsgd final : public TypedCompressor<Qsgd> {
+ public:
+  explicit Qsgd(const Params& params)
+      : TypedCompressor(CompressorId::kQsgd, "qsgd", params.canonical(), params.choice("values")),
+        levels_(static_cast<std::uint32_t>(params.integer("levels"))),
+        scope_(parse_scope(params.choice("scope"))),
+        width_(static_cast<unsigned>(std::bit_width(2 * levels_))) {}
+
+  [[nodiscard]] Properties properties() const override {
+    return {true, false, true, false, false, ErrorBound::kRelative};
+  }
+
+  [[nodiscard]] Constants constants(const Layout& layout) const override {
+    double omega = 0;
+    const double s = levels_;
+    for (const Segment& seg : make_segments(layout, scope_)) {
+      const double d = static_cast<double>(seg.size);
+      omega = std::max(omega, std::min(d / (s * s), std::sqrt(d) / s));
+    }
+    return {{}, omega, {}, "omega = min(d/s^2, sqrt(d)/s) (Alistarh et al. 2017)"};
+  }
+
+  template <class T>
+  void encode_typed(std::span<const T> x, const Layout& layout, const StepContext& context,
+                    std::vector<std::uint8_t>& out) {
+    const auto segments = make_segments(layout, scope_);
+    std::vector<T> norms;
+    for (const Segment& s : segments) {
+      norms.push_back(static_cast<T>(std::sqrt(sum_squares(x.subspan(s.offset, s.size)))));
+    }
+    append_values<T>(out, norms, value_format<T>());
+    // Levels are computed against the norm as it travels, so the decoder's ‖v‖·level/s is the
+    // unbiased estimate of the value it reconstructs.
+    std::vector<std::uint32_t> fields(x.size());
+    for (std::size_t b = 0; b < segments.size(); ++b) {
+      const double norm = read_back(norms[b]);
+      quantize_segment(x.subspan(segments[b].offset, segments[b].size), norm, context,
+                       segments[b], fields.data() + segments[b].offset);
+    }
+    append_packed(out, fields.size(), width_, [&](std::size_t i) { return fields[i]; });
+  }
+
+  template <class T>
+  void decode_typed(ByteReader& reader, const Layout& layout, const StepContext&, std::span<T> out,
+                    T weight) const {
+    const auto segments = make_segments(layout, scope_);
+    std::vector<T> step_of(segments.size());
+    read_values<T>(reader, segments.size(), value_format<T>(), [&](std::size_t b, T norm) {
+      step_of[b] = static_cast<T>(static_cast<double>(norm) / levels_);
+    });
+    std::vector<T> unit(out.size());
+    for (std::size_t b = 0; b < segments.size(); ++b) {
+      std::fill_n(unit.begin() + static_cast<std::ptrdiff_t>(segments[b].offset), segments[b].size,
+                  step_of[b]);
+    }
+    bool valid = true;
+    read_packed(reader, out.size(), width_, [&](std::size_t i, std::uint32_t field) {
+      valid = valid && field <= 2 * levels_;
+      const auto level = static_cast<T>(static_cast<std::int64_t>(field) - levels_);
+      out[i] += weight * unit[i] * level;
+    });
+    require<DecodeError>(valid, "qsgd: message corrupt: a level exceeds s = {}", levels_);
+  }
+
+ private:
+  // The norm after a round trip through the wire format.
+  template <class T>
+  [[nodiscard]] double read_back(T norm) const {
+    std::vector<std::uint8_t> bytes;
+    append_value<T>(bytes, norm, value_format<T>());
+    ByteReader reader(bytes);
+    return static_cast<double>(read_value<T>(reader, value_format<T>()));
+  }
+
+  template <class T>
+  void quantize_segment(std::span<const T> v, double norm, const StepContext& context,
+                        const Segment& segment, std::uint32_t* fields) const {
+    const double s = levels_;
+    UniformChunks uniforms(context, segment, Purpose::kQuantize);
+    for (std::size_t start = 0; start < v.size(); start += UniformChunks::kChunk) {
+      const std::size_t count = std::min(UniformChunks::kChunk, v.size() - start);
+      const std::uint32_t* u = uniforms.next(count);
+      for (std::size_t j = 0; j < count; ++j) {
+        const double value = static_cast<double>(v[start + j]);
+        const double r = norm > 0 ? std::min(s, s * std::fabs(value) / norm) : 0.0;
+        double level = std::floor(r);
+        if (level >= s) level = s - 1;  // r = s: round between s−1 and s
+        level += round_up(u[j], r - level) ? 1.0 : 0.0;
+        const auto magnitude = static_cast<std::int64_t>(level);
+        fields[start + j] =
+            static_cast<std::uint32_t>((value < 0 ? -magnitude : magnitude) + levels_);
+      }
+    }
+  }
+
+  std::uint32_t levels_;
+  Scope scope_;
+  unsigned width_;
+};
+
+}  // namespace
+
+CompressorEntry qsgd_entry() {
+  return {"qsgd",
+          "QSGD: unbiased stochastic quantization to s levels of |v_j|/|v|_2 (Alistarh et al.)",
+          "one norm per segment + d x ceil(log2(2s+1)) bits",
+          {int_param("levels", "16", 1, 1 << 20, "number of levels s"), scope_param("model"),
+           values_param()},
+          [](const Params& p) -> std::unique_ptr<Compressor> { return std::make_unique<Qsgd>(p); }};
+}
+
+}  // namespace gradcomp

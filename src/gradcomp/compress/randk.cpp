@@ -1,0 +1,124 @@
+// Random-k (ALGORITHMS.md §2.3.4) and its unbiased rescaling by d/k (§2.3.5).
+// shared=true: indices from the shared stream keyed by (seed, step, layer), identical on every
+// worker, so only the k values travel and C_t is linear (all-reducible). shared=false: each worker
+// draws its own indices (stream keyed by its worker id too) and sends them.
+#include <algorithm>
+
+#include "gradcomp/compress/common.hpp"
+#include "gradcomp/compress/entries.hpp"
+#include "gradcomp/compress/sparse_codec.hpp"
+#include "gradcomp/core/random.hpp"
+
+namespace gradcomp {
+
+namespace {
+
+// k distinct indices of [0, n), ascending (Floyd's sampling over a bitmap).
+std::vector<std::uint32_t> sample_indices(RandomStream& stream, std::size_t n, std::size_t k) {
+  std::vector<std::uint64_t> taken((n + 63) / 64, 0);
+  for (std::size_t j = n - k; j < n; ++j) {
+    std::size_t t = stream.below(j + 1);
+    if ((taken[t >> 6] >> (t & 63)) & 1U) t = j;
+    taken[t >> 6] |= std::uint64_t{1} << (t & 63);
+  }
+  std::vector<std::uint32_t> indices;
+  indices.reserve(k);
+  for (std::size_t w = 0; w < taken.size(); ++w) {
+    for (std::uint64_t word = taken[w]; word != 0; word &= word - 1) {
+      indices.push_back(static_cast<std::uint32_t>(w * 64 + std::countr_zero(word)));
+    }
+  }
+  return indices;
+}
+
+class RandK final : public TypedCompressor<RandK> {
+ public:
+  RandK(const Params& params, KeepCount keep)
+      : TypedCompressor(CompressorId::kRandK, "randk", params.canonical(), params.choice("values")),
+        keep_(keep), scope_(parse_scope(params.choice("scope"))),
+        index_(parse_index_choice(params.choice("index"))), shared_(params.flag("shared")),
+        unbiased_(params.flag("unbiased")) {}
+
+  [[nodiscard]] Properties properties() const override {
+    return {unbiased_, shared_, true, shared_, false, ErrorBound::kRelative};
+  }
+
+  [[nodiscard]] Constants constants(const Layout& layout) const override {
+    double smallest = 1;
+    for (const Segment& s : make_segments(layout, scope_)) {
+      if (s.size > 0) smallest = std::min(smallest, fraction(keep_.of(s.size), s.size));
+    }
+    if (unbiased_) return {{}, 1.0 / smallest - 1.0, {}, "omega = d/k - 1 (ALGORITHMS.md §2.3.5)"};
+    return {smallest, {}, {}, "delta = k/d in expectation (S003 §3.4)"};
+  }
+
+  template <class T>
+  void encode_typed(std::span<const T> x, const Layout& layout, const StepContext& context,
+                    std::vector<std::uint8_t>& out) {
+    const auto parts = draw(layout, context);
+    if (!shared_) write_sparse_indices(out, parts, index_);
+    for (const auto& part : parts) {
+      const T scale = unbiased_ && !part.indices.empty()
+                          ? static_cast<T>(static_cast<double>(part.segment.size) /
+                                           static_cast<double>(part.indices.size()))
+                          : T{1};
+      write_sparse_values(out, x, std::span<const SparseSegment>(&part, 1), value_format<T>(),
+                          scale);
+    }
+  }
+
+  template <class T>
+  void decode_typed(ByteReader& reader, const Layout& layout, const StepContext& context,
+                    std::span<T> out, T weight) const {
+    std::vector<std::size_t> indices;
+    if (shared_) {
+      for (const auto& part : draw(layout, context)) {
+        for (const std::uint32_t i : part.indices) indices.push_back(part.segment.offset + i);
+      }
+    } else {
+      const auto segments = make_segments(layout, scope_);
+      std::vector<std::size_t> counts;
+      for (const Segment& s : segments) counts.push_back(keep_.of(s.size));
+      indices = read_sparse_indices(reader, segments, counts);
+    }
+    read_sparse_values(reader, indices, value_format<T>(), out, weight);
+  }
+
+ private:
+  [[nodiscard]] std::vector<SparseSegment> draw(const Layout& layout,
+                                                const StepContext& context) const {
+    std::vector<SparseSegment> parts;
+    for (const Segment& s : make_segments(layout, scope_)) {
+      RandomStream stream(context.seed, Purpose::kRandKIndices, context.step,
+                          static_cast<std::uint32_t>(s.layer),
+                          shared_ ? kSharedWorker : context.worker);
+      parts.push_back({s, sample_indices(stream, s.size, keep_.of(s.size))});
+    }
+    return parts;
+  }
+
+  KeepCount keep_;
+  Scope scope_;
+  IndexChoice index_;
+  bool shared_;
+  bool unbiased_;
+};
+
+}  // namespace
+
+CompressorEntry randk_entry() {
+  return {"randk",
+          "keep k uniformly random coordinates; shared seed (values only, linear) or private",
+          "shared: k x (value bits); private: + coded indices",
+          {int_param("k", "", 0, 4294967295.0, "coordinates kept per segment (instead of ratio)"),
+           real_param("ratio", "", 0, 1, "density: k_l = max(1, floor(ratio d_l)); default 0.01",
+                      true),
+           bool_param("shared", "true", "indices from the shared seed (identical on all workers)"),
+           bool_param("unbiased", "false", "rescale kept values by d/k so that E C(x) = x"),
+           scope_param("model"), index_param(), values_param()},
+          [](const Params& p) -> std::unique_ptr<Compressor> {
+            return std::make_unique<RandK>(p, parse_keep_count("randk", p, 0.01));
+          }};
+}
+
+}  // namespace gradcomp

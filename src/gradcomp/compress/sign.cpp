@@ -1,0 +1,148 @@
+// The sign compressors (ALGORITHMS.md §2.3.8–2.3.10), one family sharing the packed sign bits:
+//   scaledsign  (‖v‖₁/d)·sign(v) over the whole vector                       d + 32 bits
+//   blocksign   the same per block: one block per layer, or fixed-size blocks  d + 32B bits
+//   sign        plain sign(v) ∈ {−1, +1}^d, for majority vote                    d bits
+// sign(v)_j = +1 if v_j ≥ 0 else −1 (§1.3), so a zero coordinate decodes to +scale.
+// Wire: the B scales first (value format), then d sign bits, bit j of the vector at bit j, a set
+// bit meaning −1.
+#include <bit>
+#include <cstring>
+
+#include "gradcomp/compress/common.hpp"
+#include "gradcomp/compress/entries.hpp"
+#include "gradcomp/core/vector_ops.hpp"
+
+namespace gradcomp {
+
+static_assert(std::endian::native == std::endian::little, "the wire formats assume little-endian");
+
+namespace {
+
+enum class SignKind { kScaled, kBlock, kPlain };
+
+template <class T>
+void append_sign_bits(std::vector<std::uint8_t>& out, std::span<const T> x) {
+  const std::size_t n = x.size();
+  std::vector<std::uint64_t> words((n + 63) / 64, 0);
+  const std::size_t whole = n / 64;
+  for (std::size_t w = 0; w < whole; ++w) {
+    const T* chunk = x.data() + 64 * w;
+    std::uint64_t word = 0;
+    for (unsigned j = 0; j < 64; ++j) word |= std::uint64_t{chunk[j] < T{0}} << j;
+    words[w] = word;
+  }
+  for (std::size_t i = whole * 64; i < n; ++i) {
+    words[i / 64] |= std::uint64_t{x[i] < T{0}} << (i % 64);
+  }
+  const std::size_t at = out.size();
+  out.resize(at + (n + 7) / 8);
+  std::memcpy(out.data() + at, words.data(), (n + 7) / 8);
+}
+
+class SignFamily final : public TypedCompressor<SignFamily> {
+ public:
+  SignFamily(CompressorId id, std::string name, const Params& params, SignKind kind,
+             std::size_t block)
+      : TypedCompressor(id, std::move(name), params.canonical(),
+                        kind == SignKind::kPlain ? "fp32" : params.choice("values")),
+        kind_(kind), block_(block) {}
+
+  [[nodiscard]] Properties properties() const override {
+    return {false, false, false, false, false,
+            kind_ == SignKind::kPlain ? ErrorBound::kNone : ErrorBound::kRelative};
+  }
+
+  [[nodiscard]] Constants constants(const Layout& layout) const override {
+    if (kind_ == SignKind::kPlain) return {{}, {}, {}, "no delta: sign(v) does not scale with v"};
+    std::size_t largest = 0;
+    for (const Segment& s : segments(layout)) largest = std::max(largest, s.size);
+    if (largest == 0) return {1.0, {}, {}, "empty vector"};
+    return {1.0 / static_cast<double>(largest), {}, {},
+            kind_ == SignKind::kScaled
+                ? "delta(v) = |v|_1^2/(d |v|_2^2) >= 1/d (S002 §3.2); inspect reports delta(v)"
+                : "phi(v) = min_b |v_b|_1^2/(d_b |v_b|_2^2) >= min_b 1/d_b (S002 Prop 1)"};
+  }
+
+  template <class T>
+  void encode_typed(std::span<const T> x, const Layout& layout, const StepContext&,
+                    std::vector<std::uint8_t>& out) {
+    if (kind_ != SignKind::kPlain) {
+      std::vector<T> scales;
+      for (const Segment& s : segments(layout)) {
+        scales.push_back(s.size == 0 ? T{0}
+                                     : static_cast<T>(sum_abs(x.subspan(s.offset, s.size)) /
+                                                      static_cast<double>(s.size)));
+      }
+      append_values<T>(out, scales, value_format<T>());
+    }
+    append_sign_bits(out, x);
+  }
+
+  template <class T>
+  void decode_typed(ByteReader& reader, const Layout& layout, const StepContext&, std::span<T> out,
+                    T weight) const {
+    const auto segs = segments(layout);
+    std::vector<T> scales(segs.size(), T{1});
+    if (kind_ != SignKind::kPlain) {
+      read_values<T>(reader, segs.size(), value_format<T>(),
+                     [&](std::size_t b, T v) { scales[b] = v; });
+    }
+    const auto bits = reader.take((out.size() + 7) / 8, "sign bits");
+    for (std::size_t b = 0; b < segs.size(); ++b) {
+      const T magnitude = weight * scales[b];
+      for (std::size_t i = segs[b].offset; i < segs[b].offset + segs[b].size; ++i) {
+        const bool negative = (bits[i >> 3] >> (i & 7)) & 1U;
+        out[i] += negative ? -magnitude : magnitude;
+      }
+    }
+  }
+
+ private:
+  [[nodiscard]] std::vector<Segment> segments(const Layout& layout) const {
+    if (kind_ == SignKind::kBlock) {
+      return block_ == 0 ? make_segments(layout, Scope::kLayer)
+                         : make_segments(layout, Scope::kFixed, block_);
+    }
+    return make_segments(layout, Scope::kModel);
+  }
+
+  SignKind kind_;
+  std::size_t block_;
+};
+
+}  // namespace
+
+CompressorEntry scaled_sign_entry() {
+  return {"scaledsign", "(|v|_1/d) sign(v) over the whole vector (S002 eq 1)",
+          "d sign bits + 1 scale",
+          {values_param()},
+          [](const Params& p) -> std::unique_ptr<Compressor> {
+            return std::make_unique<SignFamily>(CompressorId::kScaledSign, "scaledsign", p,
+                                                SignKind::kScaled, 0);
+          }};
+}
+
+CompressorEntry block_sign_entry() {
+  return {"blocksign",
+          "blockwise scaled sign: one l1 scale per block (per layer, or fixed-size) (S002 §3.2)",
+          "d sign bits + B scales",
+          {int_param("block", "0", 0, 4294967295.0,
+                     "block size; 0 = one block per layer of the layout"),
+           values_param()},
+          [](const Params& p) -> std::unique_ptr<Compressor> {
+            return std::make_unique<SignFamily>(CompressorId::kBlockSign, "blocksign", p,
+                                                SignKind::kBlock,
+                                                static_cast<std::size_t>(p.integer("block")));
+          }};
+}
+
+CompressorEntry sign_entry() {
+  return {"sign", "plain sign(v) in {-1,+1} for majority vote (signSGD)", "d sign bits",
+          {},
+          [](const Params& p) -> std::unique_ptr<Compressor> {
+            return std::make_unique<SignFamily>(CompressorId::kSign, "sign", p, SignKind::kPlain,
+                                                0);
+          }};
+}
+
+}  // namespace gradcomp

@@ -1,0 +1,201 @@
+// Linear sketch S_V(x) = V(VᵀV)⁻¹Vᵀx with a shared random V ∈ ℝ^{d×p} (S003 eq (8); ALGORITHMS.md
+// §2.3.13): the orthogonal projector onto range(V). The message is Vᵀx (p values); V is drawn
+// again by the receiver from the shared stream of (seed, step), so the payloads of all workers can
+// be summed (linear) and decoded once.
+//   kind=gaussian  i.i.d. N(0,1) entries: δ = p/d in expectation; O(d·p²) to decode, so d·p is
+//                  limited to 2^22 (the convex experiments' scale).
+//   kind=hash      V_{i,b} = s_i·[h(i) = b] with random bucket h(i) and sign s_i: VᵀV is diagonal,
+//                  encode and decode are O(d); δ ≈ p/d in expectation.
+#include <cmath>
+
+#include "gradcomp/compress/common.hpp"
+#include "gradcomp/compress/entries.hpp"
+#include "gradcomp/core/random.hpp"
+
+namespace gradcomp {
+
+namespace {
+
+constexpr std::size_t kGaussianLimit = std::size_t{1} << 22;
+
+class Sketch final : public TypedCompressor<Sketch> {
+ public:
+  Sketch(const Params& params, KeepCount keep)
+      : TypedCompressor(CompressorId::kSketch, "sketch", params.canonical(),
+                        params.choice("values")),
+        keep_(keep), gaussian_(params.choice("kind") == "gaussian") {}
+
+  [[nodiscard]] Properties properties() const override {
+    return {false, true, true, true, false, ErrorBound::kRelative};
+  }
+
+  [[nodiscard]] Constants constants(const Layout& layout) const override {
+    const std::size_t d = layout.total_size();
+    if (d == 0) return {1.0, {}, {}, "empty vector"};
+    return {static_cast<double>(keep_.of(d)) / static_cast<double>(d), {}, {},
+            gaussian_ ? "delta = p/d in expectation (rotation-invariant V, ALGORITHMS.md §2.3.13)"
+                      : "delta ~ p/d in expectation (random buckets)"};
+  }
+
+  template <class T>
+  void encode_typed(std::span<const T> x, const Layout& layout, const StepContext& context,
+                    std::vector<std::uint8_t>& out) {
+    const std::size_t d = layout.total_size();
+    const std::size_t p = keep_.of(d);
+    check_size(d, p);
+    std::vector<double> y(p, 0.0);
+    if (gaussian_) {
+      const auto& v = gaussian_matrix(context, d, p);
+      for (std::size_t i = 0; i < d; ++i) {
+        for (std::size_t j = 0; j < p; ++j) y[j] += v[i * p + j] * static_cast<double>(x[i]);
+      }
+    } else {
+      const auto& buckets = hash_buckets(context, d, p);
+      for (std::size_t i = 0; i < d; ++i) {
+        y[buckets.bucket[i]] += buckets.sign[i] * static_cast<double>(x[i]);
+      }
+    }
+    std::vector<T> payload(y.begin(), y.end());
+    append_values<T>(out, payload, value_format<T>());
+  }
+
+  template <class T>
+  void decode_typed(ByteReader& reader, const Layout& layout, const StepContext& context,
+                    std::span<T> out, T weight) const {
+    const std::size_t d = layout.total_size();
+    const std::size_t p = keep_.of(d);
+    std::vector<double> y(p);
+    read_values<T>(reader, p, value_format<T>(),
+                   [&](std::size_t j, T value) { y[j] = static_cast<double>(value); });
+    if (gaussian_) {
+      const auto& v = gaussian_matrix(context, d, p);
+      const std::vector<double> z = solve_gram(context, d, p, y);
+      for (std::size_t i = 0; i < d; ++i) {
+        double sum = 0;
+        for (std::size_t j = 0; j < p; ++j) sum += v[i * p + j] * z[j];
+        out[i] += weight * static_cast<T>(sum);
+      }
+    } else {
+      const auto& buckets = hash_buckets(context, d, p);
+      for (std::size_t i = 0; i < d; ++i) {
+        const std::size_t b = buckets.bucket[i];
+        out[i] += weight * static_cast<T>(buckets.sign[i] * y[b] / buckets.count[b]);
+      }
+    }
+  }
+
+ private:
+  struct Buckets {
+    std::vector<std::uint32_t> bucket;
+    std::vector<double> sign;
+    std::vector<double> count;
+  };
+  // Matrices depend only on (seed, step, d, p); the cache saves redrawing them between the encode
+  // and the decodes of one step.
+  struct CacheKey {
+    std::uint64_t seed = ~0ULL, step = ~0ULL;
+    std::size_t d = 0;
+    bool operator==(const CacheKey&) const = default;
+  };
+
+  void check_size(std::size_t d, std::size_t p) const {
+    require(!gaussian_ || d * p <= kGaussianLimit,
+            "sketch: kind=gaussian with d = {} and p = {} needs d*p <= {} (it costs O(d p^2) per "
+            "step); use kind=hash or a smaller p", d, p, kGaussianLimit);
+  }
+
+  const std::vector<double>& gaussian_matrix(const StepContext& context, std::size_t d,
+                                             std::size_t p) const {
+    check_size(d, p);
+    const CacheKey key{context.seed, context.step, d};
+    if (!(matrix_key_ == key)) {
+      RandomStream stream(context.seed, Purpose::kSketch, context.step, 0, kSharedWorker);
+      matrix_.resize(d * p);
+      for (double& entry : matrix_) entry = stream.normal();
+      gram_key_ = CacheKey{};
+      matrix_key_ = key;
+    }
+    return matrix_;
+  }
+
+  // z = (VᵀV)⁻¹ y by a Cholesky factorisation of the Gram matrix (cached per step).
+  std::vector<double> solve_gram(const StepContext& context, std::size_t d, std::size_t p,
+                                 std::vector<double> y) const {
+    const CacheKey key{context.seed, context.step, d};
+    if (!(gram_key_ == key)) {
+      const auto& v = gaussian_matrix(context, d, p);
+      cholesky_.assign(p * p, 0.0);
+      for (std::size_t i = 0; i < d; ++i) {
+        for (std::size_t a = 0; a < p; ++a) {
+          for (std::size_t b = 0; b <= a; ++b) cholesky_[a * p + b] += v[i * p + a] * v[i * p + b];
+        }
+      }
+      for (std::size_t a = 0; a < p; ++a) {
+        for (std::size_t b = 0; b <= a; ++b) {
+          double sum = cholesky_[a * p + b];
+          for (std::size_t c = 0; c < b; ++c) sum -= cholesky_[a * p + c] * cholesky_[b * p + c];
+          if (a == b) {
+            require(sum > 0, "sketch: V has rank < p (p = {} > d = {}?)", p, d);
+            cholesky_[a * p + a] = std::sqrt(sum);
+          } else {
+            cholesky_[a * p + b] = sum / cholesky_[b * p + b];
+          }
+        }
+      }
+      gram_key_ = key;
+    }
+    for (std::size_t a = 0; a < p; ++a) {  // L w = y
+      for (std::size_t c = 0; c < a; ++c) y[a] -= cholesky_[a * p + c] * y[c];
+      y[a] /= cholesky_[a * p + a];
+    }
+    for (std::size_t a = p; a-- > 0;) {  // Lᵀ z = w
+      for (std::size_t c = a + 1; c < p; ++c) y[a] -= cholesky_[c * p + a] * y[c];
+      y[a] /= cholesky_[a * p + a];
+    }
+    return y;
+  }
+
+  const Buckets& hash_buckets(const StepContext& context, std::size_t d, std::size_t p) const {
+    const CacheKey key{context.seed, context.step, d};
+    if (!(buckets_key_ == key)) {
+      RandomStream stream(context.seed, Purpose::kSketch, context.step, 1, kSharedWorker);
+      buckets_.bucket.resize(d);
+      buckets_.sign.resize(d);
+      buckets_.count.assign(p, 0.0);
+      for (std::size_t i = 0; i < d; ++i) {
+        buckets_.bucket[i] = static_cast<std::uint32_t>(stream.below(p));
+        buckets_.sign[i] = (stream.next_u32() & 1U) != 0 ? -1.0 : 1.0;
+        buckets_.count[buckets_.bucket[i]] += 1;
+      }
+      buckets_key_ = key;
+    }
+    return buckets_;
+  }
+
+  KeepCount keep_;
+  bool gaussian_;
+  mutable CacheKey matrix_key_, gram_key_, buckets_key_;
+  mutable std::vector<double> matrix_, cholesky_;
+  mutable Buckets buckets_;
+};
+
+}  // namespace
+
+CompressorEntry sketch_entry() {
+  return {"sketch",
+          "linear sketch S_V(x) = V (V^T V)^-1 V^T x with a shared random V (S003 eq 8)",
+          "p x (value bits)",
+          {int_param("p", "", 1, 4294967295.0, "sketch size p (instead of ratio)"),
+           real_param("ratio", "", 0, 1, "p = max(1, floor(ratio d)); default 0.01", true),
+           choice_param("kind", "hash", {"hash", "gaussian"}, "distribution of V"),
+           values_param()},
+          [](const Params& p) -> std::unique_ptr<Compressor> {
+            KeepCount keep = p.given("p") ? KeepCount{static_cast<std::size_t>(p.integer("p")), 0}
+                                          : KeepCount{0, p.given("ratio") ? p.real("ratio") : 0.01};
+            require(!(p.given("p") && p.given("ratio")),
+                    "sketch: give either p (a size) or ratio, not both");
+            return std::make_unique<Sketch>(p, keep);
+          }};
+}
+
+}  // namespace gradcomp

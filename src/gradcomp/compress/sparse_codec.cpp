@@ -1,0 +1,30 @@
+#include "gradcomp/compress/sparse_codec.hpp"
+
+namespace gradcomp {
+
+void write_sparse_indices(std::vector<std::uint8_t>& out, std::span<const SparseSegment> parts,
+                          IndexChoice choice) {
+  BitWriter writer(out);
+  for (const auto& part : parts) {
+    const IndexPlan plan = plan_indices(part.indices, part.segment.size, choice);
+    writer.write(plan.tag(), 8);
+    write_indices(writer, part.indices, part.segment.size, plan);
+  }
+  writer.flush();
+}
+
+std::vector<std::size_t> read_sparse_indices(ByteReader& reader, std::span<const Segment> segments,
+                                             std::span<const std::size_t> counts) {
+  BitReader bits(reader.rest());
+  std::vector<std::size_t> global;
+  std::vector<std::uint32_t> local;
+  for (std::size_t s = 0; s < segments.size(); ++s) {
+    const auto tag = static_cast<std::uint8_t>(bits.read(8));
+    read_indices(bits, tag, counts[s], segments[s].size, local);
+    for (const std::uint32_t i : local) global.push_back(segments[s].offset + i);
+  }
+  reader.skip(bits.align());
+  return global;
+}
+
+}  // namespace gradcomp

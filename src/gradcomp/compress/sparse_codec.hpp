@@ -1,0 +1,47 @@
+#pragma once
+// The sparse section shared by Top-k, hard threshold and private Random-k (docs/wire-format.md):
+// for each segment, in the bit stream, a one-byte index-coding tag and the coded indices; after the
+// bit stream (byte-aligned) the values of all segments in index order.
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "gradcomp/core/index_coding.hpp"
+#include "gradcomp/core/layout.hpp"
+#include "gradcomp/core/message.hpp"
+
+namespace gradcomp {
+
+// Kept coordinates of one segment: indices local to the segment, strictly increasing.
+struct SparseSegment {
+  Segment segment;
+  std::vector<std::uint32_t> indices;
+};
+
+void write_sparse_indices(std::vector<std::uint8_t>& out, std::span<const SparseSegment> parts,
+                          IndexChoice choice);
+
+// Reads the index section written above; counts[s] is the number of indices of segment s.
+// Returns global indices (segment offset added), in segment order.
+std::vector<std::size_t> read_sparse_indices(ByteReader& reader, std::span<const Segment> segments,
+                                             std::span<const std::size_t> counts);
+
+// Appends the values x[offset + index] of every part, in order.
+template <class T>
+void write_sparse_values(std::vector<std::uint8_t>& out, std::span<const T> x,
+                         std::span<const SparseSegment> parts, ValueFormat format, T scale = T{1}) {
+  std::vector<T> values;
+  for (const auto& part : parts) {
+    for (const std::uint32_t i : part.indices) values.push_back(scale * x[part.segment.offset + i]);
+  }
+  append_values<T>(out, values, format);
+}
+
+template <class T>
+void read_sparse_values(ByteReader& reader, std::span<const std::size_t> indices,
+                        ValueFormat format, std::span<T> out, T weight) {
+  read_values<T>(reader, indices.size(), format,
+                 [&](std::size_t i, T value) { out[indices[i]] += weight * value; });
+}
+
+}  // namespace gradcomp

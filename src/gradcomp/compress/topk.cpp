@@ -1,0 +1,78 @@
+// Top-k, whole-model or layer-wise (ALGORITHMS.md §2.3.3). Deterministic and biased, δ = k/d
+// (layer-wise: min_l k_l/d_l). The k of each segment follows from the parameters and the layout,
+// so the message carries no count: a sparse section (sparse_codec.hpp) of exactly Σ k_l entries.
+#include <algorithm>
+
+#include "gradcomp/compress/common.hpp"
+#include "gradcomp/compress/entries.hpp"
+#include "gradcomp/compress/sparse_codec.hpp"
+#include "gradcomp/compress/topk_select.hpp"
+
+namespace gradcomp {
+
+namespace {
+
+class TopK final : public TypedCompressor<TopK> {
+ public:
+  TopK(const Params& params, KeepCount keep)
+      : TypedCompressor(CompressorId::kTopK, "topk", params.canonical(), params.choice("values")),
+        keep_(keep), scope_(parse_scope(params.choice("scope"))),
+        index_(parse_index_choice(params.choice("index"))) {}
+
+  [[nodiscard]] Properties properties() const override { return {}; }
+
+  [[nodiscard]] Constants constants(const Layout& layout) const override {
+    double delta = 1;
+    for (const Segment& s : make_segments(layout, scope_)) {
+      if (s.size > 0) delta = std::min(delta, fraction(keep_.of(s.size), s.size));
+    }
+    return {delta, {}, {}, scope_ == Scope::kModel ? "delta = k/d (S004 §4.5)"
+                                                   : "delta = min_l k_l/d_l (ALGORITHMS.md §2.3.3)"};
+  }
+
+  template <class T>
+  void encode_typed(std::span<const T> x, const Layout& layout, const StepContext& context,
+                    std::vector<std::uint8_t>& out) {
+    std::vector<SparseSegment> parts;
+    for (const Segment& s : make_segments(layout, scope_)) {
+      SparseSegment part{s, {}};
+      select_top_k(x.subspan(s.offset, s.size), keep_.of(s.size), context.seed ^ s.layer,
+                   part.indices);
+      parts.push_back(std::move(part));
+    }
+    write_sparse_indices(out, parts, index_);
+    write_sparse_values(out, x, std::span<const SparseSegment>(parts), value_format<T>());
+  }
+
+  template <class T>
+  void decode_typed(ByteReader& reader, const Layout& layout, const StepContext&, std::span<T> out,
+                    T weight) const {
+    const auto segments = make_segments(layout, scope_);
+    std::vector<std::size_t> counts;
+    for (const Segment& s : segments) counts.push_back(keep_.of(s.size));
+    const auto indices = read_sparse_indices(reader, segments, counts);
+    read_sparse_values(reader, indices, value_format<T>(), out, weight);
+  }
+
+ private:
+  KeepCount keep_;
+  Scope scope_;
+  IndexChoice index_;
+};
+
+}  // namespace
+
+CompressorEntry topk_entry() {
+  return {"topk",
+          "keep the k largest-magnitude coordinates (whole model or per layer)",
+          "sum over segments of k_l x (value bits) + coded indices (fixed ceil(log2 d_l) or rice)",
+          {int_param("k", "", 0, 4294967295.0, "coordinates kept per segment (instead of ratio)"),
+           real_param("ratio", "", 0, 1, "density: k_l = max(1, floor(ratio d_l)); default 0.01",
+                      true),
+           scope_param("model"), index_param(), values_param()},
+          [](const Params& p) -> std::unique_ptr<Compressor> {
+            return std::make_unique<TopK>(p, parse_keep_count("topk", p, 0.01));
+          }};
+}
+
+}  // namespace gradcomp

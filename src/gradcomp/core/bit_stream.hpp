@@ -1,0 +1,159 @@
+#pragma once
+// Bit-level writer and reader, least significant bit first within each byte.
+// The reader checks every read against the end of its buffer and throws DecodeError: a truncated or
+// corrupt message can never make it read outside the bytes it was given.
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <span>
+#include <vector>
+
+#include "gradcomp/core/error.hpp"
+
+namespace gradcomp {
+
+class BitWriter {
+ public:
+  explicit BitWriter(std::vector<std::uint8_t>& out) : out_(out) {}
+  ~BitWriter() { flush(); }
+  BitWriter(const BitWriter&) = delete;
+  BitWriter& operator=(const BitWriter&) = delete;
+
+  // Appends the low `width` bits of `value` (width ≤ 57).
+  void write(std::uint64_t value, unsigned width) {
+    if (width == 0) return;
+    accumulator_ |= (value & mask(width)) << filled_;
+    filled_ += width;
+    while (filled_ >= 8) {
+      out_.push_back(static_cast<std::uint8_t>(accumulator_));
+      accumulator_ >>= 8;
+      filled_ -= 8;
+    }
+  }
+  void write_bit(bool bit) { write(bit ? 1U : 0U, 1); }
+  // `count` one bits then a zero: the unary part of a Rice code.
+  void write_unary(std::uint64_t count) {
+    while (count >= 32) {
+      write(0xFFFFFFFFULL, 32);
+      count -= 32;
+    }
+    write(mask(static_cast<unsigned>(count)), static_cast<unsigned>(count) + 1);
+  }
+  // Pads with zero bits to the next byte boundary.
+  void flush() {
+    if (filled_ > 0) {
+      out_.push_back(static_cast<std::uint8_t>(accumulator_));
+      accumulator_ = 0;
+      filled_ = 0;
+    }
+  }
+
+  static constexpr std::uint64_t mask(unsigned width) {
+    return width >= 64 ? ~0ULL : (1ULL << width) - 1;
+  }
+
+ private:
+  std::vector<std::uint8_t>& out_;
+  std::uint64_t accumulator_ = 0;
+  unsigned filled_ = 0;
+};
+
+class BitReader {
+ public:
+  explicit BitReader(std::span<const std::uint8_t> bytes) : bytes_(bytes) {}
+
+  std::uint64_t read(unsigned width) {
+    if (width == 0) return 0;
+    require<DecodeError>(bit_position_ + width <= bytes_.size() * 8,
+                         "message truncated: needs {} more bits at bit {} of {}", width,
+                         bit_position_, bytes_.size() * 8);
+    std::uint64_t value = 0;
+    unsigned got = 0;
+    while (got < width) {
+      const std::size_t byte = bit_position_ >> 3;
+      const unsigned shift = bit_position_ & 7U;
+      const unsigned take = std::min(8U - shift, width - got);
+      const std::uint64_t bits = (bytes_[byte] >> shift) & BitWriter::mask(take);
+      value |= bits << got;
+      got += take;
+      bit_position_ += take;
+    }
+    return value;
+  }
+  bool read_bit() { return read(1) != 0; }
+  // Counts one bits up to the next zero; refuses runs longer than `limit`.
+  std::uint64_t read_unary(std::uint64_t limit) {
+    std::uint64_t count = 0;
+    while (read_bit()) {
+      require<DecodeError>(++count <= limit, "message corrupt: unary run longer than {}", limit);
+    }
+    return count;
+  }
+  // Skips to the next byte boundary; returns the byte offset reached.
+  std::size_t align() {
+    bit_position_ = (bit_position_ + 7) & ~std::size_t{7};
+    return bit_position_ >> 3;
+  }
+  [[nodiscard]] std::size_t bits_left() const { return bytes_.size() * 8 - bit_position_; }
+
+ private:
+  std::span<const std::uint8_t> bytes_;
+  std::size_t bit_position_ = 0;
+};
+
+// Byte-aligned little-endian cursor over a message, for headers and value sections.
+class ByteReader {
+ public:
+  explicit ByteReader(std::span<const std::uint8_t> bytes, std::size_t position = 0)
+      : bytes_(bytes), position_(position) {}
+
+  std::span<const std::uint8_t> take(std::size_t count, const char* what) {
+    require<DecodeError>(count <= bytes_.size() - position_,
+                         "message truncated: {} needs {} bytes at offset {}, {} left", what, count,
+                         position_, bytes_.size() - position_);
+    auto piece = bytes_.subspan(position_, count);
+    position_ += count;
+    return piece;
+  }
+  template <class T>
+  T scalar(const char* what) {
+    T value;
+    std::memcpy(&value, take(sizeof(T), what).data(), sizeof(T));
+    return value;
+  }
+  // Unsigned LEB128, at most 10 bytes.
+  std::uint64_t varint(const char* what) {
+    std::uint64_t value = 0;
+    for (unsigned shift = 0; shift < 64; shift += 7) {
+      const std::uint8_t byte = scalar<std::uint8_t>(what);
+      value |= std::uint64_t{byte & 0x7FU} << shift;
+      if ((byte & 0x80U) == 0) return value;
+    }
+    throw DecodeError(fmt::format("message corrupt: {} is not a valid varint", what));
+  }
+  [[nodiscard]] std::span<const std::uint8_t> rest() const { return bytes_.subspan(position_); }
+  void skip(std::size_t count) { position_ += count; }
+  [[nodiscard]] std::size_t position() const { return position_; }
+  [[nodiscard]] std::size_t remaining() const { return bytes_.size() - position_; }
+
+ private:
+  std::span<const std::uint8_t> bytes_;
+  std::size_t position_;
+};
+
+inline void append_varint(std::vector<std::uint8_t>& out, std::uint64_t value) {
+  while (value >= 0x80) {
+    out.push_back(static_cast<std::uint8_t>(value | 0x80U));
+    value >>= 7;
+  }
+  out.push_back(static_cast<std::uint8_t>(value));
+}
+
+template <class T>
+void append_scalar(std::vector<std::uint8_t>& out, T value) {
+  const std::size_t at = out.size();
+  out.resize(at + sizeof(T));
+  std::memcpy(out.data() + at, &value, sizeof(T));
+}
+
+}  // namespace gradcomp

@@ -1,0 +1,45 @@
+#pragma once
+// One exception hierarchy for the whole project (STYLE.md §5). The command line maps each kind to
+// an exit code in one place (cli/main.cpp): bad input 2, peer or I/O failure 3, internal bug 70.
+#include <fmt/format.h>
+
+#include <stdexcept>
+#include <string>
+
+namespace gradcomp {
+
+class Error : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// The user gave something we cannot use: a file, a spec, a parameter, a vector with NaN.
+class InvalidInput : public Error {
+ public:
+  using Error::Error;
+};
+
+// A message that does not decode: truncated, corrupt, or made by another compressor or setting.
+class DecodeError : public InvalidInput {
+ public:
+  using InvalidInput::InvalidInput;
+};
+
+// Reading or writing a file failed for reasons outside the data itself.
+class IoError : public Error {
+ public:
+  using Error::Error;
+};
+
+// A broken invariant inside gradcomp: a bug, never the user's fault.
+class InternalError : public Error {
+ public:
+  using Error::Error;
+};
+
+template <class E = InvalidInput, class... Args>
+void require(bool condition, fmt::format_string<Args...> format, Args&&... args) {
+  if (!condition) throw E(fmt::format(format, std::forward<Args>(args)...));
+}
+
+}  // namespace gradcomp

@@ -1,0 +1,106 @@
+#include "gradcomp/core/index_coding.hpp"
+
+#include <bit>
+#include <cmath>
+
+namespace gradcomp {
+
+IndexChoice parse_index_choice(std::string_view text) {
+  if (text == "auto") return IndexChoice::kAuto;
+  if (text == "fixed") return IndexChoice::kFixed;
+  if (text == "rice") return IndexChoice::kRice;
+  throw InternalError(fmt::format("index coding '{}' passed validation", text));
+}
+
+unsigned bits_for_index(std::size_t segment_size) {
+  return segment_size <= 1 ? 0U : static_cast<unsigned>(std::bit_width(segment_size - 1));
+}
+
+namespace {
+
+constexpr unsigned kMaxRiceBits = 40;
+
+std::uint64_t rice_size(std::span<const std::uint32_t> sorted, unsigned b) {
+  std::uint64_t bits = 0;
+  std::uint64_t previous_end = 0;  // previous index + 1
+  for (const std::uint32_t index : sorted) {
+    const std::uint64_t gap = index - previous_end;
+    bits += (gap >> b) + 1 + b;
+    previous_end = std::uint64_t{index} + 1;
+  }
+  return bits;
+}
+
+}  // namespace
+
+IndexPlan plan_indices(std::span<const std::uint32_t> sorted, std::size_t segment_size,
+                       IndexChoice choice) {
+  const IndexPlan fixed{false, 0, std::uint64_t{bits_for_index(segment_size)} * sorted.size()};
+  if (choice == IndexChoice::kFixed || sorted.empty()) return fixed;
+  // The best b for geometric gaps of mean m is about log₂(m·ln 2); try its neighbours exactly.
+  const double mean_gap = static_cast<double>(segment_size) / static_cast<double>(sorted.size());
+  const int guess = static_cast<int>(std::floor(std::log2(std::max(1.0, mean_gap * 0.6931))));
+  IndexPlan best{true, 0, ~0ULL};
+  for (int b = std::max(0, guess - 1); b <= std::min<int>(kMaxRiceBits, guess + 1); ++b) {
+    const std::uint64_t size = rice_size(sorted, static_cast<unsigned>(b));
+    if (size < best.bits) best = IndexPlan{true, static_cast<unsigned>(b), size};
+  }
+  if (choice == IndexChoice::kRice) return best;
+  return best.bits < fixed.bits ? best : fixed;
+}
+
+void write_indices(BitWriter& writer, std::span<const std::uint32_t> sorted,
+                   std::size_t segment_size, const IndexPlan& plan) {
+  if (!plan.rice) {
+    const unsigned width = bits_for_index(segment_size);
+    for (const std::uint32_t index : sorted) writer.write(index, width);
+    return;
+  }
+  const unsigned b = plan.rice_bits;
+  std::uint64_t previous_end = 0;
+  for (const std::uint32_t index : sorted) {
+    const std::uint64_t gap = index - previous_end;
+    writer.write_unary(gap >> b);
+    writer.write(gap, b);
+    previous_end = std::uint64_t{index} + 1;
+  }
+}
+
+void read_indices(BitReader& reader, std::uint8_t tag, std::size_t count, std::size_t segment_size,
+                  std::vector<std::uint32_t>& out) {
+  out.clear();
+  require<DecodeError>(count <= segment_size,
+                       "message corrupt: {} indices in a segment of {} elements", count,
+                       segment_size);
+  out.reserve(count);
+  const bool rice = (tag & 0x80U) != 0;
+  const unsigned b = tag & 0x3FU;
+  require<DecodeError>((tag & 0x40U) == 0 && b <= kMaxRiceBits,
+                       "message corrupt: index coding tag {:#04x} is not valid", tag);
+  if (!rice) {
+    require<DecodeError>(b == 0, "message corrupt: index coding tag {:#04x} is not valid", tag);
+    const unsigned width = bits_for_index(segment_size);
+    std::uint64_t previous_end = 0;
+    for (std::size_t i = 0; i < count; ++i) {
+      const std::uint64_t index = reader.read(width);
+      require<DecodeError>(index >= previous_end && index < segment_size,
+                           "message corrupt: index {} out of order or outside a segment of {}",
+                           index, segment_size);
+      out.push_back(static_cast<std::uint32_t>(index));
+      previous_end = index + 1;
+    }
+    return;
+  }
+  std::uint64_t previous_end = 0;
+  for (std::size_t i = 0; i < count; ++i) {
+    const std::uint64_t quotient = reader.read_unary(segment_size >> b);
+    const std::uint64_t gap = (quotient << b) | reader.read(b);
+    const std::uint64_t index = previous_end + gap;
+    require<DecodeError>(index < segment_size,
+                         "message corrupt: index {} outside a segment of {}", index, segment_size);
+    out.push_back(static_cast<std::uint32_t>(index));
+    previous_end = index + 1;
+  }
+}
+
+}  // namespace gradcomp

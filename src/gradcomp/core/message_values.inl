@@ -1,0 +1,70 @@
+#pragma once
+// Template bodies of the value codec declared in message.hpp.
+#include <cmath>
+#include <cstring>
+
+#include "gradcomp/core/half.hpp"
+
+namespace gradcomp {
+
+template <class T>
+void append_values(std::vector<std::uint8_t>& out, std::span<const T> values, ValueFormat format) {
+  const std::size_t at = out.size();
+  out.resize(at + values.size() * value_bytes(format));
+  std::uint8_t* dst = out.data() + at;
+  switch (format) {
+    case ValueFormat::kFp32:
+      if constexpr (std::is_same_v<T, float>) {
+        std::memcpy(dst, values.data(), values.size_bytes());
+      } else {
+        for (std::size_t i = 0; i < values.size(); ++i) {
+          const auto v = static_cast<float>(values[i]);
+          std::memcpy(dst + 4 * i, &v, 4);
+        }
+      }
+      break;
+    case ValueFormat::kFp16:
+      for (std::size_t i = 0; i < values.size(); ++i) {
+        const std::uint16_t h = float_to_half(static_cast<float>(values[i]));
+        std::memcpy(dst + 2 * i, &h, 2);
+      }
+      break;
+    case ValueFormat::kFp64:
+      for (std::size_t i = 0; i < values.size(); ++i) {
+        const auto v = static_cast<double>(values[i]);
+        std::memcpy(dst + 8 * i, &v, 8);
+      }
+      break;
+  }
+}
+
+template <class T, class Sink>
+void read_values(ByteReader& reader, std::size_t count, ValueFormat format, Sink&& sink) {
+  const std::size_t width = value_bytes(format);
+  require<DecodeError>(count <= reader.remaining() / width,
+                       "message truncated: {} values of {} bytes need {} bytes, {} left", count,
+                       width, count * width, reader.remaining());
+  const std::uint8_t* src = reader.take(count * width, "values").data();
+  bool finite = true;
+  for (std::size_t i = 0; i < count; ++i) {
+    T value;
+    if (format == ValueFormat::kFp32) {
+      float v;
+      std::memcpy(&v, src + 4 * i, 4);
+      value = static_cast<T>(v);
+    } else if (format == ValueFormat::kFp16) {
+      std::uint16_t h;
+      std::memcpy(&h, src + 2 * i, 2);
+      value = static_cast<T>(half_to_float(h));
+    } else {
+      double v;
+      std::memcpy(&v, src + 8 * i, 8);
+      value = static_cast<T>(v);
+    }
+    finite = finite && std::isfinite(value);
+    sink(i, value);
+  }
+  require<DecodeError>(finite, "message corrupt: a value is NaN or infinite");
+}
+
+}  // namespace gradcomp
