@@ -48,7 +48,7 @@ template std::size_t first_non_finite<float>(std::span<const float>);
 template std::size_t first_non_finite<double>(std::span<const double>);
 
 std::uint16_t Compressor::fingerprint(const Layout& layout) const {
-  // FNV-1a over the canonical spec and the block sizes: two workers configured differently
+  // FNV-1a over the canonical spec and the block shapes: two workers configured differently
   // (other parameters, other layout) produce different fingerprints with probability 1 − 2^−16.
   std::uint64_t hash = 0xCBF29CE484222325ULL;
   auto add = [&hash](std::uint64_t byte) {
@@ -56,8 +56,13 @@ std::uint16_t Compressor::fingerprint(const Layout& layout) const {
     hash *= 0x100000001B3ULL;
   };
   for (const char c : spec_) add(static_cast<unsigned char>(c));
+  auto add_number = [&add](std::size_t v) {
+    for (int shift = 0; shift < 64; shift += 8) add((v >> shift) & 0xFFU);
+  };
   for (const Block& block : layout.blocks()) {
-    for (int shift = 0; shift < 64; shift += 8) add((block.size >> shift) & 0xFFU);
+    add_number(block.size);
+    add_number(block.shape.size());
+    for (const std::size_t dim : block.shape) add_number(dim);
   }
   return static_cast<std::uint16_t>(hash ^ (hash >> 16) ^ (hash >> 32) ^ (hash >> 48));
 }
@@ -71,10 +76,11 @@ Message Compressor::encode_checked(std::span<const T> x, const Layout& layout,
   require(x.size() <= std::numeric_limits<std::uint32_t>::max(),
           "{}: vectors of {} elements exceed the wire format's limit of 2^32 − 1; split the model",
           name_, x.size());
-  const std::size_t bad = first_non_finite(x);
-  require(bad == x.size(), "{}: the vector holds {} at index {} (layer '{}'); compressors need "
-          "finite input", name_, static_cast<double>(x[bad]), bad,
-          bad < x.size() ? layout.block_of(bad).name : std::string());
+  if (const std::size_t bad = first_non_finite(x); bad != x.size()) {
+    throw InvalidInput(fmt::format("{}: the vector holds {} at index {} (layer '{}'); compressors "
+                                   "need finite input", name_, static_cast<double>(x[bad]), bad,
+                                   layout.block_of(bad).name));
+  }
   Message message;
   MessageHeader header;
   header.compressor = static_cast<std::uint8_t>(id_);

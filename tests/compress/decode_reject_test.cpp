@@ -1,0 +1,129 @@
+// Decoders reject truncated, corrupt and mismatched messages with DecodeError, never a crash
+// (the ASan+UBSan preset runs this too; the fuzz targets in tests/fuzz go further).
+#include <gtest/gtest.h>
+
+#include "../test_support.hpp"
+#include "gradcomp/compress/registry.hpp"
+
+namespace gradcomp {
+namespace {
+
+const char* const kSpecs[] = {
+    "identity",     "fp16",           "topk:ratio=0.2",     "topk:ratio=0.2,scope=layer",
+    "randk:ratio=0.3", "randk:ratio=0.3,shared=false", "rbgs:ratio=3", "threshold:lambda=0.8",
+    "scaledsign",   "blocksign",      "blocksign:block=5",  "sign",
+    "qsgd:levels=5", "terngrad",      "sketch:ratio=0.3",   "sketch:p=4,kind=gaussian",
+    "round:eps=0.05,bits=6", "powersgd:rank=1"};
+
+const Layout& layout() {
+  static const Layout l = Layout::from_shapes({{6, 5}, {7}, {0}, {11}});
+  return l;
+}
+
+Message encode(const std::string& spec, const StepContext& context = {1, 2, 0}) {
+  const auto x = testing::gaussian_vector<float>(layout().total_size(), 31);
+  return make_compressor(spec)->encode(std::span<const float>(x), layout(), context);
+}
+
+void expect_rejected(const std::string& spec, const Message& message, const std::string& what,
+                     const StepContext& context = {1, 2, 0}) {
+  std::vector<float> out(layout().total_size());
+  try {
+    make_compressor(spec)->decode(message, layout(), context, std::span<float>(out));
+    ADD_FAILURE() << spec << ": " << what << " was accepted";
+  } catch (const DecodeError&) {
+  }
+}
+
+TEST(DecodeReject, EveryTruncationIsAnError) {
+  for (const char* spec : kSpecs) {
+    const Message whole = encode(spec);
+    for (std::size_t size = 0; size < whole.bytes.size(); ++size) {
+      Message cut{std::vector<std::uint8_t>(whole.bytes.begin(), whole.bytes.begin() + size)};
+      expect_rejected(spec, cut, "a message cut to " + std::to_string(size) + " bytes");
+    }
+  }
+}
+
+TEST(DecodeReject, TrailingBytesAreAnError) {
+  for (const char* spec : kSpecs) {
+    Message longer = encode(spec);
+    longer.bytes.push_back(0);
+    expect_rejected(spec, longer, "a trailing byte");
+  }
+}
+
+TEST(DecodeReject, MismatchesAreNamed) {
+  std::vector<float> out(layout().total_size());
+  const Message topk = encode("topk:ratio=0.2");
+  try {
+    make_compressor("rbgs:ratio=3")->decode(topk, layout(), {1, 2, 0}, std::span<float>(out));
+    FAIL();
+  } catch (const DecodeError& e) {
+    EXPECT_STREQ(e.what(), "message was made by compressor #3, not by rbgs (#5)");
+  }
+  try {
+    make_compressor("topk:ratio=0.2")->decode(topk, layout(), {1, 9, 0}, std::span<float>(out));
+    FAIL();
+  } catch (const DecodeError& e) {
+    EXPECT_STREQ(e.what(), "topk: message is from step 2, the receiver is at step 9");
+  }
+  try {
+    make_compressor("topk:ratio=0.3")->decode(topk, layout(), {1, 2, 0}, std::span<float>(out));
+    FAIL();
+  } catch (const DecodeError& e) {
+    EXPECT_NE(std::string(e.what()).find("made with other settings or another layout"),
+              std::string::npos);
+  }
+  const Layout other = Layout::from_shapes({{30}, {7}, {0}, {11}});  // same d, other layers
+  try {
+    make_compressor("topk:ratio=0.2")->decode(topk, other, {1, 2, 0}, std::span<float>(out));
+    FAIL();
+  } catch (const DecodeError& e) {
+    EXPECT_NE(std::string(e.what()).find("another layout"), std::string::npos);
+  }
+  std::vector<double> out64(layout().total_size());
+  try {
+    make_compressor("topk:ratio=0.2")->decode(topk, layout(), {1, 2, 0}, std::span<double>(out64));
+    FAIL();
+  } catch (const DecodeError& e) {
+    EXPECT_STREQ(e.what(), "topk: message carries fp32 values, expected fp64");
+  }
+  Message version = topk;
+  version.bytes[2] = 7;
+  try {
+    make_compressor("topk:ratio=0.2")->decode(version, layout(), {1, 2, 0}, std::span<float>(out));
+    FAIL();
+  } catch (const DecodeError& e) {
+    EXPECT_STREQ(e.what(), "message has wire-format version 7, this gradcomp reads version 1");
+  }
+}
+
+// Random corruption of body bytes: either a DecodeError or a finite decoded vector.
+TEST(DecodeReject, CorruptBytesNeverCrash) {
+  RandomStream stream(3, Purpose::kTest, 0, 0, 0);
+  for (const char* spec : kSpecs) {
+    const Message whole = encode(spec);
+    if (whole.bytes.size() <= MessageHeader::kBytes) continue;
+    int rejected = 0;
+    for (int trial = 0; trial < 300; ++trial) {
+      Message corrupt = whole;
+      const std::size_t body = corrupt.bytes.size() - MessageHeader::kBytes;
+      for (int flips = 0; flips < 3; ++flips) {
+        corrupt.bytes[MessageHeader::kBytes + stream.below(body)] ^=
+            static_cast<std::uint8_t>(1U << stream.below(8));
+      }
+      std::vector<float> out(layout().total_size());
+      try {
+        make_compressor(spec)->decode(corrupt, layout(), {1, 2, 0}, std::span<float>(out));
+        for (float v : out) ASSERT_TRUE(std::isfinite(v)) << spec;
+      } catch (const DecodeError&) {
+        ++rejected;
+      }
+    }
+    SUCCEED() << spec << " rejected " << rejected << " of 300";
+  }
+}
+
+}  // namespace
+}  // namespace gradcomp

@@ -1,0 +1,341 @@
+// The compressor properties of ALGORITHMS.md §4.3 (C1–C11, C14), checked through the real
+// encode/decode path in double precision with fp64 values.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+
+#include "../test_support.hpp"
+#include "gradcomp/compress/rbgs.hpp"
+#include "gradcomp/compress/registry.hpp"
+
+namespace gradcomp {
+namespace {
+
+using testing::gaussian_vector;
+using testing::squared_distance;
+using testing::squared_norm;
+
+std::vector<double> apply(const std::string& spec, const std::vector<double>& x,
+                          const Layout& layout, const StepContext& context = {}) {
+  auto compressor = make_compressor(spec);
+  std::vector<double> out(x.size());
+  compressor->decode(compressor->encode(std::span<const double>(x), layout, context), layout,
+                     context, std::span<double>(out));
+  return out;
+}
+
+double sum_abs(std::span<const double> v) {
+  double s = 0;
+  for (double x : v) s += std::fabs(x);
+  return s;
+}
+
+// C1: for a fixed start, C_s(a) + C_s(b) = C_s(a + b); the payloads add too.
+TEST(Rbgs, C1LinearUnderTheSharedSeed) {
+  const Layout layout = Layout::from_shapes({{50}, {7, 3}, {1}});
+  const auto a = gaussian_vector<double>(layout.total_size(), 1);
+  const auto b = gaussian_vector<double>(layout.total_size(), 2);
+  std::vector<double> sum(a.size());
+  for (std::size_t i = 0; i < a.size(); ++i) sum[i] = a[i] + b[i];
+  for (std::uint64_t step = 0; step < 20; ++step) {
+    const StepContext worker0{9, step, 0}, worker1{9, step, 1};  // different workers, same step
+    auto ca = apply("rbgs:ratio=5", a, layout, worker0);
+    const auto cb = apply("rbgs:ratio=5", b, layout, worker1);
+    const auto cs = apply("rbgs:ratio=5", sum, layout, worker0);
+    for (std::size_t i = 0; i < a.size(); ++i) ASSERT_EQ(ca[i] + cb[i], cs[i]);
+  }
+}
+
+// C2: averaging over every start index, (1/d)Σ_s C_s(x) = (k/d)x and
+// (1/d)Σ_s ‖C_s(x) − x‖² = (1 − k/d)‖x‖² exactly (wrap-around makes every coordinate equally likely).
+TEST(Rbgs, C2ExactExpectationOverAllStarts) {
+  for (const std::size_t d : {1U, 5U, 64U, 97U}) {
+    for (const double ratio : {1.0, 3.0, 8.0, 200.0}) {
+      const auto x = gaussian_vector<double>(d, d);
+      const std::size_t k = rbgs_block_size(d, ratio);
+      std::vector<double> mean(d, 0.0);
+      double mean_error = 0;
+      for (std::size_t s = 0; s < d; ++s) {
+        std::vector<double> c(d, 0.0);
+        for (std::size_t j = 0; j < k; ++j) c[rbgs_position(s, j, d)] = x[rbgs_position(s, j, d)];
+        for (std::size_t i = 0; i < d; ++i) mean[i] += c[i] / static_cast<double>(d);
+        mean_error += squared_distance<double>(c, x) / static_cast<double>(d);
+      }
+      const double fraction = static_cast<double>(k) / static_cast<double>(d);
+      for (std::size_t i = 0; i < d; ++i) EXPECT_NEAR(mean[i], fraction * x[i], 1e-12);
+      EXPECT_NEAR(mean_error, (1 - fraction) * squared_norm<double>(x),
+                  1e-12 * squared_norm<double>(x));
+    }
+  }
+}
+
+// The compressor keeps exactly the block the shared start names, and the starts are uniform.
+TEST(Rbgs, CompressorKeepsTheSharedBlockAndStartsAreUniform) {
+  const Layout layout = Layout::flat(10);
+  const auto x = gaussian_vector<double>(10, 3);
+  std::vector<double> counts(10, 0);
+  const int steps = 20000;
+  for (std::uint64_t step = 0; step < steps; ++step) {
+    const StepContext context{4, step, 0};
+    const std::size_t start = rbgs_start(context, Segment{0, 10, 0});
+    counts[start] += 1;
+    if (step < 50) {
+      const auto c = apply("rbgs:ratio=3.3", x, layout, context);  // k = 3
+      for (std::size_t i = 0; i < 10; ++i) {
+        const std::size_t offset = (i + 10 - start) % 10;
+        EXPECT_EQ(c[i], offset < 3 ? x[i] : 0.0);
+      }
+    }
+  }
+  double chi2 = 0;
+  for (double c : counts) chi2 += (c - steps / 10.0) * (c - steps / 10.0) / (steps / 10.0);
+  EXPECT_LT(chi2, 42.0);  // χ²₉, P > 42 ≈ 3e-6
+}
+
+// C3: ‖x − C_λ(x)‖² ≤ dλ² and ‖x − C_λ(x)‖_∞ < λ; kept coordinates are exact.
+TEST(Threshold, C3AbsoluteErrorBounds) {
+  const auto x = gaussian_vector<double>(5000, 5);
+  for (const double lambda : {0.0, 0.1, 1.0, 2.5, 10.0}) {
+    const auto c = apply(fmt::format("threshold:lambda={}", lambda), x, Layout::flat(x.size()));
+    double max_error = 0;
+    for (std::size_t i = 0; i < x.size(); ++i) {
+      max_error = std::max(max_error, std::fabs(x[i] - c[i]));
+      if (std::fabs(x[i]) >= lambda) EXPECT_EQ(c[i], x[i]);
+      else EXPECT_EQ(c[i], 0.0);
+    }
+    if (lambda > 0) {
+      EXPECT_LT(max_error, lambda);
+    }
+    EXPECT_LE(squared_distance<double>(x, c), 5000 * lambda * lambda);
+  }
+}
+
+// C4: layer-wise thresholding equals whole-model thresholding.
+TEST(Threshold, C4LayerWiseEqualsWholeModel) {
+  const Layout layout = Layout::from_shapes({{30}, {0}, {17, 2}, {1}});
+  const auto x = gaussian_vector<double>(layout.total_size(), 6);
+  const auto whole = apply("threshold:lambda=0.7", x, layout);
+  std::vector<double> concatenated;
+  for (const Block& b : layout.blocks()) {
+    std::vector<double> part(x.begin() + b.offset, x.begin() + b.offset + b.size);
+    const auto c = apply("threshold:lambda=0.7", part, Layout::flat(b.size));
+    concatenated.insert(concatenated.end(), c.begin(), c.end());
+  }
+  EXPECT_EQ(whole, concatenated);
+}
+
+// C5: ‖p − Top_k(p)‖² = min over all supports of size k of ‖p − q‖² (brute force),
+// and ≤ (1 − k/d)‖p‖².
+TEST(TopK, C5OptimalAmongAllSupports) {
+  const std::size_t d = 10;
+  for (std::uint64_t seed = 0; seed < 5; ++seed) {
+    const auto p = gaussian_vector<double>(d, 100 + seed);
+    for (std::size_t k = 1; k <= d; ++k) {
+      const auto c = apply(fmt::format("topk:k={}", k), p, Layout::flat(d));
+      const double error = squared_distance<double>(p, c);
+      double best = INFINITY;
+      for (unsigned mask = 0; mask < (1U << d); ++mask) {
+        if (static_cast<std::size_t>(std::popcount(mask)) != k) continue;
+        double e = 0;
+        for (std::size_t i = 0; i < d; ++i) e += ((mask >> i) & 1U) ? 0.0 : p[i] * p[i];
+        best = std::min(best, e);
+      }
+      EXPECT_NEAR(error, best, 1e-14);
+      EXPECT_LE(error, (1 - static_cast<double>(k) / d) * squared_norm<double>(p) + 1e-15);
+    }
+  }
+}
+
+// C6 (S004 Lemma 3): for a fixed sequence and a total budget K, the hard threshold between the
+// K-th and (K+1)-th largest magnitudes beats every per-step Top-k_t allocation with Σ k_t ≤ K.
+TEST(Threshold, C6OptimalForATotalBudget) {
+  const std::size_t steps = 3, d = 4;
+  std::vector<std::vector<double>> a;
+  for (std::size_t t = 0; t < steps; ++t) a.push_back(gaussian_vector<double>(d, 200 + t));
+  std::vector<double> magnitudes;
+  for (const auto& v : a) for (double x : v) magnitudes.push_back(std::fabs(x));
+  std::sort(magnitudes.rbegin(), magnitudes.rend());
+  for (std::size_t budget = 1; budget < steps * d; ++budget) {
+    const double lambda = (magnitudes[budget - 1] + magnitudes[budget]) / 2;
+    double threshold_error = 0;
+    std::size_t used = 0;
+    for (const auto& v : a) {
+      const auto c = apply(fmt::format("threshold:lambda={:.17g}", lambda), v, Layout::flat(d));
+      threshold_error += squared_distance<double>(v, c);
+      for (double x : c) used += x != 0 ? 1 : 0;
+    }
+    EXPECT_EQ(used, budget);
+    for (std::size_t k0 = 0; k0 <= d; ++k0) {
+      for (std::size_t k1 = 0; k1 <= d; ++k1) {
+        for (std::size_t k2 = 0; k2 <= d; ++k2) {
+          if (k0 + k1 + k2 > budget) continue;
+          double error = 0;
+          const std::size_t ks[] = {k0, k1, k2};
+          for (std::size_t t = 0; t < steps; ++t) {
+            if (ks[t] == 0) {
+              error += squared_norm<double>(a[t]);
+              continue;
+            }
+            const auto c = apply(fmt::format("topk:k={}", ks[t]), a[t], Layout::flat(d));
+            error += squared_distance<double>(a[t], c);
+          }
+          EXPECT_LE(threshold_error, error + 1e-14);
+        }
+      }
+    }
+  }
+}
+
+// C7: ‖C(v) − v‖² = ‖v‖² − ‖v‖₁²/d for the scaled sign.
+TEST(ScaledSign, C7ExactError) {
+  for (const std::size_t d : {1U, 2U, 9U, 1000U}) {
+    const auto v = gaussian_vector<double>(d, d + 1);
+    const auto c = apply("scaledsign", v, Layout::flat(d));
+    const double l1 = sum_abs(v);
+    EXPECT_NEAR(squared_distance<double>(v, c), squared_norm<double>(v) - l1 * l1 / d,
+                1e-12 * squared_norm<double>(v));
+    for (std::size_t i = 0; i < d; ++i) EXPECT_NEAR(c[i], std::copysign(l1 / d, v[i]), 1e-14);
+  }
+}
+
+// C8: blockwise error Σ_b(‖v_b‖² − ‖v_b‖₁²/d_b) ≤ (1 − φ(v))‖v‖², φ(v) ≥ min_b 1/d_b.
+TEST(BlockSign, C8ExactErrorAndPhiBound) {
+  const Layout layout = Layout::from_shapes({{3, 3}, {1}, {40}, {0}, {12}});
+  const auto v = gaussian_vector<double>(layout.total_size(), 8);
+  const auto c = apply("blocksign", v, layout);
+  double expected = 0, phi = 1;
+  std::size_t largest = 0;
+  for (const Block& b : layout.blocks()) {
+    if (b.size == 0) continue;
+    std::span<const double> part(v.data() + b.offset, b.size);
+    const double l1 = sum_abs(part), l2 = squared_norm(part);
+    expected += l2 - l1 * l1 / b.size;
+    phi = std::min(phi, l1 * l1 / (b.size * l2));
+    largest = std::max(largest, b.size);
+  }
+  const double error = squared_distance<double>(v, c);
+  EXPECT_NEAR(error, expected, 1e-12 * squared_norm<double>(v));
+  EXPECT_LE(error, (1 - phi) * squared_norm<double>(v) + 1e-12);
+  EXPECT_GE(phi, 1.0 / largest);
+  // Fixed-size blocks: the same identity over blocks of 8.
+  const auto fixed = apply("blocksign:block=8", v, layout);
+  double expected_fixed = 0;
+  for (std::size_t start = 0; start < v.size(); start += 8) {
+    std::span<const double> part(v.data() + start, std::min<std::size_t>(8, v.size() - start));
+    const double l1 = sum_abs(part);
+    expected_fixed += squared_norm(part) - l1 * l1 / part.size();
+  }
+  EXPECT_NEAR(squared_distance<double>(v, fixed), expected_fixed, 1e-12 * squared_norm<double>(v));
+}
+
+// C9 (S002 §3.2): equal blocks with |v_j| = c_b, c_b/c_{b+1} = α: the whole-vector scaled sign has
+// δ = (1+α)(1−α^B)/(B(1−α)(1+α^B)), the blockwise one φ = 1 (no error).
+TEST(BlockSign, C9GeometricBlocks) {
+  const std::size_t blocks = 6, size = 5;
+  for (const double alpha : {0.1, 0.5, 0.9}) {
+    std::vector<double> v;
+    std::vector<std::vector<std::size_t>> shapes;
+    for (std::size_t b = 0; b < blocks; ++b) {
+      shapes.push_back({size});
+      for (std::size_t j = 0; j < size; ++j) v.push_back((j % 2 ? -1 : 1) * std::pow(alpha, b));
+    }
+    const Layout layout = Layout::from_shapes(shapes);
+    const double norm = squared_norm<double>(v);
+    const double delta = 1 - squared_distance<double>(v, apply("scaledsign", v, layout)) / norm;
+    const double aB = std::pow(alpha, blocks);
+    EXPECT_NEAR(delta, (1 + alpha) * (1 - aB) / (blocks * (1 - alpha) * (1 + aB)), 1e-12);
+    EXPECT_NEAR(squared_distance<double>(v, apply("blocksign", v, layout)), 0.0, 1e-24);
+  }
+}
+
+// C14: the sketch is an orthogonal projector: S(S(x)) = S(x), ‖Sx‖² + ‖x − Sx‖² = ‖x‖², linear.
+TEST(Sketch, C14ProjectorIdempotentAndLinear) {
+  for (const char* spec : {"sketch:p=7,kind=gaussian", "sketch:p=7,kind=hash",
+                           "sketch:ratio=0.3,kind=hash"}) {
+    const Layout layout = Layout::flat(40);
+    const StepContext context{1, 2, 0};
+    const auto x = gaussian_vector<double>(40, 10);
+    const auto y = gaussian_vector<double>(40, 11);
+    const auto sx = apply(spec, x, layout, context);
+    const auto ssx = apply(spec, sx, layout, context);
+    for (std::size_t i = 0; i < 40; ++i) EXPECT_NEAR(ssx[i], sx[i], 1e-12) << spec;
+    EXPECT_NEAR(squared_norm<double>(sx) + squared_distance<double>(x, sx), squared_norm<double>(x),
+                1e-12 * squared_norm<double>(x));
+    std::vector<double> sum(40);
+    for (std::size_t i = 0; i < 40; ++i) sum[i] = x[i] + y[i];
+    const auto sy = apply(spec, y, layout, StepContext{1, 2, 5});  // another worker, same step
+    const auto ssum = apply(spec, sum, layout, context);
+    for (std::size_t i = 0; i < 40; ++i) EXPECT_NEAR(sx[i] + sy[i], ssum[i], 1e-12) << spec;
+  }
+}
+
+// Shared-seed Random-k: the same indices on every worker (linear), other indices at other steps.
+TEST(RandK, SharedIndicesAcrossWorkersPrivateOtherwise) {
+  const Layout layout = Layout::flat(1000);
+  const auto x = gaussian_vector<double>(1000, 12);
+  auto support = [&](const std::string& spec, StepContext context) {
+    std::vector<bool> kept(1000);
+    const auto c = apply(spec, x, layout, context);
+    for (std::size_t i = 0; i < 1000; ++i) kept[i] = c[i] != 0;
+    return kept;
+  };
+  EXPECT_EQ(support("randk:k=50", {1, 3, 0}), support("randk:k=50", {1, 3, 7}));
+  EXPECT_NE(support("randk:k=50", {1, 3, 0}), support("randk:k=50", {1, 4, 0}));
+  EXPECT_NE(support("randk:k=50,shared=false", {1, 3, 0}),
+            support("randk:k=50,shared=false", {1, 3, 7}));
+}
+
+// QSGD (C10): every coordinate lands on one of its two neighbouring levels, with the sign of v.
+TEST(Qsgd, C10QuantizesToTheTwoNeighbouringLevels) {
+  const auto v = gaussian_vector<double>(300, 13);
+  const double norm = std::sqrt(squared_norm<double>(v));
+  const double s = 4;
+  for (std::uint64_t step = 0; step < 20; ++step) {
+    const auto q = apply("qsgd:levels=4", v, Layout::flat(300), {1, step, 0});
+    for (std::size_t i = 0; i < v.size(); ++i) {
+      const double r = s * std::fabs(v[i]) / norm;
+      const double level = std::fabs(q[i]) * s / norm;
+      EXPECT_NEAR(level, std::round(level), 1e-9);
+      EXPECT_TRUE(std::round(level) == std::floor(r) || std::round(level) == std::floor(r) + 1);
+      if (q[i] != 0) {
+        EXPECT_EQ(std::signbit(q[i]), std::signbit(v[i]));
+      }
+    }
+  }
+}
+
+// TernGrad (C11): values in {−‖v‖_∞, 0, ‖v‖_∞} with the sign of v; the largest one always kept.
+TEST(TernGrad, C11TernarySupport) {
+  const auto v = gaussian_vector<double>(200, 14);
+  double scale = 0;
+  std::size_t argmax = 0;
+  for (std::size_t i = 0; i < v.size(); ++i) {
+    if (std::fabs(v[i]) > scale) scale = std::fabs(v[i]), argmax = i;
+  }
+  const auto q = apply("terngrad", v, Layout::flat(200), {2, 0, 0});
+  for (std::size_t i = 0; i < v.size(); ++i) {
+    EXPECT_TRUE(q[i] == 0 || q[i] == std::copysign(scale, v[i])) << i;
+  }
+  EXPECT_EQ(q[argmax], v[argmax]);
+}
+
+// The constants each compressor declares (ALGORITHMS.md §2.2).
+TEST(Constants, MatchTheReference) {
+  const Layout layout = Layout::from_shapes({{100}, {50}});
+  EXPECT_DOUBLE_EQ(*make_compressor("topk:k=15")->constants(layout).delta, 0.1);
+  EXPECT_DOUBLE_EQ(*make_compressor("topk:ratio=0.1,scope=layer")->constants(layout).delta, 0.1);
+  EXPECT_DOUBLE_EQ(*make_compressor("rbgs:ratio=10")->constants(layout).delta, 0.1);
+  EXPECT_DOUBLE_EQ(*make_compressor("randk:k=30,unbiased=true")->constants(layout).omega, 4.0);
+  EXPECT_DOUBLE_EQ(*make_compressor("threshold:lambda=0.5")->constants(layout).upsilon2, 37.5);
+  EXPECT_DOUBLE_EQ(*make_compressor("qsgd:levels=2")->constants(layout).omega,
+                   std::min(150.0 / 4, std::sqrt(150.0) / 2));
+  EXPECT_DOUBLE_EQ(*make_compressor("blocksign")->constants(layout).delta, 0.01);
+  EXPECT_DOUBLE_EQ(*make_compressor("round:eps=0.1,mode=nearest")->constants(layout).upsilon2,
+                   150 * 0.01 / 4);
+  EXPECT_FALSE(make_compressor("sign")->constants(layout).delta.has_value());
+}
+
+}  // namespace
+}  // namespace gradcomp

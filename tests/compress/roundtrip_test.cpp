@@ -1,0 +1,253 @@
+// Round trips and exact message sizes for every compressor on every layout shape: empty layers,
+// d = 0, d = 1, layers that are not multiples of 8 or 5, matrices and vectors; float and double.
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "../test_support.hpp"
+#include "gradcomp/compress/registry.hpp"
+#include "gradcomp/core/index_coding.hpp"
+
+namespace gradcomp {
+namespace {
+
+using testing::gaussian_vector;
+
+std::vector<Layout> layouts() {
+  return {Layout::flat(0),
+          Layout::flat(1),
+          Layout::flat(2),
+          Layout::flat(1001),
+          Layout::from_shapes({{0}, {5}, {0}, {3, 4}, {1}}),
+          Layout::from_shapes({{7, 9}, {13}, {64, 33}, {2, 3, 3, 3}})};
+}
+
+std::size_t ceil_div(std::size_t a, std::size_t b) { return (a + b - 1) / b; }
+
+std::size_t varint_bytes(std::size_t v) {
+  std::size_t n = 1;
+  while (v >= 0x80) {
+    v >>= 7;
+    ++n;
+  }
+  return n;
+}
+
+std::size_t kept(std::size_t n, double ratio) {
+  if (n == 0) return 0;
+  return std::min(n, std::max<std::size_t>(1, static_cast<std::size_t>(std::floor(ratio * n))));
+}
+
+template <class T>
+std::size_t expected_body_bytes(const std::string& name, const Layout& layout,
+                                std::span<const T> x) {
+  const std::size_t w = sizeof(T);
+  const std::size_t d = layout.total_size();
+  const auto layers = layout.blocks();
+  auto sparse = [&](const std::vector<std::pair<std::size_t, std::size_t>>& segments) {
+    std::size_t bits = 0, count = 0;
+    for (auto [n, k] : segments) {
+      bits += 8 + k * bits_for_index(n);
+      count += k;
+    }
+    return ceil_div(bits, 8) + count * w;
+  };
+  if (name == "identity") return d * w;
+  if (name == "fp16") return 2 * d;
+  if (name == "topk") return sparse({{d, kept(d, 0.1)}});
+  if (name == "topk_layer") {
+    std::vector<std::pair<std::size_t, std::size_t>> segs;
+    for (const auto& b : layers) segs.emplace_back(b.size, kept(b.size, 0.1));
+    return sparse(segs);
+  }
+  if (name == "randk_shared") return kept(d, 0.25) * w;
+  if (name == "randk_private") return sparse({{d, kept(d, 0.25)}});
+  if (name == "rbgs") {
+    std::size_t k = 0;
+    for (const auto& b : layers) k += b.size == 0 ? 0 : std::clamp<std::size_t>(b.size / 4, 1, b.size);
+    return k * w;
+  }
+  if (name == "threshold") {
+    std::size_t count = 0;
+    for (const T v : x) count += std::fabs(v) >= T(0.5) ? 1 : 0;
+    return varint_bytes(count) + sparse({{d, count}});
+  }
+  if (name == "scaledsign") return w + ceil_div(d, 8);
+  if (name == "blocksign") return layers.size() * w + ceil_div(d, 8);
+  if (name == "blocksign_fixed") return ceil_div(d, 4) * w + ceil_div(d, 8);
+  if (name == "sign") return ceil_div(d, 8);
+  if (name == "qsgd") return w + ceil_div(d * 3, 8);  // s = 3: levels −3..3 in 3 bits
+  if (name == "terngrad") return layers.size() * w + ceil_div(d, 5);
+  if (name == "sketch_hash" || name == "sketch_gaussian") return kept(d, 0.5) * w;
+  if (name == "round") return ceil_div(d * 12, 8);
+  if (name == "powersgd") {
+    std::size_t values = 0;
+    for (const auto& b : layers) {
+      values += (b.is_matrix() && 2 < std::min(b.rows(), b.cols())) ? 2 * (b.rows() + b.cols())
+                                                                    : b.size;
+    }
+    return values * w;
+  }
+  ADD_FAILURE() << "no size formula for " << name;
+  return 0;
+}
+
+const std::vector<std::pair<std::string, std::string>>& cases() {
+  static const std::vector<std::pair<std::string, std::string>> all = {
+      {"identity", "identity"},
+      {"fp16", "fp16"},
+      {"topk", "topk:ratio=0.1,index=fixed"},
+      {"topk_layer", "topk:ratio=0.1,scope=layer,index=fixed"},
+      {"randk_shared", "randk:ratio=0.25"},
+      {"randk_private", "randk:ratio=0.25,shared=false,index=fixed"},
+      {"rbgs", "rbgs:ratio=4"},
+      {"threshold", "threshold:lambda=0.5,index=fixed"},
+      {"scaledsign", "scaledsign"},
+      {"blocksign", "blocksign"},
+      {"blocksign_fixed", "blocksign:block=4"},
+      {"sign", "sign"},
+      {"qsgd", "qsgd:levels=3"},
+      {"terngrad", "terngrad"},
+      {"sketch_hash", "sketch:ratio=0.5"},
+      {"sketch_gaussian", "sketch:ratio=0.5,kind=gaussian"},
+      {"round", "round:eps=0.01,bits=12"},
+      {"powersgd", "powersgd:rank=2"},
+  };
+  return all;
+}
+
+class RoundTrip : public ::testing::TestWithParam<std::tuple<std::size_t, std::size_t>> {};
+
+template <class T>
+void check_round_trip(const std::string& name, const std::string& spec, const Layout& layout) {
+  const auto x = gaussian_vector<T>(layout.total_size(), 17);
+  const StepContext context{3, 5, 1};
+  auto compressor = make_compressor(spec);
+  const Message message = compressor->encode(std::span<const T>(x), layout, context);
+  const std::size_t body = expected_body_bytes<T>(name, layout, x);
+  EXPECT_EQ(message.size_bytes(), MessageHeader::kBytes + body) << spec;
+  EXPECT_EQ(message.payload_bits(), 8 * body);
+  EXPECT_EQ(message.bits(), 8 * message.size_bytes());
+
+  std::vector<T> decoded(x.size());
+  compressor->decode(message, layout, context, std::span<T>(decoded));
+  // decode_add accumulates: out = decoded + 2·decoded
+  std::vector<T> accumulated = decoded;
+  compressor->decode_add(message, layout, context, std::span<T>(accumulated), T{2});
+  for (std::size_t i = 0; i < x.size(); ++i) {
+    ASSERT_EQ(accumulated[i], decoded[i] + T{2} * decoded[i]) << spec << " at " << i;
+    ASSERT_TRUE(std::isfinite(decoded[i]));
+  }
+  // A second instance (another worker) decodes the same bytes to the same vector.
+  auto receiver = make_compressor(spec);
+  std::vector<T> again(x.size());
+  receiver->decode(message, layout, context, std::span<T>(again));
+  EXPECT_EQ(again, decoded) << spec;
+}
+
+TEST_P(RoundTrip, ExactSizeAndConsistentDecoding) {
+  const auto& [name, spec] = cases()[std::get<0>(GetParam())];
+  const Layout layout = layouts()[std::get<1>(GetParam())];
+  check_round_trip<float>(name, spec, layout);
+  check_round_trip<double>(name, spec, layout);
+}
+
+INSTANTIATE_TEST_SUITE_P(AllCompressorsAllLayouts, RoundTrip,
+                         ::testing::Combine(::testing::Range<std::size_t>(0, 18),
+                                            ::testing::Range<std::size_t>(0, 6)),
+                         [](const auto& test_info) {
+                           return cases()[std::get<0>(test_info.param)].first + "_layout" +
+                                  std::to_string(std::get<1>(test_info.param));
+                         });
+
+TEST(RoundTrip, CaseListCoversTheRegistry) {
+  std::set<std::string> covered;
+  for (const auto& [name, spec] : cases()) covered.insert(spec.substr(0, spec.find(':')));
+  for (const auto& entry : compressor_entries()) EXPECT_TRUE(covered.count(entry.name)) << entry.name;
+}
+
+TEST(RoundTrip, AllZeroInputDecodesToZeroExceptPlainSign) {
+  const Layout layout = Layout::from_shapes({{4, 5}, {3}});
+  const std::vector<float> zero(layout.total_size(), 0.0F);
+  for (const auto& [name, spec] : cases()) {
+    auto compressor = make_compressor(spec);
+    std::vector<float> decoded(zero.size(), 9.0F);
+    compressor->decode(compressor->encode(std::span<const float>(zero), layout, {}), layout, {},
+                       std::span<float>(decoded));
+    const float expected = name == "sign" ? 1.0F : 0.0F;  // sign(0) = +1 (ALGORITHMS.md §1.3)
+    for (const float v : decoded) ASSERT_EQ(v, expected) << spec;
+  }
+}
+
+TEST(RoundTrip, NonFiniteInputIsRejectedWithItsIndexAndLayer) {
+  const Layout layout = Layout::from_shapes({{4}, {6}});
+  std::vector<double> x(10, 1.0);
+  x[7] = NAN;
+  for (const auto& [name, spec] : cases()) {
+    auto compressor = make_compressor(spec);
+    try {
+      compressor->encode(std::span<const double>(x), layout, {});
+      ADD_FAILURE() << spec << " accepted NaN";
+    } catch (const InvalidInput& e) {
+      EXPECT_EQ(std::string(e.what()), compressor->name() +
+                                           ": the vector holds nan at index 7 (layer 'layer1'); "
+                                           "compressors need finite input");
+    }
+  }
+  x[7] = -INFINITY;
+  EXPECT_THROW(make_compressor("topk")->encode(std::span<const double>(x), layout, {}),
+               InvalidInput);
+}
+
+TEST(RoundTrip, WrongLengthIsRejected) {
+  const std::vector<float> x(5, 1.0F);
+  try {
+    make_compressor("topk:k=2")->encode(std::span<const float>(x), Layout::flat(6), {});
+    FAIL();
+  } catch (const InvalidInput& e) {
+    EXPECT_STREQ(e.what(), "topk: the vector has 5 elements but the layout describes 6");
+  }
+}
+
+TEST(RoundTrip, KAtLeastDKeepsEverythingExactly) {
+  const Layout layout = Layout::from_shapes({{3}, {0}, {5}});
+  const auto x = gaussian_vector<float>(8, 4);
+  for (const char* spec : {"topk:k=100", "topk:k=8", "topk:k=100,scope=layer", "randk:k=9",
+                           "randk:k=100,shared=false", "rbgs:ratio=1", "threshold:lambda=0"}) {
+    auto compressor = make_compressor(spec);
+    std::vector<float> decoded(8);
+    compressor->decode(compressor->encode(std::span<const float>(x), layout, {}), layout, {},
+                       std::span<float>(decoded));
+    EXPECT_EQ(decoded, x) << spec;
+  }
+}
+
+TEST(RoundTrip, Fp16OverflowIsRefusedNotSentAsInfinity) {
+  std::vector<float> x = {1.0F, 70000.0F};
+  try {
+    make_compressor("fp16")->encode(std::span<const float>(x), Layout::flat(2), {});
+    FAIL();
+  } catch (const InvalidInput& e) {
+    EXPECT_STREQ(e.what(), "fp16: |x| = 70000 at index 1 (layer 'all') overflows fp16 (largest "
+                           "finite 65504); scale the vector or use identity");
+  }
+}
+
+TEST(RoundTrip, ValueFormatsChangeSizeAndPrecision) {
+  const auto x = gaussian_vector<double>(64, 2);
+  const Layout layout = Layout::flat(64);
+  std::vector<double> d64(64), d32(64);
+  auto fp64 = make_compressor("identity");
+  auto fp32 = make_compressor("identity:values=fp32");
+  const Message m64 = fp64->encode(std::span<const double>(x), layout, {});
+  const Message m32 = fp32->encode(std::span<const double>(x), layout, {});
+  EXPECT_EQ(m64.payload_bits(), 64U * 64U);
+  EXPECT_EQ(m32.payload_bits(), 32U * 64U);
+  fp64->decode(m64, layout, {}, std::span<double>(d64));
+  fp32->decode(m32, layout, {}, std::span<double>(d32));
+  EXPECT_EQ(d64, x);  // fp64 is exact for double input
+  for (std::size_t i = 0; i < 64; ++i) EXPECT_EQ(d32[i], static_cast<double>(static_cast<float>(x[i])));
+}
+
+}  // namespace
+}  // namespace gradcomp

@@ -1,0 +1,81 @@
+#include "gradcomp/core/bit_stream.hpp"
+
+#include <gtest/gtest.h>
+
+#include "gradcomp/core/packed.hpp"
+#include "gradcomp/core/random.hpp"
+
+namespace gradcomp {
+namespace {
+
+TEST(BitStream, RoundTripsFieldsOfEveryWidth) {
+  std::vector<std::uint8_t> bytes;
+  std::vector<std::pair<std::uint64_t, unsigned>> fields;
+  RandomStream stream(1, Purpose::kTest, 0, 0, 0);
+  {
+    BitWriter writer(bytes);
+    for (unsigned width = 0; width <= 57; ++width) {
+      const std::uint64_t value = stream.next_u64() & BitWriter::mask(width);
+      writer.write(value, width);
+      fields.emplace_back(value, width);
+    }
+    writer.write_unary(70);
+  }
+  std::uint64_t total_bits = 71;
+  for (const auto& f : fields) total_bits += f.second;
+  EXPECT_EQ(bytes.size(), (total_bits + 7) / 8);
+  BitReader reader(bytes);
+  for (const auto& [value, width] : fields) EXPECT_EQ(reader.read(width), value) << width;
+  EXPECT_EQ(reader.read_unary(100), 70U);
+}
+
+TEST(BitStream, ReadingPastTheEndThrowsDecodeError) {
+  const std::vector<std::uint8_t> bytes = {0xFF};
+  BitReader reader(bytes);
+  EXPECT_EQ(reader.read(5), 31U);
+  EXPECT_THROW(reader.read(4), DecodeError);
+}
+
+TEST(BitStream, UnaryRunLongerThanLimitIsRejected) {
+  const std::vector<std::uint8_t> bytes = {0xFF, 0xFF};
+  BitReader reader(bytes);
+  EXPECT_THROW(reader.read_unary(10), DecodeError);
+}
+
+TEST(ByteReader, VarintRoundTripAndTruncation) {
+  std::vector<std::uint8_t> bytes;
+  append_varint(bytes, 0);
+  append_varint(bytes, 127);
+  append_varint(bytes, 128);
+  append_varint(bytes, 0xFFFFFFFFFFFFFFFFULL);
+  EXPECT_EQ(bytes.size(), 1U + 1U + 2U + 10U);
+  ByteReader reader(bytes);
+  EXPECT_EQ(reader.varint("a"), 0U);
+  EXPECT_EQ(reader.varint("b"), 127U);
+  EXPECT_EQ(reader.varint("c"), 128U);
+  EXPECT_EQ(reader.varint("d"), 0xFFFFFFFFFFFFFFFFULL);
+  const std::vector<std::uint8_t> cut = {0x80, 0x80};
+  ByteReader truncated(cut);
+  EXPECT_THROW(truncated.varint("count"), DecodeError);
+}
+
+TEST(Packed, RoundTripsAndHasExactSize) {
+  for (unsigned width : {1U, 2U, 3U, 5U, 7U, 13U, 31U, 32U}) {
+    for (std::size_t count : {0U, 1U, 7U, 64U, 1001U}) {
+      std::vector<std::uint32_t> fields(count);
+      RandomStream stream(width, Purpose::kTest, count, 0, 0);
+      for (auto& f : fields) f = static_cast<std::uint32_t>(stream.next_u32() & BitWriter::mask(width));
+      std::vector<std::uint8_t> bytes = {0xAB};
+      append_packed(bytes, count, width, [&](std::size_t i) { return fields[i]; });
+      ASSERT_EQ(bytes.size(), 1 + (count * width + 7) / 8);
+      ByteReader reader(bytes, 1);
+      read_packed(reader, count, width, [&](std::size_t i, std::uint32_t f) {
+        ASSERT_EQ(f, fields[i]) << "width " << width << " index " << i;
+      });
+      EXPECT_EQ(reader.remaining(), 0U);
+    }
+  }
+}
+
+}  // namespace
+}  // namespace gradcomp

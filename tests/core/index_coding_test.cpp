@@ -1,0 +1,90 @@
+#include "gradcomp/core/index_coding.hpp"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <set>
+
+#include "gradcomp/core/random.hpp"
+
+namespace gradcomp {
+namespace {
+
+std::vector<std::uint32_t> random_support(std::size_t n, std::size_t k, std::uint64_t seed) {
+  RandomStream stream(seed, Purpose::kTest, 0, 0, 0);
+  std::set<std::uint32_t> chosen;
+  while (chosen.size() < k) chosen.insert(static_cast<std::uint32_t>(stream.below(n)));
+  return {chosen.begin(), chosen.end()};
+}
+
+std::vector<std::uint32_t> round_trip(const std::vector<std::uint32_t>& idx, std::size_t n,
+                                      IndexChoice choice, IndexPlan* plan_out) {
+  const IndexPlan plan = plan_indices(idx, n, choice);
+  std::vector<std::uint8_t> bytes;
+  {
+    BitWriter writer(bytes);
+    writer.write(plan.tag(), 8);
+    write_indices(writer, idx, n, plan);
+  }
+  EXPECT_EQ(bytes.size(), (8 + plan.bits + 7) / 8);  // the plan's size is the real size
+  BitReader reader(bytes);
+  const auto tag = static_cast<std::uint8_t>(reader.read(8));
+  std::vector<std::uint32_t> out;
+  read_indices(reader, tag, idx.size(), n, out);
+  if (plan_out != nullptr) *plan_out = plan;
+  return out;
+}
+
+TEST(IndexCoding, BitsForIndex) {
+  EXPECT_EQ(bits_for_index(0), 0U);
+  EXPECT_EQ(bits_for_index(1), 0U);
+  EXPECT_EQ(bits_for_index(2), 1U);
+  EXPECT_EQ(bits_for_index(1024), 10U);
+  EXPECT_EQ(bits_for_index(1025), 11U);
+  EXPECT_EQ(bits_for_index(25'000'000), 25U);
+}
+
+TEST(IndexCoding, EveryCodeRoundTripsAndAutoPicksTheSmaller) {
+  for (std::size_t n : {1U, 2U, 17U, 1000U, 100000U}) {
+    for (double density : {0.0, 0.001, 0.01, 0.1, 0.5, 1.0}) {
+      const std::size_t k = static_cast<std::size_t>(density * static_cast<double>(n));
+      const auto idx = random_support(n, k, n + k);
+      IndexPlan fixed, rice, best;
+      EXPECT_EQ(round_trip(idx, n, IndexChoice::kFixed, &fixed), idx);
+      EXPECT_EQ(round_trip(idx, n, IndexChoice::kRice, &rice), idx);
+      EXPECT_EQ(round_trip(idx, n, IndexChoice::kAuto, &best), idx);
+      EXPECT_EQ(fixed.bits, k * bits_for_index(n));
+      EXPECT_EQ(best.bits, std::min(fixed.bits, rice.bits));
+    }
+  }
+}
+
+TEST(IndexCoding, RiceBeatsFixedOnSparseRandomSupports) {
+  // d = 1M at 0.1% density: fixed needs 20 bits per index, rice about log2(1000) + 1.5.
+  const auto idx = random_support(1'000'000, 1000, 7);
+  const IndexPlan plan = plan_indices(idx, 1'000'000, IndexChoice::kAuto);
+  EXPECT_TRUE(plan.rice);
+  EXPECT_LT(static_cast<double>(plan.bits) / 1000.0, 12.5);
+}
+
+TEST(IndexCoding, RejectsIndicesOutOfOrderOrRange) {
+  std::vector<std::uint8_t> bytes;
+  {
+    BitWriter writer(bytes);
+    writer.write(5, 4);
+    writer.write(3, 4);  // 5 then 3: out of order
+  }
+  std::vector<std::uint32_t> out;
+  BitReader reader(bytes);
+  EXPECT_THROW(read_indices(reader, 0x00, 2, 16, out), DecodeError);
+  const std::vector<std::uint8_t> thirteen = {13};
+  BitReader range(thirteen);
+  EXPECT_THROW(read_indices(range, 0x00, 1, 12, out), DecodeError);  // 13 ≥ 12 (4-bit field)
+  BitReader bad_tag(bytes);
+  EXPECT_THROW(read_indices(bad_tag, 0x41, 1, 16, out), DecodeError);
+  BitReader too_many(bytes);
+  EXPECT_THROW(read_indices(too_many, 0x00, 17, 16, out), DecodeError);
+}
+
+}  // namespace
+}  // namespace gradcomp

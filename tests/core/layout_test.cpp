@@ -1,0 +1,64 @@
+#include "gradcomp/core/layout.hpp"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "gradcomp/core/error.hpp"
+
+namespace gradcomp {
+namespace {
+
+TEST(Layout, FromShapesTilesTheVector) {
+  const Layout layout = Layout::from_shapes({{3, 4}, {0}, {5}});
+  EXPECT_EQ(layout.total_size(), 17U);
+  EXPECT_EQ(layout.blocks()[2].offset, 12U);
+  EXPECT_EQ(layout.block_of(12).name, "layer2");
+  EXPECT_TRUE(layout.blocks()[0].is_matrix());
+  EXPECT_FALSE(layout.blocks()[2].is_matrix());
+}
+
+TEST(Layout, RejectsGapsAndWrongShapes) {
+  try {
+    Layout({Block{"a", 0, 4, {4}}, Block{"b", 5, 1, {1}}});
+    FAIL();
+  } catch (const InvalidInput& e) {
+    EXPECT_STREQ(e.what(), "layout: block 'b' starts at 5 but the previous block ends at 4");
+  }
+  EXPECT_THROW(Layout({Block{"a", 0, 4, {3}}}), InvalidInput);
+}
+
+TEST(Layout, SegmentsForEveryScope) {
+  const Layout layout = Layout::from_shapes({{3}, {0}, {7}});
+  EXPECT_EQ(make_segments(layout, Scope::kModel).size(), 1U);
+  const auto layers = make_segments(layout, Scope::kLayer);
+  ASSERT_EQ(layers.size(), 3U);
+  EXPECT_EQ(layers[1].size, 0U);
+  const auto fixed = make_segments(layout, Scope::kFixed, 4);
+  ASSERT_EQ(fixed.size(), 3U);  // 4 + 4 + 2
+  EXPECT_EQ(fixed[2].size, 2U);
+  EXPECT_EQ(fixed[2].offset, 8U);
+}
+
+TEST(Layout, ReadsJsonAndNamesTheProblem) {
+  const auto dir = std::filesystem::temp_directory_path();
+  const std::string good = (dir / "gradcomp_layout_good.json").string();
+  std::ofstream(good) << R"({"layers": [{"name": "w", "shape": [2, 3]}, {"shape": [4]}]})";
+  const Layout layout = Layout::from_json_file(good);
+  EXPECT_EQ(layout.total_size(), 10U);
+  EXPECT_EQ(layout.blocks()[1].name, "layer1");
+  const std::string bad = (dir / "gradcomp_layout_bad.json").string();
+  std::ofstream(bad) << R"({"layers": [{"name": "w", "shape": [2, -3]}]})";
+  try {
+    Layout::from_json_file(bad);
+    FAIL();
+  } catch (const InvalidInput& e) {
+    EXPECT_EQ(std::string(e.what()), "layout file '" + bad +
+                                         "': layer 'w' has a shape entry that is not a "
+                                         "non-negative integer");
+  }
+}
+
+}  // namespace
+}  // namespace gradcomp
