@@ -1,7 +1,7 @@
 # The two commands of README.md: `make run` and `make test`. Both set up and build first.
 PRESET ?= release
 BUILD := build/$(PRESET)
-FUZZ_SECONDS ?= 10
+FUZZ_SECONDS ?= 5
 
 .PHONY: setup build run test test-unit test-asan test-fuzz bench format tidy clean
 

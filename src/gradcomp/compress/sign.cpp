@@ -23,6 +23,7 @@ enum class SignKind { kScaled, kBlock, kPlain };
 template <class T>
 void append_sign_bits(std::vector<std::uint8_t>& out, std::span<const T> x) {
   const std::size_t n = x.size();
+  if (n == 0) return;
   std::vector<std::uint64_t> words((n + 63) / 64, 0);
   const std::size_t whole = n / 64;
   for (std::size_t w = 0; w < whole; ++w) {

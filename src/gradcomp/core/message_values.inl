@@ -9,6 +9,7 @@ namespace gradcomp {
 
 template <class T>
 void append_values(std::vector<std::uint8_t>& out, std::span<const T> values, ValueFormat format) {
+  if (values.empty()) return;  // memcpy must not see the null pointer of an empty span
   const std::size_t at = out.size();
   out.resize(at + values.size() * value_bytes(format));
   std::uint8_t* dst = out.data() + at;
