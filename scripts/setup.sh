@@ -5,6 +5,7 @@ set -euo pipefail
 packages=(
   cmake ninja-build g++ make            # build
   libcli11-dev nlohmann-json3-dev libfmt-dev   # command line and output
+  libhwy-dev pkg-config                 # portable SIMD kernels (Highway)
   libgtest-dev libbenchmark-dev         # tests and benchmarks
   clang libclang-rt-14-dev              # libFuzzer targets
   python3 python3-numpy                 # cross-checks of compressors against NumPy in tests

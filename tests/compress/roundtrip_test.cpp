@@ -76,7 +76,7 @@ std::size_t expected_body_bytes(const std::string& name, const Layout& layout,
   if (name == "blocksign") return layers.size() * w + ceil_div(d, 8);
   if (name == "blocksign_fixed") return ceil_div(d, 4) * w + ceil_div(d, 8);
   if (name == "sign") return ceil_div(d, 8);
-  if (name == "qsgd") return w + ceil_div(d * 3, 8);  // s = 3: levels −3..3 in 3 bits
+  if (name == "qsgd") return w + 3 * ceil_div(d, 8);  // s = 3: levels −3..3 in 3 bit planes
   if (name == "terngrad") return layers.size() * w + ceil_div(d, 5);
   if (name == "sketch_hash" || name == "sketch_gaussian") return kept(d, 0.5) * w;
   if (name == "round") return ceil_div(d * 12, 8);

@@ -28,7 +28,7 @@ std::vector<std::uint32_t> by_full_sort(const std::vector<T>& x, std::size_t k) 
 template <class T>
 void expect_exact(const std::vector<T>& x, std::size_t k, const std::string& what) {
   std::vector<std::uint32_t> selected;
-  select_top_k(std::span<const T>(x), k, 1234, selected);
+  ASSERT_TRUE(select_top_k(std::span<const T>(x), k, 1234, selected));
   ASSERT_EQ(selected, by_full_sort(x, k)) << what << " k=" << k;
 }
 
@@ -56,6 +56,21 @@ TEST(TopKSelect, EqualsFullSortWithTiesAndAdversarialOrders) {
   std::vector<float> spike(n, 0.0F);
   spike[n - 1] = 3.0F;
   expect_exact(spike, 50, "one spike in zeros");
+}
+
+TEST(TopKSelect, NoticesNonFiniteOnEveryPath) {
+  for (const std::size_t n : {100U, 200000U}) {
+    for (const float bad : {NAN, INFINITY, -INFINITY}) {
+      for (const std::size_t where : {std::size_t{0}, n / 2, n - 1}) {
+        auto x = testing::gaussian_vector<float>(n, 9);
+        x[where] = bad;
+        std::vector<std::uint32_t> selected;
+        for (const std::size_t k : {std::size_t{1}, n / 1000 + 1, n}) {
+          EXPECT_FALSE(select_top_k(std::span<const float>(x), k, 1, selected)) << n << " " << k;
+        }
+      }
+    }
+  }
 }
 
 }  // namespace

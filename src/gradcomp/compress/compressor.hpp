@@ -103,6 +103,13 @@ class Compressor {
   [[nodiscard]] ValueFormat value_format() const;
 
  protected:
+  // Compressors whose encoding pass already sees every element answer true and call
+  // reject_non_finite themselves, saving the separate finiteness pass over x.
+  [[nodiscard]] virtual bool checks_finite_itself() const { return false; }
+  // Throws the InvalidInput that names the first NaN or infinite element of x.
+  template <class T>
+  [[noreturn]] void reject_non_finite(std::span<const T> x, const Layout& layout) const;
+
   virtual void encode_body(std::span<const float> x, const Layout& layout,
                            const StepContext& context, std::vector<std::uint8_t>& out) = 0;
   virtual void encode_body(std::span<const double> x, const Layout& layout,

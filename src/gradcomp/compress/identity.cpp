@@ -8,6 +8,7 @@
 #include "gradcomp/compress/common.hpp"
 #include "gradcomp/compress/entries.hpp"
 #include "gradcomp/core/half.hpp"
+#include "gradcomp/core/simd_masks.hpp"
 #include "gradcomp/core/vector_ops.hpp"
 
 namespace gradcomp {
@@ -33,18 +34,31 @@ class Identity final : public TypedCompressor<Identity> {
   template <class T>
   void encode_typed(std::span<const T> x, const Layout& layout, const StepContext&,
                     std::vector<std::uint8_t>& out) {
-    if (id() == CompressorId::kFp16) {
-      const T largest = max_abs(x);
-      if (!(largest < T{65520})) {
-        std::size_t at = 0;
-        while (std::fabs(x[at]) < T{65520}) ++at;
+    if (id() == CompressorId::kFp16) reject_unrepresentable(x, layout);
+    append_values<T>(out, x, value_format<T>());
+  }
+
+  [[nodiscard]] bool checks_finite_itself() const override { return id() == CompressorId::kFp16; }
+
+  // fp16 cannot carry |x| ≥ 65520 (it would round to infinity) nor NaN: one vectorised scan for
+  // magnitudes at or above 65520 finds both.
+  template <class T>
+  void reject_unrepresentable(std::span<const T> x, const Layout& layout) const {
+    const auto limit = simd::magnitude_bits(static_cast<T>(65520));
+    const std::size_t whole = x.size() - x.size() % simd::kBlock;
+    std::size_t start = 0;
+    while (start < whole && !simd::any_magnitude_at_least(x.data() + start, limit)) {
+      start += simd::kBlock;
+    }
+    for (std::size_t i = start; i < x.size(); ++i) {
+      if (!std::isfinite(x[i])) reject_non_finite(x, layout);
+      if (simd::magnitude_bits(x[i]) >= limit) {
         throw InvalidInput(fmt::format(
             "fp16: |x| = {} at index {} (layer '{}') overflows fp16 (largest finite 65504); "
-            "scale the vector or use identity", static_cast<double>(x[at]), at,
-            layout.block_of(at).name));
+            "scale the vector or use identity", static_cast<double>(x[i]), i,
+            layout.block_of(i).name));
       }
     }
-    append_values<T>(out, x, value_format<T>());
   }
 
   template <class T>

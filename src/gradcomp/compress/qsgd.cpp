@@ -1,13 +1,14 @@
 // QSGD with s levels (Alistarh et al. 2017; ALGORITHMS.md §2.3.11). Unbiased,
 // ω = min(d/s², √d/s) per segment. Wire: one norm per segment, then each coordinate's signed level
-// in {−s..s} as the field level + s of ⌈log₂(2s+1)⌉ bits, packed over the whole vector.
+// in {−s..s} as the field level + s of w = ⌈log₂(2s+1)⌉ bits, as w bit planes over the whole
+// vector (bit_planes.hpp): w·⌈d/8⌉ bytes.
 #include <bit>
 #include <cmath>
 
 #include "gradcomp/compress/common.hpp"
 #include "gradcomp/compress/entries.hpp"
 #include "gradcomp/compress/quantize.hpp"
-#include "gradcomp/core/packed.hpp"
+#include "gradcomp/core/bit_planes.hpp"
 #include "gradcomp/core/vector_ops.hpp"
 
 namespace gradcomp {
@@ -46,14 +47,27 @@ class Qsgd final : public TypedCompressor<Qsgd> {
     }
     append_values<T>(out, norms, value_format<T>());
     // Levels are computed against the norm as it travels, so the decoder's ‖v‖·level/s is the
-    // unbiased estimate of the value it reconstructs.
-    std::vector<std::uint32_t> fields(x.size());
+    // unbiased estimate of the value it reconstructs. Segments are quantized in 64-element blocks
+    // straight into the bit planes.
+    BitPlaneWriter planes(out, x.size(), width_);
+    std::uint32_t fields[simd::kBlock];
     for (std::size_t b = 0; b < segments.size(); ++b) {
+      const Segment& seg = segments[b];
       const double norm = read_back(norms[b]);
-      quantize_segment(x.subspan(segments[b].offset, segments[b].size), norm, context,
-                       segments[b], fields.data() + segments[b].offset);
+      UniformChunks uniforms(context, seg, Purpose::kQuantize);
+      // Blocks of the plane section are aligned to the whole vector: carry a partial block over
+      // segment boundaries.
+      for (std::size_t start = 0; start < seg.size;) {
+        const std::size_t global = seg.offset + start;
+        const std::size_t in_block = global % simd::kBlock;
+        const std::size_t count = std::min(simd::kBlock - in_block, seg.size - start);
+        quantize(x.subspan(global, count), norm, uniforms.next(count), fields + in_block);
+        start += count;
+        if (in_block + count == simd::kBlock || global + count == x.size()) {
+          planes.put_block(global + count - (in_block + count), fields, in_block + count);
+        }
+      }
     }
-    append_packed(out, fields.size(), width_, [&](std::size_t i) { return fields[i]; });
   }
 
   template <class T>
@@ -70,7 +84,7 @@ class Qsgd final : public TypedCompressor<Qsgd> {
                   step_of[b]);
     }
     bool valid = true;
-    read_packed(reader, out.size(), width_, [&](std::size_t i, std::uint32_t field) {
+    read_bit_planes(reader, out.size(), width_, [&](std::size_t i, std::uint32_t field) {
       valid = valid && field <= 2 * levels_;
       const auto level = static_cast<T>(static_cast<std::int64_t>(field) - levels_);
       out[i] += weight * unit[i] * level;
@@ -88,24 +102,21 @@ class Qsgd final : public TypedCompressor<Qsgd> {
     return static_cast<double>(read_value<T>(reader, value_format<T>()));
   }
 
+  // Fields (level + s) of `count` coordinates, branch-free so the loop vectorises.
   template <class T>
-  void quantize_segment(std::span<const T> v, double norm, const StepContext& context,
-                        const Segment& segment, std::uint32_t* fields) const {
+  void quantize(std::span<const T> v, double norm, const std::uint32_t* u,
+                std::uint32_t* fields) const {
     const double s = levels_;
-    UniformChunks uniforms(context, segment, Purpose::kQuantize);
-    for (std::size_t start = 0; start < v.size(); start += UniformChunks::kChunk) {
-      const std::size_t count = std::min(UniformChunks::kChunk, v.size() - start);
-      const std::uint32_t* u = uniforms.next(count);
-      for (std::size_t j = 0; j < count; ++j) {
-        const double value = static_cast<double>(v[start + j]);
-        const double r = norm > 0 ? std::min(s, s * std::fabs(value) / norm) : 0.0;
-        double level = std::floor(r);
-        if (level >= s) level = s - 1;  // r = s: round between s−1 and s
-        level += round_up(u[j], r - level) ? 1.0 : 0.0;
-        const auto magnitude = static_cast<std::int64_t>(level);
-        fields[start + j] =
-            static_cast<std::uint32_t>((value < 0 ? -magnitude : magnitude) + levels_);
-      }
+    const double scale = norm > 0 ? s / norm : 0.0;
+    for (std::size_t j = 0; j < v.size(); ++j) {
+      const double value = static_cast<double>(v[j]);
+      const double r = std::min(s, std::fabs(value) * scale);
+      double level = std::floor(r);
+      level = level >= s ? s - 1 : level;  // r = s: round between s−1 and s
+      level += round_up(u[j], r - level) ? 1.0 : 0.0;
+      const auto magnitude = static_cast<std::int32_t>(level);
+      fields[j] = static_cast<std::uint32_t>((value < 0 ? -magnitude : magnitude) +
+                                             static_cast<std::int32_t>(levels_));
     }
   }
 
@@ -119,7 +130,7 @@ class Qsgd final : public TypedCompressor<Qsgd> {
 CompressorEntry qsgd_entry() {
   return {"qsgd",
           "QSGD: unbiased stochastic quantization to s levels of |v_j|/|v|_2 (Alistarh et al.)",
-          "one norm per segment + d x ceil(log2(2s+1)) bits",
+          "one norm per segment + ceil(log2(2s+1)) bit planes of ceil(d/8) bytes",
           {int_param("levels", "16", 1, 1 << 20, "number of levels s"), scope_param("model"),
            values_param()},
           [](const Params& p) -> std::unique_ptr<Compressor> { return std::make_unique<Qsgd>(p); }};

@@ -6,10 +6,12 @@
 // Wire: the B scales first (value format), then d sign bits, bit j of the vector at bit j, a set
 // bit meaning −1.
 #include <bit>
+#include <cmath>
 #include <cstring>
 
 #include "gradcomp/compress/common.hpp"
 #include "gradcomp/compress/entries.hpp"
+#include "gradcomp/core/simd_masks.hpp"
 #include "gradcomp/core/vector_ops.hpp"
 
 namespace gradcomp {
@@ -20,24 +22,25 @@ namespace {
 
 enum class SignKind { kScaled, kBlock, kPlain };
 
+// Appends the d sign bits (bit set: v_j < 0). Returns false if x holds a NaN or an infinity.
 template <class T>
-void append_sign_bits(std::vector<std::uint8_t>& out, std::span<const T> x) {
+bool append_sign_bits(std::vector<std::uint8_t>& out, std::span<const T> x) {
   const std::size_t n = x.size();
-  if (n == 0) return;
+  if (n == 0) return true;
   std::vector<std::uint64_t> words((n + 63) / 64, 0);
-  const std::size_t whole = n / 64;
+  const std::size_t whole = n / simd::kBlock;
+  bool non_finite = false;
   for (std::size_t w = 0; w < whole; ++w) {
-    const T* chunk = x.data() + 64 * w;
-    std::uint64_t word = 0;
-    for (unsigned j = 0; j < 64; ++j) word |= std::uint64_t{chunk[j] < T{0}} << j;
-    words[w] = word;
+    words[w] = simd::negative_mask(x.data() + simd::kBlock * w, non_finite);
   }
-  for (std::size_t i = whole * 64; i < n; ++i) {
+  for (std::size_t i = whole * simd::kBlock; i < n; ++i) {
     words[i / 64] |= std::uint64_t{x[i] < T{0}} << (i % 64);
+    non_finite = non_finite || !std::isfinite(x[i]);
   }
   const std::size_t at = out.size();
   out.resize(at + (n + 7) / 8);
   std::memcpy(out.data() + at, words.data(), (n + 7) / 8);
+  return !non_finite;
 }
 
 class SignFamily final : public TypedCompressor<SignFamily> {
@@ -52,6 +55,7 @@ class SignFamily final : public TypedCompressor<SignFamily> {
     return {false, false, false, false, false,
             kind_ == SignKind::kPlain ? ErrorBound::kNone : ErrorBound::kRelative};
   }
+  [[nodiscard]] bool checks_finite_itself() const override { return true; }
 
   [[nodiscard]] Constants constants(const Layout& layout) const override {
     if (kind_ == SignKind::kPlain) return {{}, {}, {}, "no delta: sign(v) does not scale with v"};
@@ -76,7 +80,7 @@ class SignFamily final : public TypedCompressor<SignFamily> {
       }
       append_values<T>(out, scales, value_format<T>());
     }
-    append_sign_bits(out, x);
+    if (!append_sign_bits(out, x)) reject_non_finite(x, layout);
   }
 
   template <class T>

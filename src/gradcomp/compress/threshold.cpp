@@ -9,6 +9,7 @@
 #include "gradcomp/compress/entries.hpp"
 #include "gradcomp/compress/sparse_codec.hpp"
 #include "gradcomp/core/bit_stream.hpp"
+#include "gradcomp/core/simd_masks.hpp"
 
 namespace gradcomp {
 
@@ -22,18 +23,28 @@ T threshold_in(double lambda) {
   return bound;
 }
 
+// Indices with magnitude_bits ≥ bound, ascending. Returns false if a NaN or infinity was seen
+// (they are always at least the bound, see simd_masks.hpp).
 template <class T>
-void collect_above(std::span<const T> x, T bound, std::vector<std::uint32_t>& indices) {
-  using Bits = std::conditional_t<std::is_same_v<T, float>, std::uint32_t, std::uint64_t>;
-  constexpr Bits kMagnitude = ~Bits{0} >> 1;
-  const Bits bound_bits = std::bit_cast<Bits>(bound);
+bool collect_above(std::span<const T> x, T bound, std::vector<std::uint32_t>& indices) {
+  const auto bound_bits = simd::magnitude_bits(bound);
   const T* data = x.data();
-  const std::size_t n = x.size();
-  for (std::size_t i = 0; i < n; ++i) {
-    if ((std::bit_cast<Bits>(data[i]) & kMagnitude) >= bound_bits) {
-      indices.push_back(static_cast<std::uint32_t>(i));
+  const std::size_t whole = x.size() - x.size() % simd::kBlock;
+  for (std::size_t start = 0; start < whole; start += simd::kBlock) {
+    if (bound_bits != 0 && !simd::any_magnitude_at_least(data + start, bound_bits)) continue;
+    for (auto mask = simd::magnitude_at_least_mask(data + start, bound_bits); mask != 0;
+         mask &= mask - 1) {
+      indices.push_back(static_cast<std::uint32_t>(start + std::countr_zero(mask)));
     }
   }
+  for (std::size_t i = whole; i < x.size(); ++i) {
+    if (simd::magnitude_bits(data[i]) >= bound_bits) indices.push_back(static_cast<std::uint32_t>(i));
+  }
+  bool finite = true;
+  for (const std::uint32_t i : indices) {
+    finite = finite && simd::magnitude_bits(data[i]) < simd::kInfinityBits<T>;
+  }
+  return finite;
 }
 
 class Threshold final : public TypedCompressor<Threshold> {
@@ -46,6 +57,7 @@ class Threshold final : public TypedCompressor<Threshold> {
   [[nodiscard]] Properties properties() const override {
     return {false, false, false, false, false, ErrorBound::kAbsolute};
   }
+  [[nodiscard]] bool checks_finite_itself() const override { return true; }
 
   [[nodiscard]] Constants constants(const Layout& layout) const override {
     const double d = static_cast<double>(layout.total_size());
@@ -56,7 +68,7 @@ class Threshold final : public TypedCompressor<Threshold> {
   void encode_typed(std::span<const T> x, const Layout& layout, const StepContext&,
                     std::vector<std::uint8_t>& out) {
     SparseSegment part{Segment{0, layout.total_size(), 0}, {}};
-    collect_above(x, threshold_in<T>(lambda_), part.indices);
+    if (!collect_above(x, threshold_in<T>(lambda_), part.indices)) reject_non_finite(x, layout);
     append_varint(out, part.indices.size());
     write_sparse_indices(out, std::span<const SparseSegment>(&part, 1), index_);
     write_sparse_values(out, x, std::span<const SparseSegment>(&part, 1), value_format<T>());

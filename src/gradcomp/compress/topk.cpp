@@ -20,6 +20,7 @@ class TopK final : public TypedCompressor<TopK> {
         index_(parse_index_choice(params.choice("index"))) {}
 
   [[nodiscard]] Properties properties() const override { return {}; }
+  [[nodiscard]] bool checks_finite_itself() const override { return true; }
 
   [[nodiscard]] Constants constants(const Layout& layout) const override {
     double delta = 1;
@@ -36,8 +37,10 @@ class TopK final : public TypedCompressor<TopK> {
     std::vector<SparseSegment> parts;
     for (const Segment& s : make_segments(layout, scope_)) {
       SparseSegment part{s, {}};
-      select_top_k(x.subspan(s.offset, s.size), keep_.of(s.size), context.seed ^ s.layer,
-                   part.indices);
+      if (!select_top_k(x.subspan(s.offset, s.size), keep_.of(s.size), context.seed ^ s.layer,
+                        part.indices)) {
+        reject_non_finite(x, layout);
+      }
       parts.push_back(std::move(part));
     }
     write_sparse_indices(out, parts, index_);

@@ -6,20 +6,15 @@
 #include <numeric>
 
 #include "gradcomp/core/random.hpp"
+#include "gradcomp/core/simd_masks.hpp"
 
 namespace gradcomp {
 
 namespace {
 
-// |v| as an unsigned integer: for finite values the order of magnitudes is the integer order.
 template <class T>
-using MagnitudeBits = std::conditional_t<std::is_same_v<T, float>, std::uint32_t, std::uint64_t>;
-
-template <class T>
-MagnitudeBits<T> magnitude_bits(T value) {
-  using Bits = MagnitudeBits<T>;
-  return std::bit_cast<Bits>(value) & (~Bits{0} >> 1);
-}
+using MagnitudeBits = simd::MagnitudeBits<T>;
+using simd::magnitude_bits;
 
 template <class T>
 struct Candidate {
@@ -27,37 +22,58 @@ struct Candidate {
   std::uint32_t index;
 };
 
-// Exact selection among candidates, then ascending indices.
+// Exact selection among candidates (collected in ascending index order): find the k-th under
+// (|v| desc, index asc), then keep, in index order, the candidates that come before or at it.
+// Filtering instead of sorting the k indices keeps the 1% case linear.
 template <class T>
-void finish(std::vector<Candidate<T>>& candidates, std::size_t k,
+void finish(const std::vector<Candidate<T>>& candidates, std::size_t k,
             std::vector<std::uint32_t>& indices) {
+  indices.clear();
+  if (k == 0) return;
   auto before = [](const Candidate<T>& a, const Candidate<T>& b) {
     return a.magnitude != b.magnitude ? a.magnitude > b.magnitude : a.index < b.index;
   };
-  if (k < candidates.size()) {
-    std::nth_element(candidates.begin(), candidates.begin() + static_cast<std::ptrdiff_t>(k),
-                     candidates.end(), before);
-    candidates.resize(k);
+  std::vector<Candidate<T>> order(candidates);
+  const auto kth = order.begin() + static_cast<std::ptrdiff_t>(std::min(k, order.size()) - 1);
+  std::nth_element(order.begin(), kth, order.end(), before);
+  const Candidate<T> pivot = *kth;
+  indices.reserve(k);
+  for (const auto& c : candidates) {
+    if (!before(pivot, c)) indices.push_back(c.index);
   }
-  indices.resize(candidates.size());
-  for (std::size_t i = 0; i < candidates.size(); ++i) indices[i] = candidates[i].index;
-  std::sort(indices.begin(), indices.end());
 }
 
+// Every element with magnitude_bits ≥ bound (NaN and infinity included whenever
+// bound ≤ kInfinityBits), scanned 64 at a time.
 template <class T>
 void collect_at_least(std::span<const T> x, MagnitudeBits<T> bound,
                       std::vector<Candidate<T>>& candidates) {
   candidates.clear();
   const T* data = x.data();
-  const std::size_t n = x.size();
-  for (std::size_t i = 0; i < n; ++i) {
+  const std::size_t whole = x.size() - x.size() % simd::kBlock;
+  for (std::size_t start = 0; start < whole; start += simd::kBlock) {
+    if (bound != 0 && !simd::any_magnitude_at_least(data + start, bound)) continue;
+    for (auto mask = simd::magnitude_at_least_mask(data + start, bound); mask != 0;
+         mask &= mask - 1) {
+      const std::size_t i = start + std::countr_zero(mask);
+      candidates.push_back({magnitude_bits(data[i]), static_cast<std::uint32_t>(i)});
+    }
+  }
+  for (std::size_t i = whole; i < x.size(); ++i) {
     const auto m = magnitude_bits(data[i]);
     if (m >= bound) candidates.push_back({m, static_cast<std::uint32_t>(i)});
   }
 }
 
-constexpr std::size_t kRuns = 64;
-constexpr std::size_t kRunLength = 1024;
+template <class T>
+bool all_finite(const std::vector<Candidate<T>>& candidates) {
+  bool finite = true;
+  for (const auto& c : candidates) finite = finite && c.magnitude < simd::kInfinityBits<T>;
+  return finite;
+}
+
+constexpr std::size_t kRuns = 256;
+constexpr std::size_t kRunLength = 256;
 constexpr std::size_t kSampledMinimum = std::size_t{1} << 16;
 
 // A magnitude that at least k elements reach with high probability, judged from a sample.
@@ -74,9 +90,9 @@ MagnitudeBits<T> sampled_bound(std::span<const T> x, std::size_t k, std::size_t 
   }
   const double m = static_cast<double>(sample.size());
   const double expected = static_cast<double>(k) / static_cast<double>(n) * m;
-  // Aim 4 standard deviations (and more on each retry) above the expected sample rank.
+  // Aim 5% and 4 standard deviations (and more on each retry) above the expected sample rank.
   const double slack = std::pow(4.0, static_cast<double>(attempt));
-  const double rank = std::ceil(expected * (1.0 + 0.25 * slack) + 4.0 * slack * std::sqrt(expected) +
+  const double rank = std::ceil(expected * (1.0 + 0.05 * slack) + 4.0 * slack * std::sqrt(expected) +
                                 4.0 * slack);
   if (rank >= m) return 0;
   const auto position = sample.begin() + static_cast<std::ptrdiff_t>(rank);
@@ -87,27 +103,29 @@ MagnitudeBits<T> sampled_bound(std::span<const T> x, std::size_t k, std::size_t 
 }  // namespace
 
 template <class T>
-void select_top_k(std::span<const T> x, std::size_t k, std::uint64_t seed_key,
+bool select_top_k(std::span<const T> x, std::size_t k, std::uint64_t seed_key,
                   std::vector<std::uint32_t>& indices) {
   const std::size_t n = x.size();
   k = std::min(k, n);
   std::vector<Candidate<T>> candidates;
   if (k == n || n < kSampledMinimum || k > n / 16) {
     collect_at_least<T>(x, 0, candidates);
-    finish<T>(candidates, k, indices);
-    return;
+  } else {
+    // A bound above a NaN in the sample still collects that NaN, so non-finite input is seen on
+    // every path; a bound that keeps fewer than k is lowered until it keeps enough.
+    for (std::size_t attempt = 0;; ++attempt) {
+      collect_at_least(x, sampled_bound(x, k, attempt, seed_key), candidates);
+      if (candidates.size() >= k) break;
+    }
   }
-  for (std::size_t attempt = 0;; ++attempt) {
-    const auto bound = sampled_bound(x, k, attempt, seed_key);
-    collect_at_least(x, bound, candidates);
-    if (candidates.size() >= k) break;  // the bound is at or below the k-th magnitude: exact
-  }
+  if (!all_finite(candidates)) return false;
   finish<T>(candidates, k, indices);
+  return true;
 }
 
-template void select_top_k<float>(std::span<const float>, std::size_t, std::uint64_t,
+template bool select_top_k<float>(std::span<const float>, std::size_t, std::uint64_t,
                                   std::vector<std::uint32_t>&);
-template void select_top_k<double>(std::span<const double>, std::size_t, std::uint64_t,
+template bool select_top_k<double>(std::span<const double>, std::size_t, std::uint64_t,
                                    std::vector<std::uint32_t>&);
 
 }  // namespace gradcomp

@@ -2,7 +2,7 @@
 // Exact Top-k selection (ALGORITHMS.md §2.3.3, tie-break §1.3: larger |v| first, then the smaller
 // index). The result equals taking the first k of a full sort by (|v| desc, index asc).
 //
-// Large inputs take a sampled path: the magnitudes of 64 random runs of 1024 elements bracket the
+// Large inputs take a sampled path: the magnitudes of 256 random runs of 256 elements bracket the
 // k-th largest magnitude from below; one filtering pass keeps the candidates at or above that
 // bound; an exact selection among the candidates finishes. If the bound keeps fewer than k
 // candidates (an unlucky sample) the pass is repeated with a lower bound, so the result is exact
@@ -14,10 +14,11 @@
 
 namespace gradcomp {
 
-// Indices (ascending) of the k largest-magnitude elements of x. x must be finite.
+// Indices (ascending) of the k largest-magnitude elements of x. Returns false, with the indices
+// unspecified, if x holds a NaN or an infinity (the filtering pass notices them for free).
 // `seed_key` keys the sample positions only; the result does not depend on it.
 template <class T>
-void select_top_k(std::span<const T> x, std::size_t k, std::uint64_t seed_key,
+[[nodiscard]] bool select_top_k(std::span<const T> x, std::size_t k, std::uint64_t seed_key,
                   std::vector<std::uint32_t>& indices);
 
 }  // namespace gradcomp

@@ -9,21 +9,20 @@ namespace gradcomp {
 inline constexpr float kHalfMax = 65504.0F;
 
 inline std::uint16_t float_to_half(float value) {
+  // All three cases are computed and one is selected, so a loop over this vectorises.
   std::uint32_t bits = std::bit_cast<std::uint32_t>(value);
   const std::uint32_t sign = (bits >> 16) & 0x8000U;
   bits &= 0x7FFFFFFFU;
-  std::uint32_t result;
-  if (bits >= 0x47800000U) {  // ≥ 65536 after rounding range, Inf or NaN
-    result = bits > 0x7F800000U ? 0x7E00U : 0x7C00U;
-  } else if (bits < 0x38800000U) {  // result is subnormal or zero: let the FPU round
-    // Adding 0.5 aligns the half's subnormal grid with the float's last mantissa bits.
-    const float shifted = std::bit_cast<float>(bits) + 0.5F;
-    result = std::bit_cast<std::uint32_t>(shifted) - 0x3F000000U;
-  } else {
-    const std::uint32_t mantissa_odd = (bits >> 13) & 1U;
-    bits += 0xC8000FFFU + mantissa_odd;  // rebias exponent (−112 << 23) and round half to even
-    result = bits >> 13;
-  }
+  // ≥ 65536 (or rounding up to it), Inf or NaN.
+  const std::uint32_t special = bits > 0x7F800000U ? 0x7E00U : 0x7C00U;
+  // The result is subnormal or zero: adding 0.5 aligns the half's subnormal grid with the float's
+  // last mantissa bits, and the FPU rounds to nearest even.
+  const float shifted = std::bit_cast<float>(bits) + 0.5F;
+  const std::uint32_t subnormal = std::bit_cast<std::uint32_t>(shifted) - 0x3F000000U;
+  // Normal: rebias the exponent (−112 << 23) and round half to even on the dropped 13 bits.
+  const std::uint32_t normal = (bits + 0xC8000FFFU + ((bits >> 13) & 1U)) >> 13;
+  std::uint32_t result = bits < 0x38800000U ? subnormal : normal;
+  result = bits >= 0x47800000U ? special : result;
   return static_cast<std::uint16_t>(result | sign);
 }
 

@@ -1,6 +1,6 @@
 #pragma once
-// Reductions used by the compressors. Each sums in eight fixed lanes (lane j takes elements
-// i ≡ j mod 8) and then adds the lanes in order: the compiler can vectorise the loop, and the
+// Reductions used by the compressors. Each sums in sixteen fixed lanes (lane j takes elements
+// i ≡ j mod 16) and then adds the lanes in order: the compiler can vectorise the loop, and the
 // result is the same on every machine because the order of additions is fixed in the source.
 #include <cmath>
 #include <cstddef>
@@ -11,7 +11,7 @@ namespace gradcomp {
 namespace detail {
 template <class T, class Term>
 double lane_sum(std::span<const T> x, Term term) {
-  constexpr std::size_t kLanes = 8;
+  constexpr std::size_t kLanes = 16;
   double lanes[kLanes] = {};
   const std::size_t whole = x.size() - x.size() % kLanes;
   for (std::size_t i = 0; i < whole; i += kLanes) {

@@ -1,0 +1,61 @@
+#pragma once
+// Writer and reader of bit-plane sections (see simd::transpose_block): `width` planes of `count`
+// bits, plane b at byte offset b·⌈count/8⌉. Fields are fed 64 at a time in element order.
+#include <cstdint>
+#include <cstring>
+#include <vector>
+
+#include "gradcomp/core/bit_stream.hpp"
+#include "gradcomp/core/simd_masks.hpp"
+
+namespace gradcomp {
+
+class BitPlaneWriter {
+ public:
+  BitPlaneWriter(std::vector<std::uint8_t>& out, std::size_t count, unsigned width)
+      : count_(count), width_(width), plane_(simd::plane_bytes(count)), at_(out.size()) {
+    out.resize(at_ + plane_ * width_);
+    base_ = out.data() + at_;
+  }
+  // fields[0..n) are elements [start, start + n); start is a multiple of 64, n ≤ 64.
+  void put_block(std::size_t start, const std::uint32_t* fields, std::size_t n) {
+    std::uint32_t padded[simd::kBlock] = {};
+    if (n < simd::kBlock) {
+      std::memcpy(padded, fields, n * 4);
+      fields = padded;
+    }
+    std::uint64_t words[32];
+    simd::transpose_block(fields, width_, words);
+    const std::size_t byte = start / 8;
+    const std::size_t bytes = std::min<std::size_t>(8, plane_ - byte);
+    for (unsigned b = 0; b < width_; ++b) std::memcpy(base_ + b * plane_ + byte, &words[b], bytes);
+  }
+
+ private:
+  std::size_t count_;
+  unsigned width_;
+  std::size_t plane_;
+  std::size_t at_;
+  std::uint8_t* base_;
+};
+
+// Reads a bit-plane section and calls sink(i, field) for every element.
+template <class Sink>
+void read_bit_planes(ByteReader& reader, std::size_t count, unsigned width, Sink&& sink) {
+  const std::size_t plane = simd::plane_bytes(count);
+  const auto bytes = reader.take(plane * width, "bit planes");
+  for (std::size_t start = 0; start < count; start += simd::kBlock) {
+    std::uint64_t words[32] = {};
+    const std::size_t byte = start / 8;
+    const std::size_t take = std::min<std::size_t>(8, plane - byte);
+    for (unsigned b = 0; b < width; ++b) std::memcpy(&words[b], bytes.data() + b * plane + byte, take);
+    const std::size_t n = std::min(simd::kBlock, count - start);
+    for (std::size_t j = 0; j < n; ++j) {
+      std::uint32_t field = 0;
+      for (unsigned b = 0; b < width; ++b) field |= static_cast<std::uint32_t>((words[b] >> j) & 1U) << b;
+      sink(start + j, field);
+    }
+  }
+}
+
+}  // namespace gradcomp

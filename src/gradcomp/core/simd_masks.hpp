@@ -1,0 +1,127 @@
+#pragma once
+// Vectorised predicates over blocks of 64 elements, returned as 64-bit masks (bit j ↔ element j).
+// Highway (libhwy) with static dispatch: the build's -march picks the widest vectors; masks are
+// exact, so results are identical on every instruction set. These carry the speed of the
+// sparsifiers (hard threshold, Top-k filtering) and the sign packing (docs/benchmarks.md).
+#include <hwy/highway.h>
+
+#include <bit>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+
+namespace gradcomp::simd {
+
+namespace hn = hwy::HWY_NAMESPACE;
+
+inline constexpr std::size_t kBlock = 64;
+
+template <class T>
+using MagnitudeBits = std::conditional_t<std::is_same_v<T, float>, std::uint32_t, std::uint64_t>;
+
+// |v| as an integer: for finite values the order of magnitudes is the integer order, and NaN or
+// infinity is at least the bits of +infinity.
+template <class T>
+MagnitudeBits<T> magnitude_bits(T value) {
+  using Bits = MagnitudeBits<T>;
+  return std::bit_cast<Bits>(value) & (~Bits{0} >> 1);
+}
+
+template <class T>
+inline constexpr MagnitudeBits<T> kInfinityBits =
+    std::is_same_v<T, float> ? MagnitudeBits<T>(0x7F800000U)
+                             : MagnitudeBits<T>(0x7FF0000000000000ULL);
+
+namespace detail {
+
+template <class D, class M>
+std::uint64_t mask_bits(D d, M m) {
+  std::uint8_t bytes[8] = {};
+  hn::StoreMaskBits(d, m, bytes);
+  std::uint64_t value;
+  std::memcpy(&value, bytes, 8);
+  return value;
+}
+
+}  // namespace detail
+
+// Bit j set when magnitude_bits(p[j]) ≥ bound. A NaN or infinite element is set whenever
+// bound ≤ kInfinityBits, which lets a scan notice non-finite input at no extra cost.
+template <class T>
+std::uint64_t magnitude_at_least_mask(const T* p, MagnitudeBits<T> bound) {
+  const hn::ScalableTag<T> d;
+  const hn::RebindToSigned<decltype(d)> di;
+  using Signed = hn::TFromD<decltype(di)>;
+  constexpr std::size_t kLanes = hn::MaxLanes(d);
+  if (bound == 0) return ~std::uint64_t{0};
+  const auto magnitude = hn::Set(di, static_cast<Signed>(~MagnitudeBits<T>{0} >> 1));
+  const auto below = hn::Set(di, static_cast<Signed>(bound - 1));
+  std::uint64_t mask = 0;
+  for (std::size_t i = 0; i < kBlock; i += kLanes) {
+    const auto bits = hn::And(hn::BitCast(di, hn::LoadU(d, p + i)), magnitude);
+    mask |= detail::mask_bits(di, hn::Gt(bits, below)) << i;
+  }
+  return mask;
+}
+
+// True when any of the 64 elements has magnitude_bits ≥ bound (bound > 0).
+template <class T>
+bool any_magnitude_at_least(const T* p, MagnitudeBits<T> bound) {
+  const hn::ScalableTag<T> d;
+  const hn::RebindToSigned<decltype(d)> di;
+  using Signed = hn::TFromD<decltype(di)>;
+  constexpr std::size_t kLanes = hn::MaxLanes(d);
+  const auto magnitude = hn::Set(di, static_cast<Signed>(~MagnitudeBits<T>{0} >> 1));
+  auto highest = hn::Zero(di);
+  for (std::size_t i = 0; i < kBlock; i += kLanes) {
+    highest = hn::Max(highest, hn::And(hn::BitCast(di, hn::LoadU(d, p + i)), magnitude));
+  }
+  return !hn::AllFalse(di, hn::Gt(highest, hn::Set(di, static_cast<Signed>(bound - 1))));
+}
+
+// Bit j set when p[j] < 0 (so −0 and NaN are not negative: sign(v) = +1 for v ≥ 0, ALGORITHMS.md
+// §1.3). `non_finite` becomes true if any element is NaN or infinite.
+template <class T>
+std::uint64_t negative_mask(const T* p, bool& non_finite) {
+  const hn::ScalableTag<T> d;
+  const hn::RebindToSigned<decltype(d)> di;
+  using Signed = hn::TFromD<decltype(di)>;
+  constexpr std::size_t kLanes = hn::MaxLanes(d);
+  const auto magnitude = hn::Set(di, static_cast<Signed>(~MagnitudeBits<T>{0} >> 1));
+  const auto finite_limit = hn::Set(di, static_cast<Signed>(kInfinityBits<T> - 1));
+  auto highest = hn::Zero(di);
+  std::uint64_t mask = 0;
+  for (std::size_t i = 0; i < kBlock; i += kLanes) {
+    const auto v = hn::LoadU(d, p + i);
+    highest = hn::Max(highest, hn::And(hn::BitCast(di, v), magnitude));
+    mask |= detail::mask_bits(d, hn::Lt(v, hn::Zero(d))) << i;
+  }
+  non_finite = non_finite || !hn::AllFalse(di, hn::Gt(highest, finite_limit));
+  return mask;
+}
+
+}  // namespace gradcomp::simd
+
+namespace gradcomp::simd {
+
+// Bit-plane packing of fixed-width fields (the quantizers' wire format, docs/wire-format.md):
+// plane b holds bit b of every field, one bit per element, planes stored one after another, each
+// ⌈n/8⌉ bytes. Transposing 64 fields at a time into `width` 64-bit words is a handful of vector
+// compares, where packing fields back to back costs a shift per field.
+inline std::size_t plane_bytes(std::size_t count) { return (count + 7) / 8; }
+
+// Writes bit b of fields[0..64) as 64-bit word words[b], for b < width.
+inline void transpose_block(const std::uint32_t* fields, unsigned width, std::uint64_t* words) {
+  const hn::ScalableTag<std::uint32_t> d;
+  constexpr std::size_t kLanes = hn::MaxLanes(d);
+  for (unsigned b = 0; b < width; ++b) words[b] = 0;
+  for (std::size_t i = 0; i < kBlock; i += kLanes) {
+    const auto v = hn::LoadU(d, fields + i);
+    for (unsigned b = 0; b < width; ++b) {
+      const auto bit = hn::Set(d, 1U << b);
+      words[b] |= detail::mask_bits(d, hn::TestBit(v, bit)) << i;
+    }
+  }
+}
+
+}  // namespace gradcomp::simd
