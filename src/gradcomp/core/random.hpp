@@ -149,6 +149,14 @@ class RandomStream {
     return kVectors * hn::MaxLanes(hn::ScalableTag<std::uint64_t>());
   }
   void philox_lanes(std::uint32_t* out) const {
+#if HWY_TARGET == HWY_SCALAR || HWY_TARGET == HWY_EMU128
+    // Builds without SIMD (no -march): the same numbers, one block at a time.
+    PhiloxBlock counter = counter_;
+    for (std::size_t b = 0; b < lanes_per_call(); ++b, ++counter.v[0]) {
+      const PhiloxBlock block = philox4x32(counter, key0_, key1_);
+      for (std::size_t w = 0; w < 4; ++w) out[4 * b + w] = block.v[w];
+    }
+#else
     namespace hn = hwy::HWY_NAMESPACE;
     const hn::ScalableTag<std::uint64_t> d64;
     const hn::Repartition<std::uint32_t, decltype(d64)> d32;
@@ -191,6 +199,7 @@ class RandomStream {
     for (std::size_t l = 0; l < kVectors * kLanes; ++l) {
       for (std::size_t w = 0; w < 4; ++w) out[4 * l + w] = static_cast<std::uint32_t>(lanes[w][l]);
     }
+#endif
   }
 
   PhiloxBlock counter_{};
