@@ -32,7 +32,9 @@ test-fuzz: setup
 	bash tests/fuzz/run_all.sh build/fuzz $(FUZZ_SECONDS)
 
 bench: build
-	$(BUILD)/bench/compress_bench --benchmark_min_time=0.2
+	$(BUILD)/bench/compress_bench --benchmark_min_time=0.3 --benchmark_repetitions=5 \
+	  --benchmark_format=json >$(BUILD)/bench.json
+	python3 bench/report.py $(BUILD)/bench.json
 
 format:
 	find src tests bench -name '*.hpp' -o -name '*.cpp' | xargs clang-format -i

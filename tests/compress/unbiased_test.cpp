@@ -86,6 +86,33 @@ TEST(Unbiased, QsgdMeanAndExactSecondMoment) {
   expect_law("qsgd:levels=3", v, law, 20000);
 }
 
+// The float path of QSGD (vector kernel, whole 64-element blocks) is unbiased too: its rounding
+// probability has a resolution of 2^−24, far below the Monte Carlo tolerance.
+TEST(Unbiased, QsgdFloatVectorPath) {
+  const auto v = gaussian_vector<float>(256, 26);
+  const Layout layout = Layout::flat(256);
+  auto compressor = make_compressor("qsgd:levels=2");
+  double norm = 0;
+  for (float x : v) norm += static_cast<double>(x) * x;
+  norm = std::sqrt(static_cast<double>(static_cast<float>(std::sqrt(norm))) *
+                   static_cast<double>(static_cast<float>(std::sqrt(norm))));
+  const int samples = 20000;
+  std::vector<double> mean(256, 0.0);
+  std::vector<float> out(256);
+  for (int t = 0; t < samples; ++t) {
+    const StepContext context{8, static_cast<std::uint64_t>(t), 1};
+    compressor->decode(compressor->encode(std::span<const float>(v), layout, context), layout,
+                       context, std::span<float>(out));
+    for (std::size_t i = 0; i < 256; ++i) mean[i] += out[i] / double(samples);
+  }
+  for (std::size_t i = 0; i < 256; ++i) {
+    const double r = 2 * std::fabs(v[i]) / norm;
+    const double p = r - std::min(std::floor(r), 1.0);
+    const double step = norm / 2;  // a level is worth ‖v‖/s
+    EXPECT_NEAR(mean[i], v[i], kSigmas * step * std::sqrt(p * (1 - p) / samples) + 1e-5) << i;
+  }
+}
+
 // C11: TernGrad is unbiased and E‖Q(v)‖² = ‖v‖_∞‖v‖₁.
 TEST(Unbiased, TernGradMeanAndSecondMoment) {
   const auto v = gaussian_vector<double>(40, 22);
@@ -97,6 +124,28 @@ TEST(Unbiased, TernGradMeanAndSecondMoment) {
   for (const auto& t : law) from_law += t.square_mean();
   EXPECT_NEAR(from_law, scale * l1, 1e-12 * scale * l1);
   expect_law("terngrad", v, law, 20000);
+}
+
+// The float path of TernGrad (vector kernel, 24-bit uniforms) is unbiased.
+TEST(Unbiased, TernGradFloatVectorPath) {
+  const auto v = gaussian_vector<float>(256, 27);
+  const Layout layout = Layout::flat(256);
+  auto compressor = make_compressor("terngrad");
+  float scale = 0;
+  for (float x : v) scale = std::max(scale, std::fabs(x));
+  const int samples = 20000;
+  std::vector<double> mean(256, 0.0);
+  std::vector<float> out(256);
+  for (int t = 0; t < samples; ++t) {
+    const StepContext context{9, static_cast<std::uint64_t>(t), 2};
+    compressor->decode(compressor->encode(std::span<const float>(v), layout, context), layout,
+                       context, std::span<float>(out));
+    for (std::size_t i = 0; i < 256; ++i) mean[i] += out[i] / double(samples);
+  }
+  for (std::size_t i = 0; i < 256; ++i) {
+    const double p = std::fabs(v[i]) / scale;
+    EXPECT_NEAR(mean[i], v[i], kSigmas * scale * std::sqrt(p * (1 - p) / samples) + 1e-5) << i;
+  }
 }
 
 // Stochastic rounding: unbiased, and |Q(x) − x| < ε always (υ² = dε²).

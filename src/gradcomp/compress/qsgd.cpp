@@ -102,10 +102,19 @@ class Qsgd final : public TypedCompressor<Qsgd> {
     return static_cast<double>(read_value<T>(reader, value_format<T>()));
   }
 
-  // Fields (level + s) of `count` coordinates, branch-free so the loop vectorises.
+  // Fields (level + s) of `count` coordinates. Float input takes the vector kernel for whole
+  // blocks (float arithmetic, 24-bit uniforms); double input and partial blocks use double
+  // arithmetic with 32-bit uniforms.
   template <class T>
   void quantize(std::span<const T> v, double norm, const std::uint32_t* u,
                 std::uint32_t* fields) const {
+    if constexpr (std::is_same_v<T, float>) {
+      if (v.size() == simd::kBlock) {
+        const double scale = norm > 0 ? levels_ / norm : 0.0;
+        simd::qsgd_levels(v.data(), static_cast<float>(scale), levels_, u, fields);
+        return;
+      }
+    }
     const double s = levels_;
     const double scale = norm > 0 ? s / norm : 0.0;
     for (std::size_t j = 0; j < v.size(); ++j) {

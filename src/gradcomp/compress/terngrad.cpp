@@ -3,12 +3,13 @@
 // segment, then the trits of the whole vector five to a byte (t0 + 3t1 + 9t2 + 27t3 + 81t4,
 // trit 0 = zero, 1 = +s, 2 = −s): 1.6 bits per coordinate.
 #include <array>
+#include <bit>
 #include <cmath>
 
 #include "gradcomp/compress/common.hpp"
 #include "gradcomp/compress/entries.hpp"
 #include "gradcomp/compress/quantize.hpp"
-#include "gradcomp/core/vector_ops.hpp"
+#include "gradcomp/core/simd_masks.hpp"
 
 namespace gradcomp {
 
@@ -39,6 +40,7 @@ class TernGrad final : public TypedCompressor<TernGrad> {
   [[nodiscard]] Properties properties() const override {
     return {true, false, true, false, false, ErrorBound::kRelative};
   }
+  [[nodiscard]] bool checks_finite_itself() const override { return true; }
 
   [[nodiscard]] Constants constants(const Layout& layout) const override {
     std::size_t largest = 0;
@@ -52,7 +54,11 @@ class TernGrad final : public TypedCompressor<TernGrad> {
                     std::vector<std::uint8_t>& out) {
     const auto segments = make_segments(layout, scope_);
     std::vector<T> scales;
-    for (const Segment& s : segments) scales.push_back(max_abs(x.subspan(s.offset, s.size)));
+    for (const Segment& s : segments) {
+      const auto largest = simd::max_magnitude(x.data() + s.offset, s.size);
+      if (largest >= simd::kInfinityBits<T>) reject_non_finite(x, layout);
+      scales.push_back(std::bit_cast<T>(largest));
+    }
     append_values<T>(out, scales, value_format<T>());
     std::vector<std::uint8_t> trits(x.size());
     for (std::size_t b = 0; b < segments.size(); ++b) {
@@ -61,13 +67,17 @@ class TernGrad final : public TypedCompressor<TernGrad> {
                  trits.data() + s.offset);
     }
     const std::size_t at = out.size();
-    out.resize(at + (x.size() + kTritsPerByte - 1) / kTritsPerByte, 0);
-    for (std::size_t i = 0, byte = at; i < x.size(); i += kTritsPerByte, ++byte) {
-      unsigned packed = 0;
-      for (std::size_t j = std::min(x.size(), i + kTritsPerByte); j-- > i;) {
-        packed = packed * 3 + trits[j];
-      }
-      out[byte] = static_cast<std::uint8_t>(packed);
+    const std::size_t whole = x.size() / kTritsPerByte;
+    out.resize(at + (x.size() + kTritsPerByte - 1) / kTritsPerByte);
+    std::uint8_t* packed = out.data() + at;
+    const std::uint8_t* t = trits.data();
+    for (std::size_t byte = 0; byte < whole; ++byte, t += kTritsPerByte) {
+      packed[byte] = static_cast<std::uint8_t>(t[0] + 3 * t[1] + 9 * t[2] + 27 * t[3] + 81 * t[4]);
+    }
+    if (whole * kTritsPerByte < x.size()) {
+      unsigned last = 0;
+      for (std::size_t j = x.size(); j-- > whole * kTritsPerByte;) last = last * 3 + trits[j];
+      packed[whole] = static_cast<std::uint8_t>(last);
     }
   }
 
@@ -98,14 +108,17 @@ class TernGrad final : public TypedCompressor<TernGrad> {
   void draw_trits(std::span<const T> v, double scale, const StepContext& context,
                   const Segment& segment, std::uint8_t* trits) const {
     UniformChunks uniforms(context, segment, Purpose::kQuantize);
-    for (std::size_t start = 0; start < v.size(); start += UniformChunks::kChunk) {
-      const std::size_t count = std::min(UniformChunks::kChunk, v.size() - start);
-      const std::uint32_t* u = uniforms.next(count);
-      for (std::size_t j = 0; j < count; ++j) {
-        const double value = static_cast<double>(v[start + j]);
-        const bool keep = scale > 0 && round_up(u[j], std::fabs(value) / scale);
-        trits[start + j] = keep ? (value < 0 ? 2 : 1) : 0;
+    std::size_t j = 0;
+    if constexpr (std::is_same_v<T, float>) {  // whole blocks: the vector kernel, 24-bit uniforms
+      const float inverse = scale > 0 ? static_cast<float>(1.0 / scale) : 0.0F;
+      for (; j + simd::kBlock <= v.size(); j += simd::kBlock) {
+        simd::terngrad_trits(v.data() + j, inverse, uniforms.next(simd::kBlock), trits + j);
       }
+    }
+    for (; j < v.size(); ++j) {
+      const double value = static_cast<double>(v[j]);
+      const bool keep = scale > 0 && round_up(*uniforms.next(1), std::fabs(value) / scale);
+      trits[j] = keep ? (value < 0 ? 2 : 1) : 0;
     }
   }
 
