@@ -138,6 +138,10 @@ void check_round_trip(const std::string& name, const std::string& spec, const La
     ASSERT_EQ(accumulated[i], decoded[i] + T{2} * decoded[i]) << spec << " at " << i;
     ASSERT_TRUE(std::isfinite(decoded[i]));
   }
+  // Encoding into a reused message gives the same bytes.
+  Message reused{std::vector<std::uint8_t>(1000, 0xEE)};
+  make_compressor(spec)->encode(std::span<const T>(x), layout, context, reused);
+  EXPECT_EQ(reused.bytes, message.bytes) << spec;
   // A second instance (another worker) decodes the same bytes to the same vector.
   auto receiver = make_compressor(spec);
   std::vector<T> again(x.size());

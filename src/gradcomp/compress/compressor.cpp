@@ -72,8 +72,8 @@ template void Compressor::reject_non_finite<float>(std::span<const float>, const
 template void Compressor::reject_non_finite<double>(std::span<const double>, const Layout&) const;
 
 template <class T>
-Message Compressor::encode_checked(std::span<const T> x, const Layout& layout,
-                                   const StepContext& context) {
+void Compressor::encode_checked(std::span<const T> x, const Layout& layout,
+                                const StepContext& context, Message& message) {
   require(x.size() == layout.total_size(),
           "{}: the vector has {} elements but the layout describes {}", name_, x.size(),
           layout.total_size());
@@ -81,7 +81,7 @@ Message Compressor::encode_checked(std::span<const T> x, const Layout& layout,
           "{}: vectors of {} elements exceed the wire format's limit of 2^32 − 1; split the model",
           name_, x.size());
   if (!checks_finite_itself() && first_non_finite(x) != x.size()) reject_non_finite(x, layout);
-  Message message;
+  message.bytes.clear();
   MessageHeader header;
   header.compressor = static_cast<std::uint8_t>(id_);
   header.values = value_format<T>();
@@ -90,7 +90,6 @@ Message Compressor::encode_checked(std::span<const T> x, const Layout& layout,
   header.step = static_cast<std::uint32_t>(context.step);
   header.append_to(message.bytes);
   encode_body(x, layout, context, message.bytes);
-  return message;
 }
 
 template <class T>
@@ -124,11 +123,23 @@ void Compressor::decode_checked(const Message& message, const Layout& layout,
 
 Message Compressor::encode(std::span<const float> x, const Layout& layout,
                            const StepContext& context) {
-  return encode_checked(x, layout, context);
+  Message message;
+  encode_checked(x, layout, context, message);
+  return message;
 }
 Message Compressor::encode(std::span<const double> x, const Layout& layout,
                            const StepContext& context) {
-  return encode_checked(x, layout, context);
+  Message message;
+  encode_checked(x, layout, context, message);
+  return message;
+}
+void Compressor::encode(std::span<const float> x, const Layout& layout, const StepContext& context,
+                        Message& out) {
+  encode_checked(x, layout, context, out);
+}
+void Compressor::encode(std::span<const double> x, const Layout& layout,
+                        const StepContext& context, Message& out) {
+  encode_checked(x, layout, context, out);
 }
 void Compressor::decode_add(const Message& message, const Layout& layout,
                             const StepContext& context, std::span<float> out,

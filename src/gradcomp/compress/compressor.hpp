@@ -85,6 +85,12 @@ class Compressor {
   // x must have layout.total_size() finite elements; otherwise InvalidInput naming the index.
   Message encode(std::span<const float> x, const Layout& layout, const StepContext& context);
   Message encode(std::span<const double> x, const Layout& layout, const StepContext& context);
+  // The same into an existing message, reusing its buffer: a training loop that keeps one message
+  // per worker allocates (and page-faults) once, not every step.
+  void encode(std::span<const float> x, const Layout& layout, const StepContext& context,
+              Message& out);
+  void encode(std::span<const double> x, const Layout& layout, const StepContext& context,
+              Message& out);
 
   // out += weight · decoded(message). DecodeError if the message does not fit.
   void decode_add(const Message& message, const Layout& layout, const StepContext& context,
@@ -121,7 +127,8 @@ class Compressor {
 
  private:
   template <class T>
-  Message encode_checked(std::span<const T> x, const Layout& layout, const StepContext& context);
+  void encode_checked(std::span<const T> x, const Layout& layout, const StepContext& context,
+                      Message& out);
   template <class T>
   void decode_checked(const Message& message, const Layout& layout, const StepContext& context,
                       std::span<T> out, T weight) const;

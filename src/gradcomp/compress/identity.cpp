@@ -3,7 +3,9 @@
 // fp64 and decodes bit-exactly, so "EF with the identity compressor equals uncompressed" holds to
 // the last bit. fp16 rounds to nearest even; a value that would overflow fp16 (|x| ≥ 65520) is
 // refused rather than sent as infinity; double input is rounded to fp32 first.
+#include <bit>
 #include <cmath>
+#include <cstring>
 
 #include "gradcomp/compress/common.hpp"
 #include "gradcomp/compress/entries.hpp"
@@ -34,31 +36,53 @@ class Identity final : public TypedCompressor<Identity> {
   template <class T>
   void encode_typed(std::span<const T> x, const Layout& layout, const StepContext&,
                     std::vector<std::uint8_t>& out) {
-    if (id() == CompressorId::kFp16) reject_unrepresentable(x, layout);
+    if (id() == CompressorId::kFp16) {
+      encode_halves(x, layout, out);
+      return;
+    }
     append_values<T>(out, x, value_format<T>());
   }
 
   [[nodiscard]] bool checks_finite_itself() const override { return id() == CompressorId::kFp16; }
 
-  // fp16 cannot carry |x| ≥ 65520 (it would round to infinity) nor NaN: one vectorised scan for
-  // magnitudes at or above 65520 finds both.
+  // Converts in chunks and notes, in the same vectorised loop, whether any magnitude reaches
+  // 65520 (it would round to infinity) or is NaN/∞; only then is the vector scanned for the culprit.
   template <class T>
-  void reject_unrepresentable(std::span<const T> x, const Layout& layout) const {
-    const auto limit = simd::magnitude_bits(static_cast<T>(65520));
-    const std::size_t whole = x.size() - x.size() % simd::kBlock;
-    std::size_t start = 0;
-    while (start < whole && !simd::any_magnitude_at_least(x.data() + start, limit)) {
-      start += simd::kBlock;
+  void encode_halves(std::span<const T> x, const Layout& layout, std::vector<std::uint8_t>& out) {
+    constexpr std::uint32_t kLimit = 0x477FF000U;  // bits of 65520.0f
+    constexpr std::size_t kChunk = 4096;
+    const std::size_t at = out.size();
+    out.resize(at + 2 * x.size());
+    std::uint16_t halves[kChunk];
+    bool unrepresentable = false;
+    for (std::size_t start = 0; start < x.size(); start += kChunk) {
+      const std::size_t count = std::min(kChunk, x.size() - start);
+      const T* in = x.data() + start;
+      std::uint32_t worst = 0;
+      for (std::size_t i = 0; i < count; ++i) {
+        const auto value = static_cast<float>(in[i]);
+        halves[i] = float_to_half(value);
+        worst = std::max(worst, std::bit_cast<std::uint32_t>(value) & 0x7FFFFFFFU);
+      }
+      unrepresentable = unrepresentable || worst >= kLimit;
+      std::memcpy(out.data() + at + 2 * start, halves, 2 * count);
     }
-    for (std::size_t i = start; i < x.size(); ++i) {
+    if (unrepresentable) reject_unrepresentable(x, layout);
+  }
+
+  // Names the first element fp16 cannot carry: NaN/∞ (the usual message) or |x| ≥ 65520.
+  template <class T>
+  [[noreturn]] void reject_unrepresentable(std::span<const T> x, const Layout& layout) const {
+    for (std::size_t i = 0; i < x.size(); ++i) {
       if (!std::isfinite(x[i])) reject_non_finite(x, layout);
-      if (simd::magnitude_bits(x[i]) >= limit) {
+      if (std::fabs(static_cast<float>(x[i])) >= 65520.0F) {
         throw InvalidInput(fmt::format(
             "fp16: |x| = {} at index {} (layer '{}') overflows fp16 (largest finite 65504); "
             "scale the vector or use identity", static_cast<double>(x[i]), i,
             layout.block_of(i).name));
       }
     }
+    throw InternalError("fp16: no unrepresentable element found");
   }
 
   template <class T>

@@ -26,6 +26,8 @@ class Qsgd final : public TypedCompressor<Qsgd> {
   [[nodiscard]] Properties properties() const override {
     return {true, false, true, false, false, ErrorBound::kRelative};
   }
+  // The squared norms see every element: a non-finite one makes them non-finite.
+  [[nodiscard]] bool checks_finite_itself() const override { return true; }
 
   [[nodiscard]] Constants constants(const Layout& layout) const override {
     double omega = 0;
@@ -43,7 +45,12 @@ class Qsgd final : public TypedCompressor<Qsgd> {
     const auto segments = make_segments(layout, scope_);
     std::vector<T> norms;
     for (const Segment& s : segments) {
-      norms.push_back(static_cast<T>(std::sqrt(sum_squares(x.subspan(s.offset, s.size)))));
+      const double squares = sum_squares(x.subspan(s.offset, s.size));
+      if (!std::isfinite(squares)) {  // a NaN or infinity in x, or a norm beyond double's range
+        if (first_non_finite(x) != x.size()) reject_non_finite(x, layout);
+        throw InvalidInput("qsgd: the squared norm of the vector overflows; scale it down");
+      }
+      norms.push_back(static_cast<T>(std::sqrt(squares)));
     }
     append_values<T>(out, norms, value_format<T>());
     // Levels are computed against the norm as it travels, so the decoder's ‖v‖·level/s is the

@@ -60,7 +60,8 @@ class TernGrad final : public TypedCompressor<TernGrad> {
       scales.push_back(std::bit_cast<T>(largest));
     }
     append_values<T>(out, scales, value_format<T>());
-    std::vector<std::uint8_t> trits(x.size());
+    trits_.resize(x.size());  // kept between steps: no allocation (and page faults) per encode
+    std::vector<std::uint8_t>& trits = trits_;
     for (std::size_t b = 0; b < segments.size(); ++b) {
       const Segment& s = segments[b];
       draw_trits(x.subspan(s.offset, s.size), static_cast<double>(scales[b]), context, s,
@@ -123,6 +124,7 @@ class TernGrad final : public TypedCompressor<TernGrad> {
   }
 
   Scope scope_;
+  std::vector<std::uint8_t> trits_;
 };
 
 }  // namespace

@@ -30,29 +30,66 @@ void finish(const std::vector<Candidate<T>>& candidates, std::size_t k,
             std::vector<std::uint32_t>& indices) {
   indices.clear();
   if (k == 0) return;
-  auto before = [](const Candidate<T>& a, const Candidate<T>& b) {
-    return a.magnitude != b.magnitude ? a.magnitude > b.magnitude : a.index < b.index;
-  };
-  std::vector<Candidate<T>> order(candidates);
-  const auto kth = order.begin() + static_cast<std::ptrdiff_t>(std::min(k, order.size()) - 1);
-  std::nth_element(order.begin(), kth, order.end(), before);
-  const Candidate<T> pivot = *kth;
+  // The k-th largest magnitude m: everything above it is kept, and of the elements equal to it
+  // the ones with the smallest indices, as many as are still needed.
+  std::vector<MagnitudeBits<T>> magnitudes(candidates.size());
+  for (std::size_t i = 0; i < candidates.size(); ++i) magnitudes[i] = candidates[i].magnitude;
+  const auto kth = magnitudes.begin() + static_cast<std::ptrdiff_t>(std::min(k, magnitudes.size()) - 1);
+  std::nth_element(magnitudes.begin(), kth, magnitudes.end(), std::greater<>());
+  const MagnitudeBits<T> pivot = *kth;
+  std::size_t above = 0;
+  for (const auto& c : candidates) above += c.magnitude > pivot ? 1 : 0;
+  std::size_t ties_wanted = std::min(k, candidates.size()) - above;
   indices.reserve(k);
   for (const auto& c : candidates) {
-    if (!before(pivot, c)) indices.push_back(c.index);
+    if (c.magnitude > pivot) {
+      indices.push_back(c.index);
+    } else if (c.magnitude == pivot && ties_wanted > 0) {
+      indices.push_back(c.index);
+      --ties_wanted;
+    }
   }
 }
 
 // Every element with magnitude_bits ≥ bound (NaN and infinity included whenever
-// bound ≤ kInfinityBits), scanned 64 at a time.
+// bound ≤ kInfinityBits). Float input goes through the vector compress kernel in chunks; sparse
+// bounds first skip 64-element blocks that hold no candidate.
 template <class T>
-void collect_at_least(std::span<const T> x, MagnitudeBits<T> bound,
+void collect_at_least(std::span<const T> x, MagnitudeBits<T> bound, bool dense,
                       std::vector<Candidate<T>>& candidates) {
   candidates.clear();
   const T* data = x.data();
   const std::size_t whole = x.size() - x.size() % simd::kBlock;
+  if constexpr (std::is_same_v<T, float>) {
+    if (bound != 0) {
+      constexpr std::size_t kChunk = 4096;
+      std::uint32_t magnitudes[kChunk + 64], indices[kChunk + 64];
+      for (std::size_t start = 0; start < whole; start += kChunk) {
+        const std::size_t count = std::min(kChunk, whole - start);
+        std::size_t found = 0;
+        if (dense) {
+          found = simd::compress_at_least(data + start, count, bound,
+                                          static_cast<std::uint32_t>(start), magnitudes, indices);
+        } else {
+          for (std::size_t b = 0; b < count; b += simd::kBlock) {
+            if (!simd::any_magnitude_at_least(data + start + b, bound)) continue;
+            found += simd::compress_at_least(data + start + b, simd::kBlock, bound,
+                                             static_cast<std::uint32_t>(start + b),
+                                             magnitudes + found, indices + found);
+          }
+        }
+        for (std::size_t j = 0; j < found; ++j) candidates.push_back({magnitudes[j], indices[j]});
+      }
+      for (std::size_t i = whole; i < x.size(); ++i) {
+        const auto m = magnitude_bits(data[i]);
+        if (m >= bound) candidates.push_back({m, static_cast<std::uint32_t>(i)});
+      }
+      return;
+    }
+  }
+  const bool test_first = bound != 0 && !dense;
   for (std::size_t start = 0; start < whole; start += simd::kBlock) {
-    if (bound != 0 && !simd::any_magnitude_at_least(data + start, bound)) continue;
+    if (test_first && !simd::any_magnitude_at_least(data + start, bound)) continue;
     for (auto mask = simd::magnitude_at_least_mask(data + start, bound); mask != 0;
          mask &= mask - 1) {
       const std::size_t i = start + std::countr_zero(mask);
@@ -109,12 +146,12 @@ bool select_top_k(std::span<const T> x, std::size_t k, std::uint64_t seed_key,
   k = std::min(k, n);
   std::vector<Candidate<T>> candidates;
   if (k == n || n < kSampledMinimum || k > n / 16) {
-    collect_at_least<T>(x, 0, candidates);
+    collect_at_least<T>(x, 0, true, candidates);
   } else {
     // A bound above a NaN in the sample still collects that NaN, so non-finite input is seen on
     // every path; a bound that keeps fewer than k is lowered until it keeps enough.
     for (std::size_t attempt = 0;; ++attempt) {
-      collect_at_least(x, sampled_bound(x, k, attempt, seed_key), candidates);
+      collect_at_least(x, sampled_bound(x, k, attempt, seed_key), k > n / 256, candidates);
       if (candidates.size() >= k) break;
     }
   }

@@ -205,3 +205,40 @@ inline void terngrad_trits(const float* v, float inverse_scale, const std::uint3
 }
 
 }  // namespace gradcomp::simd
+
+namespace gradcomp::simd {
+
+// Writes the index (base + j) and magnitude bits of every x[j], j < count, with magnitude bits ≥
+// bound (bound > 0), in order; returns how many. Both outputs need count + one vector of room.
+// Uses the vector compress instruction where there is one (AVX-512: vpcompressd).
+inline std::size_t compress_at_least(const float* x, std::size_t count, std::uint32_t bound,
+                                     std::uint32_t base, std::uint32_t* magnitudes,
+                                     std::uint32_t* indices) {
+  const hn::ScalableTag<float> df;
+  const hn::RebindToSigned<decltype(df)> di;
+  const hn::RebindToUnsigned<decltype(df)> du;
+  constexpr std::size_t kLanes = hn::MaxLanes(df);
+  const auto magnitude = hn::Set(di, 0x7FFFFFFF);
+  const auto below = hn::Set(di, static_cast<std::int32_t>(bound - 1));
+  const auto step = hn::Set(du, static_cast<std::uint32_t>(kLanes));
+  auto index = hn::Iota(du, base);
+  std::size_t written = 0;
+  std::size_t i = 0;
+  for (; i + kLanes <= count; i += kLanes) {
+    const auto bits = hn::And(hn::BitCast(di, hn::LoadU(df, x + i)), magnitude);
+    const auto keep = hn::Gt(bits, below);
+    hn::CompressStore(hn::BitCast(du, bits), hn::RebindMask(du, keep), du, magnitudes + written);
+    written += hn::CompressStore(index, hn::RebindMask(du, keep), du, indices + written);
+    index = hn::Add(index, step);
+  }
+  for (; i < count; ++i) {
+    const std::uint32_t bits = magnitude_bits(x[i]);
+    if (bits >= bound) {
+      magnitudes[written] = bits;
+      indices[written++] = base + static_cast<std::uint32_t>(i);
+    }
+  }
+  return written;
+}
+
+}  // namespace gradcomp::simd
