@@ -26,15 +26,25 @@ void write_sparse_indices(std::vector<std::uint8_t>& out, std::span<const Sparse
 std::vector<std::size_t> read_sparse_indices(ByteReader& reader, std::span<const Segment> segments,
                                              std::span<const std::size_t> counts);
 
-// Appends the values x[offset + index] of every part, in order.
+// Appends the values scale·x[offset + index] of every part, in order, gathered in chunks straight
+// into the message (no temporary of all values).
 template <class T>
 void write_sparse_values(std::vector<std::uint8_t>& out, std::span<const T> x,
                          std::span<const SparseSegment> parts, ValueFormat format, T scale = T{1}) {
-  std::vector<T> values;
+  constexpr std::size_t kChunk = 1024;
+  T gathered[kChunk];
+  std::size_t filled = 0;
   for (const auto& part : parts) {
-    for (const std::uint32_t i : part.indices) values.push_back(scale * x[part.segment.offset + i]);
+    const T* base = x.data() + part.segment.offset;
+    for (const std::uint32_t i : part.indices) {
+      gathered[filled++] = scale * base[i];
+      if (filled == kChunk) {
+        append_values<T>(out, std::span<const T>(gathered, filled), format);
+        filled = 0;
+      }
+    }
   }
-  append_values<T>(out, values, format);
+  append_values<T>(out, std::span<const T>(gathered, filled), format);
 }
 
 template <class T>

@@ -22,6 +22,28 @@ struct Candidate {
   std::uint32_t index;
 };
 
+// The k-th largest magnitude (1 ≤ k ≤ size): a histogram of the top 12 magnitude bits finds the
+// bucket that holds it, and only that bucket is searched (radix select, one level).
+template <class T>
+MagnitudeBits<T> kth_largest_magnitude(const std::vector<Candidate<T>>& candidates, std::size_t k) {
+  using Bits = MagnitudeBits<T>;
+  constexpr unsigned kBucketBits = 12;
+  constexpr unsigned kShift = 8 * sizeof(Bits) - 1 - kBucketBits;  // the sign bit is always 0
+  std::vector<std::uint32_t> histogram(std::size_t{1} << kBucketBits, 0);
+  for (const auto& c : candidates) ++histogram[static_cast<std::size_t>(c.magnitude >> kShift)];
+  std::size_t bucket = histogram.size();
+  std::size_t above = 0;
+  while (bucket-- > 0 && above + histogram[bucket] < k) above += histogram[bucket];
+  std::vector<Bits> inside;
+  inside.reserve(histogram[bucket]);
+  for (const auto& c : candidates) {
+    if (static_cast<std::size_t>(c.magnitude >> kShift) == bucket) inside.push_back(c.magnitude);
+  }
+  const auto kth = inside.begin() + static_cast<std::ptrdiff_t>(k - above - 1);
+  std::nth_element(inside.begin(), kth, inside.end(), std::greater<>());
+  return *kth;
+}
+
 // Exact selection among candidates (collected in ascending index order): find the k-th under
 // (|v| desc, index asc), then keep, in index order, the candidates that come before or at it.
 // Filtering instead of sorting the k indices keeps the 1% case linear.
@@ -32,11 +54,7 @@ void finish(const std::vector<Candidate<T>>& candidates, std::size_t k,
   if (k == 0) return;
   // The k-th largest magnitude m: everything above it is kept, and of the elements equal to it
   // the ones with the smallest indices, as many as are still needed.
-  std::vector<MagnitudeBits<T>> magnitudes(candidates.size());
-  for (std::size_t i = 0; i < candidates.size(); ++i) magnitudes[i] = candidates[i].magnitude;
-  const auto kth = magnitudes.begin() + static_cast<std::ptrdiff_t>(std::min(k, magnitudes.size()) - 1);
-  std::nth_element(magnitudes.begin(), kth, magnitudes.end(), std::greater<>());
-  const MagnitudeBits<T> pivot = *kth;
+  const MagnitudeBits<T> pivot = kth_largest_magnitude(candidates, std::min(k, candidates.size()));
   std::size_t above = 0;
   for (const auto& c : candidates) above += c.magnitude > pivot ? 1 : 0;
   std::size_t ties_wanted = std::min(k, candidates.size()) - above;
