@@ -10,8 +10,6 @@
 #include "gradcomp/compress/common.hpp"
 #include "gradcomp/compress/entries.hpp"
 #include "gradcomp/core/half.hpp"
-#include "gradcomp/core/simd_masks.hpp"
-#include "gradcomp/core/vector_ops.hpp"
 
 namespace gradcomp {
 

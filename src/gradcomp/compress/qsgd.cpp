@@ -8,6 +8,7 @@
 #include "gradcomp/compress/common.hpp"
 #include "gradcomp/compress/entries.hpp"
 #include "gradcomp/compress/quantize.hpp"
+#include "gradcomp/compress/quantize_kernels.hpp"
 #include "gradcomp/core/bit_planes.hpp"
 #include "gradcomp/core/vector_ops.hpp"
 

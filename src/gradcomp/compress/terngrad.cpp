@@ -9,6 +9,7 @@
 #include "gradcomp/compress/common.hpp"
 #include "gradcomp/compress/entries.hpp"
 #include "gradcomp/compress/quantize.hpp"
+#include "gradcomp/compress/quantize_kernels.hpp"
 #include "gradcomp/core/simd_masks.hpp"
 
 namespace gradcomp {

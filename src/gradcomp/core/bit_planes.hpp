@@ -1,6 +1,7 @@
 #pragma once
-// Writer and reader of bit-plane sections (see simd::transpose_block): `width` planes of `count`
-// bits, plane b at byte offset b·⌈count/8⌉. Fields are fed 64 at a time in element order.
+// Bit-plane sections, the quantizers' level format (docs/wire-format.md): `width` planes of
+// `count` bits, plane b at byte offset b·⌈count/8⌉ holding bit b of every field. Fields are fed
+// 64 at a time in element order.
 #include <cstdint>
 #include <cstring>
 #include <vector>
@@ -9,6 +10,28 @@
 #include "gradcomp/core/simd_masks.hpp"
 
 namespace gradcomp {
+
+namespace simd {
+// Bit-plane packing of fixed-width fields (the quantizers' wire format, docs/wire-format.md):
+// plane b holds bit b of every field, one bit per element, planes stored one after another, each
+// ⌈n/8⌉ bytes. Transposing 64 fields at a time into `width` 64-bit words is a handful of vector
+// compares, where packing fields back to back costs a shift per field.
+inline std::size_t plane_bytes(std::size_t count) { return (count + 7) / 8; }
+
+// Writes bit b of fields[0..64) as 64-bit word words[b], for b < width.
+inline void transpose_block(const std::uint32_t* fields, unsigned width, std::uint64_t* words) {
+  const hn::ScalableTag<std::uint32_t> d;
+  constexpr std::size_t kLanes = hn::MaxLanes(d);
+  for (unsigned b = 0; b < width; ++b) words[b] = 0;
+  for (std::size_t i = 0; i < kBlock; i += kLanes) {
+    const auto v = hn::LoadU(d, fields + i);
+    for (unsigned b = 0; b < width; ++b) {
+      const auto bit = hn::Set(d, 1U << b);
+      words[b] |= detail::mask_bits(d, hn::TestBit(v, bit)) << i;
+    }
+  }
+}
+}  // namespace simd
 
 class BitPlaneWriter {
  public:

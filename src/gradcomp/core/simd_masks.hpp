@@ -43,6 +43,21 @@ std::uint64_t mask_bits(D d, M m) {
   return value;
 }
 
+// Lane-wise maximum of the magnitude bits of x[0..n), n a multiple of the vector length.
+template <class T>
+auto highest_magnitudes(const T* x, std::size_t n) {
+  const hn::ScalableTag<T> d;
+  const hn::RebindToSigned<decltype(d)> di;
+  using Signed = hn::TFromD<decltype(di)>;
+  constexpr std::size_t kLanes = hn::MaxLanes(d);
+  const auto magnitude = hn::Set(di, static_cast<Signed>(~MagnitudeBits<T>{0} >> 1));
+  auto highest = hn::Zero(di);
+  for (std::size_t i = 0; i < n; i += kLanes) {
+    highest = hn::Max(highest, hn::And(hn::BitCast(di, hn::LoadU(d, x + i)), magnitude));
+  }
+  return highest;
+}
+
 }  // namespace detail
 
 // Bit j set when magnitude_bits(p[j]) ≥ bound. A NaN or infinite element is set whenever
@@ -70,13 +85,22 @@ bool any_magnitude_at_least(const T* p, MagnitudeBits<T> bound) {
   const hn::ScalableTag<T> d;
   const hn::RebindToSigned<decltype(d)> di;
   using Signed = hn::TFromD<decltype(di)>;
-  constexpr std::size_t kLanes = hn::MaxLanes(d);
-  const auto magnitude = hn::Set(di, static_cast<Signed>(~MagnitudeBits<T>{0} >> 1));
-  auto highest = hn::Zero(di);
-  for (std::size_t i = 0; i < kBlock; i += kLanes) {
-    highest = hn::Max(highest, hn::And(hn::BitCast(di, hn::LoadU(d, p + i)), magnitude));
-  }
+  const auto highest = detail::highest_magnitudes(p, kBlock);
   return !hn::AllFalse(di, hn::Gt(highest, hn::Set(di, static_cast<Signed>(bound - 1))));
+}
+
+// The largest magnitude_bits of x[0..n) (the bits of max |x_j| when all are finite; at least
+// kInfinityBits when one is NaN or infinite).
+template <class T>
+MagnitudeBits<T> max_magnitude(const T* x, std::size_t n) {
+  const hn::ScalableTag<T> d;
+  const hn::RebindToSigned<decltype(d)> di;
+  constexpr std::size_t kLanes = hn::MaxLanes(d);
+  const std::size_t whole = n - n % kLanes;
+  auto result = static_cast<MagnitudeBits<T>>(
+      hn::GetLane(hn::MaxOfLanes(di, detail::highest_magnitudes(x, whole))));
+  for (std::size_t i = whole; i < n; ++i) result = std::max(result, magnitude_bits(x[i]));
+  return result;
 }
 
 // Bit j set when p[j] < 0 (so −0 and NaN are not negative: sign(v) = +1 for v ≥ 0, ALGORITHMS.md
@@ -99,114 +123,6 @@ std::uint64_t negative_mask(const T* p, bool& non_finite) {
   non_finite = non_finite || !hn::AllFalse(di, hn::Gt(highest, finite_limit));
   return mask;
 }
-
-}  // namespace gradcomp::simd
-
-namespace gradcomp::simd {
-
-// Bit-plane packing of fixed-width fields (the quantizers' wire format, docs/wire-format.md):
-// plane b holds bit b of every field, one bit per element, planes stored one after another, each
-// ⌈n/8⌉ bytes. Transposing 64 fields at a time into `width` 64-bit words is a handful of vector
-// compares, where packing fields back to back costs a shift per field.
-inline std::size_t plane_bytes(std::size_t count) { return (count + 7) / 8; }
-
-// Writes bit b of fields[0..64) as 64-bit word words[b], for b < width.
-inline void transpose_block(const std::uint32_t* fields, unsigned width, std::uint64_t* words) {
-  const hn::ScalableTag<std::uint32_t> d;
-  constexpr std::size_t kLanes = hn::MaxLanes(d);
-  for (unsigned b = 0; b < width; ++b) words[b] = 0;
-  for (std::size_t i = 0; i < kBlock; i += kLanes) {
-    const auto v = hn::LoadU(d, fields + i);
-    for (unsigned b = 0; b < width; ++b) {
-      const auto bit = hn::Set(d, 1U << b);
-      words[b] |= detail::mask_bits(d, hn::TestBit(v, bit)) << i;
-    }
-  }
-}
-
-}  // namespace gradcomp::simd
-
-namespace gradcomp::simd {
-
-// QSGD levels of 64 float coordinates (ALGORITHMS.md §2.3.11), as fields level + s:
-// r = min(s, |v|·s/‖v‖), l = ⌊r⌋ (s − 1 when r = s), l + 1 with probability r − l. In float, with
-// 24-bit uniforms (the top bits of u): the resolution of the rounding probability is 2^−24.
-// Only exact IEEE operations (no fused multiply-add), so every instruction set gives the same fields.
-inline void qsgd_levels(const float* v, float scale, std::uint32_t levels, const std::uint32_t* u,
-                        std::uint32_t* fields) {
-  const hn::ScalableTag<float> df;
-  const hn::RebindToSigned<decltype(df)> di;
-  const hn::RebindToUnsigned<decltype(df)> du;
-  constexpr std::size_t kLanes = hn::MaxLanes(df);
-  const auto s = hn::Set(df, static_cast<float>(levels));
-  const auto top = hn::Set(df, static_cast<float>(levels) - 1.0F);
-  const auto one = hn::Set(df, 1.0F);
-  const auto two24 = hn::Set(df, 16777216.0F);
-  const auto factor = hn::Set(df, scale);
-  const auto offset = hn::Set(di, static_cast<std::int32_t>(levels));
-  for (std::size_t i = 0; i < kBlock; i += kLanes) {
-    const auto value = hn::LoadU(df, v + i);
-    const auto r = hn::Min(s, hn::Mul(hn::Abs(value), factor));
-    auto level = hn::Floor(r);
-    level = hn::IfThenElse(hn::Lt(level, s), level, top);
-    const auto p = hn::Sub(r, level);
-    const auto uniform = hn::ConvertTo(df, hn::BitCast(di, hn::ShiftRight<8>(hn::LoadU(du, u + i))));
-    level = hn::Add(level, hn::IfThenElseZero(hn::Lt(uniform, hn::Mul(p, two24)), one));
-    const auto magnitude = hn::ConvertTo(di, level);
-    const auto negative = hn::RebindMask(di, hn::Lt(value, hn::Zero(df)));
-    const auto signed_level = hn::IfThenElse(negative, hn::Neg(magnitude), magnitude);
-    hn::StoreU(hn::BitCast(du, hn::Add(signed_level, offset)), du, fields + i);
-  }
-}
-
-}  // namespace gradcomp::simd
-
-namespace gradcomp::simd {
-
-// The largest magnitude_bits of x (the bits of max |x_j| when all are finite; at least
-// kInfinityBits when one is NaN or infinite).
-template <class T>
-MagnitudeBits<T> max_magnitude(const T* x, std::size_t n) {
-  const hn::ScalableTag<T> d;
-  const hn::RebindToSigned<decltype(d)> di;
-  using Signed = hn::TFromD<decltype(di)>;
-  constexpr std::size_t kLanes = hn::MaxLanes(d);
-  const auto magnitude = hn::Set(di, static_cast<Signed>(~MagnitudeBits<T>{0} >> 1));
-  auto highest = hn::Zero(di);
-  std::size_t i = 0;
-  for (; i + kLanes <= n; i += kLanes) {
-    highest = hn::Max(highest, hn::And(hn::BitCast(di, hn::LoadU(d, x + i)), magnitude));
-  }
-  auto result = static_cast<MagnitudeBits<T>>(hn::GetLane(hn::MaxOfLanes(di, highest)));
-  for (; i < n; ++i) result = std::max(result, magnitude_bits(x[i]));
-  return result;
-}
-
-// TernGrad trits of 64 float coordinates (ALGORITHMS.md §2.3.12): 0, 1 (+s) or 2 (−s), kept with
-// probability |v|/s judged against 24-bit uniforms. `inverse_scale` is 1/s (0 for an all-zero
-// segment).
-inline void terngrad_trits(const float* v, float inverse_scale, const std::uint32_t* u,
-                           std::uint8_t* trits) {
-  const hn::ScalableTag<float> df;
-  const hn::RebindToSigned<decltype(df)> di;
-  const hn::RebindToUnsigned<decltype(df)> du;
-  constexpr std::size_t kLanes = hn::MaxLanes(df);
-  const auto factor = hn::Set(df, inverse_scale * 16777216.0F);
-  alignas(64) std::int32_t out[kBlock];
-  for (std::size_t i = 0; i < kBlock; i += kLanes) {
-    const auto value = hn::LoadU(df, v + i);
-    const auto uniform = hn::ConvertTo(df, hn::BitCast(di, hn::ShiftRight<8>(hn::LoadU(du, u + i))));
-    const auto keep = hn::RebindMask(di, hn::Lt(uniform, hn::Mul(hn::Abs(value), factor)));
-    const auto negative = hn::RebindMask(di, hn::Lt(value, hn::Zero(df)));
-    const auto trit = hn::IfThenElse(negative, hn::Set(di, 2), hn::Set(di, 1));
-    hn::Store(hn::IfThenElseZero(keep, trit), di, out + i);
-  }
-  for (std::size_t i = 0; i < kBlock; ++i) trits[i] = static_cast<std::uint8_t>(out[i]);
-}
-
-}  // namespace gradcomp::simd
-
-namespace gradcomp::simd {
 
 // Writes the index (base + j) and magnitude bits of every x[j], j < count, with magnitude bits ≥
 // bound (bound > 0), in order; returns how many. Both outputs need count + one vector of room.

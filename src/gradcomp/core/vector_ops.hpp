@@ -34,11 +34,4 @@ double sum_squares(std::span<const T> x) {
   return detail::lane_sum(x, [](double v) { return v * v; });
 }
 
-template <class T>
-T max_abs(std::span<const T> x) {
-  T best = 0;
-  for (const T v : x) best = std::fmax(best, std::fabs(v));
-  return best;
-}
-
 }  // namespace gradcomp

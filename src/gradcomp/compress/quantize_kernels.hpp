@@ -1,0 +1,69 @@
+#pragma once
+// Vector kernels of the stochastic quantizers for float input, whole 64-element blocks (Highway,
+// static dispatch). Only exact IEEE operations (no fused multiply-add), so every instruction set
+// gives the same levels.
+#include <cstdint>
+
+#include "gradcomp/core/simd_masks.hpp"
+
+namespace gradcomp::simd {
+
+// QSGD levels of 64 float coordinates (ALGORITHMS.md §2.3.11), as fields level + s:
+// r = min(s, |v|·s/‖v‖), l = ⌊r⌋ (s − 1 when r = s), l + 1 with probability r − l. In float, with
+// 24-bit uniforms (the top bits of u): the resolution of the rounding probability is 2^−24.
+inline void qsgd_levels(const float* v, float scale, std::uint32_t levels, const std::uint32_t* u,
+                        std::uint32_t* fields) {
+  const hn::ScalableTag<float> df;
+  const hn::RebindToSigned<decltype(df)> di;
+  const hn::RebindToUnsigned<decltype(df)> du;
+  constexpr std::size_t kLanes = hn::MaxLanes(df);
+  const auto s = hn::Set(df, static_cast<float>(levels));
+  const auto top = hn::Set(df, static_cast<float>(levels) - 1.0F);
+  const auto one = hn::Set(df, 1.0F);
+  const auto two24 = hn::Set(df, 16777216.0F);
+  const auto factor = hn::Set(df, scale);
+  const auto offset = hn::Set(di, static_cast<std::int32_t>(levels));
+  for (std::size_t i = 0; i < kBlock; i += kLanes) {
+    const auto value = hn::LoadU(df, v + i);
+    const auto r = hn::Min(s, hn::Mul(hn::Abs(value), factor));
+    auto level = hn::Floor(r);
+    level = hn::IfThenElse(hn::Lt(level, s), level, top);
+    const auto p = hn::Sub(r, level);
+    const auto uniform = hn::ConvertTo(df, hn::BitCast(di, hn::ShiftRight<8>(hn::LoadU(du, u + i))));
+    level = hn::Add(level, hn::IfThenElseZero(hn::Lt(uniform, hn::Mul(p, two24)), one));
+    const auto magnitude = hn::ConvertTo(di, level);
+    const auto negative = hn::RebindMask(di, hn::Lt(value, hn::Zero(df)));
+    const auto signed_level = hn::IfThenElse(negative, hn::Neg(magnitude), magnitude);
+    hn::StoreU(hn::BitCast(du, hn::Add(signed_level, offset)), du, fields + i);
+  }
+}
+
+}  // namespace gradcomp::simd
+
+
+namespace gradcomp::simd {
+
+// TernGrad trits of 64 float coordinates (ALGORITHMS.md §2.3.12): 0, 1 (+s) or 2 (−s), kept with
+// probability |v|/s judged against 24-bit uniforms. `inverse_scale` is 1/s (0 for an all-zero
+// segment).
+inline void terngrad_trits(const float* v, float inverse_scale, const std::uint32_t* u,
+                           std::uint8_t* trits) {
+  const hn::ScalableTag<float> df;
+  const hn::RebindToSigned<decltype(df)> di;
+  const hn::RebindToUnsigned<decltype(df)> du;
+  constexpr std::size_t kLanes = hn::MaxLanes(df);
+  const auto factor = hn::Set(df, inverse_scale * 16777216.0F);
+  alignas(64) std::int32_t out[kBlock];
+  for (std::size_t i = 0; i < kBlock; i += kLanes) {
+    const auto value = hn::LoadU(df, v + i);
+    const auto uniform = hn::ConvertTo(df, hn::BitCast(di, hn::ShiftRight<8>(hn::LoadU(du, u + i))));
+    const auto keep = hn::RebindMask(di, hn::Lt(uniform, hn::Mul(hn::Abs(value), factor)));
+    const auto negative = hn::RebindMask(di, hn::Lt(value, hn::Zero(df)));
+    const auto trit = hn::IfThenElse(negative, hn::Set(di, 2), hn::Set(di, 1));
+    hn::Store(hn::IfThenElseZero(keep, trit), di, out + i);
+  }
+  for (std::size_t i = 0; i < kBlock; ++i) trits[i] = static_cast<std::uint8_t>(out[i]);
+}
+
+}  // namespace gradcomp::simd
+
