@@ -42,19 +42,13 @@ class UniformChunks {
     return piece;
   }
 
-  // out[j] = h(h(φ·j + key0) ^ key1), h the 32-bit integer hash "lowbias32" of C. Wellons
-  // (xorshift-multiply, full avalanche); φ·j is a Weyl sequence so that the inputs of a chunk are
-  // distinct and spread over all bits. Plain integer code: the compiler vectorises the loop.
+  // out[j] = h(φ·(j ⊕ key1) + key0), h the 32-bit integer hash "lowbias32" of C. Wellons
+  // (xorshift-multiply, full avalanche). The inputs of a chunk are distinct (j ⊕ key1 permutes
+  // the positions, φ is odd) and spread over all bits. Plain integer code: the loop vectorises.
   static void hash_uniforms(std::uint32_t key0, std::uint32_t key1, std::uint32_t* out,
                             std::size_t count) {
     for (std::size_t j = 0; j < count; ++j) {
-      std::uint32_t x = static_cast<std::uint32_t>(j) * 0x9E3779B9U + key0;
-      x ^= x >> 16;
-      x *= 0x21F0AAADU;
-      x ^= x >> 15;
-      x *= 0x735A2D97U;
-      x ^= x >> 15;
-      x ^= key1;
+      std::uint32_t x = (static_cast<std::uint32_t>(j) ^ key1) * 0x9E3779B9U + key0;
       x ^= x >> 16;
       x *= 0x21F0AAADU;
       x ^= x >> 15;

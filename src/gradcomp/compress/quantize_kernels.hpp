@@ -53,16 +53,15 @@ inline void terngrad_trits(const float* v, float inverse_scale, const std::uint3
   const hn::RebindToUnsigned<decltype(df)> du;
   constexpr std::size_t kLanes = hn::MaxLanes(df);
   const auto factor = hn::Set(df, inverse_scale * 16777216.0F);
-  alignas(64) std::int32_t out[kBlock];
+  const hn::Rebind<std::uint8_t, decltype(di)> d8;
   for (std::size_t i = 0; i < kBlock; i += kLanes) {
     const auto value = hn::LoadU(df, v + i);
     const auto uniform = hn::ConvertTo(df, hn::BitCast(di, hn::ShiftRight<8>(hn::LoadU(du, u + i))));
     const auto keep = hn::RebindMask(di, hn::Lt(uniform, hn::Mul(hn::Abs(value), factor)));
     const auto negative = hn::RebindMask(di, hn::Lt(value, hn::Zero(df)));
     const auto trit = hn::IfThenElse(negative, hn::Set(di, 2), hn::Set(di, 1));
-    hn::Store(hn::IfThenElseZero(keep, trit), di, out + i);
+    hn::StoreU(hn::DemoteTo(d8, hn::IfThenElseZero(keep, trit)), d8, trits + i);
   }
-  for (std::size_t i = 0; i < kBlock; ++i) trits[i] = static_cast<std::uint8_t>(out[i]);
 }
 
 }  // namespace gradcomp::simd

@@ -1,7 +1,10 @@
 // TernGrad (Wen et al. 2017; ALGORITHMS.md §2.3.12): Q(v)_j = s·sign(v_j)·b_j with s = ‖v‖_∞ per
 // segment and b_j ~ Bernoulli(|v_j|/s). Unbiased, E‖Q(v)‖² = ‖v‖_∞‖v‖₁. Wire: one scale per
-// segment, then the trits of the whole vector five to a byte (t0 + 3t1 + 9t2 + 27t3 + 81t4,
-// trit 0 = zero, 1 = +s, 2 = −s): 1.6 bits per coordinate.
+// segment, then the trits of the whole vector five to a byte (trit 0 = zero, 1 = +s, 2 = −s):
+// 1.6 bits per coordinate, ⌈d/5⌉ bytes. The five trits of a byte are m coordinates apart
+// (TritLayout): byte b of a group of 5m coordinates holds t_b + 3t_{b+m} + 9t_{b+2m} + 27t_{b+3m} +
+// 81t_{b+4m}, with m = 64 (groups of 320) and, for the last group of r < 320, m = ⌈r/5⌉. Packing
+// five runs of 64 is a vector operation; five neighbours per byte would be a gather.
 #include <array>
 #include <bit>
 #include <cmath>
@@ -17,6 +20,8 @@ namespace gradcomp {
 namespace {
 
 constexpr std::size_t kTritsPerByte = 5;
+constexpr std::size_t kGroupBytes = 64;
+constexpr std::size_t kGroupTrits = kTritsPerByte * kGroupBytes;
 
 struct TritTable {
   std::array<std::array<std::uint8_t, kTritsPerByte>, 243> digits{};
@@ -30,6 +35,25 @@ struct TritTable {
     }
   }
 };
+
+// Where the trits of a group of coordinates [start, start + length) live: byte b of the group
+// holds the coordinates start + b + i·stride, i < 5.
+struct TritGroup {
+  std::size_t start, length, stride, first_byte;
+};
+
+template <class Visit>
+void for_each_trit_group(std::size_t d, Visit&& visit) {
+  const std::size_t full = d / kGroupTrits;
+  for (std::size_t g = 0; g < full; ++g) {
+    visit(TritGroup{g * kGroupTrits, kGroupTrits, kGroupBytes, g * kGroupBytes});
+  }
+  const std::size_t rest = d - full * kGroupTrits;
+  if (rest > 0) {
+    visit(TritGroup{full * kGroupTrits, rest, (rest + kTritsPerByte - 1) / kTritsPerByte,
+                    full * kGroupBytes});
+  }
+}
 
 class TernGrad final : public TypedCompressor<TernGrad> {
  public:
@@ -69,18 +93,27 @@ class TernGrad final : public TypedCompressor<TernGrad> {
                  trits.data() + s.offset);
     }
     const std::size_t at = out.size();
-    const std::size_t whole = x.size() / kTritsPerByte;
     out.resize(at + (x.size() + kTritsPerByte - 1) / kTritsPerByte);
     std::uint8_t* packed = out.data() + at;
-    const std::uint8_t* t = trits.data();
-    for (std::size_t byte = 0; byte < whole; ++byte, t += kTritsPerByte) {
-      packed[byte] = static_cast<std::uint8_t>(t[0] + 3 * t[1] + 9 * t[2] + 27 * t[3] + 81 * t[4]);
-    }
-    if (whole * kTritsPerByte < x.size()) {
-      unsigned last = 0;
-      for (std::size_t j = x.size(); j-- > whole * kTritsPerByte;) last = last * 3 + trits[j];
-      packed[whole] = static_cast<std::uint8_t>(last);
-    }
+    for_each_trit_group(x.size(), [&](const TritGroup& group) {
+      const std::uint8_t* t = trits.data() + group.start;
+      std::uint8_t* bytes = packed + group.first_byte;
+      if (group.length == kGroupTrits) {  // vectorised: five runs of 64
+        for (std::size_t b = 0; b < kGroupBytes; ++b) {
+          bytes[b] = static_cast<std::uint8_t>(t[b] + 3 * t[b + 64] + 9 * t[b + 128] +
+                                               27 * t[b + 192] + 81 * t[b + 256]);
+        }
+        return;
+      }
+      for (std::size_t b = 0; b < group.stride; ++b) {
+        unsigned value = 0;
+        for (std::size_t i = kTritsPerByte; i-- > 0;) {
+          const std::size_t j = b + i * group.stride;
+          value = value * 3 + (j < group.length ? t[j] : 0U);
+        }
+        bytes[b] = static_cast<std::uint8_t>(value);
+      }
+    });
   }
 
   template <class T>
@@ -91,21 +124,33 @@ class TernGrad final : public TypedCompressor<TernGrad> {
     std::vector<T> scales(segments.size());
     read_values<T>(reader, segments.size(), value_format<T>(),
                    [&](std::size_t b, T v) { scales[b] = v; });
-    const auto bytes =
-        reader.take((out.size() + kTritsPerByte - 1) / kTritsPerByte, "trits");
-    for (const std::uint8_t byte : bytes) {
-      require<DecodeError>(byte < 243, "terngrad: message corrupt: byte {} is not 5 trits", byte);
-    }
+    const auto bytes = reader.take((out.size() + kTritsPerByte - 1) / kTritsPerByte, "trits");
+    std::vector<T> magnitude(out.size());
     for (std::size_t b = 0; b < segments.size(); ++b) {
-      const T magnitude = weight * scales[b];
-      for (std::size_t i = segments[b].offset; i < segments[b].offset + segments[b].size; ++i) {
-        const std::uint8_t trit = table.digits[bytes[i / kTritsPerByte]][i % kTritsPerByte];
-        out[i] += trit == 0 ? T{0} : (trit == 1 ? magnitude : -magnitude);
-      }
+      std::fill_n(magnitude.begin() + static_cast<std::ptrdiff_t>(segments[b].offset),
+                  segments[b].size, weight * scales[b]);
     }
+    bool valid = true;
+    for_each_trit_group(out.size(), [&](const TritGroup& group) {
+      for (std::size_t b = 0; b < group.stride; ++b) {
+        const std::uint8_t byte = bytes[group.first_byte + b];
+        valid = valid && byte < 243;
+        if (byte >= 243) continue;
+        for (std::size_t i = 0; i < kTritsPerByte; ++i) {
+          const std::uint8_t trit = table.digits[byte][i];
+          const std::size_t j = b + i * group.stride;
+          if (j >= group.length) {
+            valid = valid && trit == 0;  // padding digits of the last group are zero
+            continue;
+          }
+          const std::size_t at = group.start + j;
+          out[at] += trit == 0 ? T{0} : (trit == 1 ? magnitude[at] : -magnitude[at]);
+        }
+      }
+    });
+    require<DecodeError>(valid, "terngrad: message corrupt: a byte is not 5 trits");
   }
 
- private:
   template <class T>
   void draw_trits(std::span<const T> v, double scale, const StepContext& context,
                   const Segment& segment, std::uint8_t* trits) const {
