@@ -86,26 +86,27 @@ TEST(Unbiased, QsgdMeanAndExactSecondMoment) {
   expect_law("qsgd:levels=3", v, law, 20000);
 }
 
-// The float path of QSGD (vector kernel, whole 64-element blocks) is unbiased too: its rounding
-// probability has a resolution of 2^−24, far below the Monte Carlo tolerance.
+// The float path of QSGD (vector kernel: a whole 1280-element chunk, then 64-element blocks, then
+// a scalar tail) is unbiased too: its rounding probability has a resolution of 2^−24, far below the
+// Monte Carlo tolerance.
 TEST(Unbiased, QsgdFloatVectorPath) {
-  const auto v = gaussian_vector<float>(256, 26);
-  const Layout layout = Layout::flat(256);
+  const auto v = gaussian_vector<float>(1630, 26);
+  const Layout layout = Layout::flat(1630);
   auto compressor = make_compressor("qsgd:levels=2");
   double norm = 0;
   for (float x : v) norm += static_cast<double>(x) * x;
   norm = std::sqrt(static_cast<double>(static_cast<float>(std::sqrt(norm))) *
                    static_cast<double>(static_cast<float>(std::sqrt(norm))));
-  const int samples = 20000;
-  std::vector<double> mean(256, 0.0);
-  std::vector<float> out(256);
+  const int samples = 10000;
+  std::vector<double> mean(1630, 0.0);
+  std::vector<float> out(1630);
   for (int t = 0; t < samples; ++t) {
     const StepContext context{8, static_cast<std::uint64_t>(t), 1};
     compressor->decode(compressor->encode(std::span<const float>(v), layout, context), layout,
                        context, std::span<float>(out));
-    for (std::size_t i = 0; i < 256; ++i) mean[i] += out[i] / double(samples);
+    for (std::size_t i = 0; i < 1630; ++i) mean[i] += out[i] / double(samples);
   }
-  for (std::size_t i = 0; i < 256; ++i) {
+  for (std::size_t i = 0; i < 1630; ++i) {
     const double r = 2 * std::fabs(v[i]) / norm;
     const double p = r - std::min(std::floor(r), 1.0);
     const double step = norm / 2;  // a level is worth ‖v‖/s

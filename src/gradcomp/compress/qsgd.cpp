@@ -65,9 +65,22 @@ class Qsgd final : public TypedCompressor<Qsgd> {
       UniformChunks uniforms(context, seg, Purpose::kQuantize);
       // Blocks of the plane section are aligned to the whole vector: carry a partial block over
       // segment boundaries.
+      const double scale = norm > 0 ? levels_ / norm : 0.0;
       for (std::size_t start = 0; start < seg.size;) {
         const std::size_t global = seg.offset + start;
         const std::size_t in_block = global % simd::kBlock;
+        if constexpr (std::is_same_v<T, float>) {  // the common case: whole aligned chunks
+          if (in_block == 0 && seg.size - start >= UniformChunks::kChunk) {
+            const std::uint32_t* u = uniforms.next(UniformChunks::kChunk);
+            for (std::size_t j = 0; j < UniformChunks::kChunk; j += simd::kBlock) {
+              simd::qsgd_levels(x.data() + global + j, static_cast<float>(scale), levels_, u + j,
+                                fields);
+              planes.put_block(global + j, fields, simd::kBlock);
+            }
+            start += UniformChunks::kChunk;
+            continue;
+          }
+        }
         const std::size_t count = std::min(simd::kBlock - in_block, seg.size - start);
         quantize(x.subspan(global, count), norm, uniforms.next(count), fields + in_block);
         start += count;

@@ -21,20 +21,20 @@ inline void qsgd_levels(const float* v, float scale, std::uint32_t levels, const
   const auto top = hn::Set(df, static_cast<float>(levels) - 1.0F);
   const auto one = hn::Set(df, 1.0F);
   const auto two24 = hn::Set(df, 16777216.0F);
+  const auto two23 = hn::Set(df, 8388608.0F);
+  const auto mantissa = hn::Set(du, 0x7FFFFFU);
   const auto factor = hn::Set(df, scale);
-  const auto offset = hn::Set(di, static_cast<std::int32_t>(levels));
   for (std::size_t i = 0; i < kBlock; i += kLanes) {
     const auto value = hn::LoadU(df, v + i);
     const auto r = hn::Min(s, hn::Mul(hn::Abs(value), factor));
-    auto level = hn::Floor(r);
-    level = hn::IfThenElse(hn::Lt(level, s), level, top);
+    auto level = hn::Min(hn::Floor(r), top);  // r = s: round between s−1 and s
     const auto p = hn::Sub(r, level);
     const auto uniform = hn::ConvertTo(df, hn::BitCast(di, hn::ShiftRight<8>(hn::LoadU(du, u + i))));
     level = hn::Add(level, hn::IfThenElseZero(hn::Lt(uniform, hn::Mul(p, two24)), one));
-    const auto magnitude = hn::ConvertTo(di, level);
-    const auto negative = hn::RebindMask(di, hn::Lt(value, hn::Zero(df)));
-    const auto signed_level = hn::IfThenElse(negative, hn::Neg(magnitude), magnitude);
-    hn::StoreU(hn::BitCast(du, hn::Add(signed_level, offset)), du, fields + i);
+    // level + s with the sign of v is an integer in [0, 2s] ≤ 2^21: adding 2^23 puts it in the
+    // low mantissa bits, which is cheaper than a float-to-int conversion. (−0 counts as +0.)
+    const auto field = hn::Add(hn::CopySign(level, value), s);
+    hn::StoreU(hn::And(hn::BitCast(du, hn::Add(field, two23)), mantissa), du, fields + i);
   }
 }
 

@@ -2,6 +2,7 @@
 // Bit-plane sections, the quantizers' level format (docs/wire-format.md): `width` planes of
 // `count` bits, plane b at byte offset b·⌈count/8⌉ holding bit b of every field. Fields are fed
 // 64 at a time in element order.
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
 #include <vector>
@@ -42,9 +43,10 @@ class BitPlaneWriter {
   }
   // fields[0..n) are elements [start, start + n); start is a multiple of 64, n ≤ 64.
   void put_block(std::size_t start, const std::uint32_t* fields, std::size_t n) {
-    std::uint32_t padded[simd::kBlock] = {};
+    std::uint32_t padded[simd::kBlock];
     if (n < simd::kBlock) {
       std::memcpy(padded, fields, n * 4);
+      std::fill(padded + n, padded + simd::kBlock, 0U);
       fields = padded;
     }
     std::uint64_t words[32];
