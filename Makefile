@@ -37,7 +37,7 @@ bench: build
 	python3 bench/report.py $(BUILD)/bench.json
 
 format:
-	find src tests bench -name '*.hpp' -o -name '*.cpp' | xargs clang-format -i
+	find src tests bench -name '*.hpp' -o -name '*.cpp' -o -name '*.inl' | xargs clang-format -i
 
 tidy: build
 	find src -name '*.cpp' | xargs clang-tidy -p $(BUILD) --quiet

@@ -99,8 +99,8 @@ void SelectTopK(benchmark::State& state, double density) {
   state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * d * sizeof(float)));
 }
 
-constexpr std::int64_t kSmall = 1 << 20;      // 1M (1,048,576)
-constexpr std::int64_t kLarge = 25'000'000;   // 25M
+constexpr std::int64_t kSmall = 1 << 20;     // 1M (1,048,576)
+constexpr std::int64_t kLarge = 25'000'000;  // 25M
 
 void sizes(benchmark::internal::Benchmark* b) {
   b->Arg(kSmall)->Arg(kLarge)->Unit(benchmark::kMillisecond)->UseRealTime();

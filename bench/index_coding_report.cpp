@@ -60,9 +60,8 @@ int main(int argc, char** argv) {
     const auto r = gradcomp::plan_indices(random, d, IndexChoice::kRice);
     const auto t = gradcomp::plan_indices(top, d, IndexChoice::kRice);
     const auto a = gradcomp::plan_indices(top, d, IndexChoice::kAuto);
-    fmt::print("| {:g}% | {:.2f} | {:.2f} | {} |\n", 100 * density,
-               static_cast<double>(r.bits) / k, static_cast<double>(t.bits) / k,
-               a.rice ? "rice" : "fixed");
+    fmt::print("| {:g}% | {:.2f} | {:.2f} | {} |\n", 100 * density, static_cast<double>(r.bits) / k,
+               static_cast<double>(t.bits) / k, a.rice ? "rice" : "fixed");
   }
   return 0;
 }

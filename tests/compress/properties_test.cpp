@@ -49,7 +49,8 @@ TEST(Rbgs, C1LinearUnderTheSharedSeed) {
 }
 
 // C2: averaging over every start index, (1/d)Σ_s C_s(x) = (k/d)x and
-// (1/d)Σ_s ‖C_s(x) − x‖² = (1 − k/d)‖x‖² exactly (wrap-around makes every coordinate equally likely).
+// (1/d)Σ_s ‖C_s(x) − x‖² = (1 − k/d)‖x‖² exactly (wrap-around makes every coordinate equally
+// likely).
 TEST(Rbgs, C2ExactExpectationOverAllStarts) {
   for (const std::size_t d : {1U, 5U, 64U, 97U}) {
     for (const double ratio : {1.0, 3.0, 8.0, 200.0}) {
@@ -102,8 +103,10 @@ TEST(Threshold, C3AbsoluteErrorBounds) {
     double max_error = 0;
     for (std::size_t i = 0; i < x.size(); ++i) {
       max_error = std::max(max_error, std::fabs(x[i] - c[i]));
-      if (std::fabs(x[i]) >= lambda) EXPECT_EQ(c[i], x[i]);
-      else EXPECT_EQ(c[i], 0.0);
+      if (std::fabs(x[i]) >= lambda)
+        EXPECT_EQ(c[i], x[i]);
+      else
+        EXPECT_EQ(c[i], 0.0);
     }
     if (lambda > 0) {
       EXPECT_LT(max_error, lambda);
@@ -155,7 +158,8 @@ TEST(Threshold, C6OptimalForATotalBudget) {
   std::vector<std::vector<double>> a;
   for (std::size_t t = 0; t < steps; ++t) a.push_back(gaussian_vector<double>(d, 200 + t));
   std::vector<double> magnitudes;
-  for (const auto& v : a) for (double x : v) magnitudes.push_back(std::fabs(x));
+  for (const auto& v : a)
+    for (double x : v) magnitudes.push_back(std::fabs(x));
   std::sort(magnitudes.rbegin(), magnitudes.rend());
   for (std::size_t budget = 1; budget < steps * d; ++budget) {
     const double lambda = (magnitudes[budget - 1] + magnitudes[budget]) / 2;
@@ -252,8 +256,8 @@ TEST(BlockSign, C9GeometricBlocks) {
 
 // C14: the sketch is an orthogonal projector: S(S(x)) = S(x), ‖Sx‖² + ‖x − Sx‖² = ‖x‖², linear.
 TEST(Sketch, C14ProjectorIdempotentAndLinear) {
-  for (const char* spec : {"sketch:p=7,kind=gaussian", "sketch:p=7,kind=hash",
-                           "sketch:ratio=0.3,kind=hash"}) {
+  for (const char* spec :
+       {"sketch:p=7,kind=gaussian", "sketch:p=7,kind=hash", "sketch:ratio=0.3,kind=hash"}) {
     const Layout layout = Layout::flat(40);
     const StepContext context{1, 2, 0};
     const auto x = gaussian_vector<double>(40, 10);

@@ -39,10 +39,12 @@ TEST(Registry, ErrorsListWhatIsValid) {
   EXPECT_EQ(error_of("topk:ration=0.1"),
             "topk: unknown parameter 'ration'; parameters of topk: k [0, 4294967295], ratio (0, "
             "1], scope model|layer, index auto|fixed|rice, values auto|fp32|fp16|fp64");
-  EXPECT_EQ(error_of("topk:ratio=0"), "topk: parameter ratio=0 is out of range; valid range (0, 1]");
+  EXPECT_EQ(error_of("topk:ratio=0"),
+            "topk: parameter ratio=0 is out of range; valid range (0, 1]");
   EXPECT_EQ(error_of("topk:ratio=1.5"),
             "topk: parameter ratio=1.5 is out of range; valid range (0, 1]");
-  EXPECT_EQ(error_of("qsgd:levels=2.5"), "qsgd: parameter levels='2.5' must be an integer in [1, 1048576]");
+  EXPECT_EQ(error_of("qsgd:levels=2.5"),
+            "qsgd: parameter levels='2.5' must be an integer in [1, 1048576]");
   EXPECT_EQ(error_of("qsgd:levels=many"),
             "qsgd: parameter levels='many' is not a number; valid range [1, 1048576]");
   EXPECT_EQ(error_of("topk:k=5,ratio=0.1"),
@@ -55,7 +57,8 @@ TEST(Registry, ErrorsListWhatIsValid) {
   EXPECT_EQ(error_of("threshold:lambda=1,lambda=2"), "threshold: parameter 'lambda' given twice");
   EXPECT_EQ(error_of("sign:values=fp16"),
             "sign: unknown parameter 'values'; parameters of sign: none");
-  EXPECT_EQ(error_of("round:eps=0"), "round: parameter eps=0 is out of range; valid range (0, 1e+300]");
+  EXPECT_EQ(error_of("round:eps=0"),
+            "round: parameter eps=0 is out of range; valid range (0, 1e+300]");
 }
 
 }  // namespace

@@ -22,7 +22,9 @@ std::vector<Layout> layouts() {
           Layout::from_shapes({{7, 9}, {13}, {64, 33}, {2, 3, 3, 3}})};
 }
 
-std::size_t ceil_div(std::size_t a, std::size_t b) { return (a + b - 1) / b; }
+std::size_t ceil_div(std::size_t a, std::size_t b) {
+  return (a + b - 1) / b;
+}
 
 std::size_t varint_bytes(std::size_t v) {
   std::size_t n = 1;
@@ -64,7 +66,8 @@ std::size_t expected_body_bytes(const std::string& name, const Layout& layout,
   if (name == "randk_private") return sparse({{d, kept(d, 0.25)}});
   if (name == "rbgs") {
     std::size_t k = 0;
-    for (const auto& b : layers) k += b.size == 0 ? 0 : std::clamp<std::size_t>(b.size / 4, 1, b.size);
+    for (const auto& b : layers)
+      k += b.size == 0 ? 0 : std::clamp<std::size_t>(b.size / 4, 1, b.size);
     return k * w;
   }
   if (name == "threshold") {
@@ -83,8 +86,8 @@ std::size_t expected_body_bytes(const std::string& name, const Layout& layout,
   if (name == "powersgd") {
     std::size_t values = 0;
     for (const auto& b : layers) {
-      values += (b.is_matrix() && 2 < std::min(b.rows(), b.cols())) ? 2 * (b.rows() + b.cols())
-                                                                    : b.size;
+      values +=
+          (b.is_matrix() && 2 < std::min(b.rows(), b.cols())) ? 2 * (b.rows() + b.cols()) : b.size;
     }
     return values * w;
   }
@@ -167,7 +170,8 @@ INSTANTIATE_TEST_SUITE_P(AllCompressorsAllLayouts, RoundTrip,
 TEST(RoundTrip, CaseListCoversTheRegistry) {
   std::set<std::string> covered;
   for (const auto& [name, spec] : cases()) covered.insert(spec.substr(0, spec.find(':')));
-  for (const auto& entry : compressor_entries()) EXPECT_TRUE(covered.count(entry.name)) << entry.name;
+  for (const auto& entry : compressor_entries())
+    EXPECT_TRUE(covered.count(entry.name)) << entry.name;
 }
 
 TEST(RoundTrip, AllZeroInputDecodesToZeroExceptPlainSign) {
@@ -232,8 +236,9 @@ TEST(RoundTrip, Fp16OverflowIsRefusedNotSentAsInfinity) {
     make_compressor("fp16")->encode(std::span<const float>(x), Layout::flat(2), {});
     FAIL();
   } catch (const InvalidInput& e) {
-    EXPECT_STREQ(e.what(), "fp16: |x| = 70000 at index 1 (layer 'all') overflows fp16 (largest "
-                           "finite 65504); scale the vector or use identity");
+    EXPECT_STREQ(e.what(),
+                 "fp16: |x| = 70000 at index 1 (layer 'all') overflows fp16 (largest "
+                 "finite 65504); scale the vector or use identity");
   }
 }
 
@@ -250,7 +255,8 @@ TEST(RoundTrip, ValueFormatsChangeSizeAndPrecision) {
   fp64->decode(m64, layout, {}, std::span<double>(d64));
   fp32->decode(m32, layout, {}, std::span<double>(d32));
   EXPECT_EQ(d64, x);  // fp64 is exact for double input
-  for (std::size_t i = 0; i < 64; ++i) EXPECT_EQ(d32[i], static_cast<double>(static_cast<float>(x[i])));
+  for (std::size_t i = 0; i < 64; ++i)
+    EXPECT_EQ(d32[i], static_cast<double>(static_cast<float>(x[i])));
 }
 
 }  // namespace

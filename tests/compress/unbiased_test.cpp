@@ -198,7 +198,8 @@ TEST(Unbiased, RandomKContractionInExpectation) {
     mean_error += e / samples;
     max_error = std::max(max_error, e);
   }
-  EXPECT_NEAR(mean_error, 0.8 * squared_norm<double>(v), kSigmas * max_error / std::sqrt(samples * 1.0));
+  EXPECT_NEAR(mean_error, 0.8 * squared_norm<double>(v),
+              kSigmas * max_error / std::sqrt(samples * 1.0));
 }
 
 }  // namespace

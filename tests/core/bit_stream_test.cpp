@@ -64,7 +64,8 @@ TEST(Packed, RoundTripsAndHasExactSize) {
     for (std::size_t count : {0U, 1U, 7U, 64U, 1001U}) {
       std::vector<std::uint32_t> fields(count);
       RandomStream stream(width, Purpose::kTest, count, 0, 0);
-      for (auto& f : fields) f = static_cast<std::uint32_t>(stream.next_u32() & BitWriter::mask(width));
+      for (auto& f : fields)
+        f = static_cast<std::uint32_t>(stream.next_u32() & BitWriter::mask(width));
       std::vector<std::uint8_t> bytes = {0xAB};
       append_packed(bytes, count, width, [&](std::size_t i) { return fields[i]; });
       ASSERT_EQ(bytes.size(), 1 + (count * width + 7) / 8);

@@ -1,7 +1,6 @@
 #pragma once
 // The subcommands of `gradcomp`; each registers its options on the CLI11 app and runs.
 #include <CLI/CLI.hpp>
-
 #include <functional>
 
 namespace gradcomp::cli {

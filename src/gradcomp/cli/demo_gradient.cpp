@@ -7,14 +7,11 @@
 namespace gradcomp::cli {
 
 Layout demo_layout() {
-  return Layout({Block{"conv1.weight", 0, 800, {32, 1, 5, 5}},
-                 Block{"conv1.bias", 800, 32, {32}},
-                 Block{"conv2.weight", 832, 51200, {64, 32, 5, 5}},
-                 Block{"conv2.bias", 52032, 64, {64}},
-                 Block{"fc1.weight", 52096, 524288, {512, 1024}},
-                 Block{"fc1.bias", 576384, 512, {512}},
-                 Block{"fc2.weight", 576896, 5120, {10, 512}},
-                 Block{"fc2.bias", 582016, 10, {10}}});
+  return Layout(
+      {Block{"conv1.weight", 0, 800, {32, 1, 5, 5}}, Block{"conv1.bias", 800, 32, {32}},
+       Block{"conv2.weight", 832, 51200, {64, 32, 5, 5}}, Block{"conv2.bias", 52032, 64, {64}},
+       Block{"fc1.weight", 52096, 524288, {512, 1024}}, Block{"fc1.bias", 576384, 512, {512}},
+       Block{"fc2.weight", 576896, 5120, {10, 512}}, Block{"fc2.bias", 582016, 10, {10}}});
 }
 
 std::vector<float> demo_gradient(const Layout& layout) {

@@ -34,7 +34,9 @@ double seconds_since(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
-std::optional<double> as_optional(double v) { return std::isfinite(v) ? std::optional(v) : std::nullopt; }
+std::optional<double> as_optional(double v) {
+  return std::isfinite(v) ? std::optional(v) : std::nullopt;
+}
 
 nlohmann::json optional_json(const std::optional<double>& v) {
   return v ? nlohmann::json(*v) : nlohmann::json(nullptr);
@@ -107,36 +109,38 @@ std::string format_optional(const nlohmann::json& v, const char* pattern) {
   return v.is_null() ? std::string("-") : fmt::format(fmt::runtime(pattern), v.get<double>());
 }
 
-void print_table(const std::vector<nlohmann::json>& rows, const std::string& source,
-                 std::size_t d, std::size_t layers) {
+void print_table(const std::vector<nlohmann::json>& rows, const std::string& source, std::size_t d,
+                 std::size_t layers) {
   fmt::print("input: {} ({} elements, {} layers)\n\n", source, d, layers);
   fmt::print("{:<34} {:>11} {:>8} {:>8} {:>9} {:>10} {:>18} {:>9} {:>9}\n", "compressor", "bits",
              "bits/el", "x fp32", "density", "rel.error", "implied", "enc ms", "dec ms");
   for (const auto& r : rows) {
     std::string implied = "-";
     for (const auto& [key, value] : r["implied"].items()) {
-      implied = fmt::format("{}={}", key == "upsilon2" ? "ups2" : key,
-                            format_optional(value, "{:.4g}"));
+      implied =
+          fmt::format("{}={}", key == "upsilon2" ? "ups2" : key, format_optional(value, "{:.4g}"));
     }
     fmt::print("{:<34} {:>11} {:>8.3f} {:>8.1f} {:>9.5f} {:>10} {:>18} {:>9.3f} {:>9.3f}\n",
                r["spec"].get<std::string>(), r["bits"].get<std::uint64_t>(),
                r["bits_per_element"].get<double>(), r["compression_vs_fp32"].get<double>(),
-               r["density"].get<double>(), format_optional(r["relative_error"], "{:.4g}"),
-               implied, 1e3 * r["encode_seconds"].get<double>(),
-               1e3 * r["decode_seconds"].get<double>());
+               r["density"].get<double>(), format_optional(r["relative_error"], "{:.4g}"), implied,
+               1e3 * r["encode_seconds"].get<double>(), 1e3 * r["decode_seconds"].get<double>());
   }
 }
 
 template <class T>
 int run_typed(const std::vector<T>& x, const std::vector<std::size_t>& shape, const Layout& layout,
               const InspectOptions& options, const std::string& source) {
-  require(layout.total_size() == x.size(),
-          "the layout describes {} elements but the input has {}; the layers' shapes must add up to "
-          "the vector's length", layout.total_size(), x.size());
+  require(
+      layout.total_size() == x.size(),
+      "the layout describes {} elements but the input has {}; the layers' shapes must add up to "
+      "the vector's length",
+      layout.total_size(), x.size());
   std::vector<nlohmann::json> rows;
   std::vector<T> decoded;
   for (const auto& spec : options.specs) {
-    rows.push_back(inspect_one(spec, x, layout, options, options.output.empty() ? nullptr : &decoded));
+    rows.push_back(
+        inspect_one(spec, x, layout, options, options.output.empty() ? nullptr : &decoded));
   }
   if (!options.output.empty()) write_npy(options.output, decoded, shape);
   if (options.json) {
@@ -150,18 +154,24 @@ int run_typed(const std::vector<T>& x, const std::vector<std::size_t>& shape, co
 }  // namespace
 
 std::function<int()> add_inspect_command(CLI::App& app) {
-  auto* command = app.add_subcommand(
-      "inspect", "Compress a vector and report bits, density, error and timing");
+  auto* command =
+      app.add_subcommand("inspect", "Compress a vector and report bits, density, error and timing");
   auto options = std::make_shared<InspectOptions>();
-  command->add_option("-c,--compressor", options->specs,
-                      "compressor spec, e.g. topk:ratio=0.001 (repeat to compare several)")
+  command
+      ->add_option("-c,--compressor", options->specs,
+                   "compressor spec, e.g. topk:ratio=0.001 (repeat to compare several)")
       ->required();
-  auto* input = command->add_option("-i,--input", options->input, "vector as a NumPy .npy file (float32 or float64)");
-  auto* demo = command->add_flag("--demo", options->demo, "use the built-in demo gradient (582k elements, 8 layers)");
+  auto* input = command->add_option("-i,--input", options->input,
+                                    "vector as a NumPy .npy file (float32 or float64)");
+  auto* demo = command->add_flag("--demo", options->demo,
+                                 "use the built-in demo gradient (582k elements, 8 layers)");
   input->excludes(demo);
-  command->add_option("--layout", options->layout, "layers as JSON: {\"layers\": [{\"name\", \"shape\"}]}");
-  command->add_option("-o,--output", options->output, "write the decoded vector (.npy); needs exactly one --compressor");
-  command->add_flag("--json", options->json, "print JSON (one object, or an array for several compressors)");
+  command->add_option("--layout", options->layout,
+                      "layers as JSON: {\"layers\": [{\"name\", \"shape\"}]}");
+  command->add_option("-o,--output", options->output,
+                      "write the decoded vector (.npy); needs exactly one --compressor");
+  command->add_flag("--json", options->json,
+                    "print JSON (one object, or an array for several compressors)");
   command->add_option("--seed", options->seed, "seed of the random streams");
   command->add_option("--step", options->step, "step number (keys shared randomness)");
   command->add_option("--repeat", options->repeat, "timing repetitions (the minimum is reported)")
@@ -173,7 +183,8 @@ std::function<int()> add_inspect_command(CLI::App& app) {
             "--output writes one decoded vector; give exactly one --compressor with it");
     for (const auto& spec : options->specs) make_compressor(spec);  // reject bad specs up front
     if (options->demo) {
-      const Layout layout = options->layout.empty() ? demo_layout() : Layout::from_json_file(options->layout);
+      const Layout layout =
+          options->layout.empty() ? demo_layout() : Layout::from_json_file(options->layout);
       const auto x = demo_gradient(demo_layout());
       return run_typed(x, {x.size()}, layout, *options, "built-in demo gradient");
     }

@@ -13,9 +13,12 @@ namespace {
 
 std::string bound_name(ErrorBound bound) {
   switch (bound) {
-    case ErrorBound::kRelative: return "relative";
-    case ErrorBound::kAbsolute: return "absolute";
-    case ErrorBound::kNone: return "none";
+    case ErrorBound::kRelative:
+      return "relative";
+    case ErrorBound::kAbsolute:
+      return "absolute";
+    case ErrorBound::kNone:
+      return "none";
   }
   return "";
 }
@@ -63,8 +66,10 @@ std::function<int()> add_list_command(CLI::App& app) {
       std::vector<std::string> tags;
       tags.push_back(p["unbiased"].get<bool>() ? "unbiased" : "biased");
       if (p["linear_under_shared_seed"].get<bool>()) tags.push_back("linear (all-reducible)");
-      if (p["shared_randomness"].get<bool>()) tags.push_back("shared seed");
-      else if (p["randomized"].get<bool>()) tags.push_back("private randomness");
+      if (p["shared_randomness"].get<bool>())
+        tags.push_back("shared seed");
+      else if (p["randomized"].get<bool>())
+        tags.push_back("private randomness");
       if (p["stateful"].get<bool>()) tags.push_back("stateful");
       tags.push_back(p["error_bound"].get<std::string>() + " error bound");
       fmt::print("{:<11} {}\n", c["name"].get<std::string>(), c["summary"].get<std::string>());

@@ -40,8 +40,8 @@ struct KeepCount {
   [[nodiscard]] std::size_t of(std::size_t n) const {
     if (n == 0) return 0;
     if (ratio > 0) {
-      return std::min(n, std::max<std::size_t>(
-                             1, static_cast<std::size_t>(std::floor(ratio * static_cast<double>(n)))));
+      return std::min(n, std::max<std::size_t>(1, static_cast<std::size_t>(
+                                                      std::floor(ratio * static_cast<double>(n)))));
     }
     return std::min(n, k);
   }

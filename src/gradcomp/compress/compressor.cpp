@@ -11,7 +11,9 @@ namespace gradcomp {
 
 Compressor::Compressor(CompressorId id, std::string name, std::string spec,
                        std::string value_choice)
-    : id_(id), name_(std::move(name)), spec_(std::move(spec)),
+    : id_(id),
+      name_(std::move(name)),
+      spec_(std::move(spec)),
       value_choice_(std::move(value_choice)) {}
 
 template <class T>
@@ -64,9 +66,10 @@ void Compressor::reject_non_finite(std::span<const T> x, const Layout& layout) c
   const std::size_t bad = first_non_finite(x);
   require<InternalError>(bad < x.size(), "{}: reported a non-finite element that is not there",
                          name_);
-  throw InvalidInput(fmt::format("{}: the vector holds {} at index {} (layer '{}'); compressors "
-                                 "need finite input", name_, static_cast<double>(x[bad]), bad,
-                                 layout.block_of(bad).name));
+  throw InvalidInput(
+      fmt::format("{}: the vector holds {} at index {} (layer '{}'); compressors "
+                  "need finite input",
+                  name_, static_cast<double>(x[bad]), bad, layout.block_of(bad).name));
 }
 template void Compressor::reject_non_finite<float>(std::span<const float>, const Layout&) const;
 template void Compressor::reject_non_finite<double>(std::span<const double>, const Layout&) const;
@@ -137,13 +140,12 @@ void Compressor::encode(std::span<const float> x, const Layout& layout, const St
                         Message& out) {
   encode_checked(x, layout, context, out);
 }
-void Compressor::encode(std::span<const double> x, const Layout& layout,
-                        const StepContext& context, Message& out) {
+void Compressor::encode(std::span<const double> x, const Layout& layout, const StepContext& context,
+                        Message& out) {
   encode_checked(x, layout, context, out);
 }
 void Compressor::decode_add(const Message& message, const Layout& layout,
-                            const StepContext& context, std::span<float> out,
-                            float weight) const {
+                            const StepContext& context, std::span<float> out, float weight) const {
   decode_checked(message, layout, context, out, weight);
 }
 void Compressor::decode_add(const Message& message, const Layout& layout,

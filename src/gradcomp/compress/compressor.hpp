@@ -51,8 +51,8 @@ struct StepContext {
 enum class ErrorBound { kRelative, kAbsolute, kNone };
 
 struct Properties {
-  bool unbiased = false;           // E C(x) = x
-  bool linear = false;             // C_t(a) + C_t(b) = C_t(a + b) under the shared seed: all-reducible
+  bool unbiased = false;  // E C(x) = x
+  bool linear = false;    // C_t(a) + C_t(b) = C_t(a + b) under the shared seed: all-reducible
   bool randomized = false;
   bool shared_randomness = false;  // every worker draws the same randomness at a step
   bool stateful = false;           // keeps state between steps (PowerSGD)

@@ -26,8 +26,11 @@ class Identity final : public TypedCompressor<Identity> {
   }
 
   [[nodiscard]] Constants constants(const Layout&) const override {
-    if (id() == CompressorId::kIdentity) return {1.0, 0.0, {}, "exact (fp32 values round float input exactly)"};
-    return {1.0 - std::ldexp(1.0, -22), {}, {},
+    if (id() == CompressorId::kIdentity)
+      return {1.0, 0.0, {}, "exact (fp32 values round float input exactly)"};
+    return {1.0 - std::ldexp(1.0, -22),
+            {},
+            {},
             "delta >= 1 - 2^-22 when no value underflows fp16 (ALGORITHMS.md §2.3.2)"};
   }
 
@@ -44,7 +47,8 @@ class Identity final : public TypedCompressor<Identity> {
   [[nodiscard]] bool checks_finite_itself() const override { return id() == CompressorId::kFp16; }
 
   // Converts in chunks and notes, in the same vectorised loop, whether any magnitude reaches
-  // 65520 (it would round to infinity) or is NaN/∞; only then is the vector scanned for the culprit.
+  // 65520 (it would round to infinity) or is NaN/∞; only then is the vector scanned for the
+  // culprit.
   template <class T>
   void encode_halves(std::span<const T> x, const Layout& layout, std::vector<std::uint8_t>& out) {
     constexpr std::uint32_t kLimit = 0x477FF000U;  // bits of 65520.0f
@@ -76,8 +80,8 @@ class Identity final : public TypedCompressor<Identity> {
       if (std::fabs(static_cast<float>(x[i])) >= 65520.0F) {
         throw InvalidInput(fmt::format(
             "fp16: |x| = {} at index {} (layer '{}') overflows fp16 (largest finite 65504); "
-            "scale the vector or use identity", static_cast<double>(x[i]), i,
-            layout.block_of(i).name));
+            "scale the vector or use identity",
+            static_cast<double>(x[i]), i, layout.block_of(i).name));
       }
     }
     throw InternalError("fp16: no unrepresentable element found");
@@ -94,7 +98,9 @@ class Identity final : public TypedCompressor<Identity> {
 }  // namespace
 
 CompressorEntry identity_entry() {
-  return {"identity", "no compression: the vector itself", "d x (value bits)",
+  return {"identity",
+          "no compression: the vector itself",
+          "d x (value bits)",
           {values_param()},
           [](const Params& p) -> std::unique_ptr<Compressor> {
             return std::make_unique<Identity>(CompressorId::kIdentity, "identity", p,
@@ -103,7 +109,9 @@ CompressorEntry identity_entry() {
 }
 
 CompressorEntry fp16_entry() {
-  return {"fp16", "cast to IEEE half precision, round to nearest even", "16d",
+  return {"fp16",
+          "cast to IEEE half precision, round to nearest even",
+          "16d",
           {},
           [](const Params& p) -> std::unique_ptr<Compressor> {
             return std::make_unique<Identity>(CompressorId::kFp16, "fp16", p, "fp16");

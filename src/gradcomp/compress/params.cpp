@@ -12,10 +12,14 @@ namespace gradcomp {
 
 std::string ParamSpec::range_text() const {
   switch (type) {
-    case ParamType::kBool: return "true|false";
-    case ParamType::kChoice: return fmt::format("{}", fmt::join(choices, "|"));
-    case ParamType::kInt: return fmt::format("[{}, {}]", min, max);
-    case ParamType::kReal: return fmt::format("{}{}, {}]", min_exclusive ? "(" : "[", min, max);
+    case ParamType::kBool:
+      return "true|false";
+    case ParamType::kChoice:
+      return fmt::format("{}", fmt::join(choices, "|"));
+    case ParamType::kInt:
+      return fmt::format("[{}, {}]", min, max);
+    case ParamType::kReal:
+      return fmt::format("{}{}, {}]", min_exclusive ? "(" : "[", min, max);
   }
   return "";
 }
@@ -33,7 +37,7 @@ ParamSpec bool_param(std::string name, std::string def, std::string help) {
 }
 ParamSpec choice_param(std::string name, std::string def, std::vector<std::string> choices,
                        std::string help) {
-  return ParamSpec{std::move(name), ParamType::kChoice, std::move(def), 0, 0,
+  return ParamSpec{std::move(name),    ParamType::kChoice, std::move(def), 0, 0,
                    std::move(choices), std::move(help)};
 }
 
@@ -103,8 +107,8 @@ Params Params::parse(std::string_view owner, std::string_view text,
     for (const auto& s : specs) {
       if (s.name == key) spec = &s;
     }
-    require(spec != nullptr, "{}: unknown parameter '{}'; parameters of {}: {}", owner, key,
-            owner, valid_names(specs));
+    require(spec != nullptr, "{}: unknown parameter '{}'; parameters of {}: {}", owner, key, owner,
+            valid_names(specs));
     require(params.given_.count(key) == 0, "{}: parameter '{}' given twice", owner, key);
     validate(owner, *spec, value);
     params.values_[key] = value;
@@ -118,8 +122,8 @@ Params Params::parse(std::string_view owner, std::string_view text,
     }
     if (params.values_.count(s.name)) parts.push_back(s.name + "=" + params.values_[s.name]);
   }
-  params.canonical_ = parts.empty() ? std::string(owner)
-                                    : fmt::format("{}:{}", owner, fmt::join(parts, ","));
+  params.canonical_ =
+      parts.empty() ? std::string(owner) : fmt::format("{}:{}", owner, fmt::join(parts, ","));
   return params;
 }
 
@@ -132,8 +136,14 @@ const std::string& Params::raw(const std::string& name) const {
 std::int64_t Params::integer(const std::string& name) const {
   return static_cast<std::int64_t>(std::stod(raw(name)));
 }
-double Params::real(const std::string& name) const { return std::stod(raw(name)); }
-bool Params::flag(const std::string& name) const { return raw(name) == "true"; }
-const std::string& Params::choice(const std::string& name) const { return raw(name); }
+double Params::real(const std::string& name) const {
+  return std::stod(raw(name));
+}
+bool Params::flag(const std::string& name) const {
+  return raw(name) == "true";
+}
+const std::string& Params::choice(const std::string& name) const {
+  return raw(name);
+}
 
 }  // namespace gradcomp

@@ -138,13 +138,12 @@ class PowerSgd final : public TypedCompressor<PowerSgd> {
 }  // namespace
 
 CompressorEntry powersgd_entry() {
-  return {"powersgd",
-          "PowerSGD: rank-r power iteration per 2-D layer, warm-started (Vogels et al.)",
-          "sum over matrix layers of r (rows + cols) values + other layers uncompressed",
-          {int_param("rank", "2", 1, 1024, "rank r of the approximation"), values_param()},
-          [](const Params& p) -> std::unique_ptr<Compressor> {
-            return std::make_unique<PowerSgd>(p);
-          }};
+  return {
+      "powersgd",
+      "PowerSGD: rank-r power iteration per 2-D layer, warm-started (Vogels et al.)",
+      "sum over matrix layers of r (rows + cols) values + other layers uncompressed",
+      {int_param("rank", "2", 1, 1024, "rank r of the approximation"), values_param()},
+      [](const Params& p) -> std::unique_ptr<Compressor> { return std::make_unique<PowerSgd>(p); }};
 }
 
 }  // namespace gradcomp

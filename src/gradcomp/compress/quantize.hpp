@@ -12,7 +12,9 @@
 namespace gradcomp {
 
 // True with probability p ∈ [0, 1] given a uniform 32-bit u (resolution 2^−32).
-inline bool round_up(std::uint32_t u, double p) { return static_cast<double>(u) < p * 4294967296.0; }
+inline bool round_up(std::uint32_t u, double p) {
+  return static_cast<double>(u) < p * 4294967296.0;
+}
 
 // Hands out the uniforms of a segment in order. The stream is counter-based in two levels:
 // chunk c of kChunk numbers takes a 64-bit key from Philox (the worker's stream at position c),

@@ -29,7 +29,8 @@ inline void qsgd_levels(const float* v, float scale, std::uint32_t levels, const
     const auto r = hn::Min(s, hn::Mul(hn::Abs(value), factor));
     auto level = hn::Min(hn::Floor(r), top);  // r = s: round between s−1 and s
     const auto p = hn::Sub(r, level);
-    const auto uniform = hn::ConvertTo(df, hn::BitCast(di, hn::ShiftRight<8>(hn::LoadU(du, u + i))));
+    const auto uniform =
+        hn::ConvertTo(df, hn::BitCast(di, hn::ShiftRight<8>(hn::LoadU(du, u + i))));
     level = hn::Add(level, hn::IfThenElseZero(hn::Lt(uniform, hn::Mul(p, two24)), one));
     // level + s with the sign of v is an integer in [0, 2s] ≤ 2^21: adding 2^23 puts it in the
     // low mantissa bits, which is cheaper than a float-to-int conversion. (−0 counts as +0.)
@@ -39,7 +40,6 @@ inline void qsgd_levels(const float* v, float scale, std::uint32_t levels, const
 }
 
 }  // namespace gradcomp::simd
-
 
 namespace gradcomp::simd {
 
@@ -56,7 +56,8 @@ inline void terngrad_trits(const float* v, float inverse_scale, const std::uint3
   const hn::Rebind<std::uint8_t, decltype(di)> d8;
   for (std::size_t i = 0; i < kBlock; i += kLanes) {
     const auto value = hn::LoadU(df, v + i);
-    const auto uniform = hn::ConvertTo(df, hn::BitCast(di, hn::ShiftRight<8>(hn::LoadU(du, u + i))));
+    const auto uniform =
+        hn::ConvertTo(df, hn::BitCast(di, hn::ShiftRight<8>(hn::LoadU(du, u + i))));
     const auto keep = hn::RebindMask(di, hn::Lt(uniform, hn::Mul(hn::Abs(value), factor)));
     const auto negative = hn::RebindMask(di, hn::Lt(value, hn::Zero(df)));
     const auto trit = hn::IfThenElse(negative, hn::Set(di, 2), hn::Set(di, 1));
@@ -65,4 +66,3 @@ inline void terngrad_trits(const float* v, float inverse_scale, const std::uint3
 }
 
 }  // namespace gradcomp::simd
-

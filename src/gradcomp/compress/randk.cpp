@@ -35,8 +35,10 @@ class RandK final : public TypedCompressor<RandK> {
  public:
   RandK(const Params& params, KeepCount keep)
       : TypedCompressor(CompressorId::kRandK, "randk", params.canonical(), params.choice("values")),
-        keep_(keep), scope_(parse_scope(params.choice("scope"))),
-        index_(parse_index_choice(params.choice("index"))), shared_(params.flag("shared")),
+        keep_(keep),
+        scope_(parse_scope(params.choice("scope"))),
+        index_(parse_index_choice(params.choice("index"))),
+        shared_(params.flag("shared")),
         unbiased_(params.flag("unbiased")) {}
 
   [[nodiscard]] Properties properties() const override {
@@ -107,18 +109,18 @@ class RandK final : public TypedCompressor<RandK> {
 }  // namespace
 
 CompressorEntry randk_entry() {
-  return {"randk",
-          "keep k uniformly random coordinates; shared seed (values only, linear) or private",
-          "shared: k x (value bits); private: + coded indices",
-          {int_param("k", "", 0, 4294967295.0, "coordinates kept per segment (instead of ratio)"),
-           real_param("ratio", "", 0, 1, "density: k_l = max(1, floor(ratio d_l)); default 0.01",
-                      true),
-           bool_param("shared", "true", "indices from the shared seed (identical on all workers)"),
-           bool_param("unbiased", "false", "rescale kept values by d/k so that E C(x) = x"),
-           scope_param("model"), index_param(), values_param()},
-          [](const Params& p) -> std::unique_ptr<Compressor> {
-            return std::make_unique<RandK>(p, parse_keep_count("randk", p, 0.01));
-          }};
+  return {
+      "randk",
+      "keep k uniformly random coordinates; shared seed (values only, linear) or private",
+      "shared: k x (value bits); private: + coded indices",
+      {int_param("k", "", 0, 4294967295.0, "coordinates kept per segment (instead of ratio)"),
+       real_param("ratio", "", 0, 1, "density: k_l = max(1, floor(ratio d_l)); default 0.01", true),
+       bool_param("shared", "true", "indices from the shared seed (identical on all workers)"),
+       bool_param("unbiased", "false", "rescale kept values by d/k so that E C(x) = x"),
+       scope_param("model"), index_param(), values_param()},
+      [](const Params& p) -> std::unique_ptr<Compressor> {
+        return std::make_unique<RandK>(p, parse_keep_count("randk", p, 0.01));
+      }};
 }
 
 }  // namespace gradcomp

@@ -28,7 +28,8 @@ class Rbgs final : public TypedCompressor<Rbgs> {
  public:
   explicit Rbgs(const Params& params)
       : TypedCompressor(CompressorId::kRbgs, "rbgs", params.canonical(), params.choice("values")),
-        ratio_(params.real("ratio")), scope_(parse_scope(params.choice("scope"))) {}
+        ratio_(params.real("ratio")),
+        scope_(parse_scope(params.choice("scope"))) {}
 
   [[nodiscard]] Properties properties() const override {
     return {false, true, true, true, false, ErrorBound::kRelative};
@@ -39,7 +40,8 @@ class Rbgs final : public TypedCompressor<Rbgs> {
     for (const Segment& s : make_segments(layout, scope_)) {
       if (s.size > 0) delta = std::min(delta, fraction(rbgs_block_size(s.size, ratio_), s.size));
     }
-    return {delta, {}, {}, "delta = min_l k_l/d_l in expectation over the start (S000 Remark 4.11)"};
+    return {
+        delta, {}, {}, "delta = min_l k_l/d_l in expectation over the start (S000 Remark 4.11)"};
   }
 
   template <class T>
@@ -76,12 +78,13 @@ class Rbgs final : public TypedCompressor<Rbgs> {
 }  // namespace
 
 CompressorEntry rbgs_entry() {
-  return {"rbgs",
-          "random block of d_l/r consecutive coordinates per layer, shared seed, wrap-around (S000)",
-          "sum over segments of k_l x (value bits); no indices (the start comes from the seed)",
-          {real_param("ratio", "64", 1, 1e12, "compression ratio r: k_l = max(1, floor(d_l/r))"),
-           scope_param("layer"), values_param()},
-          [](const Params& p) -> std::unique_ptr<Compressor> { return std::make_unique<Rbgs>(p); }};
+  return {
+      "rbgs",
+      "random block of d_l/r consecutive coordinates per layer, shared seed, wrap-around (S000)",
+      "sum over segments of k_l x (value bits); no indices (the start comes from the seed)",
+      {real_param("ratio", "64", 1, 1e12, "compression ratio r: k_l = max(1, floor(d_l/r))"),
+       scope_param("layer"), values_param()},
+      [](const Params& p) -> std::unique_ptr<Compressor> { return std::make_unique<Rbgs>(p); }};
 }
 
 }  // namespace gradcomp

@@ -12,14 +12,13 @@ namespace gradcomp {
 const std::vector<CompressorEntry>& compressor_entries() {
   static const std::vector<CompressorEntry> entries = [] {
     std::vector<CompressorEntry> all = {
-        identity_entry(),  fp16_entry(),        topk_entry(),       randk_entry(),
-        rbgs_entry(),      threshold_entry(),   scaled_sign_entry(), block_sign_entry(),
-        sign_entry(),      qsgd_entry(),        terngrad_entry(),   sketch_entry(),
-        rounding_entry(),  powersgd_entry()};
+        identity_entry(),  fp16_entry(),        topk_entry(),       randk_entry(),   rbgs_entry(),
+        threshold_entry(), scaled_sign_entry(), block_sign_entry(), sign_entry(),    qsgd_entry(),
+        terngrad_entry(),  sketch_entry(),      rounding_entry(),   powersgd_entry()};
     std::set<std::string> names;
     for (const auto& entry : all) {
-      require<InternalError>(names.insert(entry.name).second,
-                             "compressor '{}' registered twice", entry.name);
+      require<InternalError>(names.insert(entry.name).second, "compressor '{}' registered twice",
+                             entry.name);
     }
     return all;
   }();
@@ -32,8 +31,8 @@ const CompressorEntry& find_compressor(std::string_view name) {
     if (entry.name == name) return entry;
     names.push_back(entry.name);
   }
-  throw InvalidInput(fmt::format("unknown compressor '{}'; valid compressors: {}", name,
-                                 fmt::join(names, ", ")));
+  throw InvalidInput(
+      fmt::format("unknown compressor '{}'; valid compressors: {}", name, fmt::join(names, ", ")));
 }
 
 std::unique_ptr<Compressor> make_compressor(std::string_view spec) {

@@ -18,7 +18,8 @@ class Rounding final : public TypedCompressor<Rounding> {
  public:
   explicit Rounding(const Params& params)
       : TypedCompressor(CompressorId::kRounding, "round", params.canonical(), "fp32"),
-        epsilon_(params.real("eps")), bits_(static_cast<unsigned>(params.integer("bits"))),
+        epsilon_(params.real("eps")),
+        bits_(static_cast<unsigned>(params.integer("bits"))),
         stochastic_(params.choice("mode") == "stochastic") {}
 
   [[nodiscard]] Properties properties() const override {
@@ -28,7 +29,9 @@ class Rounding final : public TypedCompressor<Rounding> {
   [[nodiscard]] Constants constants(const Layout& layout) const override {
     const double d = static_cast<double>(layout.total_size());
     const double bound = stochastic_ ? d * epsilon_ * epsilon_ : d * epsilon_ * epsilon_ / 4;
-    return {{}, {}, bound,
+    return {{},
+            {},
+            bound,
             stochastic_ ? "upsilon^2 = d eps^2 (S004 §5), if nothing is clipped"
                         : "upsilon^2 = d eps^2 / 4, if nothing is clipped"};
   }
@@ -45,8 +48,8 @@ class Rounding final : public TypedCompressor<Rounding> {
       const std::size_t count = std::min(UniformChunks::kChunk, x.size() - start);
       const std::uint32_t* u = stochastic_ ? uniforms.next(count) : nullptr;
       for (std::size_t j = 0; j < count; ++j) {
-        const double scaled = std::clamp(static_cast<double>(x[start + j]) / epsilon_,
-                                         lowest - 1, highest + 1);
+        const double scaled =
+            std::clamp(static_cast<double>(x[start + j]) / epsilon_, lowest - 1, highest + 1);
         double level;
         if (stochastic_) {
           level = std::floor(scaled);
@@ -79,15 +82,14 @@ class Rounding final : public TypedCompressor<Rounding> {
 }  // namespace
 
 CompressorEntry rounding_entry() {
-  return {"round",
-          "rounding to a grid of spacing eps, stochastic (unbiased) or nearest; absolute (S004 §5)",
-          "d x bits (eps is a parameter, not sent)",
-          {real_param("eps", "0.0001", 0, 1e300, "grid spacing epsilon", true),
-           int_param("bits", "16", 2, 32, "bits per level (two's complement, clipped)"),
-           choice_param("mode", "stochastic", {"stochastic", "nearest"}, "rounding rule")},
-          [](const Params& p) -> std::unique_ptr<Compressor> {
-            return std::make_unique<Rounding>(p);
-          }};
+  return {
+      "round",
+      "rounding to a grid of spacing eps, stochastic (unbiased) or nearest; absolute (S004 §5)",
+      "d x bits (eps is a parameter, not sent)",
+      {real_param("eps", "0.0001", 0, 1e300, "grid spacing epsilon", true),
+       int_param("bits", "16", 2, 32, "bits per level (two's complement, clipped)"),
+       choice_param("mode", "stochastic", {"stochastic", "nearest"}, "rounding rule")},
+      [](const Params& p) -> std::unique_ptr<Compressor> { return std::make_unique<Rounding>(p); }};
 }
 
 }  // namespace gradcomp

@@ -49,11 +49,12 @@ class SignFamily final : public TypedCompressor<SignFamily> {
              std::size_t block)
       : TypedCompressor(id, std::move(name), params.canonical(),
                         kind == SignKind::kPlain ? "fp32" : params.choice("values")),
-        kind_(kind), block_(block) {}
+        kind_(kind),
+        block_(block) {}
 
   [[nodiscard]] Properties properties() const override {
-    return {false, false, false, false, false,
-            kind_ == SignKind::kPlain ? ErrorBound::kNone : ErrorBound::kRelative};
+    return {false, false, false,
+            false, false, kind_ == SignKind::kPlain ? ErrorBound::kNone : ErrorBound::kRelative};
   }
   [[nodiscard]] bool checks_finite_itself() const override { return true; }
 
@@ -62,7 +63,9 @@ class SignFamily final : public TypedCompressor<SignFamily> {
     std::size_t largest = 0;
     for (const Segment& s : segments(layout)) largest = std::max(largest, s.size);
     if (largest == 0) return {1.0, {}, {}, "empty vector"};
-    return {1.0 / static_cast<double>(largest), {}, {},
+    return {1.0 / static_cast<double>(largest),
+            {},
+            {},
             kind_ == SignKind::kScaled
                 ? "delta(v) = |v|_1^2/(d |v|_2^2) >= 1/d (S002 §3.2); inspect reports delta(v)"
                 : "phi(v) = min_b |v_b|_1^2/(d_b |v_b|_2^2) >= min_b 1/d_b (S002 Prop 1)"};
@@ -118,7 +121,8 @@ class SignFamily final : public TypedCompressor<SignFamily> {
 }  // namespace
 
 CompressorEntry scaled_sign_entry() {
-  return {"scaledsign", "(|v|_1/d) sign(v) over the whole vector (S002 eq 1)",
+  return {"scaledsign",
+          "(|v|_1/d) sign(v) over the whole vector (S002 eq 1)",
           "d sign bits + 1 scale",
           {values_param()},
           [](const Params& p) -> std::unique_ptr<Compressor> {
@@ -142,7 +146,9 @@ CompressorEntry block_sign_entry() {
 }
 
 CompressorEntry sign_entry() {
-  return {"sign", "plain sign(v) in {-1,+1} for majority vote (signSGD)", "d sign bits",
+  return {"sign",
+          "plain sign(v) in {-1,+1} for majority vote (signSGD)",
+          "d sign bits",
           {},
           [](const Params& p) -> std::unique_ptr<Compressor> {
             return std::make_unique<SignFamily>(CompressorId::kSign, "sign", p, SignKind::kPlain,

@@ -23,7 +23,8 @@ class Sketch final : public TypedCompressor<Sketch> {
   Sketch(const Params& params, KeepCount keep)
       : TypedCompressor(CompressorId::kSketch, "sketch", params.canonical(),
                         params.choice("values")),
-        keep_(keep), gaussian_(params.choice("kind") == "gaussian") {}
+        keep_(keep),
+        gaussian_(params.choice("kind") == "gaussian") {}
 
   [[nodiscard]] Properties properties() const override {
     return {false, true, true, true, false, ErrorBound::kRelative};
@@ -32,7 +33,9 @@ class Sketch final : public TypedCompressor<Sketch> {
   [[nodiscard]] Constants constants(const Layout& layout) const override {
     const std::size_t d = layout.total_size();
     if (d == 0) return {1.0, {}, {}, "empty vector"};
-    return {static_cast<double>(keep_.of(d)) / static_cast<double>(d), {}, {},
+    return {static_cast<double>(keep_.of(d)) / static_cast<double>(d),
+            {},
+            {},
             gaussian_ ? "delta = p/d in expectation (rotation-invariant V, ALGORITHMS.md §2.3.13)"
                       : "delta ~ p/d in expectation (random buckets)"};
   }
@@ -101,7 +104,8 @@ class Sketch final : public TypedCompressor<Sketch> {
   void check_size(std::size_t d, std::size_t p) const {
     require(!gaussian_ || d * p <= kGaussianLimit,
             "sketch: kind=gaussian with d = {} and p = {} needs d*p <= {} (it costs O(d p^2) per "
-            "step); use kind=hash or a smaller p", d, p, kGaussianLimit);
+            "step); use kind=hash or a smaller p",
+            d, p, kGaussianLimit);
   }
 
   const std::vector<double>& gaussian_matrix(const StepContext& context, std::size_t d,
@@ -187,8 +191,7 @@ CompressorEntry sketch_entry() {
           "p x (value bits)",
           {int_param("p", "", 1, 4294967295.0, "sketch size p (instead of ratio)"),
            real_param("ratio", "", 0, 1, "p = max(1, floor(ratio d)); default 0.01", true),
-           choice_param("kind", "hash", {"hash", "gaussian"}, "distribution of V"),
-           values_param()},
+           choice_param("kind", "hash", {"hash", "gaussian"}, "distribution of V"), values_param()},
           [](const Params& p) -> std::unique_ptr<Compressor> {
             KeepCount keep = p.given("p") ? KeepCount{static_cast<std::size_t>(p.integer("p")), 0}
                                           : KeepCount{0, p.given("ratio") ? p.real("ratio") : 0.01};

@@ -70,7 +70,9 @@ class TernGrad final : public TypedCompressor<TernGrad> {
   [[nodiscard]] Constants constants(const Layout& layout) const override {
     std::size_t largest = 0;
     for (const Segment& s : make_segments(layout, scope_)) largest = std::max(largest, s.size);
-    return {{}, std::sqrt(static_cast<double>(largest)) - 1, {},
+    return {{},
+            std::sqrt(static_cast<double>(largest)) - 1,
+            {},
             "omega(v) = |v|_inf |v|_1 / |v|_2^2 - 1 <= sqrt(d) - 1; inspect reports omega(v)"};
   }
 
@@ -176,13 +178,12 @@ class TernGrad final : public TypedCompressor<TernGrad> {
 }  // namespace
 
 CompressorEntry terngrad_entry() {
-  return {"terngrad",
-          "TernGrad: unbiased ternary {-s, 0, s} with s = |v|_inf per segment (Wen et al.)",
-          "one scale per segment + ceil(d/5) bytes (5 trits per byte)",
-          {scope_param("layer"), values_param()},
-          [](const Params& p) -> std::unique_ptr<Compressor> {
-            return std::make_unique<TernGrad>(p);
-          }};
+  return {
+      "terngrad",
+      "TernGrad: unbiased ternary {-s, 0, s} with s = |v|_inf per segment (Wen et al.)",
+      "one scale per segment + ceil(d/5) bytes (5 trits per byte)",
+      {scope_param("layer"), values_param()},
+      [](const Params& p) -> std::unique_ptr<Compressor> { return std::make_unique<TernGrad>(p); }};
 }
 
 }  // namespace gradcomp

@@ -38,7 +38,8 @@ bool collect_above(std::span<const T> x, T bound, std::vector<std::uint32_t>& in
     }
   }
   for (std::size_t i = whole; i < x.size(); ++i) {
-    if (simd::magnitude_bits(data[i]) >= bound_bits) indices.push_back(static_cast<std::uint32_t>(i));
+    if (simd::magnitude_bits(data[i]) >= bound_bits)
+      indices.push_back(static_cast<std::uint32_t>(i));
   }
   bool finite = true;
   for (const std::uint32_t i : indices) {
@@ -52,7 +53,8 @@ class Threshold final : public TypedCompressor<Threshold> {
   explicit Threshold(const Params& params)
       : TypedCompressor(CompressorId::kThreshold, "threshold", params.canonical(),
                         params.choice("values")),
-        lambda_(params.real("lambda")), index_(parse_index_choice(params.choice("index"))) {}
+        lambda_(params.real("lambda")),
+        index_(parse_index_choice(params.choice("index"))) {}
 
   [[nodiscard]] Properties properties() const override {
     return {false, false, false, false, false, ErrorBound::kAbsolute};

@@ -16,7 +16,8 @@ class TopK final : public TypedCompressor<TopK> {
  public:
   TopK(const Params& params, KeepCount keep)
       : TypedCompressor(CompressorId::kTopK, "topk", params.canonical(), params.choice("values")),
-        keep_(keep), scope_(parse_scope(params.choice("scope"))),
+        keep_(keep),
+        scope_(parse_scope(params.choice("scope"))),
         index_(parse_index_choice(params.choice("index"))) {}
 
   [[nodiscard]] Properties properties() const override { return {}; }
@@ -27,8 +28,11 @@ class TopK final : public TypedCompressor<TopK> {
     for (const Segment& s : make_segments(layout, scope_)) {
       if (s.size > 0) delta = std::min(delta, fraction(keep_.of(s.size), s.size));
     }
-    return {delta, {}, {}, scope_ == Scope::kModel ? "delta = k/d (S004 §4.5)"
-                                                   : "delta = min_l k_l/d_l (ALGORITHMS.md §2.3.3)"};
+    return {delta,
+            {},
+            {},
+            scope_ == Scope::kModel ? "delta = k/d (S004 §4.5)"
+                                    : "delta = min_l k_l/d_l (ALGORITHMS.md §2.3.3)"};
   }
 
   template <class T>
@@ -66,16 +70,16 @@ class TopK final : public TypedCompressor<TopK> {
 }  // namespace
 
 CompressorEntry topk_entry() {
-  return {"topk",
-          "keep the k largest-magnitude coordinates (whole model or per layer)",
-          "sum over segments of k_l x (value bits) + coded indices (fixed ceil(log2 d_l) or rice)",
-          {int_param("k", "", 0, 4294967295.0, "coordinates kept per segment (instead of ratio)"),
-           real_param("ratio", "", 0, 1, "density: k_l = max(1, floor(ratio d_l)); default 0.01",
-                      true),
-           scope_param("model"), index_param(), values_param()},
-          [](const Params& p) -> std::unique_ptr<Compressor> {
-            return std::make_unique<TopK>(p, parse_keep_count("topk", p, 0.01));
-          }};
+  return {
+      "topk",
+      "keep the k largest-magnitude coordinates (whole model or per layer)",
+      "sum over segments of k_l x (value bits) + coded indices (fixed ceil(log2 d_l) or rice)",
+      {int_param("k", "", 0, 4294967295.0, "coordinates kept per segment (instead of ratio)"),
+       real_param("ratio", "", 0, 1, "density: k_l = max(1, floor(ratio d_l)); default 0.01", true),
+       scope_param("model"), index_param(), values_param()},
+      [](const Params& p) -> std::unique_ptr<Compressor> {
+        return std::make_unique<TopK>(p, parse_keep_count("topk", p, 0.01));
+      }};
 }
 
 }  // namespace gradcomp

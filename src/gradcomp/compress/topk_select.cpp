@@ -147,8 +147,8 @@ MagnitudeBits<T> sampled_bound(std::span<const T> x, std::size_t k, std::size_t 
   const double expected = static_cast<double>(k) / static_cast<double>(n) * m;
   // Aim 5% and 4 standard deviations (and more on each retry) above the expected sample rank.
   const double slack = std::pow(4.0, static_cast<double>(attempt));
-  const double rank = std::ceil(expected * (1.0 + 0.05 * slack) + 4.0 * slack * std::sqrt(expected) +
-                                4.0 * slack);
+  const double rank =
+      std::ceil(expected * (1.0 + 0.05 * slack) + 4.0 * slack * std::sqrt(expected) + 4.0 * slack);
   if (rank >= m) return 0;
   const auto position = sample.begin() + static_cast<std::ptrdiff_t>(rank);
   std::nth_element(sample.begin(), position, sample.end(), std::greater<>());

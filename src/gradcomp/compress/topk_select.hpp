@@ -19,6 +19,6 @@ namespace gradcomp {
 // `seed_key` keys the sample positions only; the result does not depend on it.
 template <class T>
 [[nodiscard]] bool select_top_k(std::span<const T> x, std::size_t k, std::uint64_t seed_key,
-                  std::vector<std::uint32_t>& indices);
+                                std::vector<std::uint32_t>& indices);
 
 }  // namespace gradcomp

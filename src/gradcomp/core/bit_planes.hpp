@@ -17,7 +17,9 @@ namespace simd {
 // plane b holds bit b of every field, one bit per element, planes stored one after another, each
 // ⌈n/8⌉ bytes. Transposing 64 fields at a time into `width` 64-bit words is a handful of vector
 // compares, where packing fields back to back costs a shift per field.
-inline std::size_t plane_bytes(std::size_t count) { return (count + 7) / 8; }
+inline std::size_t plane_bytes(std::size_t count) {
+  return (count + 7) / 8;
+}
 
 // Writes bit b of fields[0..64) as 64-bit word words[b], for b < width.
 inline void transpose_block(const std::uint32_t* fields, unsigned width, std::uint64_t* words) {
@@ -73,11 +75,13 @@ void read_bit_planes(ByteReader& reader, std::size_t count, unsigned width, Sink
     std::uint64_t words[32] = {};
     const std::size_t byte = start / 8;
     const std::size_t take = std::min<std::size_t>(8, plane - byte);
-    for (unsigned b = 0; b < width; ++b) std::memcpy(&words[b], bytes.data() + b * plane + byte, take);
+    for (unsigned b = 0; b < width; ++b)
+      std::memcpy(&words[b], bytes.data() + b * plane + byte, take);
     const std::size_t n = std::min(simd::kBlock, count - start);
     for (std::size_t j = 0; j < n; ++j) {
       std::uint32_t field = 0;
-      for (unsigned b = 0; b < width; ++b) field |= static_cast<std::uint32_t>((words[b] >> j) & 1U) << b;
+      for (unsigned b = 0; b < width; ++b)
+        field |= static_cast<std::uint32_t>((words[b] >> j) & 1U) << b;
       sink(start + j, field);
     }
   }

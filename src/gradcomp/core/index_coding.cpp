@@ -96,8 +96,8 @@ void read_indices(BitReader& reader, std::uint8_t tag, std::size_t count, std::s
     const std::uint64_t quotient = reader.read_unary(segment_size >> b);
     const std::uint64_t gap = (quotient << b) | reader.read(b);
     const std::uint64_t index = previous_end + gap;
-    require<DecodeError>(index < segment_size,
-                         "message corrupt: index {} outside a segment of {}", index, segment_size);
+    require<DecodeError>(index < segment_size, "message corrupt: index {} outside a segment of {}",
+                         index, segment_size);
     out.push_back(static_cast<std::uint32_t>(index));
     previous_end = index + 1;
   }

@@ -1,10 +1,9 @@
 #include "gradcomp/core/layout.hpp"
 
-#include <nlohmann/json.hpp>
-
 #include <algorithm>
 #include <fstream>
 #include <functional>
+#include <nlohmann/json.hpp>
 #include <numeric>
 
 #include "gradcomp/core/error.hpp"
@@ -21,8 +20,9 @@ Layout::Layout(std::vector<Block> blocks) : blocks_(std::move(blocks)) {
   std::size_t next = 0;
   for (auto& block : blocks_) {
     if (block.shape.empty()) block.shape = {block.size};
-    require(block.offset == next, "layout: block '{}' starts at {} but the previous block ends at {}",
-            block.name, block.offset, next);
+    require(block.offset == next,
+            "layout: block '{}' starts at {} but the previous block ends at {}", block.name,
+            block.offset, next);
     require(product(block.shape) == block.size,
             "layout: block '{}' has size {} but its shape holds {} elements", block.name,
             block.size, product(block.shape));
@@ -31,7 +31,9 @@ Layout::Layout(std::vector<Block> blocks) : blocks_(std::move(blocks)) {
   total_size_ = next;
 }
 
-Layout Layout::flat(std::size_t size) { return Layout({Block{"all", 0, size, {size}}}); }
+Layout Layout::flat(std::size_t size) {
+  return Layout({Block{"all", 0, size, {size}}});
+}
 
 Layout Layout::from_shapes(const std::vector<std::vector<std::size_t>>& shapes) {
   std::vector<Block> blocks;
@@ -46,8 +48,10 @@ Layout Layout::from_shapes(const std::vector<std::vector<std::size_t>>& shapes) 
 
 Layout Layout::from_json_file(const std::string& path) {
   std::ifstream in(path);
-  require(in.good(), "layout file '{}' cannot be opened; give a JSON file "
-          "{{\"layers\": [{{\"name\": ..., \"shape\": [...]}}]}}", path);
+  require(in.good(),
+          "layout file '{}' cannot be opened; give a JSON file "
+          "{{\"layers\": [{{\"name\": ..., \"shape\": [...]}}]}}",
+          path);
   nlohmann::json doc;
   try {
     doc = nlohmann::json::parse(in);

@@ -4,18 +4,24 @@ namespace gradcomp {
 
 unsigned value_bytes(ValueFormat format) {
   switch (format) {
-    case ValueFormat::kFp32: return 4;
-    case ValueFormat::kFp16: return 2;
-    case ValueFormat::kFp64: return 8;
+    case ValueFormat::kFp32:
+      return 4;
+    case ValueFormat::kFp16:
+      return 2;
+    case ValueFormat::kFp64:
+      return 8;
   }
   throw InternalError("unknown value format");
 }
 
 std::string_view value_format_name(ValueFormat format) {
   switch (format) {
-    case ValueFormat::kFp32: return "fp32";
-    case ValueFormat::kFp16: return "fp16";
-    case ValueFormat::kFp64: return "fp64";
+    case ValueFormat::kFp32:
+      return "fp32";
+    case ValueFormat::kFp16:
+      return "fp16";
+    case ValueFormat::kFp64:
+      return "fp64";
   }
   throw InternalError("unknown value format");
 }
@@ -34,8 +40,8 @@ void MessageHeader::append_to(std::vector<std::uint8_t>& out) const {
 MessageHeader MessageHeader::parse(std::span<const std::uint8_t> bytes) {
   ByteReader reader(bytes);
   require<DecodeError>(bytes.size() >= kBytes,
-                       "message truncated: {} bytes, shorter than the {}-byte header",
-                       bytes.size(), kBytes);
+                       "message truncated: {} bytes, shorter than the {}-byte header", bytes.size(),
+                       kBytes);
   const auto magic = reader.scalar<std::uint16_t>("magic");
   require<DecodeError>(magic == kMagic, "not a gradcomp message (magic {:#06x}, expected {:#06x})",
                        magic, kMagic);

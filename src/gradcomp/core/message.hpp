@@ -22,7 +22,7 @@ struct MessageHeader {
   static constexpr std::uint8_t kVersion = 1;
   static constexpr std::size_t kBytes = 16;
 
-  std::uint8_t compressor = 0;    // CompressorId of the encoder
+  std::uint8_t compressor = 0;  // CompressorId of the encoder
   ValueFormat values = ValueFormat::kFp32;
   std::uint16_t fingerprint = 0;  // hash of the canonical spec and the layout
   std::uint32_t length = 0;       // d, elements of the encoded vector

@@ -32,7 +32,8 @@ void append_values(std::vector<std::uint8_t>& out, std::span<const T> values, Va
       for (std::size_t start = 0; start < values.size(); start += kChunk) {
         const std::size_t count = std::min(kChunk, values.size() - start);
         const T* in = values.data() + start;
-        for (std::size_t i = 0; i < count; ++i) halves[i] = float_to_half(static_cast<float>(in[i]));
+        for (std::size_t i = 0; i < count; ++i)
+          halves[i] = float_to_half(static_cast<float>(in[i]));
         std::memcpy(dst + 2 * start, halves, 2 * count);
       }
       break;

@@ -36,8 +36,10 @@ std::string header_field(const std::string& path, const std::string& header,
 
 NpyArray read_npy(const std::string& path) {
   std::error_code ec;
-  require(std::filesystem::is_regular_file(path, ec), "input file '{}' does not exist or is not a "
-          "regular file; give a NumPy .npy file (np.save)", path);
+  require(std::filesystem::is_regular_file(path, ec),
+          "input file '{}' does not exist or is not a "
+          "regular file; give a NumPy .npy file (np.save)",
+          path);
   std::ifstream in(path, std::ios::binary);
   require(in.good(), "input file '{}' cannot be opened for reading", path);
   std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
@@ -45,8 +47,8 @@ NpyArray read_npy(const std::string& path) {
           "'{}' is not a NumPy .npy file (no \\x93NUMPY magic); save the vector with numpy.save",
           path);
   const auto major = static_cast<unsigned char>(bytes[6]);
-  require(major >= 1 && major <= 3, "'{}': .npy format version {} is not supported (1-3 are)",
-          path, major);
+  require(major >= 1 && major <= 3, "'{}': .npy format version {} is not supported (1-3 are)", path,
+          major);
   std::size_t header_length = 0;
   std::size_t header_start = 0;
   if (major == 1) {
@@ -79,16 +81,18 @@ NpyArray read_npy(const std::string& path) {
             "'{}': shape {} is not a tuple of integers", path, shape_text);
     array.shape.push_back(std::stoull(item));
   }
-  const std::size_t count = std::accumulate(array.shape.begin(), array.shape.end(), std::size_t{1},
-                                            std::multiplies<>());
+  const std::size_t count =
+      std::accumulate(array.shape.begin(), array.shape.end(), std::size_t{1}, std::multiplies<>());
   require(fortran == "False" || array.shape.size() <= 1,
           "'{}' is stored in Fortran order; save a C-ordered array (np.ascontiguousarray)", path);
   require(count > 0, "'{}' holds an empty array (shape {}); give at least one element", path,
           shape_text);
   const bool is_f4 = descr == "'<f4'" || descr == "'=f4'";
   const bool is_f8 = descr == "'<f8'" || descr == "'=f8'";
-  require(is_f4 || is_f8, "'{}' has dtype {}; gradcomp reads float32 ('<f4') or float64 ('<f8'), "
-          "convert with x.astype(np.float32)", path, descr);
+  require(is_f4 || is_f8,
+          "'{}' has dtype {}; gradcomp reads float32 ('<f4') or float64 ('<f8'), "
+          "convert with x.astype(np.float32)",
+          path, descr);
   const std::size_t width = is_f4 ? 4 : 8;
   const std::size_t data_start = header_start + header_length;
   require(bytes.size() - data_start == count * width,

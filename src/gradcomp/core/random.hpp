@@ -4,13 +4,13 @@
 // (Salmon et al., SC'11) with the stream's identity in the key and counter. Two workers that build
 // the same stream draw the same numbers with no communication; no state is carried between steps,
 // so results never depend on the order in which workers or processes run.
+#include <hwy/highway.h>
+
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <limits>
 #include <numbers>
-
-#include <hwy/highway.h>
 
 #include "gradcomp/core/error.hpp"
 
@@ -66,9 +66,8 @@ class RandomStream {
  public:
   RandomStream(std::uint64_t seed, Purpose purpose, std::uint64_t step, std::uint32_t layer,
                std::uint32_t worker) {
-    const std::uint64_t key =
-        mix64(seed ^ mix64((std::uint64_t{static_cast<std::uint32_t>(purpose)} << 32) ^
-                           (step >> 32)));
+    const std::uint64_t key = mix64(
+        seed ^ mix64((std::uint64_t{static_cast<std::uint32_t>(purpose)} << 32) ^ (step >> 32)));
     key0_ = static_cast<std::uint32_t>(key);
     key1_ = static_cast<std::uint32_t>(key >> 32);
     counter_ = {{0, layer, worker, static_cast<std::uint32_t>(step)}};

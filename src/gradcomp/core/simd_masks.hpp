@@ -28,9 +28,9 @@ MagnitudeBits<T> magnitude_bits(T value) {
 }
 
 template <class T>
-inline constexpr MagnitudeBits<T> kInfinityBits =
-    std::is_same_v<T, float> ? MagnitudeBits<T>(0x7F800000U)
-                             : MagnitudeBits<T>(0x7FF0000000000000ULL);
+inline constexpr MagnitudeBits<T> kInfinityBits = std::is_same_v<T, float>
+                                                      ? MagnitudeBits<T>(0x7F800000U)
+                                                      : MagnitudeBits<T>(0x7FF0000000000000ULL);
 
 namespace detail {
 

@@ -17,7 +17,8 @@ double lane_sum(std::span<const T> x, Term term) {
   for (std::size_t i = 0; i < whole; i += kLanes) {
     for (std::size_t j = 0; j < kLanes; ++j) lanes[j] += term(static_cast<double>(x[i + j]));
   }
-  for (std::size_t i = whole; i < x.size(); ++i) lanes[i % kLanes] += term(static_cast<double>(x[i]));
+  for (std::size_t i = whole; i < x.size(); ++i)
+    lanes[i % kLanes] += term(static_cast<double>(x[i]));
   double total = 0;
   for (double lane : lanes) total += lane;
   return total;
