@@ -10,7 +10,9 @@
 #include "gradcomp/cli/commands.hpp"
 #include "gradcomp/core/error.hpp"
 
-int main(int argc, char** argv) {
+namespace {
+
+int run(int argc, char** argv) {
   CLI::App app{"gradcomp: gradient compression and error feedback for distributed training"};
   app.require_subcommand(1);
   std::map<std::string, std::function<int()>> runners;
@@ -22,20 +24,29 @@ int main(int argc, char** argv) {
     const int code = app.exit(e);
     return code == 0 ? 0 : 2;
   }
+  for (auto* sub : app.get_subcommands()) return runners.at(sub->get_name())();
+  return 2;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
   try {
-    for (auto* sub : app.get_subcommands()) return runners.at(sub->get_name())();
+    return run(argc, argv);
   } catch (const gradcomp::InvalidInput& e) {
-    fmt::print(stderr, "gradcomp: error: {}\n", e.what());
+    std::fprintf(stderr, "gradcomp: error: %s\n", e.what());
     return 2;
   } catch (const gradcomp::IoError& e) {
-    fmt::print(stderr, "gradcomp: I/O error: {}\n", e.what());
+    std::fprintf(stderr, "gradcomp: I/O error: %s\n", e.what());
     return 3;
   } catch (const std::bad_alloc&) {
-    fmt::print(stderr, "gradcomp: out of memory\n");
+    std::fprintf(stderr, "gradcomp: out of memory\n");
     return 3;
   } catch (const std::exception& e) {
-    fmt::print(stderr, "gradcomp: internal error (please report): {}\n", e.what());
+    std::fprintf(stderr, "gradcomp: internal error (please report): %s\n", e.what());
+    return 70;
+  } catch (...) {
+    std::fprintf(stderr, "gradcomp: internal error (please report): unknown exception\n");
     return 70;
   }
-  return 70;
 }

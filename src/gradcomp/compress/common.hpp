@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstddef>
 #include <string>
+#include <vector>
 
 #include "gradcomp/compress/params.hpp"
 #include "gradcomp/core/error.hpp"
@@ -46,6 +47,14 @@ struct KeepCount {
     return std::min(n, k);
   }
 };
+
+// The kept count of every segment, in order.
+inline std::vector<std::size_t> keep_counts(const std::vector<Segment>& segments, KeepCount keep) {
+  std::vector<std::size_t> counts;
+  counts.reserve(segments.size());
+  for (const Segment& s : segments) counts.push_back(keep.of(s.size));
+  return counts;
+}
 
 // Reads the "k" / "ratio" pair: exactly one may be given; ratio defaults to `default_ratio`.
 inline KeepCount parse_keep_count(const std::string& owner, const Params& params,

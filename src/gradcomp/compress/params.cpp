@@ -45,6 +45,7 @@ namespace {
 
 std::string valid_names(const std::vector<ParamSpec>& specs) {
   std::vector<std::string> names;
+  names.reserve(specs.size());
   for (const auto& s : specs) names.push_back(fmt::format("{} {}", s.name, s.range_text()));
   return names.empty() ? "none" : fmt::format("{}", fmt::join(names, ", "));
 }

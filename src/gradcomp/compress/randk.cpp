@@ -79,9 +79,7 @@ class RandK final : public TypedCompressor<RandK> {
       }
     } else {
       const auto segments = make_segments(layout, scope_);
-      std::vector<std::size_t> counts;
-      for (const Segment& s : segments) counts.push_back(keep_.of(s.size));
-      indices = read_sparse_indices(reader, segments, counts);
+      indices = read_sparse_indices(reader, segments, keep_counts(segments, keep_));
     }
     read_sparse_values(reader, indices, value_format<T>(), out, weight);
   }

@@ -38,26 +38,26 @@ class TopK final : public TypedCompressor<TopK> {
   template <class T>
   void encode_typed(std::span<const T> x, const Layout& layout, const StepContext& context,
                     std::vector<std::uint8_t>& out) {
-    std::vector<SparseSegment> parts;
-    for (const Segment& s : make_segments(layout, scope_)) {
-      SparseSegment part{s, {}};
+    // parts_ keeps its index buffers between steps (this instance is one worker's).
+    const auto segments = make_segments(layout, scope_);
+    parts_.resize(segments.size());
+    for (std::size_t l = 0; l < segments.size(); ++l) {
+      const Segment& s = segments[l];
+      parts_[l].segment = s;
       if (!select_top_k(x.subspan(s.offset, s.size), keep_.of(s.size), context.seed ^ s.layer,
-                        part.indices)) {
+                        parts_[l].indices)) {
         reject_non_finite(x, layout);
       }
-      parts.push_back(std::move(part));
     }
-    write_sparse_indices(out, parts, index_);
-    write_sparse_values(out, x, std::span<const SparseSegment>(parts), value_format<T>());
+    write_sparse_indices(out, parts_, index_);
+    write_sparse_values(out, x, std::span<const SparseSegment>(parts_), value_format<T>());
   }
 
   template <class T>
   void decode_typed(ByteReader& reader, const Layout& layout, const StepContext&, std::span<T> out,
                     T weight) const {
     const auto segments = make_segments(layout, scope_);
-    std::vector<std::size_t> counts;
-    for (const Segment& s : segments) counts.push_back(keep_.of(s.size));
-    const auto indices = read_sparse_indices(reader, segments, counts);
+    const auto indices = read_sparse_indices(reader, segments, keep_counts(segments, keep_));
     read_sparse_values(reader, indices, value_format<T>(), out, weight);
   }
 
@@ -65,6 +65,7 @@ class TopK final : public TypedCompressor<TopK> {
   KeepCount keep_;
   Scope scope_;
   IndexChoice index_;
+  std::vector<SparseSegment> parts_;
 };
 
 }  // namespace

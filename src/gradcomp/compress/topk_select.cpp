@@ -162,7 +162,17 @@ bool select_top_k(std::span<const T> x, std::size_t k, std::uint64_t seed_key,
                   std::vector<std::uint32_t>& indices) {
   const std::size_t n = x.size();
   k = std::min(k, n);
-  std::vector<Candidate<T>> candidates;
+  // Kept between calls (per thread) so a training loop does not allocate and page-fault the
+  // candidate buffer every step; released when it grew beyond 16 MiB.
+  thread_local std::vector<Candidate<T>> candidates;
+  struct Release {
+    std::vector<Candidate<T>>& buffer;
+    ~Release() {
+      if (buffer.capacity() * sizeof(Candidate<T>) > (std::size_t{16} << 20)) {
+        std::vector<Candidate<T>>().swap(buffer);
+      }
+    }
+  } release{candidates};
   if (k == n || n < kSampledMinimum || k > n / 16) {
     collect_at_least<T>(x, 0, true, candidates);
   } else {
