@@ -66,18 +66,27 @@ class Qsgd final : public TypedCompressor<Qsgd> {
       // Blocks of the plane section are aligned to the whole vector: carry a partial block over
       // segment boundaries.
       const double scale = norm > 0 ? levels_ / norm : 0.0;
+      const auto kernel = simd::qsgd_planes_for(width_);
       for (std::size_t start = 0; start < seg.size;) {
         const std::size_t global = seg.offset + start;
         const std::size_t in_block = global % simd::kBlock;
         if constexpr (std::is_same_v<T, float>) {  // the common case: whole aligned chunks
           if (in_block == 0 && seg.size - start >= UniformChunks::kChunk) {
             const std::uint32_t* u = uniforms.next(UniformChunks::kChunk);
+            std::uint64_t words[32];
             for (std::size_t j = 0; j < UniformChunks::kChunk; j += simd::kBlock) {
-              simd::qsgd_levels(x.data() + global + j, static_cast<float>(scale), levels_, u + j,
-                                fields);
-              planes.put_block(global + j, fields, simd::kBlock);
+              kernel(x.data() + global + j, static_cast<float>(scale), levels_, u + j, words);
+              planes.put_words(global + j, words);
             }
             start += UniformChunks::kChunk;
+            continue;
+          }
+          if (in_block == 0 && seg.size - start >= simd::kBlock) {
+            std::uint64_t words[32];
+            kernel(x.data() + global, static_cast<float>(scale), levels_,
+                   uniforms.next(simd::kBlock), words);
+            planes.put_words(global, words);
+            start += simd::kBlock;
             continue;
           }
         }
@@ -123,19 +132,11 @@ class Qsgd final : public TypedCompressor<Qsgd> {
     return static_cast<double>(read_value<T>(reader, value_format<T>()));
   }
 
-  // Fields (level + s) of `count` coordinates. Float input takes the vector kernel for whole
-  // blocks (float arithmetic, 24-bit uniforms); double input and partial blocks use double
-  // arithmetic with 32-bit uniforms.
+  // Fields (level + s) of `count` coordinates in double arithmetic with 32-bit uniforms: double
+  // input, and float coordinates outside whole 64-element blocks.
   template <class T>
   void quantize(std::span<const T> v, double norm, const std::uint32_t* u,
                 std::uint32_t* fields) const {
-    if constexpr (std::is_same_v<T, float>) {
-      if (v.size() == simd::kBlock) {
-        const double scale = norm > 0 ? levels_ / norm : 0.0;
-        simd::qsgd_levels(v.data(), static_cast<float>(scale), levels_, u, fields);
-        return;
-      }
-    }
     const double s = levels_;
     const double scale = norm > 0 ? s / norm : 0.0;
     for (std::size_t j = 0; j < v.size(); ++j) {

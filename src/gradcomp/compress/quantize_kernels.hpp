@@ -2,17 +2,23 @@
 // Vector kernels of the stochastic quantizers for float input, whole 64-element blocks (Highway,
 // static dispatch). Only exact IEEE operations (no fused multiply-add), so every instruction set
 // gives the same levels.
+#include <array>
 #include <cstdint>
+#include <utility>
 
+#include "gradcomp/core/bit_planes.hpp"
 #include "gradcomp/core/simd_masks.hpp"
 
 namespace gradcomp::simd {
 
-// QSGD levels of 64 float coordinates (ALGORITHMS.md §2.3.11), as fields level + s:
+// QSGD levels of 64 float coordinates (ALGORITHMS.md §2.3.11), as fields level + s, delivered
 // r = min(s, |v|·s/‖v‖), l = ⌊r⌋ (s − 1 when r = s), l + 1 with probability r − l. In float, with
 // 24-bit uniforms (the top bits of u): the resolution of the rounding probability is 2^−24.
-inline void qsgd_levels(const float* v, float scale, std::uint32_t levels, const std::uint32_t* u,
-                        std::uint32_t* fields) {
+// As bit planes: words[b] receives bit b of the 64 fields (bit_planes.hpp), straight from the
+// registers.
+template <unsigned kWidth>
+void qsgd_planes(const float* v, float scale, std::uint32_t levels, const std::uint32_t* u,
+                 std::uint64_t* words) {
   const hn::ScalableTag<float> df;
   const hn::RebindToSigned<decltype(df)> di;
   const hn::RebindToUnsigned<decltype(df)> du;
@@ -24,6 +30,8 @@ inline void qsgd_levels(const float* v, float scale, std::uint32_t levels, const
   const auto two23 = hn::Set(df, 8388608.0F);
   const auto mantissa = hn::Set(du, 0x7FFFFFU);
   const auto factor = hn::Set(df, scale);
+  std::uint64_t planes[kWidth] = {};  // in registers: the width is a compile-time constant
+  alignas(64) std::uint8_t narrow[kBlock];
   for (std::size_t i = 0; i < kBlock; i += kLanes) {
     const auto value = hn::LoadU(df, v + i);
     const auto r = hn::Min(s, hn::Mul(hn::Abs(value), factor));
@@ -35,8 +43,40 @@ inline void qsgd_levels(const float* v, float scale, std::uint32_t levels, const
     // level + s with the sign of v is an integer in [0, 2s] ≤ 2^21: adding 2^23 puts it in the
     // low mantissa bits, which is cheaper than a float-to-int conversion. (−0 counts as +0.)
     const auto field = hn::Add(hn::CopySign(level, value), s);
-    hn::StoreU(hn::And(hn::BitCast(du, hn::Add(field, two23)), mantissa), du, fields + i);
+    const auto bits = hn::And(hn::BitCast(du, hn::Add(field, two23)), mantissa);
+    if constexpr (kWidth <= 8) {
+      // Narrow to bytes: one byte-lane test per plane then covers up to 64 fields at once.
+      const hn::Rebind<std::uint8_t, decltype(di)> d8;
+      hn::StoreU(hn::DemoteTo(d8, hn::BitCast(di, bits)), d8, narrow + i);
+    } else {
+      for (unsigned b = 0; b < kWidth; ++b) {
+        planes[b] |= detail::mask_bits(du, hn::TestBit(bits, hn::Set(du, 1U << b))) << i;
+      }
+    }
   }
+  if constexpr (kWidth <= 8) {
+    const hn::ScalableTag<std::uint8_t> d8;
+    constexpr std::size_t kByteLanes = hn::MaxLanes(d8);
+    for (std::size_t i = 0; i < kBlock; i += kByteLanes) {
+      const auto fields = hn::LoadU(d8, narrow + i);
+      for (unsigned b = 0; b < kWidth; ++b) {
+        const auto bit = hn::Set(d8, static_cast<std::uint8_t>(1U << b));
+        planes[b] |= detail::mask_bits(d8, hn::TestBit(fields, bit)) << i;
+      }
+    }
+  }
+  for (unsigned b = 0; b < kWidth; ++b) words[b] = planes[b];
+}
+
+// qsgd_planes for a width known only at run time (2 ≤ width ≤ 21: s ≤ 2^20).
+using QsgdPlanesKernel = void (*)(const float*, float, std::uint32_t, const std::uint32_t*,
+                                  std::uint64_t*);
+inline QsgdPlanesKernel qsgd_planes_for(unsigned width) {
+  static constexpr auto kTable = []<unsigned... kW>(std::integer_sequence<unsigned, kW...>) {
+    return std::array<QsgdPlanesKernel, sizeof...(kW)>{&qsgd_planes<kW + 1>...};
+  }
+  (std::make_integer_sequence<unsigned, 21>());
+  return kTable[width - 1];
 }
 
 }  // namespace gradcomp::simd

@@ -21,18 +21,22 @@ inline std::size_t plane_bytes(std::size_t count) {
   return (count + 7) / 8;
 }
 
+// ORs bit b of the lanes of v, shifted to position `lane0`, into words[b], for b < width.
+template <class V>
+void add_planes(V v, unsigned width, std::size_t lane0, std::uint64_t* words) {
+  const hn::DFromV<V> d;
+  for (unsigned b = 0; b < width; ++b) {
+    words[b] |= detail::mask_bits(d, hn::TestBit(v, hn::Set(d, 1U << b))) << lane0;
+  }
+}
+
 // Writes bit b of fields[0..64) as 64-bit word words[b], for b < width.
 inline void transpose_block(const std::uint32_t* fields, unsigned width, std::uint64_t* words) {
   const hn::ScalableTag<std::uint32_t> d;
   constexpr std::size_t kLanes = hn::MaxLanes(d);
   for (unsigned b = 0; b < width; ++b) words[b] = 0;
-  for (std::size_t i = 0; i < kBlock; i += kLanes) {
-    const auto v = hn::LoadU(d, fields + i);
-    for (unsigned b = 0; b < width; ++b) {
-      const auto bit = hn::Set(d, 1U << b);
-      words[b] |= detail::mask_bits(d, hn::TestBit(v, bit)) << i;
-    }
-  }
+  for (std::size_t i = 0; i < kBlock; i += kLanes)
+    add_planes(hn::LoadU(d, fields + i), width, i, words);
 }
 }  // namespace simd
 
@@ -53,6 +57,10 @@ class BitPlaneWriter {
     }
     std::uint64_t words[32];
     simd::transpose_block(fields, width_, words);
+    put_words(start, words);
+  }
+  // words[b] holds bit b of the fields of elements [start, start + 64); start is a multiple of 64.
+  void put_words(std::size_t start, const std::uint64_t* words) {
     const std::size_t byte = start / 8;
     const std::size_t bytes = std::min<std::size_t>(8, plane_ - byte);
     for (unsigned b = 0; b < width_; ++b) std::memcpy(base_ + b * plane_ + byte, &words[b], bytes);
