@@ -4,11 +4,18 @@ namespace gradcomp {
 
 void write_sparse_indices(std::vector<std::uint8_t>& out, std::span<const SparseSegment> parts,
                           IndexChoice choice) {
-  BitWriter writer(out);
+  std::vector<IndexPlan> plans;
+  plans.reserve(parts.size());
+  std::uint64_t bits = 0;
   for (const auto& part : parts) {
-    const IndexPlan plan = plan_indices(part.indices, part.segment.size, choice);
-    writer.write(plan.tag(), 8);
-    write_indices(writer, part.indices, part.segment.size, plan);
+    plans.push_back(plan_indices(part.indices, part.segment.size, choice));
+    bits += 8 + plans.back().bits;
+  }
+  out.reserve(out.size() + bits / 8 + 1);  // the exact size is known: no reallocation while writing
+  BitWriter writer(out);
+  for (std::size_t p = 0; p < parts.size(); ++p) {
+    writer.write(plans[p].tag(), 8);
+    write_indices(writer, parts[p].indices, parts[p].segment.size, plans[p]);
   }
   writer.flush();
 }
