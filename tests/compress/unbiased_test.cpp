@@ -65,6 +65,21 @@ void expect_law(const std::string& spec, const std::vector<double>& x,
       << spec;
 }
 
+// Per-coordinate means of the decoded vector over `samples` steps, for float input.
+std::vector<double> float_means(const std::string& spec, const std::vector<float>& v, int samples) {
+  const Layout layout = Layout::flat(v.size());
+  auto compressor = make_compressor(spec);
+  std::vector<double> mean(v.size(), 0.0);
+  std::vector<float> out(v.size());
+  for (int t = 0; t < samples; ++t) {
+    const StepContext context{8, static_cast<std::uint64_t>(t), 1};
+    compressor->decode(compressor->encode(std::span<const float>(v), layout, context), layout,
+                       context, std::span<float>(out));
+    for (std::size_t i = 0; i < v.size(); ++i) mean[i] += out[i] / static_cast<double>(samples);
+  }
+  return mean;
+}
+
 // C10: QSGD is unbiased and E‖Q_s(v)‖² = (‖v‖²/s²) Σ_j (l_j² + (2l_j + 1)(r_j − l_j)).
 TEST(Unbiased, QsgdMeanAndExactSecondMoment) {
   const auto v = gaussian_vector<double>(40, 21);
@@ -91,22 +106,12 @@ TEST(Unbiased, QsgdMeanAndExactSecondMoment) {
 // Monte Carlo tolerance.
 TEST(Unbiased, QsgdFloatVectorPath) {
   const auto v = gaussian_vector<float>(1630, 26);
-  const Layout layout = Layout::flat(1630);
-  auto compressor = make_compressor("qsgd:levels=2");
-  double norm = 0;
-  for (float x : v) norm += static_cast<double>(x) * x;
-  norm = std::sqrt(static_cast<double>(static_cast<float>(std::sqrt(norm))) *
-                   static_cast<double>(static_cast<float>(std::sqrt(norm))));
+  double norm2 = 0;
+  for (float x : v) norm2 += static_cast<double>(x) * x;
+  const double norm = static_cast<float>(std::sqrt(norm2));  // the norm as it travels (fp32)
   const int samples = 10000;
-  std::vector<double> mean(1630, 0.0);
-  std::vector<float> out(1630);
-  for (int t = 0; t < samples; ++t) {
-    const StepContext context{8, static_cast<std::uint64_t>(t), 1};
-    compressor->decode(compressor->encode(std::span<const float>(v), layout, context), layout,
-                       context, std::span<float>(out));
-    for (std::size_t i = 0; i < 1630; ++i) mean[i] += out[i] / double(samples);
-  }
-  for (std::size_t i = 0; i < 1630; ++i) {
+  const auto mean = float_means("qsgd:levels=2", v, samples);
+  for (std::size_t i = 0; i < v.size(); ++i) {
     const double r = 2 * std::fabs(v[i]) / norm;
     const double p = r - std::min(std::floor(r), 1.0);
     const double step = norm / 2;  // a level is worth ‖v‖/s
@@ -130,20 +135,11 @@ TEST(Unbiased, TernGradMeanAndSecondMoment) {
 // The float path of TernGrad (vector kernel, 24-bit uniforms) is unbiased.
 TEST(Unbiased, TernGradFloatVectorPath) {
   const auto v = gaussian_vector<float>(256, 27);
-  const Layout layout = Layout::flat(256);
-  auto compressor = make_compressor("terngrad");
   float scale = 0;
   for (float x : v) scale = std::max(scale, std::fabs(x));
   const int samples = 20000;
-  std::vector<double> mean(256, 0.0);
-  std::vector<float> out(256);
-  for (int t = 0; t < samples; ++t) {
-    const StepContext context{9, static_cast<std::uint64_t>(t), 2};
-    compressor->decode(compressor->encode(std::span<const float>(v), layout, context), layout,
-                       context, std::span<float>(out));
-    for (std::size_t i = 0; i < 256; ++i) mean[i] += out[i] / double(samples);
-  }
-  for (std::size_t i = 0; i < 256; ++i) {
+  const auto mean = float_means("terngrad", v, samples);
+  for (std::size_t i = 0; i < v.size(); ++i) {
     const double p = std::fabs(v[i]) / scale;
     EXPECT_NEAR(mean[i], v[i], kSigmas * scale * std::sqrt(p * (1 - p) / samples) + 1e-5) << i;
   }

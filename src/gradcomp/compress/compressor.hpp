@@ -8,6 +8,7 @@
 //
 // One instance belongs to one worker: stateful compressors (PowerSGD's power-iteration matrices)
 // keep that worker's state, so encode is not const. Decoding needs no state and is const.
+#include <algorithm>
 #include <cstdint>
 #include <memory>
 #include <optional>
