@@ -38,19 +38,22 @@ class TopK final : public TypedCompressor<TopK> {
   template <class T>
   void encode_typed(std::span<const T> x, const Layout& layout, const StepContext& context,
                     std::vector<std::uint8_t>& out) {
-    // parts_ keeps its index buffers between steps (this instance is one worker's).
+    // parts_ and values keep their buffers between steps; the selection hands back the kept
+    // values in index order, so x is not read a second time at scattered places.
+    thread_local std::vector<T> values;
+    values.clear();
     const auto segments = make_segments(layout, scope_);
     parts_.resize(segments.size());
     for (std::size_t l = 0; l < segments.size(); ++l) {
       const Segment& s = segments[l];
       parts_[l].segment = s;
       if (!select_top_k(x.subspan(s.offset, s.size), keep_.of(s.size), context.seed ^ s.layer,
-                        parts_[l].indices)) {
+                        parts_[l].indices, &values)) {
         reject_non_finite(x, layout);
       }
     }
     write_sparse_indices(out, parts_, index_);
-    write_sparse_values(out, x, std::span<const SparseSegment>(parts_), value_format<T>());
+    append_values<T>(out, values, value_format<T>());
   }
 
   template <class T>

@@ -18,7 +18,8 @@ using simd::magnitude_bits;
 
 template <class T>
 struct Candidate {
-  MagnitudeBits<T> magnitude;
+  MagnitudeBits<T> bits;  // the element's bits, sign included
+  [[nodiscard]] MagnitudeBits<T> magnitude() const { return bits & (~MagnitudeBits<T>{0} >> 1); }
   std::uint32_t index;
 };
 
@@ -30,14 +31,14 @@ MagnitudeBits<T> kth_largest_magnitude(const std::vector<Candidate<T>>& candidat
   constexpr unsigned kBucketBits = 12;
   constexpr unsigned kShift = 8 * sizeof(Bits) - 1 - kBucketBits;  // the sign bit is always 0
   std::vector<std::uint32_t> histogram(std::size_t{1} << kBucketBits, 0);
-  for (const auto& c : candidates) ++histogram[static_cast<std::size_t>(c.magnitude >> kShift)];
+  for (const auto& c : candidates) ++histogram[static_cast<std::size_t>(c.magnitude() >> kShift)];
   std::size_t bucket = histogram.size();
   std::size_t above = 0;
   while (bucket-- > 0 && above + histogram[bucket] < k) above += histogram[bucket];
   std::vector<Bits> inside;
   inside.reserve(histogram[bucket]);
   for (const auto& c : candidates) {
-    if (static_cast<std::size_t>(c.magnitude >> kShift) == bucket) inside.push_back(c.magnitude);
+    if (static_cast<std::size_t>(c.magnitude() >> kShift) == bucket) inside.push_back(c.magnitude());
   }
   const auto kth = inside.begin() + static_cast<std::ptrdiff_t>(k - above - 1);
   std::nth_element(inside.begin(), kth, inside.end(), std::greater<>());
@@ -49,23 +50,22 @@ MagnitudeBits<T> kth_largest_magnitude(const std::vector<Candidate<T>>& candidat
 // Filtering instead of sorting the k indices keeps the 1% case linear.
 template <class T>
 void finish(const std::vector<Candidate<T>>& candidates, std::size_t k,
-            std::vector<std::uint32_t>& indices) {
+            std::vector<std::uint32_t>& indices, std::vector<T>* values) {
   indices.clear();
   if (k == 0) return;
   // The k-th largest magnitude m: everything above it is kept, and of the elements equal to it
   // the ones with the smallest indices, as many as are still needed.
   const MagnitudeBits<T> pivot = kth_largest_magnitude(candidates, std::min(k, candidates.size()));
   std::size_t above = 0;
-  for (const auto& c : candidates) above += c.magnitude > pivot ? 1 : 0;
+  for (const auto& c : candidates) above += c.magnitude() > pivot ? 1 : 0;
   std::size_t ties_wanted = std::min(k, candidates.size()) - above;
   indices.reserve(k);
   for (const auto& c : candidates) {
-    if (c.magnitude > pivot) {
-      indices.push_back(c.index);
-    } else if (c.magnitude == pivot && ties_wanted > 0) {
-      indices.push_back(c.index);
-      --ties_wanted;
-    }
+    const bool keep = c.magnitude() > pivot || (c.magnitude() == pivot && ties_wanted > 0);
+    if (!keep) continue;
+    if (c.magnitude() == pivot) --ties_wanted;
+    indices.push_back(c.index);
+    if (values != nullptr) values->push_back(std::bit_cast<T>(c.bits));
   }
 }
 
@@ -81,26 +81,27 @@ void collect_at_least(std::span<const T> x, MagnitudeBits<T> bound, bool dense,
   if constexpr (std::is_same_v<T, float>) {
     if (bound != 0) {
       constexpr std::size_t kChunk = 4096;
-      std::uint32_t magnitudes[kChunk + 64], indices[kChunk + 64];
+      std::uint32_t values[kChunk + 64], indices[kChunk + 64];
       for (std::size_t start = 0; start < whole; start += kChunk) {
         const std::size_t count = std::min(kChunk, whole - start);
         std::size_t found = 0;
         if (dense) {
           found = simd::compress_at_least(data + start, count, bound,
-                                          static_cast<std::uint32_t>(start), magnitudes, indices);
+                                          static_cast<std::uint32_t>(start), values, indices);
         } else {
           for (std::size_t b = 0; b < count; b += simd::kBlock) {
             if (!simd::any_magnitude_at_least(data + start + b, bound)) continue;
             found += simd::compress_at_least(data + start + b, simd::kBlock, bound,
                                              static_cast<std::uint32_t>(start + b),
-                                             magnitudes + found, indices + found);
+                                             values + found, indices + found);
           }
         }
-        for (std::size_t j = 0; j < found; ++j) candidates.push_back({magnitudes[j], indices[j]});
+        for (std::size_t j = 0; j < found; ++j) candidates.push_back({values[j], indices[j]});
       }
       for (std::size_t i = whole; i < x.size(); ++i) {
-        const auto m = magnitude_bits(data[i]);
-        if (m >= bound) candidates.push_back({m, static_cast<std::uint32_t>(i)});
+        if (magnitude_bits(data[i]) >= bound) {
+          candidates.push_back({std::bit_cast<MagnitudeBits<T>>(data[i]), static_cast<std::uint32_t>(i)});
+        }
       }
       return;
     }
@@ -111,19 +112,20 @@ void collect_at_least(std::span<const T> x, MagnitudeBits<T> bound, bool dense,
     for (auto mask = simd::magnitude_at_least_mask(data + start, bound); mask != 0;
          mask &= mask - 1) {
       const std::size_t i = start + std::countr_zero(mask);
-      candidates.push_back({magnitude_bits(data[i]), static_cast<std::uint32_t>(i)});
+      candidates.push_back({std::bit_cast<MagnitudeBits<T>>(data[i]), static_cast<std::uint32_t>(i)});
     }
   }
   for (std::size_t i = whole; i < x.size(); ++i) {
-    const auto m = magnitude_bits(data[i]);
-    if (m >= bound) candidates.push_back({m, static_cast<std::uint32_t>(i)});
+    if (magnitude_bits(data[i]) >= bound) {
+      candidates.push_back({std::bit_cast<MagnitudeBits<T>>(data[i]), static_cast<std::uint32_t>(i)});
+    }
   }
 }
 
 template <class T>
 bool all_finite(const std::vector<Candidate<T>>& candidates) {
   bool finite = true;
-  for (const auto& c : candidates) finite = finite && c.magnitude < simd::kInfinityBits<T>;
+  for (const auto& c : candidates) finite = finite && c.magnitude() < simd::kInfinityBits<T>;
   return finite;
 }
 
@@ -159,7 +161,7 @@ MagnitudeBits<T> sampled_bound(std::span<const T> x, std::size_t k, std::size_t 
 
 template <class T>
 bool select_top_k(std::span<const T> x, std::size_t k, std::uint64_t seed_key,
-                  std::vector<std::uint32_t>& indices) {
+                  std::vector<std::uint32_t>& indices, std::vector<T>* values) {
   const std::size_t n = x.size();
   k = std::min(k, n);
   // Kept between calls (per thread) so a training loop does not allocate and page-fault the
@@ -184,13 +186,13 @@ bool select_top_k(std::span<const T> x, std::size_t k, std::uint64_t seed_key,
     }
   }
   if (!all_finite(candidates)) return false;
-  finish<T>(candidates, k, indices);
+  finish<T>(candidates, k, indices, values);
   return true;
 }
 
 template bool select_top_k<float>(std::span<const float>, std::size_t, std::uint64_t,
-                                  std::vector<std::uint32_t>&);
+                                  std::vector<std::uint32_t>&, std::vector<float>*);
 template bool select_top_k<double>(std::span<const double>, std::size_t, std::uint64_t,
-                                   std::vector<std::uint32_t>&);
+                                   std::vector<std::uint32_t>&, std::vector<double>*);
 
 }  // namespace gradcomp

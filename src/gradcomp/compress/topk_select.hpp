@@ -14,11 +14,14 @@
 
 namespace gradcomp {
 
-// Indices (ascending) of the k largest-magnitude elements of x. Returns false, with the indices
-// unspecified, if x holds a NaN or an infinity (the filtering pass notices them for free).
+// Indices (ascending) of the k largest-magnitude elements of x, and, when `values` is given, their
+// values appended in the same order (taken from the candidates, not re-read from x). Returns
+// false, with the outputs unspecified, if x holds a NaN or an infinity (the filtering pass notices
+// them for free).
 // `seed_key` keys the sample positions only; the result does not depend on it.
 template <class T>
 [[nodiscard]] bool select_top_k(std::span<const T> x, std::size_t k, std::uint64_t seed_key,
-                                std::vector<std::uint32_t>& indices);
+                                std::vector<std::uint32_t>& indices,
+                                std::vector<T>* values = nullptr);
 
 }  // namespace gradcomp

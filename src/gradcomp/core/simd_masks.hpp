@@ -124,11 +124,11 @@ std::uint64_t negative_mask(const T* p, bool& non_finite) {
   return mask;
 }
 
-// Writes the index (base + j) and magnitude bits of every x[j], j < count, with magnitude bits ≥
-// bound (bound > 0), in order; returns how many. Both outputs need count + one vector of room.
+// Writes the index (base + j) and the bits (sign included) of every x[j], j < count, with
+// magnitude bits ≥ bound (bound > 0), in order; returns how many. Both outputs need count + one vector of room.
 // Uses the vector compress instruction where there is one (AVX-512: vpcompressd).
 inline std::size_t compress_at_least(const float* x, std::size_t count, std::uint32_t bound,
-                                     std::uint32_t base, std::uint32_t* magnitudes,
+                                     std::uint32_t base, std::uint32_t* values,
                                      std::uint32_t* indices) {
   const hn::ScalableTag<float> df;
   const hn::RebindToSigned<decltype(df)> di;
@@ -141,16 +141,15 @@ inline std::size_t compress_at_least(const float* x, std::size_t count, std::uin
   std::size_t written = 0;
   std::size_t i = 0;
   for (; i + kLanes <= count; i += kLanes) {
-    const auto bits = hn::And(hn::BitCast(di, hn::LoadU(df, x + i)), magnitude);
-    const auto keep = hn::Gt(bits, below);
-    hn::CompressStore(hn::BitCast(du, bits), hn::RebindMask(du, keep), du, magnitudes + written);
+    const auto raw = hn::BitCast(di, hn::LoadU(df, x + i));
+    const auto keep = hn::Gt(hn::And(raw, magnitude), below);
+    hn::CompressStore(hn::BitCast(du, raw), hn::RebindMask(du, keep), du, values + written);
     written += hn::CompressStore(index, hn::RebindMask(du, keep), du, indices + written);
     index = hn::Add(index, step);
   }
   for (; i < count; ++i) {
-    const std::uint32_t bits = magnitude_bits(x[i]);
-    if (bits >= bound) {
-      magnitudes[written] = bits;
+    if (magnitude_bits(x[i]) >= bound) {
+      values[written] = std::bit_cast<std::uint32_t>(x[i]);
       indices[written++] = base + static_cast<std::uint32_t>(i);
     }
   }
