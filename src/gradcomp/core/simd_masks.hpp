@@ -143,8 +143,12 @@ inline std::size_t compress_at_least(const float* x, std::size_t count, std::uin
   for (; i + kLanes <= count; i += kLanes) {
     const auto raw = hn::BitCast(di, hn::LoadU(df, x + i));
     const auto keep = hn::Gt(hn::And(raw, magnitude), below);
-    hn::CompressStore(hn::BitCast(du, raw), hn::RebindMask(du, keep), du, values + written);
-    written += hn::CompressStore(index, hn::RebindMask(du, keep), du, indices + written);
+    // Compress in registers and store whole vectors: the memory form of vpcompressd is slow on
+    // Intel cores. The outputs have a vector of room past `count`.
+    const auto take = hn::RebindMask(du, keep);
+    hn::StoreU(hn::Compress(hn::BitCast(du, raw), take), du, values + written);
+    hn::StoreU(hn::Compress(index, take), du, indices + written);
+    written += hn::CountTrue(du, take);
     index = hn::Add(index, step);
   }
   for (; i < count; ++i) {
