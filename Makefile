@@ -13,7 +13,7 @@ build: setup
 	cmake --build --preset $(PRESET)
 
 run: build
-	$(BUILD)/gradcomp inspect --demo --compressor topk:ratio=0.01 --compressor threshold:lambda=2.0 \
+	$(BUILD)/gradcomp inspect --demo --compressor topk:ratio=0.01 --compressor threshold:lambda=0.01 \
 	  --compressor rbgs:ratio=64 --compressor blocksign --compressor qsgd:levels=16 --compressor fp16
 
 test: setup test-unit test-asan test-fuzz
