@@ -56,6 +56,15 @@ inline std::vector<std::size_t> keep_counts(const std::vector<Segment>& segments
   return counts;
 }
 
+// The "k" / "ratio" pair of the sparsifiers (read back with parse_keep_count).
+inline ParamSpec k_param() {
+  return int_param("k", "", 0, 4294967295.0, "coordinates kept per segment (instead of ratio)");
+}
+inline ParamSpec ratio_param() {
+  return real_param("ratio", "", 0, 1, "density: k_l = max(1, floor(ratio d_l)); default 0.01",
+                    true);
+}
+
 // Reads the "k" / "ratio" pair: exactly one may be given; ratio defaults to `default_ratio`.
 inline KeepCount parse_keep_count(const std::string& owner, const Params& params,
                                   double default_ratio) {

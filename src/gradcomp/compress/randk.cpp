@@ -107,18 +107,16 @@ class RandK final : public TypedCompressor<RandK> {
 }  // namespace
 
 CompressorEntry randk_entry() {
-  return {
-      "randk",
-      "keep k uniformly random coordinates; shared seed (values only, linear) or private",
-      "shared: k x (value bits); private: + coded indices",
-      {int_param("k", "", 0, 4294967295.0, "coordinates kept per segment (instead of ratio)"),
-       real_param("ratio", "", 0, 1, "density: k_l = max(1, floor(ratio d_l)); default 0.01", true),
-       bool_param("shared", "true", "indices from the shared seed (identical on all workers)"),
-       bool_param("unbiased", "false", "rescale kept values by d/k so that E C(x) = x"),
-       scope_param("model"), index_param(), values_param()},
-      [](const Params& p) -> std::unique_ptr<Compressor> {
-        return std::make_unique<RandK>(p, parse_keep_count("randk", p, 0.01));
-      }};
+  return {"randk",
+          "keep k uniformly random coordinates; shared seed (values only, linear) or private",
+          "shared: k x (value bits); private: + coded indices",
+          {k_param(), ratio_param(),
+           bool_param("shared", "true", "indices from the shared seed (identical on all workers)"),
+           bool_param("unbiased", "false", "rescale kept values by d/k so that E C(x) = x"),
+           scope_param("model"), index_param(), values_param()},
+          [](const Params& p) -> std::unique_ptr<Compressor> {
+            return std::make_unique<RandK>(p, parse_keep_count("randk", p, 0.01));
+          }};
 }
 
 }  // namespace gradcomp

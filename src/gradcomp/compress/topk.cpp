@@ -74,16 +74,13 @@ class TopK final : public TypedCompressor<TopK> {
 }  // namespace
 
 CompressorEntry topk_entry() {
-  return {
-      "topk",
-      "keep the k largest-magnitude coordinates (whole model or per layer)",
-      "sum over segments of k_l x (value bits) + coded indices (fixed ceil(log2 d_l) or rice)",
-      {int_param("k", "", 0, 4294967295.0, "coordinates kept per segment (instead of ratio)"),
-       real_param("ratio", "", 0, 1, "density: k_l = max(1, floor(ratio d_l)); default 0.01", true),
-       scope_param("model"), index_param(), values_param()},
-      [](const Params& p) -> std::unique_ptr<Compressor> {
-        return std::make_unique<TopK>(p, parse_keep_count("topk", p, 0.01));
-      }};
+  return {"topk",
+          "keep the k largest-magnitude coordinates (whole model or per layer)",
+          "sum over segments of k_l x (value bits) + coded indices (fixed ceil(log2 d_l) or rice)",
+          {k_param(), ratio_param(), scope_param("model"), index_param(), values_param()},
+          [](const Params& p) -> std::unique_ptr<Compressor> {
+            return std::make_unique<TopK>(p, parse_keep_count("topk", p, 0.01));
+          }};
 }
 
 }  // namespace gradcomp
