@@ -6,6 +6,8 @@ packages=(
   cmake ninja-build g++ make            # build
   libcli11-dev nlohmann-json3-dev libfmt-dev   # command line and output
   libhwy-dev pkg-config                 # portable SIMD kernels (Highway)
+  libopenmpi-dev openmpi-bin            # the distributed engine (comm/mpi_communicator)
+  iproute2                              # ip netns + tc: the rate-limited link of bench/netem
   libgtest-dev libbenchmark-dev         # tests and benchmarks
   clang libclang-rt-14-dev              # libFuzzer targets
   python3 python3-numpy                 # cross-checks of compressors against NumPy in tests

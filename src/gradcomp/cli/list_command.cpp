@@ -6,6 +6,7 @@
 
 #include "gradcomp/cli/commands.hpp"
 #include "gradcomp/compress/registry.hpp"
+#include "gradcomp/exchange/pattern.hpp"
 
 namespace gradcomp::cli {
 
@@ -41,6 +42,7 @@ nlohmann::json describe(const CompressorEntry& entry) {
           {"properties",
            {{"unbiased", props.unbiased},
             {"linear_under_shared_seed", props.linear},
+            {"exchange", std::string(pattern_name(default_pattern(*instance)))},
             {"randomized", props.randomized},
             {"shared_randomness", props.shared_randomness},
             {"stateful", props.stateful},
@@ -65,7 +67,8 @@ std::function<int()> add_list_command(CLI::App& app) {
       const auto& p = c["properties"];
       std::vector<std::string> tags;
       tags.push_back(p["unbiased"].get<bool>() ? "unbiased" : "biased");
-      if (p["linear_under_shared_seed"].get<bool>()) tags.push_back("linear (all-reducible)");
+      if (p["linear_under_shared_seed"].get<bool>()) tags.push_back("linear");
+      tags.push_back("exchanged by " + p["exchange"].get<std::string>());
       if (p["shared_randomness"].get<bool>())
         tags.push_back("shared seed");
       else if (p["randomized"].get<bool>())

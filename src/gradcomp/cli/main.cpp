@@ -1,4 +1,4 @@
-// gradcomp: the command line. Exit codes are decided here and only here (STYLE.md §5):
+// gradcomp: the command line. Exit codes come from one mapping, core/exit_report.hpp (STYLE.md §5):
 // 0 success, 2 bad input (including undecodable messages), 3 I/O failure, 70 internal error.
 #include <fmt/core.h>
 
@@ -8,7 +8,7 @@
 #include <map>
 
 #include "gradcomp/cli/commands.hpp"
-#include "gradcomp/core/error.hpp"
+#include "gradcomp/core/exit_report.hpp"
 
 namespace {
 
@@ -33,20 +33,9 @@ int run(int argc, char** argv) {
 int main(int argc, char** argv) {
   try {
     return run(argc, argv);
-  } catch (const gradcomp::InvalidInput& e) {
-    std::fprintf(stderr, "gradcomp: error: %s\n", e.what());
-    return 2;
-  } catch (const gradcomp::IoError& e) {
-    std::fprintf(stderr, "gradcomp: I/O error: %s\n", e.what());
-    return 3;
-  } catch (const std::bad_alloc&) {
-    std::fprintf(stderr, "gradcomp: out of memory\n");
-    return 3;
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "gradcomp: internal error (please report): %s\n", e.what());
-    return 70;
   } catch (...) {
-    std::fprintf(stderr, "gradcomp: internal error (please report): unknown exception\n");
-    return 70;
+    const gradcomp::ExitReport report = gradcomp::report_current_exception();
+    std::fprintf(stderr, "gradcomp: %s\n", report.message.c_str());
+    return report.code;
   }
 }

@@ -96,12 +96,9 @@ void Compressor::encode_checked(std::span<const T> x, const Layout& layout,
 }
 
 template <class T>
-void Compressor::decode_checked(const Message& message, const Layout& layout,
-                                const StepContext& context, std::span<T> out, T weight) const {
-  require(out.size() == layout.total_size(),
-          "{}: the output has {} elements but the layout describes {}", name_, out.size(),
-          layout.total_size());
-  const MessageHeader header = MessageHeader::parse(message.bytes);
+ByteReader Compressor::open_message(std::span<const std::uint8_t> message, const Layout& layout,
+                                    const StepContext& context) const {
+  const MessageHeader header = MessageHeader::parse(message);
   require<DecodeError>(header.compressor == static_cast<std::uint8_t>(id_),
                        "message was made by compressor #{}, not by {} (#{})", header.compressor,
                        name_, static_cast<int>(id_));
@@ -118,10 +115,78 @@ void Compressor::decode_checked(const Message& message, const Layout& layout,
   require<DecodeError>(header.step == static_cast<std::uint32_t>(context.step),
                        "{}: message is from step {}, the receiver is at step {}", name_,
                        header.step, static_cast<std::uint32_t>(context.step));
-  ByteReader reader(message.bytes, MessageHeader::kBytes);
+  return ByteReader(message, MessageHeader::kBytes);
+}
+
+template <class T>
+void Compressor::decode_checked(std::span<const std::uint8_t> message, const Layout& layout,
+                                const StepContext& context, std::span<T> out, T weight) const {
+  require(out.size() == layout.total_size(),
+          "{}: the output has {} elements but the layout describes {}", name_, out.size(),
+          layout.total_size());
+  ByteReader reader = open_message<T>(message, layout, context);
   decode_body(reader, layout, context, out, weight);
   require<DecodeError>(reader.remaining() == 0, "{}: message has {} unexpected trailing bytes",
                        name_, reader.remaining());
+}
+
+template <class T>
+void Compressor::read_payload_checked(std::span<const std::uint8_t> message, const Layout& layout,
+                                      const StepContext& context, std::span<T> payload) const {
+  const std::optional<std::size_t> size = payload_size(layout);
+  require(size.has_value(),
+          "{}: its messages are not a linear payload; exchange them by "
+          "allgather, not allreduce",
+          name_);
+  require(payload.size() == *size, "{}: the payload buffer has {} elements, the payload {}", name_,
+          payload.size(), *size);
+  ByteReader reader = open_message<T>(message, layout, context);
+  read_values<T>(reader, *size, value_format<T>(), [&](std::size_t i, T v) { payload[i] = v; });
+  require<DecodeError>(reader.remaining() == 0, "{}: message has {} unexpected trailing bytes",
+                       name_, reader.remaining());
+}
+
+template <class T>
+void Compressor::decode_payload_checked(std::span<const T> payload, const Layout& layout,
+                                        const StepContext& context, std::span<T> out,
+                                        T weight) const {
+  const std::optional<std::size_t> size = payload_size(layout);
+  require(size.has_value(),
+          "{}: its messages are not a linear payload; exchange them by "
+          "allgather, not allreduce",
+          name_);
+  require(payload.size() == *size && out.size() == layout.total_size(),
+          "{}: payload of {} and output of {} elements, expected {} and {}", name_, payload.size(),
+          out.size(), *size, layout.total_size());
+  scatter_payload(payload, layout, context, out, weight);
+}
+
+void Compressor::scatter_payload(std::span<const float>, const Layout&, const StepContext&,
+                                 std::span<float>, float) const {
+  throw InternalError(fmt::format("{}: reports a payload size but cannot scatter it", name_));
+}
+void Compressor::scatter_payload(std::span<const double>, const Layout&, const StepContext&,
+                                 std::span<double>, double) const {
+  throw InternalError(fmt::format("{}: reports a payload size but cannot scatter it", name_));
+}
+
+void Compressor::read_payload(std::span<const std::uint8_t> message, const Layout& layout,
+                              const StepContext& context, std::span<float> payload) const {
+  read_payload_checked(message, layout, context, payload);
+}
+void Compressor::read_payload(std::span<const std::uint8_t> message, const Layout& layout,
+                              const StepContext& context, std::span<double> payload) const {
+  read_payload_checked(message, layout, context, payload);
+}
+void Compressor::decode_payload_add(std::span<const float> payload, const Layout& layout,
+                                    const StepContext& context, std::span<float> out,
+                                    float weight) const {
+  decode_payload_checked(payload, layout, context, out, weight);
+}
+void Compressor::decode_payload_add(std::span<const double> payload, const Layout& layout,
+                                    const StepContext& context, std::span<double> out,
+                                    double weight) const {
+  decode_payload_checked(payload, layout, context, out, weight);
 }
 
 Message Compressor::encode(std::span<const float> x, const Layout& layout,
@@ -144,11 +209,11 @@ void Compressor::encode(std::span<const double> x, const Layout& layout, const S
                         Message& out) {
   encode_checked(x, layout, context, out);
 }
-void Compressor::decode_add(const Message& message, const Layout& layout,
+void Compressor::decode_add(std::span<const std::uint8_t> message, const Layout& layout,
                             const StepContext& context, std::span<float> out, float weight) const {
   decode_checked(message, layout, context, out, weight);
 }
-void Compressor::decode_add(const Message& message, const Layout& layout,
+void Compressor::decode_add(std::span<const std::uint8_t> message, const Layout& layout,
                             const StepContext& context, std::span<double> out,
                             double weight) const {
   decode_checked(message, layout, context, out, weight);

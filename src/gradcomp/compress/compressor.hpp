@@ -93,17 +93,45 @@ class Compressor {
   void encode(std::span<const double> x, const Layout& layout, const StepContext& context,
               Message& out);
 
-  // out += weight · decoded(message). DecodeError if the message does not fit.
+  // out += weight · decoded(message). DecodeError if the message does not fit. The span forms
+  // decode a message in place inside a larger buffer (the exchange's gathered bytes).
+  void decode_add(std::span<const std::uint8_t> message, const Layout& layout,
+                  const StepContext& context, std::span<float> out, float weight = 1.0F) const;
+  void decode_add(std::span<const std::uint8_t> message, const Layout& layout,
+                  const StepContext& context, std::span<double> out, double weight = 1.0) const;
   void decode_add(const Message& message, const Layout& layout, const StepContext& context,
-                  std::span<float> out, float weight = 1.0F) const;
+                  std::span<float> out, float weight = 1.0F) const {
+    decode_add(std::span<const std::uint8_t>(message.bytes), layout, context, out, weight);
+  }
   void decode_add(const Message& message, const Layout& layout, const StepContext& context,
-                  std::span<double> out, double weight = 1.0) const;
+                  std::span<double> out, double weight = 1.0) const {
+    decode_add(std::span<const std::uint8_t>(message.bytes), layout, context, out, weight);
+  }
   template <class T>
   void decode(const Message& message, const Layout& layout, const StepContext& context,
               std::span<T> out) const {
     std::fill(out.begin(), out.end(), T{0});
     decode_add(message, layout, context, out, T{1});
   }
+
+  // ---- The all-reduce path (exchange/allreduce.cpp) ----
+  // A compressor whose message body is nothing but m values that add element-wise across
+  // workers (identity, fp16, rbgs, shared-seed randk, sketch: ALGORITHMS.md §2.4, "linear
+  // payload") reports m; the others report nothing. Workers' payloads can then be summed in any
+  // transport and decoded once: decode(Σ payload_i) = Σ decode(payload_i).
+  [[nodiscard]] virtual std::optional<std::size_t> payload_size(const Layout& /*layout*/) const {
+    return std::nullopt;
+  }
+  // payload = the message's values, widened to T (the header is checked as decode checks it).
+  void read_payload(std::span<const std::uint8_t> message, const Layout& layout,
+                    const StepContext& context, std::span<float> payload) const;
+  void read_payload(std::span<const std::uint8_t> message, const Layout& layout,
+                    const StepContext& context, std::span<double> payload) const;
+  // out += weight · decode of a payload (typically the sum of several workers' payloads).
+  void decode_payload_add(std::span<const float> payload, const Layout& layout,
+                          const StepContext& context, std::span<float> out, float weight) const;
+  void decode_payload_add(std::span<const double> payload, const Layout& layout,
+                          const StepContext& context, std::span<double> out, double weight) const;
 
   // The value format used for vectors of T ("auto" is fp32 for float and fp64 for double).
   template <class T>
@@ -125,14 +153,32 @@ class Compressor {
                            std::span<float> out, float weight) const = 0;
   virtual void decode_body(ByteReader& reader, const Layout& layout, const StepContext& context,
                            std::span<double> out, double weight) const = 0;
+  // Only for compressors with a payload_size: out += weight · decode(payload).
+  virtual void scatter_payload(std::span<const float> payload, const Layout& layout,
+                               const StepContext& context, std::span<float> out,
+                               float weight) const;
+  virtual void scatter_payload(std::span<const double> payload, const Layout& layout,
+                               const StepContext& context, std::span<double> out,
+                               double weight) const;
 
  private:
+  // Checks the header against this compressor, the layout, T and the step; returns a reader at
+  // the start of the body.
+  template <class T>
+  ByteReader open_message(std::span<const std::uint8_t> message, const Layout& layout,
+                          const StepContext& context) const;
+  template <class T>
+  void read_payload_checked(std::span<const std::uint8_t> message, const Layout& layout,
+                            const StepContext& context, std::span<T> payload) const;
+  template <class T>
+  void decode_payload_checked(std::span<const T> payload, const Layout& layout,
+                              const StepContext& context, std::span<T> out, T weight) const;
   template <class T>
   void encode_checked(std::span<const T> x, const Layout& layout, const StepContext& context,
                       Message& out);
   template <class T>
-  void decode_checked(const Message& message, const Layout& layout, const StepContext& context,
-                      std::span<T> out, T weight) const;
+  void decode_checked(std::span<const std::uint8_t> message, const Layout& layout,
+                      const StepContext& context, std::span<T> out, T weight) const;
   [[nodiscard]] std::uint16_t fingerprint(const Layout& layout) const;
 
   CompressorId id_;
@@ -146,6 +192,9 @@ class Compressor {
 //                                        std::vector<std::uint8_t>&);
 //   template <class T> void decode_typed(ByteReader&, const Layout&, const StepContext&,
 //                                        std::span<T>, T weight) const;
+// and, for compressors with a linear payload,
+//   template <class T> void scatter_typed(std::span<const T> payload, const Layout&,
+//                                         const StepContext&, std::span<T>, T weight) const;
 template <class Derived>
 class TypedCompressor : public Compressor {
  public:
@@ -168,8 +217,26 @@ class TypedCompressor : public Compressor {
                    std::span<double> out, double weight) const final {
     self().decode_typed(reader, layout, context, out, weight);
   }
+  void scatter_payload(std::span<const float> payload, const Layout& layout,
+                       const StepContext& context, std::span<float> out, float weight) const final {
+    scatter(payload, layout, context, out, weight);
+  }
+  void scatter_payload(std::span<const double> payload, const Layout& layout,
+                       const StepContext& context, std::span<double> out,
+                       double weight) const final {
+    scatter(payload, layout, context, out, weight);
+  }
 
  private:
+  template <class T>
+  void scatter(std::span<const T> payload, const Layout& layout, const StepContext& context,
+               std::span<T> out, T weight) const {
+    if constexpr (requires { self().scatter_typed(payload, layout, context, out, weight); }) {
+      self().scatter_typed(payload, layout, context, out, weight);
+    } else {
+      Compressor::scatter_payload(payload, layout, context, out, weight);
+    }
+  }
   Derived& self() { return static_cast<Derived&>(*this); }
   const Derived& self() const { return static_cast<const Derived&>(*this); }
 };

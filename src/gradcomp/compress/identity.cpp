@@ -46,6 +46,17 @@ class Identity final : public TypedCompressor<Identity> {
 
   [[nodiscard]] bool checks_finite_itself() const override { return id() == CompressorId::kFp16; }
 
+  // fp16 payloads are summed in the receiver's precision: the rounding is each worker's, the sums
+  // are not rounded again (docs/exchange.md).
+  [[nodiscard]] std::optional<std::size_t> payload_size(const Layout& layout) const override {
+    return layout.total_size();
+  }
+  template <class T>
+  void scatter_typed(std::span<const T> payload, const Layout&, const StepContext&,
+                     std::span<T> out, T weight) const {
+    for (std::size_t i = 0; i < out.size(); ++i) out[i] += weight * payload[i];
+  }
+
   // Converts in chunks and notes, in the same vectorised loop, whether any magnitude reaches
   // 65520 (it would round to infinity) or is NaN/∞; only then is the vector scanned for the
   // culprit.

@@ -84,6 +84,23 @@ class RandK final : public TypedCompressor<RandK> {
     read_sparse_values(reader, indices, value_format<T>(), out, weight);
   }
 
+  // Only the shared-seed form is a linear payload: private indices differ between workers.
+  [[nodiscard]] std::optional<std::size_t> payload_size(const Layout& layout) const override {
+    if (!shared_) return std::nullopt;
+    std::size_t size = 0;
+    for (const std::size_t k : keep_counts(make_segments(layout, scope_), keep_)) size += k;
+    return size;
+  }
+  template <class T>
+  void scatter_typed(std::span<const T> payload, const Layout& layout, const StepContext& context,
+                     std::span<T> out, T weight) const {
+    std::size_t j = 0;
+    for (const auto& part : draw(layout, context)) {
+      for (const std::uint32_t i : part.indices)
+        out[part.segment.offset + i] += weight * payload[j++];
+    }
+  }
+
  private:
   [[nodiscard]] std::vector<SparseSegment> draw(const Layout& layout,
                                                 const StepContext& context) const {

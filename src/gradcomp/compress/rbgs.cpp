@@ -61,6 +61,18 @@ class Rbgs final : public TypedCompressor<Rbgs> {
                    [&](std::size_t j, T value) { out[positions[j]] += weight * value; });
   }
 
+  [[nodiscard]] std::optional<std::size_t> payload_size(const Layout& layout) const override {
+    std::size_t size = 0;
+    for (const Segment& s : make_segments(layout, scope_)) size += rbgs_block_size(s.size, ratio_);
+    return size;
+  }
+  template <class T>
+  void scatter_typed(std::span<const T> payload, const Layout& layout, const StepContext& context,
+                     std::span<T> out, T weight) const {
+    std::size_t j = 0;
+    for_each_kept(layout, context, [&](std::size_t i) { out[i] += weight * payload[j++]; });
+  }
+
  private:
   template <class Visit>
   void for_each_kept(const Layout& layout, const StepContext& context, Visit&& visit) const {

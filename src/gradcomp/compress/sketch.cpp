@@ -66,10 +66,29 @@ class Sketch final : public TypedCompressor<Sketch> {
   void decode_typed(ByteReader& reader, const Layout& layout, const StepContext& context,
                     std::span<T> out, T weight) const {
     const std::size_t d = layout.total_size();
-    const std::size_t p = keep_.of(d);
-    std::vector<double> y(p);
-    read_values<T>(reader, p, value_format<T>(),
+    std::vector<double> y(keep_.of(d));
+    read_values<T>(reader, y.size(), value_format<T>(),
                    [&](std::size_t j, T value) { y[j] = static_cast<double>(value); });
+    back_project_add(y, context, out, weight);
+  }
+
+  [[nodiscard]] std::optional<std::size_t> payload_size(const Layout& layout) const override {
+    return keep_.of(layout.total_size());
+  }
+  template <class T>
+  void scatter_typed(std::span<const T> payload, const Layout&, const StepContext& context,
+                     std::span<T> out, T weight) const {
+    const std::vector<double> y(payload.begin(), payload.end());
+    back_project_add(y, context, out, weight);
+  }
+
+ private:
+  // out += weight · V(VᵀV)⁻¹y: the decoded vector of sketch coordinates y.
+  template <class T>
+  void back_project_add(const std::vector<double>& y, const StepContext& context, std::span<T> out,
+                        T weight) const {
+    const std::size_t d = out.size();
+    const std::size_t p = y.size();
     if (gaussian_) {
       const auto& v = gaussian_matrix(context, d, p);
       const std::vector<double> z = solve_gram(context, d, p, y);
@@ -87,7 +106,6 @@ class Sketch final : public TypedCompressor<Sketch> {
     }
   }
 
- private:
   struct Buckets {
     std::vector<std::uint32_t> bucket;
     std::vector<double> sign;

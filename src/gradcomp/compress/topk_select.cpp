@@ -38,7 +38,8 @@ MagnitudeBits<T> kth_largest_magnitude(const std::vector<Candidate<T>>& candidat
   std::vector<Bits> inside;
   inside.reserve(histogram[bucket]);
   for (const auto& c : candidates) {
-    if (static_cast<std::size_t>(c.magnitude() >> kShift) == bucket) inside.push_back(c.magnitude());
+    if (static_cast<std::size_t>(c.magnitude() >> kShift) == bucket)
+      inside.push_back(c.magnitude());
   }
   const auto kth = inside.begin() + static_cast<std::ptrdiff_t>(k - above - 1);
   std::nth_element(inside.begin(), kth, inside.end(), std::greater<>());
@@ -92,15 +93,16 @@ void collect_at_least(std::span<const T> x, MagnitudeBits<T> bound, bool dense,
           for (std::size_t b = 0; b < count; b += simd::kBlock) {
             if (!simd::any_magnitude_at_least(data + start + b, bound)) continue;
             found += simd::compress_at_least(data + start + b, simd::kBlock, bound,
-                                             static_cast<std::uint32_t>(start + b),
-                                             values + found, indices + found);
+                                             static_cast<std::uint32_t>(start + b), values + found,
+                                             indices + found);
           }
         }
         for (std::size_t j = 0; j < found; ++j) candidates.push_back({values[j], indices[j]});
       }
       for (std::size_t i = whole; i < x.size(); ++i) {
         if (magnitude_bits(data[i]) >= bound) {
-          candidates.push_back({std::bit_cast<MagnitudeBits<T>>(data[i]), static_cast<std::uint32_t>(i)});
+          candidates.push_back(
+              {std::bit_cast<MagnitudeBits<T>>(data[i]), static_cast<std::uint32_t>(i)});
         }
       }
       return;
@@ -112,12 +114,14 @@ void collect_at_least(std::span<const T> x, MagnitudeBits<T> bound, bool dense,
     for (auto mask = simd::magnitude_at_least_mask(data + start, bound); mask != 0;
          mask &= mask - 1) {
       const std::size_t i = start + std::countr_zero(mask);
-      candidates.push_back({std::bit_cast<MagnitudeBits<T>>(data[i]), static_cast<std::uint32_t>(i)});
+      candidates.push_back(
+          {std::bit_cast<MagnitudeBits<T>>(data[i]), static_cast<std::uint32_t>(i)});
     }
   }
   for (std::size_t i = whole; i < x.size(); ++i) {
     if (magnitude_bits(data[i]) >= bound) {
-      candidates.push_back({std::bit_cast<MagnitudeBits<T>>(data[i]), static_cast<std::uint32_t>(i)});
+      candidates.push_back(
+          {std::bit_cast<MagnitudeBits<T>>(data[i]), static_cast<std::uint32_t>(i)});
     }
   }
 }

@@ -25,6 +25,13 @@ class DecodeError : public InvalidInput {
   using InvalidInput::InvalidInput;
 };
 
+// Raised identically on every rank of a distributed job, because all of them saw the same gathered
+// data (a handshake mismatch): no rank needs to abort the others, rank 0 alone reports it.
+class AgreedError : public InvalidInput {
+ public:
+  using InvalidInput::InvalidInput;
+};
+
 // Reading or writing a file failed for reasons outside the data itself.
 class IoError : public Error {
  public:

@@ -125,8 +125,8 @@ std::uint64_t negative_mask(const T* p, bool& non_finite) {
 }
 
 // Writes the index (base + j) and the bits (sign included) of every x[j], j < count, with
-// magnitude bits ≥ bound (bound > 0), in order; returns how many. Both outputs need count + one vector of room.
-// Uses the vector compress instruction where there is one (AVX-512: vpcompressd).
+// magnitude bits ≥ bound (bound > 0), in order; returns how many. Both outputs need count + one
+// vector of room. Uses the vector compress instruction where there is one (AVX-512: vpcompressd).
 inline std::size_t compress_at_least(const float* x, std::size_t count, std::uint32_t bound,
                                      std::uint32_t base, std::uint32_t* values,
                                      std::uint32_t* indices) {

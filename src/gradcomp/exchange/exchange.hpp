@@ -1,0 +1,103 @@
+#pragma once
+// Exchange: the second box of one step (DESIGN.md): {Message_i} ─▶ aggregate, identical on every
+// worker. One object per process; it serves the workers this process hosts (WorkerGroup) and
+// talks to the other processes through a Communicator (`local`: none; `mpi`: p ranks).
+//
+// Determinism: wherever the pattern allows, sums over workers run in worker order on every rank
+// (allgather, vote, server), so a run gives bit-identical results whatever its layout of workers
+// over processes. Allreduce sums a rank's own workers in order and then runs the ring, so layouts
+// agree to floating-point reduction order (tests/mpi: ≤ 1e-6 relative after 100 steps).
+//
+// Traffic: after each call traffic() describes the step under the pattern's model
+// (exchange/traffic.hpp); communicator().counters() what actually crossed between processes.
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "gradcomp/comm/communicator.hpp"
+#include "gradcomp/comm/worker_group.hpp"
+#include "gradcomp/compress/compressor.hpp"
+#include "gradcomp/exchange/pattern.hpp"
+#include "gradcomp/exchange/traffic.hpp"
+
+namespace gradcomp {
+
+// The worker id in StepContext of the server's own encoding (its private randomness differs
+// from every worker's; kSharedWorker is 0xFFFFFFFF).
+inline constexpr std::uint32_t kServerWorker = 0xFFFFFFFEU;
+
+// One step's input: the messages of the workers this process hosts, in worker order, and how to
+// decode them (every worker uses the same compressor settings; decoding needs no state).
+struct Round {
+  const Compressor& codec;
+  const Layout& layout;
+  std::uint64_t seed = 0;
+  std::uint64_t step = 0;
+  std::span<const Message> messages;
+};
+
+// The server side of the two-way pattern, supplied by the algorithm (dist-EF-SGD keeps its
+// server error ẽ here). Every rank builds one; only the rank hosting the server calls answer(),
+// so only its state evolves.
+template <class T>
+class ServerRole {
+ public:
+  virtual ~ServerRole() = default;
+  // Decodes the answer on every worker.
+  [[nodiscard]] virtual const Compressor& answer_codec() const = 0;
+  // aggregate = weight · Σ_i decode(Δ_i), summed in worker order. Returns the message pushed to
+  // every worker, valid until the next call.
+  virtual const Message& answer(std::span<const T> aggregate, const StepContext& context) = 0;
+};
+
+class Exchange {
+ public:
+  static constexpr std::size_t kServerRank = 0;
+
+  Exchange(Communicator& communicator, WorkerGroup workers);
+
+  // out = weight · Σ_i decode(Δ_i): linear payloads summed by the communicator's allreduce.
+  template <class T>
+  void allreduce(const Round& round, std::span<T> out, T weight);
+  // out = weight · Σ_i decode(Δ_i), every message gathered and decoded in worker order.
+  template <class T>
+  void allgather(const Round& round, std::span<T> out, T weight);
+  // out = sign(Σ_i decode(Δ_i)) ∈ {−1, +1}, sign(0) = +1 (ALGORITHMS.md §2.3.10).
+  template <class T>
+  void majority_vote(const Round& round, std::span<T> out);
+  // out = decode(answer), answer = role.answer(weight · Σ_i decode(Δ_i)) on the server's rank.
+  template <class T>
+  void server(const Round& round, ServerRole<T>& role, std::span<T> out, T weight);
+  // Dispatches to one of the above; role is needed by kServer only.
+  template <class T>
+  void run(Pattern pattern, const Round& round, ServerRole<T>* role, std::span<T> out, T weight);
+
+  [[nodiscard]] const StepTraffic& traffic() const { return traffic_; }
+  [[nodiscard]] const WorkerGroup& workers() const { return workers_; }
+  [[nodiscard]] Communicator& communicator() { return communicator_; }
+  [[nodiscard]] bool hosts_server() const { return communicator_.rank() == kServerRank; }
+
+ private:
+  // Every worker's message size in bytes (worker order), exchanged as control traffic.
+  std::vector<std::uint64_t> message_sizes(const Round& round);
+  // Gathered messages of all workers: decode each in worker order.
+  template <class T>
+  void decode_all(const Round& round, std::span<const std::uint64_t> sizes, std::span<T> out,
+                  T weight);
+  void pack_local(const Round& round);
+  void check_round(const Round& round) const;
+  [[nodiscard]] StepContext context_of(const Round& round, std::size_t worker) const {
+    return {round.seed, round.step, static_cast<std::uint32_t>(worker)};
+  }
+
+  Communicator& communicator_;
+  WorkerGroup workers_;
+  StepTraffic traffic_;
+  std::vector<std::uint8_t> local_bytes_;     // this rank's messages back to back
+  std::vector<std::uint8_t> gathered_bytes_;  // everyone's messages back to back
+  std::vector<std::uint8_t> answer_bytes_;    // the server's answer
+  std::vector<float> float_scratch_;
+  std::vector<double> double_scratch_;
+};
+
+}  // namespace gradcomp

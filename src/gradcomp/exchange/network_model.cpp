@@ -1,0 +1,87 @@
+#include "gradcomp/exchange/network_model.hpp"
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+
+#include "gradcomp/core/error.hpp"
+
+namespace gradcomp {
+
+namespace {
+
+constexpr const char* kSpecHelp =
+    "use none, or a bandwidth such as 100Mbit, 1Gbit, 10Gbit or 2.5Gbit, optionally followed by "
+    ":latency_us=<microseconds>";
+
+double parse_number(std::string_view text, const std::string& spec) {
+  double value = 0;
+  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+  require(
+      error == std::errc() && end == text.data() + text.size() && std::isfinite(value) && value > 0,
+      "network '{}': '{}' is not a positive number; {}", spec, text, kSpecHelp);
+  return value;
+}
+
+double parse_bandwidth(std::string_view text, const std::string& spec) {
+  const auto ends_with = [&](std::string_view unit) {
+    return text.size() > unit.size() && text.substr(text.size() - unit.size()) == unit;
+  };
+  if (ends_with("Gbit")) return 1e9 * parse_number(text.substr(0, text.size() - 4), spec);
+  if (ends_with("Mbit")) return 1e6 * parse_number(text.substr(0, text.size() - 4), spec);
+  throw InvalidInput(
+      fmt::format("network '{}': unknown bandwidth '{}'; {}", spec, text, kSpecHelp));
+}
+
+double default_latency(double bits_per_second) {
+  if (bits_per_second < 1e9) return 100e-6;
+  if (bits_per_second <= 1e9) return 50e-6;
+  if (bits_per_second <= 1e10) return 20e-6;
+  return 10e-6;
+}
+
+std::uint64_t largest(const std::vector<std::uint64_t>& values) {
+  return values.empty() ? 0 : *std::max_element(values.begin(), values.end());
+}
+
+}  // namespace
+
+NetworkModel NetworkModel::parse(const std::string& spec) {
+  if (spec == "none") return {};
+  const std::size_t colon = spec.find(':');
+  NetworkModel model;
+  model.name = spec;
+  model.bits_per_second = parse_bandwidth(std::string_view(spec).substr(0, colon), spec);
+  model.latency_seconds = default_latency(model.bits_per_second);
+  if (colon != std::string::npos) {
+    const std::string_view option = std::string_view(spec).substr(colon + 1);
+    constexpr std::string_view kKey = "latency_us=";
+    require(option.substr(0, kKey.size()) == kKey, "network '{}': unknown option '{}'; {}", spec,
+            option, kSpecHelp);
+    model.latency_seconds = 1e-6 * parse_number(option.substr(kKey.size()), spec);
+  }
+  return model;
+}
+
+double NetworkModel::seconds(const StepTraffic& traffic) const {
+  const std::size_t n = traffic.workers();
+  if (bits_per_second == 0) return 0;
+  const double beta = 1.0 / bits_per_second;
+  const double alpha = latency_seconds;
+  const auto bits = [](std::uint64_t b) { return static_cast<double>(b); };
+  switch (traffic.pattern) {
+    case Pattern::kAllreduce:
+      if (n <= 1) return 0;
+      return 2.0 * static_cast<double>(n - 1) * alpha + beta * bits(largest(traffic.sent_bits));
+    case Pattern::kAllgather:
+      if (n <= 1) return 0;
+      return 2.0 * static_cast<double>(n - 1) * alpha + beta * bits(largest(traffic.received_bits));
+    case Pattern::kServer:
+    case Pattern::kMajorityVote:
+      return 2.0 * alpha +
+             beta * (bits(traffic.server_received_bits) + bits(traffic.server_sent_bits));
+  }
+  return 0;
+}
+
+}  // namespace gradcomp

@@ -1,0 +1,30 @@
+#pragma once
+// The α–β network model (DESIGN.md "Measuring"): one step's traffic becomes seconds on a chosen
+// network, so every run can report simulated wall-clock = measured compute + modelled
+// communication. α is the latency of one message, β = 1/bandwidth. Per pattern, with n workers:
+//   allreduce  2(n−1)·α + β·max_i sent_i                     (ring: 2(n−1) rounds)
+//   allgather  2(n−1)·α + β·max_i received_i                  (a ring for the sizes, one for data)
+//   server     2α + β·(server in) + β·(server out)            (push, then the answer to everyone)
+//   vote       as server
+// Links are full duplex and every worker has its own; the server's link is the bottleneck of the
+// two-way pattern. docs/benchmarks.md compares the model with a rate-limited real link.
+#include <string>
+
+#include "gradcomp/exchange/traffic.hpp"
+
+namespace gradcomp {
+
+struct NetworkModel {
+  std::string name = "none";
+  double bits_per_second = 0;  // 0: infinitely fast, no communication time ("none")
+  double latency_seconds = 0;
+
+  // "none", or a bandwidth "<number>Mbit" / "<number>Gbit" (e.g. 100Mbit, 1Gbit, 10Gbit, 2.5Gbit)
+  // with an optional ":latency_us=<µs>". Default latencies: 100 µs below 1 Gbit/s, 50 µs up to
+  // 1 Gbit/s, 20 µs up to 10 Gbit/s, 10 µs above.
+  static NetworkModel parse(const std::string& spec);
+
+  [[nodiscard]] double seconds(const StepTraffic& traffic) const;
+};
+
+}  // namespace gradcomp
