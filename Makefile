@@ -3,7 +3,7 @@ PRESET ?= release
 BUILD := build/$(PRESET)
 FUZZ_SECONDS ?= 5
 
-.PHONY: setup build run test test-unit test-asan test-fuzz bench format tidy clean
+.PHONY: setup build run test test-unit test-asan test-fuzz bench bench-exchange format tidy clean
 
 setup:
 	bash scripts/setup.sh
@@ -35,6 +35,10 @@ bench: build
 	$(BUILD)/bench/compress_bench --benchmark_min_time=0.3 --benchmark_repetitions=5 \
 	  --benchmark_format=json >$(BUILD)/bench.json
 	python3 bench/report.py $(BUILD)/bench.json
+
+# Needs root: runs mpirun on loopback and inside a rate-limited network namespace (docs/benchmarks.md).
+bench-exchange: build
+	bash bench/netem_exchange.sh $(BUILD)
 
 format:
 	find src tests bench -name '*.hpp' -o -name '*.cpp' -o -name '*.inl' | xargs clang-format -i

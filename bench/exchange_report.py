@@ -50,6 +50,23 @@ def step_table(label, runs, network, bits_per_second):
     print()
 
 
+def model_check(loopback, limited, network, bits_per_second):
+    """Communication alone = the exchange on the limited link less the same exchange on loopback
+    (decode and the aggregate's fill are the same work on both)."""
+    print(f"| step on 25M floats | exchange on {network} (ms) | exchange on loopback (ms) | "
+          f"communication: difference (ms) | model, shared medium (ms) | difference / model |")
+    print("|---|---|---|---|---|---|")
+    for kind in ("dense", "topk_0.1%", "rbgs_64"):
+        a, b = limited.get(f"ExchangeStep/{kind}"), loopback.get(f"ExchangeStep/{kind}")
+        if not (a and b):
+            continue
+        communication = a["exchange_s"] - b["exchange_s"]
+        shared = a["total_sent_bits"] / bits_per_second
+        print(f"| {kind} | {1e3 * a['exchange_s']:.1f} | {1e3 * b['exchange_s']:.1f} | "
+              f"{1e3 * communication:.1f} | {1e3 * shared:.1f} | {communication / shared:.2f} |")
+    print()
+
+
 def main():
     loopback, limited, network = load(sys.argv[1]), load(sys.argv[2]), sys.argv[3]
     rate = float(network.split(":")[0][:-4]) * (1e9 if "Gbit" in network else 1e6)
@@ -57,6 +74,7 @@ def main():
     allreduce_table(f"TCP loopback limited to {network}", limited)
     step_table("loopback (shared memory)", loopback, network, rate)
     step_table(f"TCP loopback limited to {network}", limited, network, rate)
+    model_check(loopback, limited, network, rate)
 
 
 if __name__ == "__main__":

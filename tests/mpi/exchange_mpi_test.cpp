@@ -13,6 +13,7 @@
 #include "gradcomp/comm/local_communicator.hpp"
 #include "gradcomp/comm/mpi_communicator.hpp"
 #include "gradcomp/compress/registry.hpp"
+#include "gradcomp/exchange/handshake_fields.hpp"
 
 namespace gradcomp {
 namespace {
@@ -138,6 +139,40 @@ TEST(MpiExchange, HandshakeNamesTheRankThatDiffers) {
     EXPECT_STREQ(e.what(),
                  "rank 1 disagrees with rank 0 on the model size: '1000' on rank 1, '1024' on "
                  "rank 0; start every rank with the same configuration and data");
+  }
+}
+
+TEST(MpiExchange, HandshakeCatchesAnotherLayoutOrCompressor) {
+  MpiCommunicator mpi;
+  const WorkerGroup group = WorkerGroup::split(mpi.size(), mpi);
+  const auto topk = make_compressor("topk:k=10");
+  const Layout same = Layout::from_shapes({{4, 3}, {3}});
+  EXPECT_NO_THROW(handshake(mpi, exchange_fields(group, same, *topk, Pattern::kAllgather, "float")));
+  // The last rank has the same model size, but its layers are cut differently.
+  const bool last = mpi.rank() + 1 == mpi.size();
+  const Layout layout = last ? Layout::from_shapes({{3, 4}, {3}}) : same;
+  try {
+    handshake(mpi, exchange_fields(group, layout, *topk, Pattern::kAllgather, "float"));
+    FAIL();
+  } catch (const AgreedError& e) {
+    EXPECT_EQ(std::string(e.what()).rfind(
+                  fmt::format("rank {} disagrees with rank 0 on the layout: '2 layers, hash ",
+                              mpi.size() - 1),
+                  0),
+              0U)
+        << e.what();
+  }
+  const auto other = make_compressor(last ? "topk:k=11" : "topk:k=10");
+  try {
+    handshake(mpi, exchange_fields(group, same, *other, Pattern::kAllgather, "float"));
+    FAIL();
+  } catch (const AgreedError& e) {
+    EXPECT_EQ(std::string(e.what()),
+              fmt::format("rank {} disagrees with rank 0 on the compressor: "
+                          "'topk:k=11,scope=model,index=auto,values=auto' on rank {}, "
+                          "'topk:k=10,scope=model,index=auto,values=auto' on rank 0; start every "
+                          "rank with the same configuration and data",
+                          mpi.size() - 1, mpi.size() - 1));
   }
 }
 
