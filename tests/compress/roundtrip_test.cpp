@@ -54,7 +54,7 @@ std::size_t expected_body_bytes(const std::string& name, const Layout& layout,
     }
     return ceil_div(bits, 8) + count * w;
   };
-  if (name == "identity") return d * w;
+  if (name == "identity" || name == "scale") return d * w;
   if (name == "fp16") return 2 * d;
   if (name == "topk") return sparse({{d, kept(d, 0.1)}});
   if (name == "topk_layer") {
@@ -115,6 +115,7 @@ const std::vector<std::pair<std::string, std::string>>& cases() {
       {"sketch_gaussian", "sketch:ratio=0.5,kind=gaussian"},
       {"round", "round:eps=0.01,bits=12"},
       {"powersgd", "powersgd:rank=2"},
+      {"scale", "scale:delta=0.25"},
   };
   return all;
 }

@@ -38,6 +38,7 @@ enum class CompressorId : std::uint8_t {
   kSketch = 12,
   kRounding = 13,
   kPowerSgd = 14,
+  kScale = 15,
 };
 
 // Where the randomness of a step comes from. `seed` is the run's seed; shared-seed compressors use

@@ -6,6 +6,7 @@ namespace gradcomp {
 
 CompressorEntry identity_entry();
 CompressorEntry fp16_entry();
+CompressorEntry scale_entry();
 CompressorEntry topk_entry();
 CompressorEntry randk_entry();
 CompressorEntry rbgs_entry();

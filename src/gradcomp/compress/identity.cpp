@@ -1,4 +1,6 @@
-// Identity (fp32 by default; ALGORITHMS.md §2.3.1) and the fp16 cast (§2.3.2).
+// Identity (fp32 by default; ALGORITHMS.md §2.3.1), the fp16 cast (§2.3.2), and the scaling
+// x ↦ δx (§4.3 C13: a δ-compressor for every δ ∈ (0, 1]; the C of S000's iterate-averaging
+// identity R2, used by the tests and by theory-minded users).
 // Identity sends the vector in the value format: with values=auto a double vector travels as
 // fp64 and decodes bit-exactly, so "EF with the identity compressor equals uncompressed" holds to
 // the last bit. fp16 rounds to nearest even; a value that would overflow fp16 (|x| ≥ 65520) is
@@ -17,17 +19,23 @@ namespace {
 
 class Identity final : public TypedCompressor<Identity> {
  public:
-  Identity(CompressorId id, std::string name, const Params& params, std::string values)
-      : TypedCompressor(id, std::move(name), params.canonical(), std::move(values)) {}
+  Identity(CompressorId id, std::string name, const Params& params, std::string values,
+           double factor = 1.0)
+      : TypedCompressor(id, std::move(name), params.canonical(), std::move(values)),
+        factor_(factor) {}
 
   [[nodiscard]] Properties properties() const override {
     const bool exact = id() == CompressorId::kIdentity;
-    return {exact, exact, false, false, false, ErrorBound::kRelative};
+    const bool linear = exact || id() == CompressorId::kScale;
+    return {exact || factor_ == 1.0, linear, false, false, false, ErrorBound::kRelative};
   }
 
   [[nodiscard]] Constants constants(const Layout&) const override {
     if (id() == CompressorId::kIdentity)
       return {1.0, 0.0, {}, "exact (fp32 values round float input exactly)"};
+    if (id() == CompressorId::kScale) {
+      return {factor_, {}, {}, "delta: |dx - x|^2 = (1-d)^2 |x|^2 <= (1-d)|x|^2 (ALGORITHMS.md §4.3 C13)"};
+    }
     return {1.0 - std::ldexp(1.0, -22),
             {},
             {},
@@ -39,6 +47,12 @@ class Identity final : public TypedCompressor<Identity> {
                     std::vector<std::uint8_t>& out) {
     if (id() == CompressorId::kFp16) {
       encode_halves(x, layout, out);
+      return;
+    }
+    if (id() == CompressorId::kScale) {
+      std::vector<T> scaled(x.size());
+      for (std::size_t i = 0; i < x.size(); ++i) scaled[i] = static_cast<T>(factor_) * x[i];
+      append_values<T>(out, scaled, value_format<T>());
       return;
     }
     append_values<T>(out, x, value_format<T>());
@@ -104,6 +118,9 @@ class Identity final : public TypedCompressor<Identity> {
     read_values<T>(reader, out.size(), value_format<T>(),
                    [&](std::size_t i, T value) { out[i] += weight * value; });
   }
+
+ private:
+  double factor_;
 };
 
 }  // namespace
@@ -126,6 +143,17 @@ CompressorEntry fp16_entry() {
           {},
           [](const Params& p) -> std::unique_ptr<Compressor> {
             return std::make_unique<Identity>(CompressorId::kFp16, "fp16", p, "fp16");
+          }};
+}
+
+CompressorEntry scale_entry() {
+  return {"scale",
+          "x -> delta x: a delta-compressor for every delta in (0, 1] (ALGORITHMS.md C13, S000 eq 12)",
+          "d x (value bits)",
+          {real_param("delta", "0.5", 0, 1, "the factor delta", true), values_param()},
+          [](const Params& p) -> std::unique_ptr<Compressor> {
+            return std::make_unique<Identity>(CompressorId::kScale, "scale", p, p.choice("values"),
+                                              p.real("delta"));
           }};
 }
 

@@ -20,6 +20,8 @@ std::string ParamSpec::range_text() const {
       return fmt::format("[{}, {}]", min, max);
     case ParamType::kReal:
       return fmt::format("{}{}, {}]", min_exclusive ? "(" : "[", min, max);
+    case ParamType::kList:
+      return fmt::format("numbers in [{}, {}] separated by /", min, max);
   }
   return "";
 }
@@ -41,7 +43,22 @@ ParamSpec choice_param(std::string name, std::string def, std::vector<std::strin
                    std::move(choices), std::move(help)};
 }
 
+ParamSpec list_param(std::string name, std::string def, double min, double max, std::string help) {
+  return ParamSpec{std::move(name), ParamType::kList, std::move(def), min, max, {}, std::move(help)};
+}
+
 namespace {
+
+std::vector<std::string> split_list(const std::string& text) {
+  std::vector<std::string> items;
+  std::size_t start = 0;
+  while (start <= text.size()) {
+    const std::size_t slash = std::min(text.find('/', start), text.size());
+    items.push_back(text.substr(start, slash - start));
+    start = slash + 1;
+  }
+  return items;
+}
 
 std::string valid_names(const std::vector<ParamSpec>& specs) {
   std::vector<std::string> names;
@@ -77,6 +94,12 @@ void validate(std::string_view owner, const ParamSpec& spec, const std::string& 
       require(text == "true" || text == "false", "{}: parameter {}='{}' must be true or false",
               owner, spec.name, text);
       break;
+    case ParamType::kList: {
+      ParamSpec item = spec;
+      item.type = ParamType::kReal;
+      for (const auto& piece : split_list(text)) parse_number(owner, item, piece);
+      break;
+    }
     case ParamType::kChoice: {
       bool known = false;
       for (const auto& c : spec.choices) known = known || c == text;
@@ -126,6 +149,14 @@ Params Params::parse(std::string_view owner, std::string_view text,
   params.canonical_ =
       parts.empty() ? std::string(owner) : fmt::format("{}:{}", owner, fmt::join(parts, ","));
   return params;
+}
+
+std::vector<double> Params::list(const std::string& name) const {
+  std::vector<double> values;
+  const std::string& text = raw(name);
+  if (text.empty()) return values;
+  for (const auto& piece : split_list(text)) values.push_back(std::stod(piece));
+  return values;
 }
 
 const std::string& Params::raw(const std::string& name) const {

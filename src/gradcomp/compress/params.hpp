@@ -11,7 +11,7 @@
 
 namespace gradcomp {
 
-enum class ParamType { kInt, kReal, kBool, kChoice };
+enum class ParamType { kInt, kReal, kBool, kChoice, kList };
 
 struct ParamSpec {
   std::string name;
@@ -33,6 +33,8 @@ ParamSpec real_param(std::string name, std::string def, double min, double max, 
 ParamSpec bool_param(std::string name, std::string def, std::string help);
 ParamSpec choice_param(std::string name, std::string def, std::vector<std::string> choices,
                        std::string help);
+// Numbers in [min, max] separated by '/', e.g. "150/250" (a comma would end the parameter).
+ParamSpec list_param(std::string name, std::string def, double min, double max, std::string help);
 
 class Params {
  public:
@@ -45,6 +47,7 @@ class Params {
   [[nodiscard]] double real(const std::string& name) const;
   [[nodiscard]] bool flag(const std::string& name) const;
   [[nodiscard]] const std::string& choice(const std::string& name) const;
+  [[nodiscard]] std::vector<double> list(const std::string& name) const;
   // The canonical spec: name and every parameter with a value, in declaration order.
   [[nodiscard]] const std::string& canonical() const { return canonical_; }
 

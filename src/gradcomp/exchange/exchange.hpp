@@ -46,7 +46,8 @@ class ServerRole {
   // Decodes the answer on every worker.
   [[nodiscard]] virtual const Compressor& answer_codec() const = 0;
   // aggregate = weight · Σ_i decode(Δ_i), summed in worker order. Returns the message pushed to
-  // every worker, valid until the next call.
+  // every worker, valid until the next call; an empty message (no bytes) means the server only
+  // collects, nothing is sent back and every worker's result is zero.
   virtual const Message& answer(std::span<const T> aggregate, const StepContext& context) = 0;
 };
 

@@ -29,12 +29,15 @@ void Exchange::server(const Round& round, ServerRole<T>& role, std::span<T> out,
   }
   communicator_.broadcast(answer_bytes_, kServerRank);
   std::fill(out.begin(), out.end(), T{0});
-  try {
-    role.answer_codec().decode_add(std::span<const std::uint8_t>(answer_bytes_), round.layout,
-                                   server_context, out, T{1});
-  } catch (const DecodeError& e) {
-    throw DecodeError(
-        fmt::format("the server's answer (rank {}) does not decode: {}", kServerRank, e.what()));
+  // An empty answer: the server only collected (ef-bc's shift messages); nothing comes back.
+  if (!answer_bytes_.empty()) {
+    try {
+      role.answer_codec().decode_add(std::span<const std::uint8_t>(answer_bytes_), round.layout,
+                                     server_context, out, T{1});
+    } catch (const DecodeError& e) {
+      throw DecodeError(fmt::format("the server's answer (rank {}) does not decode: {}",
+                                    kServerRank, e.what()));
+    }
   }
   std::vector<std::uint64_t> bits(sizes.size());
   for (std::size_t w = 0; w < sizes.size(); ++w) bits[w] = 8 * sizes[w];

@@ -1,0 +1,171 @@
+// DEF, DEF-A, SAEF and PSync (ALGORITHMS.md §3.6–3.7, S000 Alg 1 and eq. 11), error in parameter
+// units, with the fixes of the authors' code (§3.6 i–ii):
+//   z_i = x − κ e_i                                  (the detached point; no communication)
+//   g_i = ∇f(z_i; ξ),  m_i ← μ m_i + (g_i + β_wd z_i) (weight decay at the detached point)
+//   p_i = γ_t m_i + e_i   (μ = 0: p_i = γ_t(g_i + β_wd z_i) + e_i; e is not rescaled when γ decays)
+//   e_i ← p_i − C_t(p_i),  x ← x − (1/n)Σ_i C_t(p_i)  (allreduce of the RBGS payloads)
+// They differ in κ and in the evaluated model (§3.19):
+//   def    κ (default 0.3), y = x − ē (an uncompressed allreduce of the errors)
+//   def-a  κ (default 0.3), x
+//   saef   κ = 1, x
+//   psync  κ = 1, worker 0's local model x − e_0 (S000's PSync = CSER with C₁ ≡ 0, §3.7)
+// def-a with κ = 0 is S000's EF baseline (gradient at x, output x).
+#include <cstring>
+
+#include "gradcomp/algo/algorithm_base.hpp"
+#include "gradcomp/algo/common.hpp"
+#include "gradcomp/algo/entries.hpp"
+
+namespace gradcomp {
+
+namespace {
+
+enum class DefOutput { kVirtual, kSynchronized, kWorkerZero };
+
+template <class T>
+class Def final : public AlgorithmBase<T> {
+  using Base = AlgorithmBase<T>;
+
+ public:
+  Def(const AlgorithmSetup<T>& setup, const Params& p, DefOutput output, bool kappa_is_one)
+      : Base(setup, p.canonical()),
+        compressors_(Base::per_worker(setup.choice.compressor, setup.exchange.workers().count)),
+        decoder_(make_compressor(setup.choice.compressor)),
+        pattern_(resolve_pattern(p.choice("pattern"), *decoder_)),
+        output_(output),
+        kappa_(kappa_is_one ? T{1} : static_cast<T>(p.real("kappa"))),
+        mu_(static_cast<T>(p.real("momentum"))),
+        wd_(static_cast<T>(p.real("wd"))),
+        errors_(Base::worker_buffers("e")),
+        momenta_(Base::worker_buffers("m")),
+        points_(setup.exchange.workers().count, std::vector<T>(Base::d_)),
+        messages_(setup.exchange.workers().count),
+        p_(Base::d_),
+        sent_(Base::d_),
+        aggregate_(Base::d_) {
+    Base::use_errors(&errors_, static_cast<double>(kappa_));
+  }
+
+  void start(std::span<const T> x0) override {
+    Base::start(x0);
+    refresh_points();
+  }
+  [[nodiscard]] std::span<const T> query_point(std::size_t j) const override {
+    return points_.at(j);
+  }
+
+  void step(const std::vector<std::span<const T>>& gradients, const StepRates& rates) override {
+    Base::begin_step();
+    const auto gamma = static_cast<T>(rates.gamma);
+    for (std::size_t j = 0; j < gradients.size(); ++j) {
+      std::vector<T>& m = momenta_[j];
+      std::vector<T>& e = errors_[j];
+      for (std::size_t i = 0; i < Base::d_; ++i) {
+        m[i] = mu_ * m[i] + (gradients[j][i] + wd_ * points_[j][i]);
+        p_[i] = gamma * m[i] + e[i];
+      }
+      compressors_[j]->encode(std::span<const T>(p_), Base::layout_, Base::context(rates.step, j),
+                              messages_[j]);
+      Base::decode_own(*decoder_, messages_[j], rates.step, j, sent_);
+      for (std::size_t i = 0; i < Base::d_; ++i) e[i] = p_[i] - sent_[i];
+    }
+    Base::exchange(pattern_, *decoder_, messages_, rates.step, aggregate_, Base::mean_weight());
+    for (std::size_t i = 0; i < Base::d_; ++i) Base::x_[i] -= aggregate_[i];
+    refresh_points();
+    Base::end_step(decoder_.get(), &messages_, rates.step);
+  }
+
+  void evaluated_model(std::span<T> out) override {
+    switch (output_) {
+      case DefOutput::kSynchronized:
+        Base::evaluated_model(out);
+        return;
+      case DefOutput::kVirtual:
+        virtual_model(out);
+        return;
+      case DefOutput::kWorkerZero:
+        worker_zero_model(out);
+        return;
+    }
+  }
+
+ private:
+  void refresh_points() {
+    for (std::size_t j = 0; j < points_.size(); ++j) {
+      for (std::size_t i = 0; i < Base::d_; ++i) {
+        points_[j][i] = Base::x_[i] - kappa_ * errors_[j][i];
+      }
+    }
+  }
+  // y = x − ē: the rank sums its workers' errors in worker order, then one allreduce (S000 Alg 1
+  // line 13, the "one-time communication cost").
+  void virtual_model(std::span<T> out) {
+    std::vector<T> sum(Base::d_, T{0});
+    for (const auto& e : errors_) {
+      for (std::size_t i = 0; i < Base::d_; ++i) sum[i] += e[i];
+    }
+    Base::exchange_.communicator().allreduce_sum(std::span<T>(sum));
+    const T mean = Base::mean_weight();
+    for (std::size_t i = 0; i < Base::d_; ++i) out[i] = Base::x_[i] - mean * sum[i];
+  }
+  // PSync evaluates a worker's own model; worker 0 lives on rank 0, which broadcasts it.
+  void worker_zero_model(std::span<T> out) {
+    std::vector<std::uint8_t> bytes;
+    if (Base::workers_.first == 0) {
+      const std::vector<T>& local = points_.front();  // x − 1·e_0
+      bytes.resize(local.size() * sizeof(T));
+      std::memcpy(bytes.data(), local.data(), bytes.size());
+    }
+    Base::exchange_.communicator().broadcast(bytes, 0);
+    std::memcpy(out.data(), bytes.data(), bytes.size());
+  }
+
+  std::vector<std::unique_ptr<Compressor>> compressors_;
+  std::unique_ptr<Compressor> decoder_;
+  Pattern pattern_;
+  DefOutput output_;
+  T kappa_;
+  T mu_;
+  T wd_;
+  std::vector<std::vector<T>>& errors_;
+  std::vector<std::vector<T>>& momenta_;
+  std::vector<std::vector<T>> points_;
+  std::vector<Message> messages_;
+  std::vector<T> p_;
+  std::vector<T> sent_;
+  std::vector<T> aggregate_;
+};
+
+const std::vector<std::string> kPatterns = {"auto", "allgather", "allreduce"};
+
+std::vector<ParamSpec> def_params(bool with_kappa) {
+  std::vector<ParamSpec> params;
+  if (with_kappa) {
+    params.push_back(real_param("kappa", "0.3", 0, 1, "detach coefficient: gradient at x - kappa e_i"));
+  }
+  params.push_back(momentum_param("0"));
+  params.push_back(wd_param());
+  params.push_back(pattern_param("auto", kPatterns));
+  return params;
+}
+
+}  // namespace
+
+std::vector<AlgorithmEntry> def_entries() {
+  return {
+      algorithm_entry<Def>("def", "detached error feedback; evaluates y = x - mean(e)",
+                           "§3.6 (S000 Alg 1, eq 11)", "compressor (linear: rbgs)",
+                           def_params(true), DefOutput::kVirtual, false),
+      algorithm_entry<Def>("def-a", "detached error feedback; evaluates x (kappa = 0: S000's EF)",
+                           "§3.6 (S000 Alg 1)", "compressor (linear: rbgs)", def_params(true),
+                           DefOutput::kSynchronized, false),
+      algorithm_entry<Def>("saef", "step-ahead EF: gradient at x - e_i, evaluates x",
+                           "§3.7 (S000 baseline)", "compressor (linear: rbgs)", def_params(false),
+                           DefOutput::kSynchronized, true),
+      algorithm_entry<Def>("psync", "PSync (CSER, S000's configuration): evaluates x - e_0",
+                           "§3.7 (S000 baseline)", "compressor (linear: rbgs)", def_params(false),
+                           DefOutput::kWorkerZero, true),
+  };
+}
+
+}  // namespace gradcomp

@@ -1,0 +1,125 @@
+// dist-EF-SGD, dist-EF-SGDM and their blockwise forms (ALGORITHMS.md §3.8–3.10, S002 Alg 2–4):
+// two-way compression through a parameter server, errors in gradient units rescaled by
+// r_t = γ_{t−1}/γ_t (γ_{−1} = 0, so r_0 = 0):
+//   worker: m_i ← μ m_i + g_i;  p_i = μ m_i + g_i + r_t e_i   (μ = 0: p_i = g_i + r_t e_i)
+//           push Δ_i = C(p_i);  e_i ← p_i − Δ_i
+//   server: p̃ = (1/n)Σ_i Δ_i + r_t ẽ;  push Δ̃ = C(p̃);  ẽ ← p̃ − Δ̃
+//   worker: x ← x − γ_t(Δ̃ + β_wd x)                          (μ = 0, S002 App A)
+//           m̃ ← μ m̃ + β_wd x;  x ← x − γ_t(Δ̃ + μ m̃ + β_wd x)  (μ > 0)
+// Weight decay is neither compressed nor added to g (App A). The blockwise forms fix C = C_B, the
+// blockwise scaled sign (blocksign:block=B; B = 0: one block per layer), on workers and server.
+#include "gradcomp/algo/algorithm_base.hpp"
+#include "gradcomp/algo/common.hpp"
+#include "gradcomp/algo/entries.hpp"
+#include "gradcomp/algo/servers.hpp"
+
+namespace gradcomp {
+
+namespace {
+
+template <class T>
+class DistEf final : public AlgorithmBase<T> {
+  using Base = AlgorithmBase<T>;
+
+ public:
+  DistEf(const AlgorithmSetup<T>& setup, const Params& p, bool blockwise)
+      : Base(setup, p.canonical()),
+        compressor_spec_(blockwise ? fmt::format("blocksign:block={}", p.integer("block"))
+                        : setup.choice.compressor),
+        compressors_(Base::per_worker(compressor_spec_, setup.exchange.workers().count)),
+        decoder_(make_compressor(compressor_spec_)),
+        mu_(static_cast<T>(p.real("momentum"))),
+        wd_(static_cast<T>(p.real("wd"))),
+        errors_(Base::worker_buffers("e")),
+        momenta_(Base::worker_buffers("m")),
+        decay_momentum_(Base::shared_buffer("mwd")),
+        server_error_(Base::shared_buffer("server/e", true)),
+        server_(compressor_spec_, setup.layout, server_error_),
+        messages_(setup.exchange.workers().count),
+        p_(Base::d_),
+        sent_(Base::d_),
+        answer_(Base::d_) {
+    Base::use_errors(&errors_);
+    Base::use_server_error(&server_error_);
+  }
+
+  void step(const std::vector<std::span<const T>>& gradients, const StepRates& rates) override {
+    Base::begin_step();
+    const T ratio =
+        rates.previous_gamma == 0 ? T{0} : static_cast<T>(rates.previous_gamma / rates.gamma);
+    for (std::size_t j = 0; j < gradients.size(); ++j) {
+      std::vector<T>& m = momenta_[j];
+      std::vector<T>& e = errors_[j];
+      for (std::size_t i = 0; i < Base::d_; ++i) {
+        m[i] = mu_ * m[i] + gradients[j][i];
+        p_[i] = mu_ * m[i] + gradients[j][i] + ratio * e[i];
+      }
+      compressors_[j]->encode(std::span<const T>(p_), Base::layout_, Base::context(rates.step, j),
+                              messages_[j]);
+      Base::decode_own(*decoder_, messages_[j], rates.step, j, sent_);
+      for (std::size_t i = 0; i < Base::d_; ++i) e[i] = p_[i] - sent_[i];
+    }
+    server_.set_error_scale(ratio);
+    Base::exchange(Pattern::kServer, *decoder_, messages_, rates.step, answer_,
+                   Base::mean_weight(), &server_);
+    apply(static_cast<T>(rates.gamma));
+    Base::end_step(decoder_.get(), &messages_, rates.step);
+  }
+
+ private:
+  void apply(T gamma) {
+    std::vector<T>& x = Base::x_;
+    for (std::size_t i = 0; i < Base::d_; ++i) {
+      const T decay = wd_ * x[i];
+      if (mu_ == T{0}) {
+        x[i] -= gamma * (answer_[i] + decay);
+      } else {
+        decay_momentum_[i] = mu_ * decay_momentum_[i] + decay;
+        x[i] -= gamma * (answer_[i] + mu_ * decay_momentum_[i] + decay);
+      }
+    }
+  }
+
+  std::string compressor_spec_;
+  std::vector<std::unique_ptr<Compressor>> compressors_;
+  std::unique_ptr<Compressor> decoder_;
+  T mu_;
+  T wd_;
+  std::vector<std::vector<T>>& errors_;
+  std::vector<std::vector<T>>& momenta_;
+  std::vector<T>& decay_momentum_;
+  std::vector<T>& server_error_;
+  ErrorFeedbackServer<T> server_;
+  std::vector<Message> messages_;
+  std::vector<T> p_;
+  std::vector<T> sent_;
+  std::vector<T> answer_;
+};
+
+ParamSpec block_param() {
+  return int_param("block", "0", 0, 4294967295.0,
+                   "blocksign block size; 0 = one block per layer of the layout");
+}
+
+}  // namespace
+
+std::vector<AlgorithmEntry> dist_ef_entries() {
+  return {
+      algorithm_entry<DistEf>("dist-ef-sgd",
+                              "two-way compression with worker and server errors (gradient units)",
+                              "§3.8 (S002 Alg 2)", "compressor (workers and server)",
+                              {momentum_param("0"), wd_param()}, false),
+      algorithm_entry<DistEf>("dist-ef-sgdm", "dist-EF-SGD with Nesterov momentum",
+                              "§3.10 (S002 Alg 4, non-block)", "compressor (workers and server)",
+                              {momentum_param("0.9"), wd_param()}, false),
+      algorithm_entry<DistEf>("dist-ef-blocksgd", "dist-EF-SGD with the blockwise scaled sign",
+                              "§3.9 (S002 Alg 3)", "its own: blocksign",
+                              {block_param(), momentum_param("0"), wd_param()}, true),
+      algorithm_entry<DistEf>("dist-ef-blocksgdm",
+                              "dist-EF-blockSGD with Nesterov momentum and S002's weight decay",
+                              "§3.10 (S002 Alg 4, App A)", "its own: blocksign",
+                              {block_param(), momentum_param("0.9"), wd_param()}, true),
+  };
+}
+
+}  // namespace gradcomp

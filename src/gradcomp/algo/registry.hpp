@@ -1,0 +1,55 @@
+#pragma once
+// The algorithm registry: every distributed optimizer by name, with typed parameters, like the
+// compressor registry (compress/registry.hpp). `gradcomp list` prints it.
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "gradcomp/algo/algorithm.hpp"
+#include "gradcomp/compress/params.hpp"
+
+namespace gradcomp {
+
+template <class T>
+using AlgorithmMaker =
+    std::function<std::unique_ptr<Algorithm<T>>(const Params&, const AlgorithmSetup<T>&)>;
+
+struct AlgorithmEntry {
+  std::string name;
+  std::string summary;  // one line
+  std::string section;  // where ALGORITHMS.md specifies it, e.g. "§3.6 (S000 Alg 1)"
+  std::string uses;     // which of the choice's compressors it uses: "compressor", ...
+  std::vector<ParamSpec> params;
+  AlgorithmMaker<float> make_float;
+  AlgorithmMaker<double> make_double;
+};
+
+const std::vector<AlgorithmEntry>& algorithm_entries();
+const AlgorithmEntry& find_algorithm(std::string_view name);
+
+// Builds setup.choice.algorithm ("name" or "name:key=value,..."). InvalidInput listing the valid
+// names or parameters otherwise.
+template <class T>
+std::unique_ptr<Algorithm<T>> make_algorithm(const AlgorithmSetup<T>& setup);
+
+// Both makers of an entry from a class template A<T> constructed as A<T>(setup, params, extra...).
+template <template <class> class A, class... Extra>
+AlgorithmEntry algorithm_entry(std::string name, std::string summary, std::string section,
+                               std::string uses, std::vector<ParamSpec> params, Extra... extra) {
+  return {std::move(name),
+          std::move(summary),
+          std::move(section),
+          std::move(uses),
+          std::move(params),
+          [=](const Params& p, const AlgorithmSetup<float>& s) -> std::unique_ptr<Algorithm<float>> {
+            return std::make_unique<A<float>>(s, p, extra...);
+          },
+          [=](const Params& p,
+              const AlgorithmSetup<double>& s) -> std::unique_ptr<Algorithm<double>> {
+            return std::make_unique<A<double>>(s, p, extra...);
+          }};
+}
+
+}  // namespace gradcomp

@@ -1,0 +1,111 @@
+// sgd and sgdm (ALGORITHMS.md §3.1–3.2): the baselines, uncompressed (compressor = identity) or
+// with any compressor and no error feedback (the no-EF baselines of S004 §C.6.1).
+// Weight decay joins the gradient (PyTorch's convention, §3.2). Momentum is applied to the
+// aggregated gradient u, one buffer replicated on every worker; uncompressed this equals local
+// buffers averaged (R10), and it is the only sound reading once u is compressed:
+//   heavy-ball  m = μm + u;  x −= γ m                       (§3.2a)
+//   nesterov    m = μm + u;  x −= γ (u + μ m)               (§3.2b, S002)
+//   g+m         m = μm + u;  x −= γ (u + m)                 (§3.2c, S004 Alg 2 / PowerSGD code)
+#include "gradcomp/algo/algorithm_base.hpp"
+#include "gradcomp/algo/common.hpp"
+#include "gradcomp/algo/entries.hpp"
+
+namespace gradcomp {
+
+namespace {
+
+enum class MomentumKind { kNone, kHeavyBall, kNesterov, kGradientPlusMomentum };
+
+template <class T>
+class Sgd final : public AlgorithmBase<T> {
+  using Base = AlgorithmBase<T>;
+
+ public:
+  Sgd(const AlgorithmSetup<T>& setup, const Params& p, bool with_momentum)
+      : Base(setup, p.canonical()),
+        compressors_(Base::per_worker(setup.choice.compressor, setup.exchange.workers().count)),
+        decoder_(make_compressor(setup.choice.compressor)),
+        pattern_(resolve_pattern(p.choice("pattern"), *decoder_)),
+        kind_(with_momentum ? parse_kind(p.choice("kind")) : MomentumKind::kNone),
+        mu_(with_momentum ? static_cast<T>(p.real("momentum")) : T{0}),
+        wd_(static_cast<T>(p.real("wd"))),
+        momentum_(Base::shared_buffer("m")),
+        messages_(setup.exchange.workers().count),
+        u_(Base::d_),
+        aggregate_(Base::d_) {}
+
+  void step(const std::vector<std::span<const T>>& gradients, const StepRates& rates) override {
+    Base::begin_step();
+    for (std::size_t j = 0; j < gradients.size(); ++j) {
+      for (std::size_t i = 0; i < Base::d_; ++i) u_[i] = gradients[j][i] + wd_ * Base::x_[i];
+      compressors_[j]->encode(std::span<const T>(u_), Base::layout_, Base::context(rates.step, j),
+                              messages_[j]);
+    }
+    Base::exchange(pattern_, *decoder_, messages_, rates.step, aggregate_, Base::mean_weight());
+    apply(static_cast<T>(rates.gamma));
+    Base::end_step(decoder_.get(), &messages_, rates.step);
+  }
+
+ private:
+  static MomentumKind parse_kind(const std::string& kind) {
+    if (kind == "nesterov") return MomentumKind::kNesterov;
+    if (kind == "g+m") return MomentumKind::kGradientPlusMomentum;
+    return MomentumKind::kHeavyBall;
+  }
+
+  void apply(T gamma) {
+    std::vector<T>& x = Base::x_;
+    for (std::size_t i = 0; i < Base::d_; ++i) {
+      const T u = aggregate_[i];
+      if (kind_ == MomentumKind::kNone) {
+        x[i] -= gamma * u;
+        continue;
+      }
+      momentum_[i] = mu_ * momentum_[i] + u;
+      switch (kind_) {
+        case MomentumKind::kHeavyBall:
+          x[i] -= gamma * momentum_[i];
+          break;
+        case MomentumKind::kNesterov:
+          x[i] -= gamma * (u + mu_ * momentum_[i]);
+          break;
+        default:
+          x[i] -= gamma * (u + momentum_[i]);
+          break;
+      }
+    }
+  }
+
+  std::vector<std::unique_ptr<Compressor>> compressors_;
+  std::unique_ptr<Compressor> decoder_;
+  Pattern pattern_;
+  MomentumKind kind_;
+  T mu_;
+  T wd_;
+  std::vector<T>& momentum_;
+  std::vector<Message> messages_;
+  std::vector<T> u_;
+  std::vector<T> aggregate_;
+};
+
+const std::vector<std::string> kPatterns = {"auto", "allgather", "allreduce", "server"};
+
+}  // namespace
+
+std::vector<AlgorithmEntry> sgd_entries() {
+  return {
+      algorithm_entry<Sgd>("sgd", "distributed SGD; the compressor (no error feedback) if not identity",
+                           "§3.1 (S000 eq 2)", "compressor",
+                           {wd_param(), pattern_param("auto", kPatterns)}, false),
+      algorithm_entry<Sgd>(
+          "sgdm", "SGD with momentum on the aggregate: heavy-ball, Nesterov (S002) or g+m (S004 Alg 2)",
+          "§3.2", "compressor",
+          {momentum_param("0.9"),
+           choice_param("kind", "heavy-ball", {"heavy-ball", "nesterov", "g+m"},
+                        "heavy-ball: x -= g m; nesterov: x -= g (u + mu m); g+m: x -= g (u + m)"),
+           wd_param(), pattern_param("auto", kPatterns)},
+          true),
+  };
+}
+
+}  // namespace gradcomp
