@@ -1,0 +1,67 @@
+// The algorithm registry: every entry builds for float and double and names itself; errors list
+// what is valid; a rerun is bit-identical.
+#include <gtest/gtest.h>
+
+#include "gradcomp/core/error.hpp"
+#include "quadratics.hpp"
+
+namespace gradcomp::testing {
+namespace {
+
+TEST(AlgorithmRegistry, EveryEntryBuildsAndStepsInFloatAndDouble) {
+  EXPECT_EQ(algorithm_entries().size(), 24U);
+  LocalCommunicator local;
+  Exchange exchange(local, WorkerGroup::split(2, local));
+  const Layout layout = quadratics_layout();
+  for (const auto& entry : algorithm_entries()) {
+    const AlgorithmChoice choice{entry.name, "rbgs:ratio=4",
+                                 "randk:ratio=0.5,unbiased=true,shared=true"};
+    auto as_double = make_algorithm<double>({exchange, layout, 1, choice});
+    auto as_float = make_algorithm<float>({exchange, layout, 1, choice});
+    EXPECT_EQ(as_double->spec().rfind(entry.name, 0), 0U) << entry.name;
+    as_float->start(std::vector<float>(12, 1.0F));
+    const std::vector<float> g(12, 0.5F);
+    as_float->step({g, g}, {0, 0.1, 0});
+    EXPECT_FALSE(as_float->traffic().empty()) << entry.name;
+    for (const float v : as_float->model()) EXPECT_TRUE(std::isfinite(v)) << entry.name;
+  }
+}
+
+TEST(AlgorithmRegistry, ErrorsListWhatIsValid) {
+  LocalCommunicator local;
+  Exchange exchange(local, WorkerGroup::split(2, local));
+  const Layout layout = quadratics_layout();
+  const auto message = [&](AlgorithmChoice choice) {
+    try {
+      (void)make_algorithm<double>({exchange, layout, 1, std::move(choice)});
+    } catch (const InvalidInput& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  EXPECT_EQ(message({"adam"}).rfind("unknown algorithm 'adam'; algorithms: sgd, sgdm, ef, ", 0),
+            0U);
+  EXPECT_EQ(message({"def:lambda=0.3"}),
+            "def: unknown parameter 'lambda'; parameters of def: kappa [0, 1], momentum [0, 1], "
+            "wd [0, 1000000], pattern auto|allgather|allreduce");
+  EXPECT_EQ(message({"ef-sync", "topk:k=3"}),
+            "ef-sync needs a linear compressor with a shared seed (rbgs, randk:shared=true, "
+            "sketch); 'topk:k=3,scope=model,index=auto,values=auto' is not one");
+  EXPECT_EQ(message({"diana", "identity", "topk:k=3"}),
+            "diana: the quantizer 'topk:k=3,scope=model,index=auto,values=auto' declares no "
+            "omega, so alpha = beta/(1 + omega) is unknown; give alpha, or use an unbiased "
+            "quantizer (qsgd, terngrad, randk:unbiased=true, round)");
+}
+
+TEST(AlgorithmRegistry, RerunsAreBitIdentical) {
+  const Quadratics problem(4, 20, 0.3);
+  for (const std::string algorithm : {"def", "dist-ef-blocksgdm", "diana", "ef-bc", "signum-mv"}) {
+    const AlgorithmChoice choice{algorithm, "topk:k=3", "qsgd:levels=2"};
+    EXPECT_EQ(run(problem, choice, 20, varying_rate).models,
+              run(problem, choice, 20, varying_rate).models)
+        << algorithm;
+  }
+}
+
+}  // namespace
+}  // namespace gradcomp::testing
