@@ -54,7 +54,8 @@ void Allreduce(benchmark::State& state, AllreduceAlgorithm algorithm) {
 
 // Five layers of 5M: RBGS keeps one block per layer, Top-k selects over the whole model.
 Layout step_layout() {
-  return Layout::from_shapes({{5000, 1000}, {5000, 1000}, {5000, 1000}, {5000, 1000}, {5000, 1000}});
+  return Layout::from_shapes(
+      {{5000, 1000}, {5000, 1000}, {5000, 1000}, {5000, 1000}, {5000, 1000}});
 }
 
 std::vector<float> gradient_of(std::size_t rank) {
@@ -117,7 +118,8 @@ void register_benchmarks() {
         ->UseManualTime()
         ->Unit(benchmark::kMillisecond);
   }
-  for (const auto& [name, spec] : {std::pair{"dense", "identity"}, {"topk_0.1%", "topk:ratio=0.001"},
+  for (const auto& [name, spec] : {std::pair{"dense", "identity"},
+                                   {"topk_0.1%", "topk:ratio=0.001"},
                                    {"rbgs_64", "rbgs:ratio=64"}}) {
     benchmark::RegisterBenchmark((std::string("ExchangeStep/") + name).c_str(), ExchangeStep,
                                  std::string(spec))
@@ -141,7 +143,8 @@ int main(int argc, char** argv) {
   MpiSession session(argc, argv);
   return run_rank(session, [&] {
     for (int i = 1; i < argc; ++i) {
-      if (std::strncmp(argv[i], "--network=", 10) == 0) g_network = NetworkModel::parse(argv[i] + 10);
+      if (std::strncmp(argv[i], "--network=", 10) == 0)
+        g_network = NetworkModel::parse(argv[i] + 10);
     }
     benchmark::Initialize(&argc, argv);
     register_benchmarks();

@@ -34,7 +34,8 @@ TEST(Diagnostics, DefDistanceKappaStarErrorNormsAndTotalError) {
   run(problem, {"def:kappa=0.3", "rbgs:ratio=4"}, 20, constant_rate,
       [&](std::size_t, Algorithm<double>& a, const auto&) {
         double mean_norm = 0;
-        for (std::size_t i = 0; i < 4; ++i) mean_norm += squared(state_of(a, "e/" + std::to_string(i))) / 4;
+        for (std::size_t i = 0; i < 4; ++i)
+          mean_norm += squared(state_of(a, "e/" + std::to_string(i))) / 4;
         total += mean_norm;
         const Diagnostics d = a.diagnostics();
         EXPECT_NEAR(d.mean_error_norm2, mean_norm, 1e-12 * mean_norm);

@@ -84,7 +84,9 @@ struct Quadratics {
 };
 
 // Layers of the test model: 12 = 3×2 matrix + 6-vector (layer-wise compressors see two blocks).
-inline Layout quadratics_layout() { return Layout::from_shapes({{3, 2}, {6}}); }
+inline Layout quadratics_layout() {
+  return Layout::from_shapes({{3, 2}, {6}});
+}
 
 using Observer = std::function<void(std::size_t t, Algorithm<double>& algorithm,
                                     const std::vector<std::vector<double>>& gradients)>;
@@ -95,19 +97,20 @@ struct RunResult {
   std::vector<std::vector<double>> evaluated;  // evaluated_model after each step (1..T)
 };
 
-inline RunResult run(const Quadratics& problem, const AlgorithmChoice& choice, std::size_t steps,
-                     const RateFunction& rate, const Observer& observe = {},
-                     std::uint64_t seed = 9, std::vector<double> x0 = {}) {
-  LocalCommunicator local;
-  Exchange exchange(local, WorkerGroup::split(problem.workers, local));
+// Runs the workers the exchange's process hosts (all of them under `local`).
+inline RunResult run_with(Exchange& exchange, const Quadratics& problem,
+                          const AlgorithmChoice& choice, std::size_t steps,
+                          const RateFunction& rate, const Observer& observe = {},
+                          std::uint64_t seed = 9, std::vector<double> x0 = {}) {
+  const WorkerGroup& group = exchange.workers();
   const Layout layout = quadratics_layout();
   auto algorithm = make_algorithm<double>({exchange, layout, seed, choice});
   if (x0.empty()) x0.assign(problem.dim, 0.0);
   algorithm->start(x0);
   if (algorithm->needs_optimum_gradients()) {
     const auto star = problem.optimum();
-    for (std::size_t i = 0; i < problem.workers; ++i) {
-      algorithm->set_optimum_gradient(i, problem.local_gradient(i, star));
+    for (std::size_t j = 0; j < group.count; ++j) {
+      algorithm->set_optimum_gradient(j, problem.local_gradient(group.first + j, star));
     }
   }
   RunResult result;
@@ -115,8 +118,9 @@ inline RunResult run(const Quadratics& problem, const AlgorithmChoice& choice, s
   std::vector<double> evaluated(problem.dim);
   for (std::size_t t = 0; t < steps; ++t) {
     std::vector<std::vector<double>> gradients;
-    for (std::size_t i = 0; i < problem.workers; ++i) {
-      gradients.push_back(problem.stochastic_gradient(t, i, algorithm->query_point(i)));
+    for (std::size_t j = 0; j < group.count; ++j) {
+      gradients.push_back(
+          problem.stochastic_gradient(t, group.first + j, algorithm->query_point(j)));
     }
     std::vector<std::span<const double>> views(gradients.begin(), gradients.end());
     algorithm->step(views, {t, rate(t), t == 0 ? 0.0 : rate(t - 1)});
@@ -126,6 +130,14 @@ inline RunResult run(const Quadratics& problem, const AlgorithmChoice& choice, s
     if (observe) observe(t, *algorithm, gradients);
   }
   return result;
+}
+
+inline RunResult run(const Quadratics& problem, const AlgorithmChoice& choice, std::size_t steps,
+                     const RateFunction& rate, const Observer& observe = {}, std::uint64_t seed = 9,
+                     std::vector<double> x0 = {}) {
+  LocalCommunicator local;
+  Exchange exchange(local, WorkerGroup::split(problem.workers, local));
+  return run_with(exchange, problem, choice, steps, rate, observe, seed, std::move(x0));
 }
 
 // The named state buffer, copied.
@@ -159,7 +171,11 @@ inline double relative_error(std::span<const double> a, std::span<const double> 
 }
 
 // A step-size sequence that changes every step (exercises γ_{t−1}/γ_t rescaling).
-inline double varying_rate(std::size_t t) { return 0.05 * (1.0 + 0.5 * std::sin(0.7 * static_cast<double>(t))); }
-inline double constant_rate(std::size_t) { return 0.05; }
+inline double varying_rate(std::size_t t) {
+  return 0.05 * (1.0 + 0.5 * std::sin(0.7 * static_cast<double>(t)));
+}
+inline double constant_rate(std::size_t) {
+  return 0.05;
+}
 
 }  // namespace gradcomp::testing

@@ -175,16 +175,16 @@ TEST(Reductions, R9DianaWithIdentityAndAlphaOneIsSgd) {
   const Quadratics problem(4, kSteps, 0.5);
   const auto sgd = run(problem, {"sgd", "identity"}, kSteps, constant_rate).models;
   double worst_shift = 0;
-  const auto diana = run(problem, {"diana:alpha=1", "identity", "identity"}, kSteps, constant_rate,
-                         [&](std::size_t, Algorithm<double>& a, const auto& g) {
-                           // h_{t+1}^i = g_t^i
-                           for (std::size_t i = 0; i < 4; ++i) {
-                             worst_shift = std::max(
-                                 worst_shift,
-                                 relative_error(state_of(a, "h/" + std::to_string(i)), g[i]));
-                           }
-                         })
-                         .models;
+  const auto diana =
+      run(problem, {"diana:alpha=1", "identity", "identity"}, kSteps, constant_rate,
+          [&](std::size_t, Algorithm<double>& a, const auto& g) {
+            // h_{t+1}^i = g_t^i
+            for (std::size_t i = 0; i < 4; ++i) {
+              worst_shift = std::max(worst_shift,
+                                     relative_error(state_of(a, "h/" + std::to_string(i)), g[i]));
+            }
+          })
+          .models;
   EXPECT_LE(worst_difference(diana, sgd), kTolerance);
   EXPECT_LE(worst_shift, kTolerance);
 }

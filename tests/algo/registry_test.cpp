@@ -41,9 +41,10 @@ TEST(AlgorithmRegistry, ErrorsListWhatIsValid) {
   };
   EXPECT_EQ(message({"adam"}).rfind("unknown algorithm 'adam'; algorithms: sgd, sgdm, ef, ", 0),
             0U);
-  EXPECT_EQ(message({"def:lambda=0.3"}),
-            "def: unknown parameter 'lambda'; parameters of def: kappa [0, 1], momentum [0, 1], "
-            "wd [0, 1000000], pattern auto|allgather|allreduce");
+  EXPECT_EQ(
+      message({"def:lambda=0.3"}),
+      "def: unknown parameter 'lambda'; parameters of def: kappa [0, 1], momentum [0, 0.999999], "
+      "wd [0, 1000000], pattern auto|allgather|allreduce");
   EXPECT_EQ(message({"ef-sync", "topk:k=3"}),
             "ef-sync needs a linear compressor with a shared seed (rbgs, randk:shared=true, "
             "sketch); 'topk:k=3,scope=model,index=auto,values=auto' is not one");

@@ -14,19 +14,19 @@ constexpr std::size_t kSteps = 30;
 std::vector<double> mean_of(const std::vector<std::vector<double>>& vectors) {
   std::vector<double> mean(vectors.front().size(), 0.0);
   for (const auto& v : vectors) {
-    for (std::size_t j = 0; j < v.size(); ++j) mean[j] += v[j] / static_cast<double>(vectors.size());
+    for (std::size_t j = 0; j < v.size(); ++j)
+      mean[j] += v[j] / static_cast<double>(vectors.size());
   }
   return mean;
 }
 
 // x̃_{t+1} = x̃_t − γ_t·direction_t, x̃_t from the state by `virtual_iterate`; x̃_0 = x_0.
-void check_recurrence(const Quadratics& problem, const AlgorithmChoice& choice,
-                      const RateFunction& rate,
-                      const std::function<std::vector<double>(Algorithm<double>&, std::size_t t)>&
-                          virtual_iterate,
-                      const std::function<std::vector<double>(
-                          Algorithm<double>&, const std::vector<std::vector<double>>&)>& direction,
-                      const std::string& label) {
+void check_recurrence(
+    const Quadratics& problem, const AlgorithmChoice& choice, const RateFunction& rate,
+    const std::function<std::vector<double>(Algorithm<double>&, std::size_t t)>& virtual_iterate,
+    const std::function<std::vector<double>(Algorithm<double>&,
+                                            const std::vector<std::vector<double>>&)>& direction,
+    const std::string& label) {
   std::vector<double> tracked(problem.dim, 0.0);  // x_0 = 0
   double worst = 0;
   run(problem, choice, kSteps, rate, [&](std::size_t t, Algorithm<double>& a, const auto& g) {

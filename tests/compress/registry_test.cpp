@@ -33,9 +33,10 @@ TEST(Registry, CanonicalSpecFillsDefaults) {
 }
 
 TEST(Registry, ErrorsListWhatIsValid) {
-  EXPECT_EQ(error_of("nope"),
-            "unknown compressor 'nope'; valid compressors: identity, fp16, topk, randk, rbgs, "
-            "threshold, scaledsign, blocksign, sign, qsgd, terngrad, sketch, round, powersgd, scale");
+  EXPECT_EQ(
+      error_of("nope"),
+      "unknown compressor 'nope'; valid compressors: identity, fp16, topk, randk, rbgs, "
+      "threshold, scaledsign, blocksign, sign, qsgd, terngrad, sketch, round, powersgd, scale");
   EXPECT_EQ(error_of("topk:ration=0.1"),
             "topk: unknown parameter 'ration'; parameters of topk: k [0, 4294967295], ratio (0, "
             "1], scope model|layer, index auto|fixed|rice, values auto|fp32|fp16|fp64");

@@ -147,7 +147,8 @@ TEST(MpiExchange, HandshakeCatchesAnotherLayoutOrCompressor) {
   const WorkerGroup group = WorkerGroup::split(mpi.size(), mpi);
   const auto topk = make_compressor("topk:k=10");
   const Layout same = Layout::from_shapes({{4, 3}, {3}});
-  EXPECT_NO_THROW(handshake(mpi, exchange_fields(group, same, *topk, Pattern::kAllgather, "float")));
+  EXPECT_NO_THROW(
+      handshake(mpi, exchange_fields(group, same, *topk, Pattern::kAllgather, "float")));
   // The last rank has the same model size, but its layers are cut differently.
   const bool last = mpi.rank() + 1 == mpi.size();
   const Layout layout = last ? Layout::from_shapes({{3, 4}, {3}}) : same;

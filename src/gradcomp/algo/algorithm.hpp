@@ -50,13 +50,13 @@ struct StepRates {
 // Per-step diagnostics (ALGORITHMS.md §4.4, S004's total error). NaN where an algorithm has no
 // such quantity (no error buffer, no server).
 struct Diagnostics {
-  double mean_error_norm2 = std::numeric_limits<double>::quiet_NaN();   // (1/n)Σ‖e_i‖²
+  double mean_error_norm2 = std::numeric_limits<double>::quiet_NaN();     // (1/n)Σ‖e_i‖²
   double error_of_mean_norm2 = std::numeric_limits<double>::quiet_NaN();  // ‖ē‖²
   double def_distance = std::numeric_limits<double>::quiet_NaN();  // (1/n)Σ‖ē − κe_i‖²
   double kappa = std::numeric_limits<double>::quiet_NaN();         // the κ it was taken at
-  double kappa_star = std::numeric_limits<double>::quiet_NaN();    // ‖ē‖²/(‖ē‖² + Var), eq. (32)
+  double kappa_star = std::numeric_limits<double>::quiet_NaN();  // ‖ē‖²/(‖ē‖² + Var), eq. (32)
   double server_error_norm2 = std::numeric_limits<double>::quiet_NaN();  // ‖ẽ‖²
-  double density = std::numeric_limits<double>::quiet_NaN();  // kept coordinates / d, last step
+  double density = std::numeric_limits<double>::quiet_NaN();      // kept coordinates / d, last step
   double total_error = std::numeric_limits<double>::quiet_NaN();  // Σ_t (1/n)Σ_i‖e_t^i‖²
 };
 
@@ -97,7 +97,8 @@ class Algorithm {
   // Every state buffer this rank holds, named (server state only on the server's rank).
   virtual std::vector<StateBuffer<T>> state() = 0;
   // EF-GDstar only: worker j's full local gradient at the optimum, ∇f_j(x*) (ALGORITHMS.md §3.17).
-  virtual void set_optimum_gradient(std::size_t /*local_worker*/, std::span<const T> /*gradient*/) {}
+  virtual void set_optimum_gradient(std::size_t /*local_worker*/, std::span<const T> /*gradient*/) {
+  }
   [[nodiscard]] virtual bool needs_optimum_gradients() const { return false; }
 };
 

@@ -64,8 +64,8 @@ class AlgorithmBase : public Algorithm<T> {
  protected:
   // A named buffer per hosted worker ("e" gives e/0, e/1, ...), zeroed by start().
   std::vector<std::vector<T>>& worker_buffers(const std::string& prefix) {
-    worker_buffers_.push_back({prefix, std::vector<std::vector<T>>(workers_.count,
-                                                                   std::vector<T>(d_, T{0}))});
+    worker_buffers_.push_back(
+        {prefix, std::vector<std::vector<T>>(workers_.count, std::vector<T>(d_, T{0}))});
     return worker_buffers_.back().buffers;
   }
   // A named replicated buffer ("h"), or the server's ("server/e": state() lists it on the server's
@@ -76,7 +76,7 @@ class AlgorithmBase : public Algorithm<T> {
   }
   // One compressor instance per hosted worker (stateful compressors keep per-worker state).
   static std::vector<std::unique_ptr<Compressor>> per_worker(const std::string& spec,
-                                                            std::size_t count) {
+                                                             std::size_t count) {
     std::vector<std::unique_ptr<Compressor>> all;
     for (std::size_t j = 0; j < count; ++j) all.push_back(make_compressor(spec));
     return all;
@@ -99,8 +99,7 @@ class AlgorithmBase : public Algorithm<T> {
   void begin_step() { traffic_.clear(); }
   // Marks the end of a step for the diagnostics: the error buffers' norms join the total error,
   // and the primary messages are remembered for the density.
-  void end_step(const Compressor* codec, const std::vector<Message>* messages,
-                std::uint64_t step) {
+  void end_step(const Compressor* codec, const std::vector<Message>* messages, std::uint64_t step) {
     if (errors_ != nullptr) {
       for (const auto& e : *errors_) total_error_local_ += squared_norm(e);
     }
@@ -203,8 +202,7 @@ Diagnostics AlgorithmBase<T>::diagnostics() {
   result.error_of_mean_norm2 = mean_norm2;
   result.kappa = kappa_;
   result.kappa_star = mean_error_norm2 > 0 ? mean_norm2 / mean_error_norm2 : 0;
-  result.def_distance =
-      mean_error_norm2 * kappa_ * kappa_ - 2 * mean_norm2 * kappa_ + mean_norm2;
+  result.def_distance = mean_error_norm2 * kappa_ * kappa_ - 2 * mean_norm2 * kappa_ + mean_norm2;
   result.total_error = tail[1] / n;
   return result;
 }

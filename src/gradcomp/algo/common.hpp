@@ -9,9 +9,11 @@
 namespace gradcomp {
 
 inline ParamSpec momentum_param(std::string def) {
-  return real_param("momentum", std::move(def), 0, 1, "momentum coefficient mu, in [0, 1)");
+  return real_param("momentum", std::move(def), 0, 0.999999, "momentum coefficient mu");
 }
-inline ParamSpec wd_param() { return real_param("wd", "0", 0, 1e6, "weight decay beta_wd"); }
+inline ParamSpec wd_param() {
+  return real_param("wd", "0", 0, 1e6, "weight decay beta_wd");
+}
 inline ParamSpec pattern_param(std::string def, std::vector<std::string> choices) {
   return choice_param("pattern", std::move(def), std::move(choices),
                       "exchange pattern; auto = allreduce for linear payloads, else allgather");

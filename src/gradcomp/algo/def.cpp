@@ -141,7 +141,8 @@ const std::vector<std::string> kPatterns = {"auto", "allgather", "allreduce"};
 std::vector<ParamSpec> def_params(bool with_kappa) {
   std::vector<ParamSpec> params;
   if (with_kappa) {
-    params.push_back(real_param("kappa", "0.3", 0, 1, "detach coefficient: gradient at x - kappa e_i"));
+    params.push_back(
+        real_param("kappa", "0.3", 0, 1, "detach coefficient: gradient at x - kappa e_i"));
   }
   params.push_back(momentum_param("0"));
   params.push_back(wd_param());

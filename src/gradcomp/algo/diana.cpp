@@ -46,8 +46,8 @@ class Diana final : public AlgorithmBase<T> {
       Base::decode_own(*decoder_, messages_[j], rates.step, j, sent_);
       for (std::size_t i = 0; i < Base::d_; ++i) h[i] += alpha_ * sent_[i];
     }
-    Base::exchange(Pattern::kServer, *decoder_, messages_, rates.step, answer_,
-                   Base::mean_weight(), &server_);
+    Base::exchange(Pattern::kServer, *decoder_, messages_, rates.step, answer_, Base::mean_weight(),
+                   &server_);
     const auto gamma = static_cast<T>(rates.gamma);
     for (std::size_t i = 0; i < Base::d_; ++i) Base::x_[i] -= gamma * answer_[i];
     Base::end_step(decoder_.get(), &messages_, rates.step);
@@ -69,7 +69,8 @@ class Diana final : public AlgorithmBase<T> {
 }  // namespace
 
 std::vector<AlgorithmEntry> diana_entries() {
-  return {algorithm_entry<Diana>("diana", "DIANA: quantized gradient differences with learned shifts",
+  return {algorithm_entry<Diana>("diana",
+                                 "DIANA: quantized gradient differences with learned shifts",
                                  "§3.13 (S003 Alg 3)", "quantizer", {alpha_param()})};
 }
 

@@ -25,7 +25,7 @@ class DistEf final : public AlgorithmBase<T> {
   DistEf(const AlgorithmSetup<T>& setup, const Params& p, bool blockwise)
       : Base(setup, p.canonical()),
         compressor_spec_(blockwise ? fmt::format("blocksign:block={}", p.integer("block"))
-                        : setup.choice.compressor),
+                                   : setup.choice.compressor),
         compressors_(Base::per_worker(compressor_spec_, setup.exchange.workers().count)),
         decoder_(make_compressor(compressor_spec_)),
         mu_(static_cast<T>(p.real("momentum"))),
@@ -60,8 +60,8 @@ class DistEf final : public AlgorithmBase<T> {
       for (std::size_t i = 0; i < Base::d_; ++i) e[i] = p_[i] - sent_[i];
     }
     server_.set_error_scale(ratio);
-    Base::exchange(Pattern::kServer, *decoder_, messages_, rates.step, answer_,
-                   Base::mean_weight(), &server_);
+    Base::exchange(Pattern::kServer, *decoder_, messages_, rates.step, answer_, Base::mean_weight(),
+                   &server_);
     apply(static_cast<T>(rates.gamma));
     Base::end_step(decoder_.get(), &messages_, rates.step);
   }

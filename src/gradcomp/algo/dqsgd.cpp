@@ -56,10 +56,9 @@ class Dqsgd final : public AlgorithmBase<T> {
 
 std::vector<AlgorithmEntry> dqsgd_entries() {
   return {
-      algorithm_entry<Dqsgd>("dqsgd", "D-QSGD: unbiased quantized gradients, server averages",
-                             "§3.12 (S003 Alg 1)", "quantizer",
-                             {pattern_param("server", {"server", "allgather", "allreduce"})},
-                             false),
+      algorithm_entry<Dqsgd>(
+          "dqsgd", "D-QSGD: unbiased quantized gradients, server averages", "§3.12 (S003 Alg 1)",
+          "quantizer", {pattern_param("server", {"server", "allgather", "allreduce"})}, false),
       algorithm_entry<Dqsgd>("dqsgd-sync",
                              "D-QSGD with a synchronized linear quantizer over allreduce",
                              "§3.16 (S003 Alg 5)", "quantizer (linear, shared seed)", {}, true),

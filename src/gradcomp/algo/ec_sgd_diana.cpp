@@ -24,7 +24,8 @@ class EcSgdDiana final : public AlgorithmBase<T> {
         quantizers_(Base::per_worker(setup.choice.quantizer, setup.exchange.workers().count)),
         compressor_decoder_(make_compressor(setup.choice.compressor)),
         quantizer_decoder_(make_compressor(setup.choice.quantizer)),
-        alpha_(static_cast<T>(shift_step(p, *quantizer_decoder_, setup.layout, 1.0, "ec-sgd-diana"))),
+        alpha_(
+            static_cast<T>(shift_step(p, *quantizer_decoder_, setup.layout, 1.0, "ec-sgd-diana"))),
         errors_(Base::worker_buffers("e")),
         shifts_(Base::worker_buffers("h")),
         shift_(Base::shared_buffer("h")),

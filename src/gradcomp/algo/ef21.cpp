@@ -64,10 +64,10 @@ class Ef21 final : public AlgorithmBase<T> {
 }  // namespace
 
 std::vector<AlgorithmEntry> ef21_entries() {
-  return {algorithm_entry<Ef21>(
-      "ef21", "EF21: compress the change of each worker's gradient estimate",
-      "docs/algorithms.md (Richtárik et al. 2021)", "compressor",
-      {pattern_param("auto", {"auto", "allgather", "allreduce", "server"})})};
+  return {
+      algorithm_entry<Ef21>("ef21", "EF21: compress the change of each worker's gradient estimate",
+                            "docs/algorithms.md (Richtárik et al. 2021)", "compressor",
+                            {pattern_param("auto", {"auto", "allgather", "allreduce", "server"})})};
 }
 
 }  // namespace gradcomp

@@ -86,15 +86,14 @@ const std::vector<std::string> kPatterns = {"auto", "allgather", "allreduce", "s
 
 std::vector<AlgorithmEntry> ef_scaled_entries() {
   return {
+      algorithm_entry<ScaledEf>("ef-scaled",
+                                "EF-SGD with the error in parameter units, Delta = gamma "
+                                "C(p/gamma) (absolute compressors)",
+                                "§3.5 (S004 Alg 1); n = 1: §3.3", "compressor",
+                                {pattern_param("allgather", kPatterns)}, false),
       algorithm_entry<ScaledEf>(
-          "ef-scaled",
-          "EF-SGD with the error in parameter units, Delta = gamma C(p/gamma) (absolute compressors)",
-          "§3.5 (S004 Alg 1); n = 1: §3.3", "compressor", {pattern_param("allgather", kPatterns)},
-          false),
-      algorithm_entry<ScaledEf>("ef-gdstar",
-                                "EF-GD with every worker's gradient shifted by its gradient at x*",
-                                "§3.17 (S004 §C.3.2)", "compressor",
-                                {pattern_param("allgather", kPatterns)}, true),
+          "ef-gdstar", "EF-GD with every worker's gradient shifted by its gradient at x*",
+          "§3.17 (S004 §C.3.2)", "compressor", {pattern_param("allgather", kPatterns)}, true),
   };
 }
 

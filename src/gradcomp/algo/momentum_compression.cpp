@@ -1,6 +1,7 @@
 // Gradient compression vs update compression with momentum (ALGORITHMS.md §3.18, S004 Alg 2 and
 // Alg 3), error in gradient units, the step size applied after aggregation, exchanged by
-// allgather; weight decay joins the aggregate (the code's default), e is not rescaled when γ changes.
+// allgather; weight decay joins the aggregate (the code's default), e is not rescaled when γ
+// changes.
 //   ef-gc (Alg 2): Δ_w = g_w + e_w;  c_w = C(Δ_w);  e_w ← Δ_w − c_w;  u = mean c_w + β_wd x
 //                  m ← μ m + u (one buffer, replicated);  x ← x − γ(u + m)
 //   ef-uc (Alg 3): m_w ← μ m_w + g_w;  Δ_w = m_w + g_w + e_w;  c_w = C(Δ_w);  e_w ← Δ_w − c_w
@@ -96,9 +97,9 @@ std::vector<ParamSpec> momentum_ef_params() {
 
 std::vector<AlgorithmEntry> momentum_compression_entries() {
   return {
-      algorithm_entry<MomentumEf>("ef-gc",
-                                  "EF compressing gradients, momentum after aggregation (g + m form)",
-                                  "§3.18 (S004 Alg 2)", "compressor", momentum_ef_params(), false),
+      algorithm_entry<MomentumEf>(
+          "ef-gc", "EF compressing gradients, momentum after aggregation (g + m form)",
+          "§3.18 (S004 Alg 2)", "compressor", momentum_ef_params(), false),
       algorithm_entry<MomentumEf>("ef-uc",
                                   "EF compressing local momentum updates (DGC style, g + m form)",
                                   "§3.18 (S004 Alg 3)", "compressor", momentum_ef_params(), true),

@@ -13,10 +13,10 @@ namespace gradcomp {
 const std::vector<AlgorithmEntry>& algorithm_entries() {
   static const std::vector<AlgorithmEntry> entries = [] {
     std::vector<AlgorithmEntry> all;
-    for (auto* family : {sgd_entries, ef_entries, ef_scaled_entries, def_entries, dist_ef_entries,
-                         sign_vote_entries, dqsgd_entries, diana_entries,
-                         ef_bias_correction_entries, ec_sgd_diana_entries,
-                         momentum_compression_entries, ef21_entries}) {
+    for (auto* family :
+         {sgd_entries, ef_entries, ef_scaled_entries, def_entries, dist_ef_entries,
+          sign_vote_entries, dqsgd_entries, diana_entries, ef_bias_correction_entries,
+          ec_sgd_diana_entries, momentum_compression_entries, ef21_entries}) {
       for (auto& entry : family()) all.push_back(std::move(entry));
     }
     std::set<std::string> names;

@@ -38,18 +38,18 @@ std::unique_ptr<Algorithm<T>> make_algorithm(const AlgorithmSetup<T>& setup);
 template <template <class> class A, class... Extra>
 AlgorithmEntry algorithm_entry(std::string name, std::string summary, std::string section,
                                std::string uses, std::vector<ParamSpec> params, Extra... extra) {
-  return {std::move(name),
-          std::move(summary),
-          std::move(section),
-          std::move(uses),
-          std::move(params),
-          [=](const Params& p, const AlgorithmSetup<float>& s) -> std::unique_ptr<Algorithm<float>> {
-            return std::make_unique<A<float>>(s, p, extra...);
-          },
-          [=](const Params& p,
-              const AlgorithmSetup<double>& s) -> std::unique_ptr<Algorithm<double>> {
-            return std::make_unique<A<double>>(s, p, extra...);
-          }};
+  return {
+      std::move(name),
+      std::move(summary),
+      std::move(section),
+      std::move(uses),
+      std::move(params),
+      [=](const Params& p, const AlgorithmSetup<float>& s) -> std::unique_ptr<Algorithm<float>> {
+        return std::make_unique<A<float>>(s, p, extra...);
+      },
+      [=](const Params& p, const AlgorithmSetup<double>& s) -> std::unique_ptr<Algorithm<double>> {
+        return std::make_unique<A<double>>(s, p, extra...);
+      }};
 }
 
 }  // namespace gradcomp

@@ -63,23 +63,23 @@ const std::vector<Kind>& kinds() {
                    const double lr = p.real("lr");
                    return [lr](std::uint64_t) { return lr; };
                  }});
-    k.push_back({{"step",
-                  "lr, multiplied by factor at each epoch milestone (S000's decay)",
-                  {lr_param(), real_param("factor", "0.1", 0, 1, "multiplier at each milestone", true),
-                   list_param("epochs", "", 0, 1e9, "epoch milestones, e.g. 150/250"),
-                   warmup_param()}},
-                 [](const Params& p, const ScheduleContext& c) -> RateFunction {
-                   const double lr = p.real("lr");
-                   const double factor = p.real("factor");
-                   const std::vector<double> epochs = p.list("epochs");
-                   const double per_epoch = static_cast<double>(c.steps_per_epoch);
-                   return [=](std::uint64_t t) {
-                     const double epoch = static_cast<double>(t) / per_epoch;
-                     double rate = lr;
-                     for (const double milestone : epochs) rate *= epoch >= milestone ? factor : 1;
-                     return rate;
-                   };
-                 }});
+    k.push_back(
+        {{"step",
+          "lr, multiplied by factor at each epoch milestone (S000's decay)",
+          {lr_param(), real_param("factor", "0.1", 0, 1, "multiplier at each milestone", true),
+           list_param("epochs", "", 0, 1e9, "epoch milestones, e.g. 150/250"), warmup_param()}},
+         [](const Params& p, const ScheduleContext& c) -> RateFunction {
+           const double lr = p.real("lr");
+           const double factor = p.real("factor");
+           const std::vector<double> epochs = p.list("epochs");
+           const double per_epoch = static_cast<double>(c.steps_per_epoch);
+           return [=](std::uint64_t t) {
+             const double epoch = static_cast<double>(t) / per_epoch;
+             double rate = lr;
+             for (const double milestone : epochs) rate *= epoch >= milestone ? factor : 1;
+             return rate;
+           };
+         }});
     k.push_back({{"inverse",
                   "gamma_t = c / (t + 1 + t0)",
                   {real_param("c", "1", 0, 1e12, "the numerator c", true),
@@ -97,8 +97,8 @@ const std::vector<Kind>& kinds() {
                    const double T = static_cast<double>(c.total_steps);
                    const double n = static_cast<double>(c.workers);
                    const double rate =
-                       p.real("lr") / (std::sqrt(T / n) + s002_factor(resolved_delta(p, c)) *
-                                                              std::cbrt(T));
+                       p.real("lr") /
+                       (std::sqrt(T / n) + s002_factor(resolved_delta(p, c)) * std::cbrt(T));
                    return [rate](std::uint64_t) { return rate; };
                  }});
     k.push_back({{"s002-increasing",
@@ -108,8 +108,8 @@ const std::vector<Kind>& kinds() {
                    const double T = static_cast<double>(c.total_steps);
                    const double n = static_cast<double>(c.workers);
                    const double scale =
-                       p.real("lr") /
-                       (T / std::sqrt(n) + s002_factor(resolved_delta(p, c)) * std::pow(T, 5.0 / 6));
+                       p.real("lr") / (T / std::sqrt(n) +
+                                       s002_factor(resolved_delta(p, c)) * std::pow(T, 5.0 / 6));
                    return [scale](std::uint64_t t) {
                      return scale * std::sqrt(static_cast<double>(t) + 1);
                    };
@@ -155,7 +155,8 @@ std::unique_ptr<Schedule> make_schedule(std::string_view spec, const ScheduleCon
   }
   std::vector<std::string> names;
   for (const auto& kind : kinds()) names.push_back(kind.entry.name);
-  throw InvalidInput(fmt::format("unknown schedule '{}'; schedules: {}", name, fmt::join(names, ", ")));
+  throw InvalidInput(
+      fmt::format("unknown schedule '{}'; schedules: {}", name, fmt::join(names, ", ")));
 }
 
 }  // namespace gradcomp

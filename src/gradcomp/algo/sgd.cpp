@@ -94,15 +94,17 @@ const std::vector<std::string> kPatterns = {"auto", "allgather", "allreduce", "s
 
 std::vector<AlgorithmEntry> sgd_entries() {
   return {
-      algorithm_entry<Sgd>("sgd", "distributed SGD; the compressor (no error feedback) if not identity",
-                           "§3.1 (S000 eq 2)", "compressor",
-                           {wd_param(), pattern_param("auto", kPatterns)}, false),
       algorithm_entry<Sgd>(
-          "sgdm", "SGD with momentum on the aggregate: heavy-ball, Nesterov (S002) or g+m (S004 Alg 2)",
+          "sgd", "distributed SGD; the compressor (no error feedback) if not identity",
+          "§3.1 (S000 eq 2)", "compressor", {wd_param(), pattern_param("auto", kPatterns)}, false),
+      algorithm_entry<Sgd>(
+          "sgdm",
+          "SGD with momentum on the aggregate: heavy-ball, Nesterov (S002) or g+m (S004 Alg 2)",
           "§3.2", "compressor",
           {momentum_param("0.9"),
            choice_param("kind", "heavy-ball", {"heavy-ball", "nesterov", "g+m"},
-                        "heavy-ball: x -= g m; nesterov: x -= g (u + mu m); g+m: x -= g (u + m)"),
+                        "heavy-ball: x -= gamma m; nesterov: x -= gamma (u + mu m); g+m: x -= "
+                        "gamma (u + m)"),
            wd_param(), pattern_param("auto", kPatterns)},
           true),
   };

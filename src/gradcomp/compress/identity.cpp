@@ -34,7 +34,10 @@ class Identity final : public TypedCompressor<Identity> {
     if (id() == CompressorId::kIdentity)
       return {1.0, 0.0, {}, "exact (fp32 values round float input exactly)"};
     if (id() == CompressorId::kScale) {
-      return {factor_, {}, {}, "delta: |dx - x|^2 = (1-d)^2 |x|^2 <= (1-d)|x|^2 (ALGORITHMS.md §4.3 C13)"};
+      return {factor_,
+              {},
+              {},
+              "delta: |dx - x|^2 = (1-d)^2 |x|^2 <= (1-d)|x|^2 (ALGORITHMS.md §4.3 C13)"};
     }
     return {1.0 - std::ldexp(1.0, -22),
             {},
@@ -147,14 +150,15 @@ CompressorEntry fp16_entry() {
 }
 
 CompressorEntry scale_entry() {
-  return {"scale",
-          "x -> delta x: a delta-compressor for every delta in (0, 1] (ALGORITHMS.md C13, S000 eq 12)",
-          "d x (value bits)",
-          {real_param("delta", "0.5", 0, 1, "the factor delta", true), values_param()},
-          [](const Params& p) -> std::unique_ptr<Compressor> {
-            return std::make_unique<Identity>(CompressorId::kScale, "scale", p, p.choice("values"),
-                                              p.real("delta"));
-          }};
+  return {
+      "scale",
+      "x -> delta x: a delta-compressor for every delta in (0, 1] (ALGORITHMS.md C13, S000 eq 12)",
+      "d x (value bits)",
+      {real_param("delta", "0.5", 0, 1, "the factor delta", true), values_param()},
+      [](const Params& p) -> std::unique_ptr<Compressor> {
+        return std::make_unique<Identity>(CompressorId::kScale, "scale", p, p.choice("values"),
+                                          p.real("delta"));
+      }};
 }
 
 }  // namespace gradcomp

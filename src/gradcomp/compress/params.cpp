@@ -44,7 +44,8 @@ ParamSpec choice_param(std::string name, std::string def, std::vector<std::strin
 }
 
 ParamSpec list_param(std::string name, std::string def, double min, double max, std::string help) {
-  return ParamSpec{std::move(name), ParamType::kList, std::move(def), min, max, {}, std::move(help)};
+  return ParamSpec{std::move(name), ParamType::kList, std::move(def), min, max, {},
+                   std::move(help)};
 }
 
 namespace {

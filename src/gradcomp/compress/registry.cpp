@@ -11,11 +11,11 @@ namespace gradcomp {
 
 const std::vector<CompressorEntry>& compressor_entries() {
   static const std::vector<CompressorEntry> entries = [] {
-    std::vector<CompressorEntry> all = {
-        identity_entry(),  fp16_entry(),        topk_entry(),       randk_entry(),   rbgs_entry(),
-        threshold_entry(), scaled_sign_entry(), block_sign_entry(), sign_entry(),    qsgd_entry(),
-        terngrad_entry(),  sketch_entry(),      rounding_entry(),   powersgd_entry(),
-        scale_entry()};
+    std::vector<CompressorEntry> all = {identity_entry(),    fp16_entry(),       topk_entry(),
+                                        randk_entry(),       rbgs_entry(),       threshold_entry(),
+                                        scaled_sign_entry(), block_sign_entry(), sign_entry(),
+                                        qsgd_entry(),        terngrad_entry(),   sketch_entry(),
+                                        rounding_entry(),    powersgd_entry(),   scale_entry()};
     std::set<std::string> names;
     for (const auto& entry : all) {
       require<InternalError>(names.insert(entry.name).second, "compressor '{}' registered twice",

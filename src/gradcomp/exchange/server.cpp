@@ -35,8 +35,8 @@ void Exchange::server(const Round& round, ServerRole<T>& role, std::span<T> out,
       role.answer_codec().decode_add(std::span<const std::uint8_t>(answer_bytes_), round.layout,
                                      server_context, out, T{1});
     } catch (const DecodeError& e) {
-      throw DecodeError(fmt::format("the server's answer (rank {}) does not decode: {}",
-                                    kServerRank, e.what()));
+      throw DecodeError(
+          fmt::format("the server's answer (rank {}) does not decode: {}", kServerRank, e.what()));
     }
   }
   std::vector<std::uint64_t> bits(sizes.size());
