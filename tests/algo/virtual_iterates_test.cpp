@@ -95,6 +95,33 @@ TEST(VirtualIterates, V3BlockwiseWithNesterovMomentum) {
       "dist-ef-blocksgdm");
 }
 
+TEST(VirtualIterates, V3WithS002WeightDecay) {
+  // S002 App A: x̃_{t+1} = x̃_t − γ_t[(1/n)Σ(μm_t^i + g_t^i) + μm̃_t + β_wd x_t] (§3.10).
+  const Quadratics problem(4, kSteps, 0.3);
+  const double mu = 0.9;
+  const double wd = 0.01;
+  std::vector<double> x_before(problem.dim, 0.0);
+  check_recurrence(
+      problem, {"dist-ef-blocksgdm:momentum=0.9,wd=0.01", "identity"}, varying_rate,
+      [&](Algorithm<double>& a, std::size_t t) {
+        auto errors = worker_mean(a, "e", 4);
+        const auto server = state_of(a, "server/e");
+        for (std::size_t j = 0; j < errors.size(); ++j) errors[j] += server[j];
+        return minus(state_of(a, "x"), errors, varying_rate(t));
+      },
+      [&](Algorithm<double>& a, const auto& g) {
+        auto direction = mean_of(g);
+        const auto m = worker_mean(a, "m", 4);
+        const auto decay_momentum = state_of(a, "mwd");
+        for (std::size_t j = 0; j < direction.size(); ++j) {
+          direction[j] += mu * m[j] + mu * decay_momentum[j] + wd * x_before[j];
+        }
+        x_before = state_of(a, "x");
+        return direction;
+      },
+      "dist-ef-blocksgdm with weight decay");
+}
+
 TEST(VirtualIterates, V3PrimeConstantStepRemovesMomentum) {
   // z_t = x̃_t − (γμ²/(1−μ))·mean m_{t−1} ⇒ z_{t+1} = z_t − (γ/(1−μ)) ḡ_t (S002 App G).
   const Quadratics problem(4, kSteps, 0.3);
