@@ -136,7 +136,9 @@ class Def final : public AlgorithmBase<T> {
   std::vector<T> aggregate_;
 };
 
-const std::vector<std::string> kPatterns = {"auto", "allgather", "allreduce"};
+std::vector<std::string> patterns() {
+  return {"auto", "allgather", "allreduce"};
+}
 
 std::vector<ParamSpec> def_params(bool with_kappa) {
   std::vector<ParamSpec> params;
@@ -146,7 +148,7 @@ std::vector<ParamSpec> def_params(bool with_kappa) {
   }
   params.push_back(momentum_param("0"));
   params.push_back(wd_param());
-  params.push_back(pattern_param("auto", kPatterns));
+  params.push_back(pattern_param("auto", patterns()));
   return params;
 }
 

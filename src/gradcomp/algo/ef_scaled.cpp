@@ -80,7 +80,9 @@ class ScaledEf final : public AlgorithmBase<T> {
   std::vector<T> aggregate_;
 };
 
-const std::vector<std::string> kPatterns = {"auto", "allgather", "allreduce", "server"};
+std::vector<std::string> patterns() {
+  return {"auto", "allgather", "allreduce", "server"};
+}
 
 }  // namespace
 
@@ -90,10 +92,10 @@ std::vector<AlgorithmEntry> ef_scaled_entries() {
                                 "EF-SGD with the error in parameter units, Delta = gamma "
                                 "C(p/gamma) (absolute compressors)",
                                 "§3.5 (S004 Alg 1); n = 1: §3.3", "compressor",
-                                {pattern_param("allgather", kPatterns)}, false),
+                                {pattern_param("allgather", patterns())}, false),
       algorithm_entry<ScaledEf>(
           "ef-gdstar", "EF-GD with every worker's gradient shifted by its gradient at x*",
-          "§3.17 (S004 §C.3.2)", "compressor", {pattern_param("allgather", kPatterns)}, true),
+          "§3.17 (S004 §C.3.2)", "compressor", {pattern_param("allgather", patterns())}, true),
   };
 }
 

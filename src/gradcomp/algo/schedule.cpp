@@ -94,22 +94,22 @@ const std::vector<Kind>& kinds() {
                   "16/delta^4)^(1/3)",
                   {lr_param("gamma_0"), delta_param(), warmup_param()}},
                  [](const Params& p, const ScheduleContext& c) -> RateFunction {
-                   const double T = static_cast<double>(c.total_steps);
+                   const double steps = static_cast<double>(c.total_steps);
                    const double n = static_cast<double>(c.workers);
                    const double rate =
-                       p.real("lr") /
-                       (std::sqrt(T / n) + s002_factor(resolved_delta(p, c)) * std::cbrt(T));
+                       p.real("lr") / (std::sqrt(steps / n) +
+                                       s002_factor(resolved_delta(p, c)) * std::cbrt(steps));
                    return [rate](std::uint64_t) { return rate; };
                  }});
     k.push_back({{"s002-increasing",
                   "S002 Cor 2: lr sqrt(t+1) / (T/sqrt(n) + F T^(5/6))",
                   {lr_param("gamma_0"), delta_param(), warmup_param()}},
                  [](const Params& p, const ScheduleContext& c) -> RateFunction {
-                   const double T = static_cast<double>(c.total_steps);
+                   const double steps = static_cast<double>(c.total_steps);
                    const double n = static_cast<double>(c.workers);
                    const double scale =
-                       p.real("lr") / (T / std::sqrt(n) +
-                                       s002_factor(resolved_delta(p, c)) * std::pow(T, 5.0 / 6));
+                       p.real("lr") / (steps / std::sqrt(n) + s002_factor(resolved_delta(p, c)) *
+                                                                  std::pow(steps, 5.0 / 6));
                    return [scale](std::uint64_t t) {
                      return scale * std::sqrt(static_cast<double>(t) + 1);
                    };
@@ -118,13 +118,14 @@ const std::vector<Kind>& kinds() {
                   "S002 Cor 2: lr / (((t+1) T)^(1/4)/sqrt(n) + F T^(1/3))",
                   {lr_param("gamma_0"), delta_param(), warmup_param()}},
                  [](const Params& p, const ScheduleContext& c) -> RateFunction {
-                   const double T = static_cast<double>(c.total_steps);
+                   const double steps = static_cast<double>(c.total_steps);
                    const double n = static_cast<double>(c.workers);
                    const double lr = p.real("lr");
-                   const double tail = s002_factor(resolved_delta(p, c)) * std::cbrt(T);
+                   const double tail = s002_factor(resolved_delta(p, c)) * std::cbrt(steps);
                    return [=](std::uint64_t t) {
-                     return lr / (std::pow((static_cast<double>(t) + 1) * T, 0.25) / std::sqrt(n) +
-                                  tail);
+                     return lr /
+                            (std::pow((static_cast<double>(t) + 1) * steps, 0.25) / std::sqrt(n) +
+                             tail);
                    };
                  }});
     return k;

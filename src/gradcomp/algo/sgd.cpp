@@ -88,7 +88,9 @@ class Sgd final : public AlgorithmBase<T> {
   std::vector<T> aggregate_;
 };
 
-const std::vector<std::string> kPatterns = {"auto", "allgather", "allreduce", "server"};
+std::vector<std::string> patterns() {
+  return {"auto", "allgather", "allreduce", "server"};
+}
 
 }  // namespace
 
@@ -96,7 +98,7 @@ std::vector<AlgorithmEntry> sgd_entries() {
   return {
       algorithm_entry<Sgd>(
           "sgd", "distributed SGD; the compressor (no error feedback) if not identity",
-          "§3.1 (S000 eq 2)", "compressor", {wd_param(), pattern_param("auto", kPatterns)}, false),
+          "§3.1 (S000 eq 2)", "compressor", {wd_param(), pattern_param("auto", patterns())}, false),
       algorithm_entry<Sgd>(
           "sgdm",
           "SGD with momentum on the aggregate: heavy-ball, Nesterov (S002) or g+m (S004 Alg 2)",
@@ -105,7 +107,7 @@ std::vector<AlgorithmEntry> sgd_entries() {
            choice_param("kind", "heavy-ball", {"heavy-ball", "nesterov", "g+m"},
                         "heavy-ball: x -= gamma m; nesterov: x -= gamma (u + mu m); g+m: x -= "
                         "gamma (u + m)"),
-           wd_param(), pattern_param("auto", kPatterns)},
+           wd_param(), pattern_param("auto", patterns())},
           true),
   };
 }
