@@ -8,6 +8,10 @@ packages=(
   libhwy-dev pkg-config                 # portable SIMD kernels (Highway)
   libopenmpi-dev openmpi-bin            # the distributed engine (comm/mpi_communicator)
   iproute2                              # ip netns + tc: the rate-limited link of bench/netem
+  libtorch-dev                          # neural-network models (model/torch_model.cpp)
+  libtomlplusplus-dev zlib1g-dev        # TOML configs; gzip IDX files
+  dataset-fashion-mnist                 # the default training data (/usr/share/datasets)
+  gnuplot-nox                           # gradcomp plot
   libgtest-dev libbenchmark-dev         # tests and benchmarks
   clang libclang-rt-14-dev              # libFuzzer targets
   python3 python3-numpy                 # cross-checks of compressors against NumPy in tests

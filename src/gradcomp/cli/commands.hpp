@@ -8,5 +8,6 @@ namespace gradcomp::cli {
 // Registers the subcommand; the returned callable runs it after parsing (returns exit code).
 std::function<int()> add_list_command(CLI::App& app);
 std::function<int()> add_inspect_command(CLI::App& app);
+std::function<int()> add_train_command(CLI::App& app);
 
 }  // namespace gradcomp::cli

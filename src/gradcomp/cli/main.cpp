@@ -18,6 +18,7 @@ int run(int argc, char** argv) {
   std::map<std::string, std::function<int()>> runners;
   runners["list"] = gradcomp::cli::add_list_command(app);
   runners["inspect"] = gradcomp::cli::add_inspect_command(app);
+  runners["train"] = gradcomp::cli::add_train_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -25,6 +25,10 @@ enum class Purpose : std::uint32_t {
   kPowerSgdInit = 5,
   kRounding = 6,
   kTopKSample = 7,
+  kData = 8,        // synthetic data sets
+  kPartition = 9,   // splitting samples over workers
+  kBatch = 10,      // minibatch sampling
+  kModelInit = 11,  // initial weights
   kTest = 99,
 };
 

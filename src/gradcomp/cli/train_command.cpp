@@ -1,0 +1,100 @@
+// `gradcomp train [CONFIG.toml] [--set section.key=value ...] [--out DIR]`: one training run
+// (docs/config.md, docs/outputs.md). Without a config it runs the embedded default (`make run`).
+// With workers.backend = "mpi" it runs as one rank of `mpirun -np p gradcomp train ...`.
+#include <fmt/format.h>
+
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <sstream>
+
+#include "gradcomp/cli/commands.hpp"
+#include "gradcomp/comm/local_communicator.hpp"
+#include "gradcomp/comm/mpi_communicator.hpp"
+#include "gradcomp/comm/mpi_session.hpp"
+#include "gradcomp/core/error.hpp"
+#include "gradcomp/train/trainer.hpp"
+
+namespace gradcomp::cli {
+
+namespace {
+
+struct TrainOptions {
+  std::string config_path;
+  std::vector<std::string> overrides;
+  std::string out;
+};
+
+std::string read_config(const std::string& path) {
+  require(std::filesystem::exists(path), "config file '{}' does not exist", path);
+  std::ifstream in(path);
+  if (!in) throw IoError(fmt::format("cannot read config file '{}'", path));
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+std::string megabytes(double bits) {
+  return fmt::format("{:.2f} MB", bits / 8e6);
+}
+
+void print_outcome(const TrainResult& result) {
+  const auto& s = result.summary;
+  const auto& last = s["final"];
+  const std::string accuracy =
+      last["test_accuracy"].is_null()
+          ? fmt::format("train loss {:.5g}", last["train_loss"].get<double>())
+          : fmt::format("test accuracy {:.2f}%", 100 * last["test_accuracy"].get<double>());
+  fmt::print("{} after {:.2f} epochs ({}, {}, {} workers)\n", accuracy, last["epoch"].get<double>(),
+             s["algorithm"].get<std::string>(), s["compressor"].get<std::string>(),
+             s["workers"].get<std::size_t>());
+  const double sent = s["bits_up_per_worker"].get<double>();
+  const double dense = s["dense_bits_per_worker"].get<double>();
+  if (dense > 0) {
+    fmt::print("sent {} per worker, {:.1f}x less than uncompressed SGD ({})\n", megabytes(sent),
+               dense / std::max(sent, 1.0), megabytes(dense));
+    fmt::print("simulated time on {}: {:.1f} s (uncompressed SGD: {:.1f} s)\n",
+               s["network"].get<std::string>(), s["simulated_seconds"].get<double>(),
+               s["dense_simulated_seconds"].get<double>());
+  }
+  fmt::print("run directory: {}\n", result.directory);
+}
+
+int run_train(const TrainOptions& options) {
+  const std::string text =
+      options.config_path.empty() ? default_config_toml() : read_config(options.config_path);
+  std::vector<std::string> overrides = options.overrides;
+  if (!options.out.empty()) overrides.push_back("run.out=\"" + options.out + "\"");
+  const TrainConfig config = parse_config(
+      text, options.config_path.empty() ? "the default config" : options.config_path, overrides);
+  if (config.backend == "local") {
+    LocalCommunicator local;
+    print_outcome(train(config, local));
+    return 0;
+  }
+  int argc = 0;
+  char** argv = nullptr;
+  MpiSession session(argc, argv);
+  return run_rank(session, [&] {
+    MpiCommunicator mpi(MPI_COMM_WORLD, parse_allreduce_algorithm(config.allreduce));
+    const TrainResult result = train(config, mpi);
+    if (session.rank() == 0) print_outcome(result);
+    return 0;
+  });
+}
+
+}  // namespace
+
+std::function<int()> add_train_command(CLI::App& app) {
+  auto* command = app.add_subcommand(
+      "train", "Train a model with n workers exchanging compressed gradients (docs/config.md)");
+  auto options = std::make_shared<TrainOptions>();
+  command->add_option("config", options->config_path,
+                      "TOML configuration; without one, the default Fashion-MNIST run");
+  command->add_option("--set", options->overrides,
+                      "override a key: section.key=value (repeatable), e.g. algorithm.kappa=0.5");
+  command->add_option("--out", options->out, "run directory (must not exist or be empty)");
+  return [options] { return run_train(*options); };
+}
+
+}  // namespace gradcomp::cli

@@ -1,0 +1,46 @@
+#include "gradcomp/data/dataset.hpp"
+
+#include "gradcomp/core/error.hpp"
+
+namespace gradcomp {
+
+void Dataset::check() const {
+  require<InternalError>(labels.size() == samples, "{}: {} labels for {} samples", name,
+                         labels.size(), samples);
+  if (sparse) {
+    require<InternalError>(row_offsets.size() == samples + 1 &&
+                               row_offsets.back() == values.size() &&
+                               columns.size() == values.size(),
+                           "{}: inconsistent sparse rows", name);
+  } else {
+    require<InternalError>(dense.size() == samples * features, "{}: {} values for {} x {}", name,
+                           dense.size(), samples, features);
+  }
+}
+
+Dataset subset(const Dataset& from, std::span<const std::size_t> indices) {
+  Dataset out;
+  out.name = from.name;
+  out.features = from.features;
+  out.classes = from.classes;
+  out.shape = from.shape;
+  out.sparse = from.sparse;
+  out.samples = indices.size();
+  if (from.sparse) out.row_offsets.push_back(0);
+  for (const std::size_t i : indices) {
+    out.labels.push_back(from.labels[i]);
+    if (from.sparse) {
+      for (std::size_t k = from.row_offsets[i]; k < from.row_offsets[i + 1]; ++k) {
+        out.columns.push_back(from.columns[k]);
+        out.values.push_back(from.values[k]);
+      }
+      out.row_offsets.push_back(out.values.size());
+    } else {
+      const auto r = from.row(i);
+      out.dense.insert(out.dense.end(), r.begin(), r.end());
+    }
+  }
+  return out;
+}
+
+}  // namespace gradcomp

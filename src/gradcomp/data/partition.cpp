@@ -1,0 +1,147 @@
+#include "gradcomp/data/partition.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+
+#include "gradcomp/compress/params.hpp"
+#include "gradcomp/core/error.hpp"
+#include "gradcomp/core/random.hpp"
+
+namespace gradcomp {
+
+namespace {
+
+RandomStream stream_for(std::uint64_t seed, std::uint32_t what) {
+  return RandomStream(seed, Purpose::kPartition, 0, what, kSharedWorker);
+}
+
+void shuffle(std::vector<std::size_t>& v, RandomStream& rng) {
+  for (std::size_t i = v.size(); i > 1; --i) std::swap(v[i - 1], v[rng.below(i)]);
+}
+
+Shards cut(const std::vector<std::size_t>& order, std::size_t parts) {
+  Shards shards(parts);
+  for (std::size_t w = 0; w < parts; ++w) {
+    const std::size_t begin = w * order.size() / parts;
+    const std::size_t end = (w + 1) * order.size() / parts;
+    shards[w].assign(order.begin() + static_cast<std::ptrdiff_t>(begin),
+                     order.begin() + static_cast<std::ptrdiff_t>(end));
+  }
+  return shards;
+}
+
+std::vector<std::size_t> by_label(const Dataset& data) {
+  std::vector<std::size_t> order(data.samples);
+  std::iota(order.begin(), order.end(), 0);
+  std::stable_sort(order.begin(), order.end(),
+                   [&](std::size_t a, std::size_t b) { return data.labels[a] < data.labels[b]; });
+  return order;
+}
+
+Shards label_skew(const Dataset& data, std::size_t workers, std::size_t classes) {
+  const Shards pieces = cut(by_label(data), workers * classes);
+  Shards shards(workers);
+  for (std::size_t k = 0; k < pieces.size(); ++k) {
+    auto& shard = shards[k % workers];
+    shard.insert(shard.end(), pieces[k].begin(), pieces[k].end());
+  }
+  return shards;
+}
+
+// Marsaglia–Tsang Gamma(a, 1); for a < 1 through Gamma(a + 1)·U^{1/a}.
+double gamma_draw(double a, RandomStream& rng) {
+  if (a < 1) return gamma_draw(a + 1, rng) * std::pow(rng.uniform() + 1e-300, 1 / a);
+  const double d = a - 1.0 / 3;
+  const double c = 1 / std::sqrt(9 * d);
+  for (;;) {
+    double x = 0;
+    double v = 0;
+    do {
+      x = rng.normal();
+      v = 1 + c * x;
+    } while (v <= 0);
+    v = v * v * v;
+    const double u = rng.uniform();
+    if (std::log(u + 1e-300) < 0.5 * x * x + d - d * v + d * std::log(v)) return d * v;
+  }
+}
+
+Shards dirichlet(const Dataset& data, std::size_t workers, double alpha, std::uint64_t seed) {
+  RandomStream rng = stream_for(seed, 2);
+  const std::vector<std::size_t> order = by_label(data);
+  Shards shards(workers);
+  std::size_t begin = 0;
+  while (begin < order.size()) {
+    std::size_t end = begin;
+    while (end < order.size() && data.labels[order[end]] == data.labels[order[begin]]) ++end;
+    std::vector<std::size_t> members(order.begin() + static_cast<std::ptrdiff_t>(begin),
+                                     order.begin() + static_cast<std::ptrdiff_t>(end));
+    shuffle(members, rng);
+    std::vector<double> share(workers);
+    double total = 0;
+    for (double& s : share) total += (s = gamma_draw(alpha, rng));
+    double cumulative = 0;
+    std::size_t taken = 0;
+    for (std::size_t w = 0; w < workers; ++w) {
+      cumulative += share[w] / total;
+      const auto until = w + 1 == workers ? members.size()
+                                          : static_cast<std::size_t>(std::floor(
+                                                cumulative * static_cast<double>(members.size())));
+      for (; taken < until; ++taken) shards[w].push_back(members[taken]);
+    }
+    begin = end;
+  }
+  return shards;
+}
+
+}  // namespace
+
+Shards partition(const Dataset& data, std::size_t workers, std::string_view spec,
+                 std::uint64_t seed) {
+  const std::size_t colon = spec.find(':');
+  const std::string name(spec.substr(0, colon));
+  const std::string_view rest = colon == std::string_view::npos ? "" : spec.substr(colon + 1);
+  Shards shards;
+  if (name == "iid") {
+    Params::parse(name, rest, {});
+    std::vector<std::size_t> order(data.samples);
+    std::iota(order.begin(), order.end(), 0);
+    RandomStream rng = stream_for(seed, 1);
+    shuffle(order, rng);
+    shards = cut(order, workers);
+  } else if (name == "contiguous") {
+    Params::parse(name, rest, {});
+    std::vector<std::size_t> order(data.samples);
+    std::iota(order.begin(), order.end(), 0);
+    shards = cut(order, workers);
+  } else if (name == "label-skew") {
+    const Params p =
+        Params::parse(name, rest, {int_param("classes", "2", 1, 1e6, "classes per worker")});
+    require(data.classes > 0, "partition label-skew needs class labels; '{}' is a regression set",
+            data.name);
+    shards = label_skew(data, workers, static_cast<std::size_t>(p.integer("classes")));
+  } else if (name == "dirichlet") {
+    const Params p = Params::parse(
+        name, rest, {real_param("alpha", "0.5", 0, 1e6, "concentration: small = skewed", true)});
+    require(data.classes > 0, "partition dirichlet needs class labels; '{}' is a regression set",
+            data.name);
+    shards = dirichlet(data, workers, p.real("alpha"), seed);
+  } else {
+    throw InvalidInput(
+        fmt::format("unknown partition '{}'; partitions: iid, contiguous, label-skew:classes=c, "
+                    "dirichlet:alpha=a",
+                    name));
+  }
+  for (std::size_t w = 0; w < workers; ++w) {
+    require(!shards[w].empty(),
+            "partition {} leaves worker {} without samples ({} samples, {} workers); use fewer "
+            "workers, more data or a less skewed partition",
+            spec, w, data.samples, workers);
+  }
+  return shards;
+}
+
+}  // namespace gradcomp

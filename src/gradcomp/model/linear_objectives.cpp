@@ -1,0 +1,171 @@
+// The analytic objectives (DESIGN.md, model/): ℓ2-regularised logistic regression (S004 eq 31,
+// ALGORITHMS.md §5.1), least squares and softmax regression, dense or sparse, computed in double.
+//   logistic:l2=auto       labels 0/1 → y = ±1; f = mean log(1 + exp(−y aᵀx)) + (μ/2)‖x‖²;
+//                          L = λ_max(AᵀA)/(4N) + μ; l2=auto: μ = 1e-4·λ_max(AᵀA)/(4N) (§5.1)
+//   least-squares:l2=0     f = mean ½(aᵀx − y)² + (μ/2)‖x‖²;  L = λ_max(AᵀA)/N + μ
+//   softmax:l2=0           K classes, W (K × d) and b (K): mean cross-entropy + (μ/2)‖W‖²
+#include "gradcomp/model/linear_objectives.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include "gradcomp/core/error.hpp"
+#include "gradcomp/model/rows.hpp"
+
+namespace gradcomp {
+
+double largest_gram_eigenvalue(const Dataset& data) {
+  std::vector<double> v(data.features, 1.0 / std::sqrt(static_cast<double>(data.features)));
+  std::vector<double> w(data.features);
+  double eigenvalue = 0;
+  for (int round = 0; round < 200; ++round) {
+    std::fill(w.begin(), w.end(), 0.0);
+    for (std::size_t i = 0; i < data.samples; ++i) {
+      row_axpy(data, i, row_dot<double>(data, i, v), w);
+    }
+    double norm = 0;
+    for (const double x : w) norm += x * x;
+    norm = std::sqrt(norm);
+    if (norm == 0) return 0;
+    eigenvalue = norm;
+    for (std::size_t j = 0; j < w.size(); ++j) v[j] = w[j] / norm;
+  }
+  return eigenvalue;
+}
+
+namespace {
+
+double sigmoid(double z) {
+  return z >= 0 ? 1 / (1 + std::exp(-z)) : std::exp(z) / (1 + std::exp(z));
+}
+// log(1 + exp(z)) without overflow.
+double softplus(double z) {
+  return z > 0 ? z + std::log1p(std::exp(-z)) : std::log1p(std::exp(z));
+}
+
+template <class T>
+double squared_norm(std::span<const T> x, std::size_t begin, std::size_t end) {
+  double s = 0;
+  for (std::size_t j = begin; j < end; ++j)
+    s += static_cast<double>(x[j]) * static_cast<double>(x[j]);
+  return s;
+}
+
+}  // namespace
+
+template <class T>
+LinearObjective<T>::LinearObjective(Kind kind, const Dataset& train, std::string spec, double l2,
+                                    bool l2_auto)
+    : kind_(kind), spec_(std::move(spec)), features_(train.features) {
+  if (kind_ == Kind::kSoftmax) {
+    require(train.classes >= 2, "softmax needs class labels; '{}' has none", train.name);
+    classes_ = train.classes;
+    layout_ = Layout({{"weight", 0, classes_ * features_, {classes_, features_}},
+                      {"bias", classes_ * features_, classes_, {classes_}}});
+  } else {
+    if (kind_ == Kind::kLogistic) {
+      require(train.classes == 2,
+              "logistic regression needs two classes; '{}' has {} (use softmax for more)",
+              train.name, train.classes);
+    }
+    layout_ = Layout({{"weight", 0, features_, {features_}}});
+  }
+  if (kind_ != Kind::kSoftmax) {
+    const double per_sample = largest_gram_eigenvalue(train) / static_cast<double>(train.samples);
+    const double curvature = kind_ == Kind::kLogistic ? per_sample / 4 : per_sample;
+    l2_ = l2_auto ? 1e-4 * curvature : l2;
+    smoothness_ = curvature + l2_;
+  } else {
+    l2_ = l2;
+  }
+}
+
+template <class T>
+void LinearObjective<T>::initialize(std::span<T> x, std::uint64_t) {
+  std::fill(x.begin(), x.end(), T{0});
+}
+
+template <class T>
+double LinearObjective<T>::loss_and_gradient(std::span<const T> x, const Dataset& data,
+                                             std::span<const std::size_t> samples,
+                                             std::span<T> gradient) {
+  std::vector<double> g(x.size(), 0.0);
+  const double loss = accumulate(x, data, samples, &g, nullptr);
+  const double weight_end =
+      static_cast<double>(kind_ == Kind::kSoftmax ? classes_ * features_ : features_);
+  for (std::size_t j = 0; j < static_cast<std::size_t>(weight_end); ++j) {
+    g[j] += l2_ * static_cast<double>(x[j]);
+  }
+  for (std::size_t j = 0; j < g.size(); ++j) gradient[j] = static_cast<T>(g[j]);
+  return loss;
+}
+
+template <class T>
+Evaluation LinearObjective<T>::evaluate(std::span<const T> x, const Dataset& data) {
+  std::vector<std::size_t> all(data.samples);
+  for (std::size_t i = 0; i < all.size(); ++i) all[i] = i;
+  std::size_t correct = 0;
+  Evaluation e;
+  e.loss = accumulate(x, data, all, nullptr, &correct);
+  if (kind_ != Kind::kLeastSquares) {
+    e.accuracy = static_cast<double>(correct) / static_cast<double>(data.samples);
+  }
+  return e;
+}
+
+// Mean loss (with the ℓ2 term) over `samples`; adds the mean data gradient into *gradient and
+// counts correct predictions into *correct when given.
+template <class T>
+double LinearObjective<T>::accumulate(std::span<const T> x, const Dataset& data,
+                                      std::span<const std::size_t> samples,
+                                      std::vector<double>* gradient, std::size_t* correct) const {
+  require(data.features == features_, "{}: the data has {} features, the model {}", spec_,
+          data.features, features_);
+  const double scale = 1.0 / static_cast<double>(samples.size());
+  double loss = 0;
+  std::vector<double> logits(classes_);
+  for (const std::size_t i : samples) {
+    const double label = data.labels[i];
+    if (kind_ == Kind::kSoftmax) {
+      for (std::size_t k = 0; k < classes_; ++k) {
+        logits[k] =
+            row_dot(data, i, x, k * features_) + static_cast<double>(x[classes_ * features_ + k]);
+      }
+      const double top = *std::max_element(logits.begin(), logits.end());
+      double total = 0;
+      for (const double z : logits) total += std::exp(z - top);
+      const auto y = static_cast<std::size_t>(label);
+      loss += top + std::log(total) - logits[y];
+      if (correct != nullptr) {
+        *correct += static_cast<std::size_t>(std::max_element(logits.begin(), logits.end()) -
+                                             logits.begin()) == y;
+      }
+      if (gradient != nullptr) {
+        for (std::size_t k = 0; k < classes_; ++k) {
+          const double p = std::exp(logits[k] - top) / total - (k == y ? 1.0 : 0.0);
+          row_axpy(data, i, scale * p, *gradient, k * features_);
+          (*gradient)[classes_ * features_ + k] += scale * p;
+        }
+      }
+      continue;
+    }
+    const double z = row_dot(data, i, x);
+    if (kind_ == Kind::kLogistic) {
+      const double y = label > 0.5 ? 1.0 : -1.0;
+      loss += softplus(-y * z);
+      if (correct != nullptr) *correct += (z >= 0) == (y > 0);
+      if (gradient != nullptr) row_axpy(data, i, -scale * y * sigmoid(-y * z), *gradient);
+    } else {
+      const double r = z - label;
+      loss += 0.5 * r * r;
+      if (gradient != nullptr) row_axpy(data, i, scale * r, *gradient);
+    }
+  }
+  const std::size_t weight_end = kind_ == Kind::kSoftmax ? classes_ * features_ : features_;
+  return scale * loss + 0.5 * l2_ * squared_norm(x, 0, weight_end);
+}
+
+template class LinearObjective<float>;
+template class LinearObjective<double>;
+
+}  // namespace gradcomp

@@ -1,0 +1,39 @@
+#pragma once
+// Logistic regression, least squares and softmax regression (model/linear_objectives.cpp).
+#include "gradcomp/model/objective.hpp"
+
+namespace gradcomp {
+
+template <class T>
+class LinearObjective final : public Objective<T> {
+ public:
+  enum class Kind { kLogistic, kLeastSquares, kSoftmax };
+
+  // l2_auto: μ = 1e-4·(the curvature constant), S004's choice (logistic and least squares).
+  LinearObjective(Kind kind, const Dataset& train, std::string spec, double l2, bool l2_auto);
+
+  [[nodiscard]] const std::string& name() const override { return spec_; }
+  [[nodiscard]] const Layout& layout() const override { return layout_; }
+  void initialize(std::span<T> x, std::uint64_t seed) override;
+  double loss_and_gradient(std::span<const T> x, const Dataset& data,
+                           std::span<const std::size_t> samples, std::span<T> gradient) override;
+  Evaluation evaluate(std::span<const T> x, const Dataset& data) override;
+  [[nodiscard]] double smoothness() const override { return smoothness_; }
+  [[nodiscard]] double strong_convexity() const override { return l2_; }
+  [[nodiscard]] bool convex() const override { return true; }
+  [[nodiscard]] double l2() const { return l2_; }
+
+ private:
+  double accumulate(std::span<const T> x, const Dataset& data, std::span<const std::size_t> samples,
+                    std::vector<double>* gradient, std::size_t* correct) const;
+
+  Kind kind_;
+  std::string spec_;
+  std::size_t features_ = 0;
+  std::size_t classes_ = 0;
+  Layout layout_;
+  double l2_ = 0;
+  double smoothness_ = std::numeric_limits<double>::quiet_NaN();
+};
+
+}  // namespace gradcomp

@@ -1,0 +1,51 @@
+#pragma once
+// Objective: what a worker differentiates (DESIGN.md, model/). The model's parameters are one flat
+// vector described by a Layout; a worker asks for the mean loss and gradient over a batch of its
+// samples at a point (the algorithm's query point), and the trainer evaluates a model on a split.
+// Analytic objectives (logistic, least squares, softmax) compute in double whatever T is; neural
+// networks run in float through libtorch (model/torch_model.hpp).
+#include <cmath>
+#include <limits>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "gradcomp/core/layout.hpp"
+#include "gradcomp/data/dataset.hpp"
+
+namespace gradcomp {
+
+struct Evaluation {
+  double loss = std::numeric_limits<double>::quiet_NaN();
+  double accuracy = std::numeric_limits<double>::quiet_NaN();  // classification only
+};
+
+template <class T>
+class Objective {
+ public:
+  virtual ~Objective() = default;
+  Objective() = default;
+  Objective(const Objective&) = delete;
+  Objective& operator=(const Objective&) = delete;
+
+  [[nodiscard]] virtual const std::string& name() const = 0;
+  [[nodiscard]] virtual const Layout& layout() const = 0;
+  // x_0: zero for the convex objectives, seeded initial weights for networks.
+  virtual void initialize(std::span<T> x, std::uint64_t seed) = 0;
+  // gradient = ∇ of the mean loss over `samples` of `data` at x (overwritten); returns that loss.
+  virtual double loss_and_gradient(std::span<const T> x, const Dataset& data,
+                                   std::span<const std::size_t> samples, std::span<T> gradient) = 0;
+  // The mean loss (with the regulariser) and accuracy over every sample of `data`.
+  virtual Evaluation evaluate(std::span<const T> x, const Dataset& data) = 0;
+  // Convex objectives: smoothness L and strong convexity μ (NaN if unknown), ALGORITHMS.md §5.1.
+  [[nodiscard]] virtual double smoothness() const {
+    return std::numeric_limits<double>::quiet_NaN();
+  }
+  [[nodiscard]] virtual double strong_convexity() const {
+    return std::numeric_limits<double>::quiet_NaN();
+  }
+  [[nodiscard]] virtual bool convex() const { return false; }
+};
+
+}  // namespace gradcomp

@@ -1,0 +1,165 @@
+#include "gradcomp/model/torch_model.hpp"
+
+#include <torch/torch.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "gradcomp/core/error.hpp"
+
+namespace gradcomp {
+
+namespace {
+
+torch::nn::Sequential build_mlp(std::size_t inputs, const std::vector<double>& hidden,
+                                std::size_t classes) {
+  torch::nn::Sequential net;
+  auto width = static_cast<std::int64_t>(inputs);
+  for (const double h : hidden) {
+    net->push_back(torch::nn::Linear(width, static_cast<std::int64_t>(h)));
+    net->push_back(torch::nn::ReLU());
+    width = static_cast<std::int64_t>(h);
+  }
+  net->push_back(torch::nn::Linear(width, static_cast<std::int64_t>(classes)));
+  return net;
+}
+
+torch::nn::Sequential build_lenet(std::size_t classes) {
+  using namespace torch::nn;
+  return Sequential(Conv2d(Conv2dOptions(1, 6, 5).padding(2)), ReLU(), MaxPool2d(2),
+                    Conv2d(Conv2dOptions(6, 16, 5)), ReLU(), MaxPool2d(2), Flatten(),
+                    Linear(400, 120), ReLU(), Linear(120, 84), ReLU(),
+                    Linear(84, static_cast<std::int64_t>(classes)));
+}
+
+class TorchObjective final : public Objective<float> {
+ public:
+  TorchObjective(std::string spec, torch::nn::Sequential net, std::vector<std::int64_t> input_shape)
+      : spec_(std::move(spec)), net_(std::move(net)), input_shape_(std::move(input_shape)) {
+    std::vector<Block> blocks;
+    std::size_t offset = 0;
+    for (const auto& item : net_->named_parameters()) {
+      const auto sizes = item.value().sizes();
+      std::vector<std::size_t> shape(sizes.begin(), sizes.end());
+      const auto count = static_cast<std::size_t>(item.value().numel());
+      blocks.push_back({item.key(), offset, count, shape});
+      offset += count;
+    }
+    layout_ = Layout(std::move(blocks));
+    parameters_.resize(offset);
+    gradients_.resize(offset);
+    bind();
+  }
+
+  [[nodiscard]] const std::string& name() const override { return spec_; }
+  [[nodiscard]] const Layout& layout() const override { return layout_; }
+
+  // The initial weights libtorch drew when the network was built (under the run's seed).
+  void initialize(std::span<float> x, std::uint64_t) override {
+    std::copy(initial_.begin(), initial_.end(), x.begin());
+  }
+
+  double loss_and_gradient(std::span<const float> x, const Dataset& data,
+                           std::span<const std::size_t> samples,
+                           std::span<float> gradient) override {
+    load(x);
+    std::fill(gradients_.begin(), gradients_.end(), 0.0F);
+    const auto [inputs, targets] = batch(data, samples);
+    const torch::Tensor loss = torch::nn::functional::cross_entropy(net_->forward(inputs), targets);
+    loss.backward();
+    std::copy(gradients_.begin(), gradients_.end(), gradient.begin());
+    return loss.item<double>();
+  }
+
+  Evaluation evaluate(std::span<const float> x, const Dataset& data) override {
+    load(x);
+    torch::NoGradGuard no_grad;
+    double loss = 0;
+    std::size_t correct = 0;
+    constexpr std::size_t kChunk = 2000;
+    std::vector<std::size_t> indices;
+    for (std::size_t begin = 0; begin < data.samples; begin += kChunk) {
+      indices.clear();
+      for (std::size_t i = begin; i < std::min(data.samples, begin + kChunk); ++i)
+        indices.push_back(i);
+      const auto [inputs, targets] = batch(data, indices);
+      const torch::Tensor logits = net_->forward(inputs);
+      loss += torch::nn::functional::cross_entropy(
+                  logits, targets,
+                  torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kSum))
+                  .item<double>();
+      correct += static_cast<std::size_t>(logits.argmax(1).eq(targets).sum().item<std::int64_t>());
+    }
+    const auto n = static_cast<double>(data.samples);
+    return {loss / n, static_cast<double>(correct) / n};
+  }
+
+ private:
+  // Points every parameter and its gradient at the flat buffers (autograd then accumulates into
+  // them in place), after keeping the initial values.
+  void bind() {
+    torch::NoGradGuard no_grad;
+    for (const Block& block : layout_.blocks()) {
+      torch::Tensor p = net_->named_parameters()[block.name];
+      std::memcpy(parameters_.data() + block.offset, p.contiguous().data_ptr<float>(),
+                  block.size * sizeof(float));
+      const std::vector<std::int64_t> sizes(p.sizes().begin(), p.sizes().end());
+      p.set_data(torch::from_blob(parameters_.data() + block.offset, sizes, torch::kFloat32));
+      p.mutable_grad() = torch::from_blob(gradients_.data() + block.offset, sizes, torch::kFloat32);
+    }
+    initial_ = parameters_;
+  }
+
+  void load(std::span<const float> x) { std::copy(x.begin(), x.end(), parameters_.begin()); }
+
+  std::pair<torch::Tensor, torch::Tensor> batch(const Dataset& data,
+                                                std::span<const std::size_t> samples) const {
+    std::vector<std::int64_t> shape{static_cast<std::int64_t>(samples.size())};
+    shape.insert(shape.end(), input_shape_.begin(), input_shape_.end());
+    torch::Tensor inputs = torch::empty(shape, torch::kFloat32);
+    torch::Tensor targets =
+        torch::empty({static_cast<std::int64_t>(samples.size())}, torch::kInt64);
+    float* in = inputs.data_ptr<float>();
+    auto* out = targets.data_ptr<std::int64_t>();
+    for (std::size_t k = 0; k < samples.size(); ++k) {
+      const auto row = data.row(samples[k]);
+      std::copy(row.begin(), row.end(), in + k * data.features);
+      out[k] = static_cast<std::int64_t>(data.labels[samples[k]]);
+    }
+    return {inputs, targets};
+  }
+
+  std::string spec_;
+  torch::nn::Sequential net_;
+  std::vector<std::int64_t> input_shape_;
+  Layout layout_;
+  std::vector<float> parameters_;
+  std::vector<float> gradients_;
+  std::vector<float> initial_;
+};
+
+}  // namespace
+
+std::unique_ptr<Objective<float>> make_torch_objective(const std::string& name,
+                                                       const Params& params, const Dataset& train,
+                                                       std::uint64_t seed) {
+  require(!train.sparse, "{}: neural networks need dense features; '{}' is sparse", name,
+          train.name);
+  require(train.classes >= 2, "{}: neural networks here are classifiers; '{}' has no classes", name,
+          train.name);
+  torch::manual_seed(seed);
+  torch::set_num_threads(1);  // one thread: deterministic, and the workers already fill the cores
+  if (name == "mlp") {
+    return std::make_unique<TorchObjective>(
+        params.canonical(), build_mlp(train.features, params.list("hidden"), train.classes),
+        std::vector<std::int64_t>{static_cast<std::int64_t>(train.features)});
+  }
+  require(train.shape == std::vector<std::size_t>{1, 28, 28},
+          "lenet needs 1x28x28 images (IDX data such as Fashion-MNIST); '{}' has samples of {} "
+          "features",
+          train.name, train.features);
+  return std::make_unique<TorchObjective>(params.canonical(), build_lenet(train.classes),
+                                          std::vector<std::int64_t>{1, 28, 28});
+}
+
+}  // namespace gradcomp

@@ -1,0 +1,249 @@
+#include "gradcomp/train/config.hpp"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+#include <toml++/toml.h>
+
+#include <map>
+#include <sstream>
+
+#include "gradcomp/core/error.hpp"
+
+namespace gradcomp {
+
+const char* default_config_toml() {
+  return R"(# gradcomp's default run: Fashion-MNIST, an MLP, 8 workers, DEF with RBGS at ratio 64.
+[data]
+source = "fashion-mnist"
+partition = "iid"
+
+[model]
+name = "mlp:hidden=128"
+
+[workers]
+n = 8
+backend = "local"
+
+[algorithm]
+name = "def"
+kappa = 0.3
+momentum = 0.9
+schedule = "constant:lr=0.1"
+
+[compressor]
+name = "rbgs"
+ratio = 64
+
+[network]
+name = "1Gbit"
+
+[run]
+epochs = 3
+batch = 32
+seed = 1
+)";
+}
+
+namespace {
+
+using Keys = std::vector<std::string>;
+
+const std::map<std::string, Keys>& known_keys() {
+  static const std::map<std::string, Keys> keys = {
+      {"data",
+       {"source", "train", "train_labels", "test", "test_labels", "generator", "features", "labels",
+        "test_fraction", "partition"}},
+      {"model", {"name"}},
+      {"workers", {"n", "backend", "allreduce"}},
+      {"algorithm", {}},   // name, spec, schedule, lr, and the algorithm's own parameters
+      {"compressor", {}},  // name, spec, quantizer, and the compressor's own parameters
+      {"network", {"name"}},
+      {"run", {"epochs", "steps", "batch", "eval_every", "seed", "precision", "save_model", "out"}},
+  };
+  return keys;
+}
+
+std::string text_of(const toml::node& node, const std::string& where) {
+  if (const auto* s = node.as_string()) return s->get();
+  if (const auto* i = node.as_integer()) return std::to_string(i->get());
+  if (const auto* f = node.as_floating_point()) return fmt::format("{}", f->get());
+  if (const auto* b = node.as_boolean()) return b->get() ? "true" : "false";
+  throw InvalidInput(fmt::format("{}: expected a string, number or boolean", where));
+}
+
+void check_sections(const toml::table& root, const std::string& origin) {
+  for (const auto& [key, node] : root) {
+    const std::string section(key.str());
+    Keys sections;
+    for (const auto& [name, _] : known_keys()) sections.push_back(name);
+    require(known_keys().count(section) != 0 && node.is_table(),
+            "{}: unknown section [{}]; sections: {}", origin, section, fmt::join(sections, ", "));
+    const Keys& valid = known_keys().at(section);
+    if (valid.empty()) continue;
+    for (const auto& [inner, _] : *node.as_table()) {
+      const std::string name(inner.str());
+      require(std::find(valid.begin(), valid.end(), name) != valid.end(),
+              "{}: unknown key {}.{}; keys of [{}]: {}", origin, section, name, section,
+              fmt::join(valid, ", "));
+    }
+  }
+}
+
+// "name:key=value,..." from a section's name (or spec) and its other keys.
+std::string spec_of(const toml::table* section, const std::string& what, const Keys& reserved,
+                    const std::string& fallback) {
+  if (section == nullptr) return fallback;
+  if (const auto* spec = section->get("spec")) {
+    return text_of(*spec, what + ".spec");
+  }
+  std::string name = fallback.substr(0, fallback.find(':'));
+  if (const auto* n = section->get("name")) name = text_of(*n, what + ".name");
+  std::vector<std::string> params;
+  for (const auto& [key, node] : *section) {
+    const std::string k(key.str());
+    if (k == "name" || std::find(reserved.begin(), reserved.end(), k) != reserved.end()) continue;
+    const std::string value = text_of(node, what + "." + k);
+    require(value.find_first_of(",=") == std::string::npos,
+            "{}.{} = '{}' may not contain ',' or '='", what, k, value);
+    params.push_back(k + "=" + value);
+  }
+  return params.empty() ? name : fmt::format("{}:{}", name, fmt::join(params, ","));
+}
+
+// Sets root[section][key] from "section.key=value".
+void apply_override(toml::table& root, const std::string& assignment) {
+  const std::size_t dot = assignment.find('.');
+  const std::size_t eq = assignment.find('=');
+  require(dot != std::string::npos && eq != std::string::npos && dot < eq,
+          "--set '{}': expected section.key=value, e.g. --set algorithm.kappa=0.5", assignment);
+  const std::string section = assignment.substr(0, dot);
+  const std::string key = assignment.substr(dot + 1, eq - dot - 1);
+  const std::string value = assignment.substr(eq + 1);
+  if (!root.contains(section)) root.insert(section, toml::table{});
+  toml::table* table = root[section].as_table();
+  require(table != nullptr, "--set '{}': [{}] is not a section", assignment, section);
+  try {
+    const toml::table parsed = toml::parse("v = " + value);
+    table->insert_or_assign(key, *parsed.get("v"));
+  } catch (const toml::parse_error&) {
+    table->insert_or_assign(key, value);  // a bare word: a string
+  }
+}
+
+template <class V>
+V get(const toml::table& root, const char* section, const char* key, V fallback) {
+  const auto node = root[section][key];
+  if (!node) return fallback;
+  if constexpr (std::is_same_v<V, std::string>) {
+    return text_of(*node.node(), fmt::format("{}.{}", section, key));
+  } else if constexpr (std::is_same_v<V, bool>) {
+    const auto v = node.value<bool>();
+    require(v.has_value(), "{}.{} must be true or false", section, key);
+    return *v;
+  } else if constexpr (std::is_integral_v<V>) {
+    const auto v = node.value<std::int64_t>();
+    require(v.has_value() && *v >= 0, "{}.{} must be a whole number >= 0", section, key);
+    return static_cast<V>(*v);
+  } else {
+    const auto v = node.value<double>();
+    require(v.has_value(), "{}.{} must be a number", section, key);
+    return *v;
+  }
+}
+
+}  // namespace
+
+TrainConfig parse_config(const std::string& text, const std::string& origin,
+                         const std::vector<std::string>& overrides) {
+  toml::table root;
+  try {
+    root = toml::parse(text, origin);
+  } catch (const toml::parse_error& e) {
+    throw InvalidInput(fmt::format("{}:{}:{}: {}", origin, e.source().begin.line,
+                                   e.source().begin.column, e.description()));
+  }
+  for (const auto& assignment : overrides) apply_override(root, assignment);
+  check_sections(root, origin);
+
+  TrainConfig c;
+  c.data_source = get(root, "data", "source", c.data_source);
+  c.train_path = get(root, "data", "train", c.train_path);
+  c.train_labels = get(root, "data", "train_labels", c.train_labels);
+  c.test_path = get(root, "data", "test", c.test_path);
+  c.test_labels = get(root, "data", "test_labels", c.test_labels);
+  c.generator = get(root, "data", "generator", c.generator);
+  c.features = get(root, "data", "features", c.features);
+  c.labels = get(root, "data", "labels", c.labels);
+  c.test_fraction = get(root, "data", "test_fraction", c.test_fraction);
+  c.partition = get(root, "data", "partition", c.partition);
+  c.model = get(root, "model", "name", c.model);
+  c.workers = get(root, "workers", "n", c.workers);
+  c.backend = get(root, "workers", "backend", c.backend);
+  c.allreduce = get(root, "workers", "allreduce", c.allreduce);
+  const Keys algorithm_reserved{"spec", "schedule", "lr"};
+  c.choice.algorithm =
+      spec_of(root["algorithm"].as_table(), "algorithm", algorithm_reserved, "sgd");
+  const Keys compressor_reserved{"spec", "quantizer"};
+  c.choice.compressor =
+      spec_of(root["compressor"].as_table(), "compressor", compressor_reserved, "identity");
+  c.choice.quantizer = get(root, "compressor", "quantizer", c.choice.quantizer);
+  if (root["algorithm"]["schedule"]) {
+    c.schedule = get(root, "algorithm", "schedule", c.schedule);
+  } else if (root["algorithm"]["lr"]) {
+    c.schedule = fmt::format("constant:lr={}", get(root, "algorithm", "lr", 0.1));
+  }
+  c.network = get(root, "network", "name", c.network);
+  c.epochs = get(root, "run", "epochs", c.epochs);
+  c.steps = get(root, "run", "steps", c.steps);
+  c.batch = get(root, "run", "batch", c.batch);
+  c.eval_every = get(root, "run", "eval_every", c.eval_every);
+  c.seed = get(root, "run", "seed", c.seed);
+  c.precision = get(root, "run", "precision", c.precision);
+  c.save_model = get(root, "run", "save_model", c.save_model);
+  c.out = get(root, "run", "out", c.out);
+
+  require(c.precision == "float" || c.precision == "double",
+          "run.precision = '{}'; choose float or double", c.precision);
+  require(c.backend == "local" || c.backend == "mpi", "workers.backend = '{}'; choose local or mpi",
+          c.backend);
+  require(c.labels == "classification" || c.labels == "regression",
+          "data.labels = '{}'; choose classification or regression", c.labels);
+  require(c.test_fraction >= 0 && c.test_fraction < 1, "data.test_fraction = {} must be in [0, 1)",
+          c.test_fraction);
+  return c;
+}
+
+std::string TrainConfig::to_toml() const {
+  toml::table root{
+      {"data", toml::table{{"source", data_source},
+                           {"train", train_path},
+                           {"train_labels", train_labels},
+                           {"test", test_path},
+                           {"test_labels", test_labels},
+                           {"generator", generator},
+                           {"features", static_cast<std::int64_t>(features)},
+                           {"labels", labels},
+                           {"test_fraction", test_fraction},
+                           {"partition", partition}}},
+      {"model", toml::table{{"name", model}}},
+      {"workers", toml::table{{"n", static_cast<std::int64_t>(workers)},
+                              {"backend", backend},
+                              {"allreduce", allreduce}}},
+      {"algorithm", toml::table{{"spec", choice.algorithm}, {"schedule", schedule}}},
+      {"compressor", toml::table{{"spec", choice.compressor}, {"quantizer", choice.quantizer}}},
+      {"network", toml::table{{"name", network}}},
+      {"run", toml::table{{"epochs", static_cast<std::int64_t>(epochs)},
+                          {"steps", static_cast<std::int64_t>(steps)},
+                          {"batch", batch},
+                          {"eval_every", static_cast<std::int64_t>(eval_every)},
+                          {"seed", static_cast<std::int64_t>(seed)},
+                          {"precision", precision},
+                          {"save_model", save_model},
+                          {"out", out}}},
+  };
+  std::ostringstream text;
+  text << root << "\n";
+  return text.str();
+}
+
+}  // namespace gradcomp

@@ -1,0 +1,57 @@
+#pragma once
+// The configuration of a training run (docs/config.md lists every key): read from TOML (toml++),
+// overridden by `--set section.key=value`, or the embedded default (Fashion-MNIST, MLP, 8 workers,
+// DEF with RBGS r = 64). Unknown sections or keys are errors that list the valid ones.
+#include <cstdint>
+#include <string>
+
+#include "gradcomp/algo/algorithm.hpp"
+
+namespace gradcomp {
+
+struct TrainConfig {
+  // [data]
+  std::string data_source = "fashion-mnist";  // fashion-mnist | idx | libsvm | csv | generate
+  std::string train_path;                     // idx: images; libsvm/csv: the file
+  std::string train_labels;                   // idx only
+  std::string test_path;
+  std::string test_labels;
+  std::string generator;                  // generate: "madelon:samples=..."
+  std::size_t features = 0;               // libsvm: declared width (0: widest index)
+  std::string labels = "classification";  // or regression
+  double test_fraction = 0.2;             // held out when there is no test file
+  std::string partition = "iid";
+  // [model]
+  std::string model = "mlp:hidden=128";
+  // [workers]
+  std::size_t workers = 8;
+  std::string backend = "local";  // local | mpi
+  std::string allreduce = "ring";
+  // [algorithm], [compressor]
+  AlgorithmChoice choice;
+  std::string schedule = "constant:lr=0.1";
+  // [network]
+  std::string network = "1Gbit";
+  // [run]
+  std::uint64_t epochs = 3;
+  std::uint64_t steps = 0;       // > 0 overrides epochs
+  std::string batch = "32";      // or "full": each worker's whole shard, deterministic gradients
+  std::uint64_t eval_every = 0;  // steps; 0 = once per epoch
+  std::uint64_t seed = 1;
+  std::string precision = "float";  // float | double
+  bool save_model = false;
+  std::string out;  // empty: the next free runs/run-NNN
+
+  // The resolved configuration as TOML (written to the run directory).
+  [[nodiscard]] std::string to_toml() const;
+};
+
+// The embedded default run (`gradcomp train` without a config; `make run`).
+const char* default_config_toml();
+
+// Parses TOML text (`origin` names it in errors), then applies "section.key=value" overrides
+// whose values are TOML values ("0.1", "\"def\"", "true") or bare words taken as strings.
+TrainConfig parse_config(const std::string& text, const std::string& origin,
+                         const std::vector<std::string>& overrides);
+
+}  // namespace gradcomp

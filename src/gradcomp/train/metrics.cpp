@@ -1,0 +1,72 @@
+#include "gradcomp/train/metrics.hpp"
+
+#include <fmt/format.h>
+
+#include <cmath>
+#include <filesystem>
+
+#include "gradcomp/core/error.hpp"
+#include "gradcomp/core/npy.hpp"
+
+namespace gradcomp {
+
+namespace {
+
+std::string csv_cell(const nlohmann::ordered_json& value) {
+  if (value.is_null()) return "";
+  if (value.is_number_float()) {
+    const double v = value.get<double>();
+    return std::isfinite(v) ? fmt::format("{}", v) : "";
+  }
+  if (value.is_string()) return value.get<std::string>();
+  return value.dump();
+}
+
+}  // namespace
+
+MetricsLog::MetricsLog(std::string directory) : directory_(std::move(directory)) {}
+
+void MetricsLog::append(const nlohmann::ordered_json& record) {
+  records_.push_back(record);
+  std::string jsonl;
+  for (const auto& r : records_) jsonl += r.dump() + "\n";
+  write_file_atomically(directory_ + "/metrics.jsonl", jsonl);
+  std::string csv;
+  std::vector<std::string> columns;
+  for (const auto& [key, _] : records_.front().items()) columns.push_back(key);
+  csv += fmt::format("{}\n", fmt::join(columns, ","));
+  for (const auto& r : records_) {
+    std::vector<std::string> cells;
+    for (const auto& key : columns) cells.push_back(r.contains(key) ? csv_cell(r[key]) : "");
+    csv += fmt::format("{}\n", fmt::join(cells, ","));
+  }
+  write_file_atomically(directory_ + "/metrics.csv", csv);
+}
+
+void MetricsLog::write_summary(const nlohmann::ordered_json& summary) const {
+  write_file_atomically(directory_ + "/summary.json", summary.dump(2) + "\n");
+}
+
+std::string make_run_directory(const std::string& requested) {
+  namespace fs = std::filesystem;
+  std::error_code error;
+  if (!requested.empty()) {
+    require(!fs::exists(requested) || (fs::is_directory(requested) && fs::is_empty(requested)),
+            "output directory '{}' exists and is not empty; choose another --out (gradcomp never "
+            "overwrites a run)",
+            requested);
+    fs::create_directories(requested, error);
+    if (error) throw IoError(fmt::format("cannot create '{}': {}", requested, error.message()));
+    return requested;
+  }
+  for (int n = 1; n < 100000; ++n) {
+    const std::string candidate = fmt::format("runs/run-{:03}", n);
+    if (fs::exists(candidate)) continue;
+    fs::create_directories(candidate, error);
+    if (error) throw IoError(fmt::format("cannot create '{}': {}", candidate, error.message()));
+    return candidate;
+  }
+  throw IoError("runs/ holds 99999 runs; choose --out");
+}
+
+}  // namespace gradcomp

@@ -1,0 +1,27 @@
+#pragma once
+// The run's outputs (docs/outputs.md): every evaluation appends one record, and metrics.jsonl,
+// metrics.csv and summary.json are rewritten atomically (temporary file, then rename), so a reader
+// or a crash never sees half a file.
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+namespace gradcomp {
+
+class MetricsLog {
+ public:
+  explicit MetricsLog(std::string directory);
+  void append(const nlohmann::ordered_json& record);
+  void write_summary(const nlohmann::ordered_json& summary) const;
+  [[nodiscard]] const std::vector<nlohmann::ordered_json>& records() const { return records_; }
+
+ private:
+  std::string directory_;
+  std::vector<nlohmann::ordered_json> records_;
+};
+
+// A new run directory: `requested`, which must not exist or be empty, or the next free
+// runs/run-NNN. Nothing the user made is overwritten.
+std::string make_run_directory(const std::string& requested);
+
+}  // namespace gradcomp

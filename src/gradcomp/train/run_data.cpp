@@ -1,0 +1,79 @@
+#include "gradcomp/train/run_data.hpp"
+
+#include <fmt/format.h>
+
+#include <numeric>
+
+#include "gradcomp/core/error.hpp"
+#include "gradcomp/core/random.hpp"
+#include "gradcomp/data/idx.hpp"
+#include "gradcomp/data/synthetic.hpp"
+#include "gradcomp/data/text_formats.hpp"
+
+namespace gradcomp {
+
+namespace {
+
+constexpr const char* kFashionMnist = "/usr/share/datasets/fashion-mnist";
+
+// A seeded split: the last test_fraction of a shuffled order is the test set.
+RunData hold_out(Dataset all, double fraction, std::uint64_t seed) {
+  std::vector<std::size_t> order(all.samples);
+  std::iota(order.begin(), order.end(), 0);
+  RandomStream rng(seed, Purpose::kPartition, 1, 0, kSharedWorker);
+  for (std::size_t i = order.size(); i > 1; --i) std::swap(order[i - 1], order[rng.below(i)]);
+  const auto test_count = static_cast<std::size_t>(fraction * static_cast<double>(all.samples));
+  require(test_count < all.samples, "data.test_fraction = {} leaves no training samples", fraction);
+  const std::span<const std::size_t> both(order);
+  RunData data{subset(all, both.first(all.samples - test_count)),
+               subset(all, both.last(test_count))};
+  return data;
+}
+
+LabelKind label_kind(const TrainConfig& c) {
+  return c.labels == "regression" ? LabelKind::kRegression : LabelKind::kClassification;
+}
+
+Dataset read_table(const TrainConfig& c, const std::string& path) {
+  if (c.data_source == "libsvm") return read_libsvm(path, c.features, label_kind(c));
+  return read_csv(path, label_kind(c));
+}
+
+}  // namespace
+
+RunData load_run_data(const TrainConfig& c) {
+  if (c.data_source == "fashion-mnist") {
+    const std::string dir = kFashionMnist;
+    return {read_idx(dir + "/train-images-idx3-ubyte.gz", dir + "/train-labels-idx1-ubyte.gz"),
+            read_idx(dir + "/t10k-images-idx3-ubyte.gz", dir + "/t10k-labels-idx1-ubyte.gz")};
+  }
+  if (c.data_source == "idx") {
+    require(!c.train_path.empty() && !c.train_labels.empty(),
+            "data.source = \"idx\" needs data.train and data.train_labels (and data.test, "
+            "data.test_labels for a test set)");
+    Dataset train = read_idx(c.train_path, c.train_labels);
+    if (c.test_path.empty()) return hold_out(std::move(train), c.test_fraction, c.seed);
+    return {std::move(train), read_idx(c.test_path, c.test_labels)};
+  }
+  if (c.data_source == "libsvm" || c.data_source == "csv") {
+    require(!c.train_path.empty(), "data.source = \"{}\" needs data.train = \"path\"",
+            c.data_source);
+    Dataset train = read_table(c, c.train_path);
+    if (c.test_path.empty()) return hold_out(std::move(train), c.test_fraction, c.seed);
+    Dataset test = read_table(c, c.test_path);
+    require(test.features <= train.features || c.data_source != "libsvm",
+            "test file '{}' has {} features, the training file {}; set data.features", c.test_path,
+            test.features, train.features);
+    test.features = train.features;
+    return {std::move(train), std::move(test)};
+  }
+  if (c.data_source == "generate") {
+    require(!c.generator.empty(),
+            "data.source = \"generate\" needs data.generator, e.g. \"madelon:samples=2600\"");
+    return hold_out(generate_dataset(c.generator, c.seed), c.test_fraction, c.seed);
+  }
+  throw InvalidInput(fmt::format(
+      "data.source = '{}'; choose fashion-mnist, idx, libsvm, csv or generate", c.data_source));
+}
+
+}  // namespace gradcomp

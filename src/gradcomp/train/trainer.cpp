@@ -1,0 +1,286 @@
+#include "gradcomp/train/trainer.hpp"
+
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+
+#include "gradcomp/algo/registry.hpp"
+#include "gradcomp/algo/schedule.hpp"
+#include "gradcomp/comm/handshake.hpp"
+#include "gradcomp/compress/registry.hpp"
+#include "gradcomp/core/error.hpp"
+#include "gradcomp/core/npy.hpp"
+#include "gradcomp/data/partition.hpp"
+#include "gradcomp/exchange/handshake_fields.hpp"
+#include "gradcomp/exchange/network_model.hpp"
+#include "gradcomp/model/registry.hpp"
+#include "gradcomp/train/batches.hpp"
+#include "gradcomp/train/metrics.hpp"
+#include "gradcomp/train/run_data.hpp"
+
+namespace gradcomp {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+double nan_if_empty(const Dataset& d, double v) {
+  return d.samples == 0 ? std::numeric_limits<double>::quiet_NaN() : v;
+}
+
+nlohmann::ordered_json number(double v) {
+  return std::isfinite(v) ? nlohmann::ordered_json(v) : nlohmann::ordered_json(nullptr);
+}
+
+// Bits a dense fp32 ring allreduce of d values moves per worker: the uncompressed reference.
+double dense_bits(std::size_t d, std::size_t n) {
+  return n <= 1 ? 0.0
+                : 2.0 * static_cast<double>(n - 1) / static_cast<double>(n) * 32.0 *
+                      static_cast<double>(d);
+}
+
+template <class T>
+class Trainer {
+ public:
+  Trainer(const TrainConfig& config, Communicator& communicator)
+      : config_(config),
+        communicator_(communicator),
+        group_(WorkerGroup::split(config.workers, communicator)),
+        data_(load_run_data(config)),
+        shards_(partition(data_.train, config.workers, config.partition, config.seed)),
+        objective_(make_objective<T>(config.model, data_.train, config.seed)),
+        layout_(objective_->layout()),
+        exchange_(communicator, group_),
+        algorithm_(make_algorithm<T>({exchange_, layout_, config.seed, config.choice})),
+        network_(NetworkModel::parse(config.network)),
+        batches_(shards_, group_, config.batch, config.seed) {
+    steps_per_epoch_ = batches_.steps_per_epoch(data_.train.samples, config.workers);
+    total_steps_ = config.steps > 0 ? config.steps : config.epochs * steps_per_epoch_;
+    require(total_steps_ > 0, "run.steps and run.epochs are both 0: nothing to train");
+    eval_every_ = config.eval_every > 0 ? config.eval_every : steps_per_epoch_;
+    const auto compressor = make_compressor(config.choice.compressor);
+    ScheduleContext context{total_steps_, steps_per_epoch_, config.workers,
+                            compressor->constants(layout_).delta.value_or(1.0)};
+    schedule_ = make_schedule(config.schedule, context);
+    handshake(communicator, describe(*compressor));
+  }
+
+  TrainResult run() {
+    const bool writer = communicator_.rank() == 0;
+    TrainResult result;
+    std::unique_ptr<MetricsLog> log;
+    if (writer) {
+      result.directory = make_run_directory(config_.out);
+      write_file_atomically(result.directory + "/config.toml", config_.to_toml());
+      log = std::make_unique<MetricsLog>(result.directory);
+    }
+    const std::size_t d = layout_.total_size();
+    std::vector<T> x0(d);
+    objective_->initialize(x0, config_.seed);
+    algorithm_->start(x0);
+    std::vector<std::vector<T>> gradients(group_.count, std::vector<T>(d));
+    const auto wall = Clock::now();
+    for (std::uint64_t t = 0; t < total_steps_; ++t) {
+      step(t, gradients);
+      if ((t + 1) % eval_every_ == 0 || t + 1 == total_steps_) {
+        const auto record = evaluate(t + 1);
+        if (writer) {
+          log->append(record);
+          report(record);
+        }
+      }
+    }
+    if (writer) {
+      result.summary = summary(log->records().back(), seconds_since(wall));
+      log->write_summary(result.summary);
+      if (config_.save_model) save_model(result.directory);
+    }
+    return result;
+  }
+
+ private:
+  std::vector<HandshakeField> describe(const Compressor& compressor) const {
+    auto fields =
+        exchange_fields(group_, layout_, compressor, Pattern::kAllgather, config_.precision);
+    fields.push_back({"algorithm", config_.choice.algorithm});
+    fields.push_back({"schedule", config_.schedule});
+    fields.push_back(
+        {"data", fmt::format("{} ({} samples)", data_.train.name, data_.train.samples)});
+    fields.push_back({"seed", std::to_string(config_.seed)});
+    return fields;
+  }
+
+  void step(std::uint64_t t, std::vector<std::vector<T>>& gradients) {
+    const auto start = Clock::now();
+    std::vector<std::span<const T>> views;
+    for (std::size_t j = 0; j < group_.count; ++j) {
+      const std::size_t worker = group_.first + j;
+      objective_->loss_and_gradient(algorithm_->query_point(j), data_.train, batches_.batch(j, t),
+                                    gradients[j]);
+      check_finite(std::span<const T>(gradients[j]), t, worker, "gradient");
+      views.emplace_back(gradients[j]);
+    }
+    const double rate = schedule_->rate(t);
+    algorithm_->step(views, {t, rate, t == 0 ? 0.0 : schedule_->rate(t - 1)});
+    check_finite(algorithm_->model(), t, group_.first, "model");
+    // The workers of a process run one after another here; in a deployment they run in parallel.
+    compute_seconds_ += seconds_since(start) / static_cast<double>(group_.count);
+    account(t);
+  }
+
+  void check_finite(std::span<const T> v, std::uint64_t t, std::size_t worker, const char* what) {
+    const std::size_t bad = first_non_finite(v);
+    if (bad == v.size()) return;
+    throw InvalidInput(fmt::format(
+        "step {}, worker {}: the {} has {} at index {} (layer '{}'); the run diverged — lower the "
+        "learning rate or the compression ratio",
+        t, worker, what, std::isnan(static_cast<double>(v[bad])) ? "NaN" : "an infinity", bad,
+        layout_.block_of(bad).name));
+  }
+
+  void account(std::uint64_t) {
+    const auto n = static_cast<double>(config_.workers);
+    double up = 0;
+    double down = 0;
+    double message = 0;
+    double seconds = 0;
+    for (const StepTraffic& traffic : algorithm_->traffic()) {
+      for (std::size_t i = 0; i < traffic.workers(); ++i) {
+        up += static_cast<double>(traffic.sent_bits[i]) / n;
+        down += static_cast<double>(traffic.received_bits[i]) / n;
+        message += static_cast<double>(traffic.message_bits[i]) / n;
+      }
+      seconds += network_.seconds(traffic);
+    }
+    last_up_ = up;
+    last_down_ = down;
+    bits_up_ += up;
+    bits_down_ += down;
+    message_bits_ += message;
+    network_seconds_ += seconds;
+    dense_bits_ += dense_bits(layout_.total_size(), config_.workers);
+    const StepTraffic dense =
+        allreduce_traffic(std::vector<std::uint64_t>(config_.workers, 0), layout_.total_size(), 32);
+    dense_seconds_ += network_.seconds(dense);
+  }
+
+  nlohmann::ordered_json evaluate(std::uint64_t steps) {
+    std::vector<T> y(layout_.total_size());
+    algorithm_->evaluated_model(y);
+    const Diagnostics diag = algorithm_->diagnostics();
+    const Evaluation train = objective_->evaluate(y, data_.train);
+    Evaluation test;
+    if (data_.test.samples > 0) test = objective_->evaluate(y, data_.test);
+    nlohmann::ordered_json r;
+    r["step"] = steps;
+    r["epoch"] = static_cast<double>(steps) / static_cast<double>(steps_per_epoch_);
+    r["lr"] = schedule_->rate(steps - 1);
+    r["train_loss"] = number(train.loss);
+    r["train_accuracy"] = number(train.accuracy);
+    r["test_loss"] = number(nan_if_empty(data_.test, test.loss));
+    r["test_accuracy"] = number(nan_if_empty(data_.test, test.accuracy));
+    r["error_norm2"] = number(diag.mean_error_norm2);
+    r["error_of_mean_norm2"] = number(diag.error_of_mean_norm2);
+    r["def_distance"] = number(diag.def_distance);
+    r["kappa_star"] = number(diag.kappa_star);
+    r["server_error_norm2"] = number(diag.server_error_norm2);
+    r["density"] = number(diag.density);
+    r["total_error"] = number(diag.total_error);
+    r["bits_up_step"] = last_up_;
+    r["bits_down_step"] = last_down_;
+    r["bits_up"] = bits_up_;
+    r["bits_down"] = bits_down_;
+    r["message_bits"] = message_bits_;
+    r["dense_bits"] = dense_bits_;
+    r["compute_seconds"] = compute_seconds_;
+    r["network_seconds"] = network_seconds_;
+    r["simulated_seconds"] = compute_seconds_ + network_seconds_;
+    return r;
+  }
+
+  void report(const nlohmann::ordered_json& r) const {
+    const std::string accuracy =
+        r["test_accuracy"].is_null()
+            ? ""
+            : fmt::format(" test acc {:.2f}%", 100 * r["test_accuracy"].get<double>());
+    const std::string line = fmt::format(
+        "step {:>6}/{} epoch {:5.2f} train loss {:.4f}{} bits/worker {:.3g} simulated {:.1f}s",
+        r["step"].get<std::uint64_t>(), total_steps_, r["epoch"].get<double>(),
+        r["train_loss"].is_null() ? NAN : r["train_loss"].get<double>(), accuracy,
+        r["bits_up"].get<double>(), r["simulated_seconds"].get<double>());
+    if (isatty(fileno(stderr)) != 0) {
+      std::fprintf(stderr, "\r%s", line.c_str());
+      if (r["step"].get<std::uint64_t>() == total_steps_) std::fprintf(stderr, "\n");
+    } else {
+      std::fprintf(stderr, "%s\n", line.c_str());
+    }
+  }
+
+  nlohmann::ordered_json summary(const nlohmann::ordered_json& last, double wall) const {
+    nlohmann::ordered_json s;
+    s["algorithm"] = algorithm_->spec();
+    s["compressor"] = config_.choice.compressor;
+    s["model"] = objective_->name();
+    s["parameters"] = layout_.total_size();
+    s["workers"] = config_.workers;
+    s["backend"] = communicator_.name();
+    s["network"] = network_.name;
+    s["steps"] = total_steps_;
+    s["steps_per_epoch"] = steps_per_epoch_;
+    s["final"] = last;
+    s["bits_up_per_worker"] = bits_up_;
+    s["dense_bits_per_worker"] = dense_bits_;
+    s["compression_vs_dense"] = bits_up_ > 0 ? dense_bits_ / bits_up_ : 0.0;
+    s["simulated_seconds"] = compute_seconds_ + network_seconds_;
+    s["dense_simulated_seconds"] = compute_seconds_ + dense_seconds_;
+    s["wall_seconds"] = wall;
+    return s;
+  }
+
+  void save_model(const std::string& directory) {
+    std::vector<T> y(layout_.total_size());
+    algorithm_->evaluated_model(y);
+    write_npy(directory + "/model.npy", y, {y.size()});
+  }
+
+  const TrainConfig& config_;
+  Communicator& communicator_;
+  WorkerGroup group_;
+  RunData data_;
+  Shards shards_;
+  std::unique_ptr<Objective<T>> objective_;
+  const Layout& layout_;
+  Exchange exchange_;
+  std::unique_ptr<Algorithm<T>> algorithm_;
+  NetworkModel network_;
+  Batches batches_;
+  std::unique_ptr<Schedule> schedule_;
+  std::uint64_t steps_per_epoch_ = 1;
+  std::uint64_t total_steps_ = 0;
+  std::uint64_t eval_every_ = 1;
+  double compute_seconds_ = 0;
+  double network_seconds_ = 0;
+  double dense_seconds_ = 0;
+  double bits_up_ = 0;
+  double bits_down_ = 0;
+  double last_up_ = 0;
+  double last_down_ = 0;
+  double message_bits_ = 0;
+  double dense_bits_ = 0;
+};
+
+}  // namespace
+
+TrainResult train(const TrainConfig& config, Communicator& communicator) {
+  if (config.precision == "double") return Trainer<double>(config, communicator).run();
+  return Trainer<float>(config, communicator).run();
+}
+
+}  // namespace gradcomp
