@@ -12,9 +12,9 @@ build: setup
 	cmake --preset $(PRESET) >/dev/null
 	cmake --build --preset $(PRESET)
 
+# The default training run (docs/config.md): Fashion-MNIST, an MLP, 8 workers, DEF with RBGS r = 64.
 run: build
-	$(BUILD)/gradcomp inspect --demo --compressor topk:ratio=0.01 --compressor threshold:lambda=0.01 \
-	  --compressor rbgs:ratio=64 --compressor blocksign --compressor qsgd:levels=16 --compressor fp16
+	$(BUILD)/gradcomp train
 
 test: setup test-unit test-asan test-fuzz
 

@@ -41,12 +41,31 @@ std::vector<std::size_t> by_label(const Dataset& data) {
   return order;
 }
 
-Shards label_skew(const Dataset& data, std::size_t workers, std::size_t classes) {
-  const Shards pieces = cut(by_label(data), workers * classes);
+// Worker w holds the classes (w·c + k) mod K, k < c; each class is split evenly over the workers
+// that hold it, in a seeded order.
+Shards label_skew(const Dataset& data, std::size_t workers, std::size_t classes_per_worker,
+                  std::uint64_t seed) {
+  const std::size_t classes = data.classes;
+  std::vector<std::vector<std::size_t>> holders(classes);
+  for (std::size_t w = 0; w < workers; ++w) {
+    for (std::size_t k = 0; k < std::min(classes_per_worker, classes); ++k) {
+      holders[(w * classes_per_worker + k) % classes].push_back(w);
+    }
+  }
+  std::vector<std::vector<std::size_t>> members(classes);
+  for (std::size_t i = 0; i < data.samples; ++i) {
+    members[static_cast<std::size_t>(data.labels[i])].push_back(i);
+  }
+  RandomStream rng = stream_for(seed, 3);
   Shards shards(workers);
-  for (std::size_t k = 0; k < pieces.size(); ++k) {
-    auto& shard = shards[k % workers];
-    shard.insert(shard.end(), pieces[k].begin(), pieces[k].end());
+  for (std::size_t c = 0; c < classes; ++c) {
+    if (holders[c].empty()) continue;
+    shuffle(members[c], rng);
+    const Shards parts = cut(members[c], holders[c].size());
+    for (std::size_t h = 0; h < parts.size(); ++h) {
+      auto& shard = shards[holders[c][h]];
+      shard.insert(shard.end(), parts[h].begin(), parts[h].end());
+    }
   }
   return shards;
 }
@@ -122,7 +141,7 @@ Shards partition(const Dataset& data, std::size_t workers, std::string_view spec
         Params::parse(name, rest, {int_param("classes", "2", 1, 1e6, "classes per worker")});
     require(data.classes > 0, "partition label-skew needs class labels; '{}' is a regression set",
             data.name);
-    shards = label_skew(data, workers, static_cast<std::size_t>(p.integer("classes")));
+    shards = label_skew(data, workers, static_cast<std::size_t>(p.integer("classes")), seed);
   } else if (name == "dirichlet") {
     const Params p = Params::parse(
         name, rest, {real_param("alpha", "0.5", 0, 1e6, "concentration: small = skewed", true)});

@@ -4,8 +4,9 @@
 //   iid             a seeded shuffle cut into n near-equal parts
 //   contiguous      the file order cut into n parts (with least-squares groups = n: one optimum
 //                   per worker)
-//   label-skew:classes=c   every worker gets samples of c classes only (sorted by label, cut into
-//                   n·c shards, worker i takes shards i, i+n, ...)
+//   label-skew:classes=c   every worker gets samples of c classes only: worker w holds classes
+//                   (w·c + k) mod K, each class split evenly over its holders (classes no worker
+//                   holds, when n·c < K, are left out)
 //   dirichlet:alpha=a      per class, proportions over workers drawn from Dirichlet(a)
 // A worker left without samples is an error naming the fix.
 #include <cstdint>

@@ -21,6 +21,7 @@ std::ifstream open_text(const std::string& path, const char* what) {
 }
 
 bool parse_double(std::string_view text, double& value) {
+  if (text.size() > 1 && text.front() == '+') text.remove_prefix(1);  // LIBSVM's "+1"
   const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
   return error == std::errc() && end == text.data() + text.size() && std::isfinite(value);
 }

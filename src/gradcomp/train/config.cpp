@@ -28,7 +28,7 @@ backend = "local"
 name = "def"
 kappa = 0.3
 momentum = 0.9
-schedule = "constant:lr=0.1"
+schedule = "step:lr=0.03,epochs=6"
 
 [compressor]
 name = "rbgs"
@@ -38,7 +38,7 @@ ratio = 64
 name = "1Gbit"
 
 [run]
-epochs = 3
+epochs = 8
 batch = 32
 seed = 1
 )";

@@ -1,0 +1,69 @@
+// The training configuration (train/config.hpp, docs/config.md): keys, overrides, the embedded
+// default, and the exact error for each kind of mistake.
+#include "gradcomp/train/config.hpp"
+
+#include <gtest/gtest.h>
+
+#include "gradcomp/core/error.hpp"
+
+namespace gradcomp {
+namespace {
+
+std::string error_of(const std::string& text, const std::vector<std::string>& overrides = {}) {
+  try {
+    (void)parse_config(text, "test.toml", overrides);
+  } catch (const InvalidInput& e) {
+    return e.what();
+  }
+  return "no error";
+}
+
+TEST(TrainConfig, TheDefaultRun) {
+  const TrainConfig c = parse_config(default_config_toml(), "default", {});
+  EXPECT_EQ(c.data_source, "fashion-mnist");
+  EXPECT_EQ(c.workers, 8U);
+  EXPECT_EQ(c.choice.algorithm, "def:kappa=0.3,momentum=0.9");
+  EXPECT_EQ(c.choice.compressor, "rbgs:ratio=64");
+  EXPECT_EQ(c.schedule, "step:lr=0.03,epochs=6");
+  EXPECT_EQ(c.epochs, 8U);
+  EXPECT_EQ(c.batch, "32");
+}
+
+TEST(TrainConfig, OverridesAndSpecsRoundTrip) {
+  const TrainConfig c =
+      parse_config(default_config_toml(), "default",
+                   {"algorithm.kappa=0.5", "compressor.ratio=16", "run.batch=full", "workers.n=4",
+                    "algorithm.lr=0.2", "data.source=\"generate\""});
+  EXPECT_EQ(c.choice.algorithm, "def:kappa=0.5,momentum=0.9");
+  EXPECT_EQ(c.choice.compressor, "rbgs:ratio=16");
+  EXPECT_EQ(c.batch, "full");
+  EXPECT_EQ(c.workers, 4U);
+  EXPECT_EQ(c.schedule, "step:lr=0.03,epochs=6");  // an explicit schedule wins over lr
+  EXPECT_EQ(c.data_source, "generate");
+  // The resolved TOML parses back to the same configuration.
+  const TrainConfig again = parse_config(c.to_toml(), "resolved", {});
+  EXPECT_EQ(again.choice.algorithm, c.choice.algorithm);
+  EXPECT_EQ(again.choice.compressor, c.choice.compressor);
+  EXPECT_EQ(again.schedule, c.schedule);
+  EXPECT_EQ(again.batch, c.batch);
+  EXPECT_EQ(again.workers, c.workers);
+}
+
+TEST(TrainConfig, ErrorsNameTheKeyAndTheFix) {
+  EXPECT_EQ(error_of("[optimizer]\nname = \"sgd\"\n"),
+            "test.toml: unknown section [optimizer]; sections: algorithm, compressor, data, "
+            "model, network, run, workers");
+  EXPECT_EQ(error_of("[run]\nepoch = 3\n"),
+            "test.toml: unknown key run.epoch; keys of [run]: epochs, steps, batch, eval_every, "
+            "seed, precision, save_model, out");
+  EXPECT_EQ(error_of("[run]\nprecision = \"half\"\n"),
+            "run.precision = 'half'; choose float or double");
+  EXPECT_EQ(error_of("[run]\nepochs = -2\n"), "run.epochs must be a whole number >= 0");
+  EXPECT_EQ(error_of("[run\n"),
+            "test.toml:1:5: Error while parsing table header: expected ']', saw '\\n'");
+  EXPECT_EQ(error_of("", {"algorithm"}),
+            "--set 'algorithm': expected section.key=value, e.g. --set algorithm.kappa=0.5");
+}
+
+}  // namespace
+}  // namespace gradcomp
