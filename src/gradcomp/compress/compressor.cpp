@@ -66,7 +66,7 @@ void Compressor::reject_non_finite(std::span<const T> x, const Layout& layout) c
   const std::size_t bad = first_non_finite(x);
   require<InternalError>(bad < x.size(), "{}: reported a non-finite element that is not there",
                          name_);
-  throw InvalidInput(
+  throw NonFiniteInput(
       fmt::format("{}: the vector holds {} at index {} (layer '{}'); compressors "
                   "need finite input",
                   name_, static_cast<double>(x[bad]), bad, layout.block_of(bad).name));

@@ -19,6 +19,13 @@ class InvalidInput : public Error {
   using Error::Error;
 };
 
+// A NaN or an infinity where a finite number is needed (a compressor's input): in training, the
+// sign of a run that diverged.
+class NonFiniteInput : public InvalidInput {
+ public:
+  using InvalidInput::InvalidInput;
+};
+
 // A message that does not decode: truncated, corrupt, or made by another compressor or setting.
 class DecodeError : public InvalidInput {
  public:

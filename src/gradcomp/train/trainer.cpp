@@ -128,7 +128,13 @@ class Trainer {
       views.emplace_back(gradients[j]);
     }
     const double rate = schedule_->rate(t);
-    algorithm_->step(views, {t, rate, t == 0 ? 0.0 : schedule_->rate(t - 1)});
+    try {
+      algorithm_->step(views, {t, rate, t == 0 ? 0.0 : schedule_->rate(t - 1)});
+    } catch (const NonFiniteInput& e) {
+      throw InvalidInput(fmt::format(
+          "step {}: {}; the run diverged — lower the learning rate or the compression ratio", t,
+          e.what()));
+    }
     check_finite(algorithm_->model(), t, group_.first, "model");
     // The workers of a process run one after another here; in a deployment they run in parallel.
     compute_seconds_ += seconds_since(start) / static_cast<double>(group_.count);

@@ -1,0 +1,122 @@
+#!/usr/bin/env bash
+# `gradcomp train` end to end on a small deterministic problem (LIBSVM file, contiguous partition,
+# full-batch gradients, zero init, constant step): reruns are bit-identical, the outputs exist and
+# parse, bad input gets exit code 2 and its message; with MODE=mpi also `mpirun -np 2` agrees
+# with the local run to 1e-6 relative.
+# Usage: train_test.sh GRADCOMP PYTHON MODE(local|mpi) [MPIRUN]
+set -uo pipefail
+gradcomp=$1
+python=$2
+mode=$3
+mpirun=${4:-mpirun}
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+cd "$work"
+failed=0
+fail() { echo "FAIL: $*"; failed=$((failed + 1)); }
+
+# 240 samples, 12 features, sparse rows, labels ±1 from a fixed linear rule.
+"$python" - <<'PY' >data.svm
+import numpy as np
+rng = np.random.default_rng(3)
+for i in range(240):
+    x = rng.normal(size=12) * (rng.random(12) < 0.6)
+    y = 1 if x @ np.linspace(-1, 1, 12) + 0.3 * rng.normal() > 0 else -1
+    print(f"{y:+d} " + " ".join(f"{j + 1}:{v:.6g}" for j, v in enumerate(x) if v != 0))
+PY
+
+cat >run.toml <<'TOML'
+[data]
+source = "libsvm"
+train = "data.svm"
+test_fraction = 0.25
+partition = "contiguous"
+[model]
+name = "logistic:l2=0.001"
+[workers]
+n = 4
+[algorithm]
+name = "def-a"
+kappa = 0.3
+lr = 0.5
+[compressor]
+name = "topk"
+k = 3
+[run]
+steps = 60
+batch = "full"
+eval_every = 20
+precision = "double"
+save_model = true
+TOML
+
+"$gradcomp" train run.toml --out a >a.log 2>&1 || fail "first run: $(cat a.log)"
+"$gradcomp" train run.toml --out b >b.log 2>&1 || fail "second run: $(cat b.log)"
+"$python" - a b <<'PY' || fail "reruns differ"
+import json, sys
+timing = {"compute_seconds", "network_seconds", "simulated_seconds"}
+def load(run):
+    return [{k: v for k, v in json.loads(l).items() if k not in timing} for l in open(f"{run}/metrics.jsonl")]
+assert load(sys.argv[1]) == load(sys.argv[2])
+PY
+cmp -s a/model.npy b/model.npy || fail "reruns' models differ"
+for f in config.toml metrics.jsonl metrics.csv summary.json model.npy; do
+  [ -s "a/$f" ] || fail "a/$f missing"
+done
+"$python" - a <<'PY' || fail "outputs do not hold what docs/outputs.md says"
+import json, sys, numpy as np
+run = sys.argv[1]
+rows = [json.loads(l) for l in open(f"{run}/metrics.jsonl")]
+assert [r["step"] for r in rows] == [20, 40, 60], rows
+assert rows[-1]["train_loss"] < rows[0]["train_loss"] < 0.6931, rows
+assert rows[-1]["bits_up"] > rows[0]["bits_up"] > 0
+assert abs(rows[-1]["density"] - 3 / 12) < 1e-12, rows[-1]["density"]
+summary = json.load(open(f"{run}/summary.json"))
+assert summary["steps"] == 60 and summary["workers"] == 4
+assert np.load(f"{run}/model.npy").shape == (12,)
+header = open(f"{run}/metrics.csv").readline().strip().split(",")
+assert header[:3] == ["step", "epoch", "lr"], header
+PY
+grep -q "^test accuracy .* after 60.00 epochs" a.log || fail "no closing line: $(cat a.log)"
+
+# Bad input: exit code 2 and the message.
+expect() {  # expect CODE TEXT -- command...
+  local code=$1 text=$2; shift 3
+  local out status
+  out=$("$@" 2>&1); status=$?
+  [ "$status" -eq "$code" ] || fail "'$*' exited $status, expected $code: $out"
+  grep -qF -- "$text" <<<"$out" || fail "'$*' lacks '$text': $out"
+}
+expect 2 "config file 'none.toml' does not exist" -- "$gradcomp" train none.toml
+expect 2 "output directory 'a' exists and is not empty" -- "$gradcomp" train run.toml --out a
+expect 2 "unknown key run.epoch; keys of [run]" -- "$gradcomp" train run.toml --set run.epoch=2 --out c
+printf '+1 1:1\n-1 3:1 2:1\n' >bad.svm
+expect 2 "bad.svm:2: feature index 2 after 3: indices must increase" -- \
+  "$gradcomp" train run.toml --set data.train=bad.svm --out d
+expect 2 "the run diverged — lower the learning rate or the compression ratio" -- \
+  "$gradcomp" train run.toml --set model.name=least-squares --set data.labels=regression \
+  --set algorithm.lr=1e6 --out e
+expect 2 "unknown algorithm 'adam'" -- "$gradcomp" train run.toml --set algorithm.name=adam --out f
+
+if [ "$mode" = mpi ]; then
+  export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_mpi_yield_when_idle=1
+  export OMPI_MCA_btl_vader_single_copy_mechanism=none ASAN_OPTIONS=detect_leaks=0
+  "$mpirun" --oversubscribe --bind-to none -np 2 "$gradcomp" train run.toml \
+    --set workers.backend=mpi --out m >m.log 2>&1 || fail "mpirun: $(cat m.log)"
+  "$python" - a m <<'PY' || fail "local and mpi disagree"
+import json, sys, numpy as np
+a, m = (np.load(f"{d}/model.npy") for d in sys.argv[1:3])
+rel = np.linalg.norm(a - m) / np.linalg.norm(a)
+assert rel <= 1e-6, rel
+la = [json.loads(l)["train_loss"] for l in open(f"{sys.argv[1]}/metrics.jsonl")]
+lm = [json.loads(l)["train_loss"] for l in open(f"{sys.argv[2]}/metrics.jsonl")]
+assert np.allclose(la, lm, rtol=1e-6), (la, lm)
+print(f"local vs mpi -np 2: relative model difference {rel:.3g}")
+PY
+  "$mpirun" --oversubscribe --bind-to none -np 2 "$gradcomp" train run.toml \
+    --set workers.backend=mpi --set workers.n=3 --out n >n.log 2>&1
+  grep -qF "3 workers cannot be split evenly over 2 mpi ranks" n.log || fail "uneven split: $(cat n.log)"
+fi
+
+[ "$failed" -eq 0 ] && echo "train_test ($mode): all checks passed"
+exit $((failed > 0))
