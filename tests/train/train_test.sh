@@ -79,6 +79,44 @@ assert header[:3] == ["step", "epoch", "lr"], header
 PY
 grep -q "^test accuracy .* after 60.00 epochs" a.log || fail "no closing line: $(cat a.log)"
 
+# Checkpoints: 30 steps, then --resume to 60, ends where a straight 60-step run ends.
+"$gradcomp" train run.toml --set run.steps=30 --out half >half.log 2>&1 || fail "half: $(cat half.log)"
+[ -s half/checkpoint/rank-0.bin ] && [ -s half/checkpoint/trainer.json ] || fail "no checkpoint"
+"$gradcomp" train --resume half --set run.steps=60 >resume.log 2>&1 || fail "resume: $(cat resume.log)"
+cmp -s a/model.npy half/model.npy || fail "a resumed run differs from one that never stopped"
+"$python" - a half <<'PY' || fail "resumed metrics differ"
+import json, sys
+timing = {"compute_seconds", "network_seconds", "simulated_seconds"}
+def load(run):
+    rows = [json.loads(l) for l in open(f"{run}/metrics.jsonl")]
+    return {r["step"]: {k: v for k, v in r.items() if k not in timing} for r in rows}
+a, b = load(sys.argv[1]), load(sys.argv[2])
+assert sorted(b) == [20, 30, 40, 60], sorted(b)
+for step in (20, 40, 60):
+    assert a[step] == b[step], (step, a[step], b[step])
+PY
+
+# SIGINT: the run stops after the step in progress, checkpoints, reports, exits 130; resumed to
+# step N + 50 it ends where a straight (N + 50)-step run ends.
+"$gradcomp" train run.toml --set run.steps=50000000 --set run.eval_every=1000000 --out int \
+  >int.log 2>&1 &
+pid=$!
+sleep 2
+kill -INT "$pid"
+wait "$pid"
+status=$?
+[ "$status" -eq 130 ] || fail "interrupted run exited $status, expected 130: $(cat int.log)"
+stopped=$(sed -n 's/^interrupted after step \([0-9]*\):.*/\1/p' int.log)
+if [ -n "$stopped" ]; then
+  target=$((stopped + 50))
+  "$gradcomp" train --resume int --set run.steps=$target >int2.log 2>&1 || fail "resume: $(cat int2.log)"
+  "$gradcomp" train run.toml --set run.steps=$target --set run.eval_every=1000000 --out straight \
+    >straight.log 2>&1 || fail "straight: $(cat straight.log)"
+  cmp -s int/model.npy straight/model.npy || fail "interrupted+resumed differs from straight"
+else
+  fail "no 'interrupted after step' line: $(cat int.log)"
+fi
+
 # Bad input: exit code 2 and the message.
 expect() {  # expect CODE TEXT -- command...
   local code=$1 text=$2; shift 3
@@ -97,6 +135,9 @@ expect 2 "the run diverged — lower the learning rate or the compression ratio"
   "$gradcomp" train run.toml --set model.name=least-squares --set data.labels=regression \
   --set algorithm.lr=1e6 --out e
 expect 2 "unknown algorithm 'adam'" -- "$gradcomp" train run.toml --set algorithm.name=adam --out f
+expect 2 "--resume accepts --set run.steps, run.epochs and workers.backend only" -- \
+  "$gradcomp" train --resume half --set algorithm.lr=1
+expect 2 "'d' has no checkpoint" -- "$gradcomp" train --resume d
 
 if [ "$mode" = mpi ]; then
   export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_mpi_yield_when_idle=1

@@ -96,6 +96,12 @@ class Algorithm {
   [[nodiscard]] virtual const std::vector<StepTraffic>& traffic() const = 0;
   // Every state buffer this rank holds, named (server state only on the server's rank).
   virtual std::vector<StateBuffer<T>> state() = 0;
+  // Running totals behind the diagnostics (this rank's part of the total error), for checkpoints.
+  [[nodiscard]] virtual std::vector<double> totals() const = 0;
+  virtual void restore_totals(std::span<const double> totals) = 0;
+  // Called after state() buffers were overwritten (a checkpoint restored): recompute whatever is
+  // derived from them (DEF's detached points).
+  virtual void restored() {}
   // EF-GDstar only: worker j's full local gradient at the optimum, ∇f_j(x*) (ALGORITHMS.md §3.17).
   virtual void set_optimum_gradient(std::size_t /*local_worker*/, std::span<const T> /*gradient*/) {
   }

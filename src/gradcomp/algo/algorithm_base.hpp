@@ -61,6 +61,16 @@ class AlgorithmBase : public Algorithm<T> {
 
   Diagnostics diagnostics() override;
 
+  [[nodiscard]] std::vector<double> totals() const override {
+    return {total_error_local_, static_cast<double>(steps_)};
+  }
+  void restore_totals(std::span<const double> totals) override {
+    require(totals.size() == 2, "{}: a checkpoint with {} running totals, expected 2", spec_,
+            totals.size());
+    total_error_local_ = totals[0];
+    steps_ = static_cast<std::uint64_t>(totals[1]);
+  }
+
  protected:
   // A named buffer per hosted worker ("e" gives e/0, e/1, ...), zeroed by start().
   std::vector<std::vector<T>>& worker_buffers(const std::string& prefix) {

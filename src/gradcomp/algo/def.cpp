@@ -50,6 +50,7 @@ class Def final : public AlgorithmBase<T> {
     Base::start(x0);
     refresh_points();
   }
+  void restored() override { refresh_points(); }
   [[nodiscard]] std::span<const T> query_point(std::size_t j) const override {
     return points_.at(j);
   }

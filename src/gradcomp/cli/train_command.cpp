@@ -23,7 +23,11 @@ struct TrainOptions {
   std::string config_path;
   std::vector<std::string> overrides;
   std::string out;
+  std::string resume;
 };
+
+// Exit code of a run stopped by SIGINT/SIGTERM after its final checkpoint (128 + SIGINT).
+constexpr int kInterrupted = 130;
 
 std::string read_config(const std::string& path) {
   require(std::filesystem::exists(path), "config file '{}' does not exist", path);
@@ -58,28 +62,57 @@ void print_outcome(const TrainResult& result) {
                s["dense_simulated_seconds"].get<double>());
   }
   fmt::print("run directory: {}\n", result.directory);
+  if (result.interrupted) {
+    fmt::print(
+        "interrupted after step {}: checkpoint written; continue with\n  gradcomp train "
+        "--resume {}\n",
+        result.steps_done, result.directory);
+  }
 }
 
-int run_train(const TrainOptions& options) {
+// A resumed run reads the run's own config.toml; only the length may be changed.
+TrainConfig resolve_config(const TrainOptions& options) {
+  if (!options.resume.empty()) {
+    require(options.config_path.empty() && options.out.empty(),
+            "--resume continues the run in its own directory with its own config.toml; give no "
+            "config file or --out");
+    for (const auto& assignment : options.overrides) {
+      require(assignment.rfind("run.steps=", 0) == 0 || assignment.rfind("run.epochs=", 0) == 0 ||
+                  assignment.rfind("workers.backend=", 0) == 0,
+              "--resume accepts --set run.steps, run.epochs and workers.backend only; '{}' would "
+              "change the run",
+              assignment);
+    }
+    require(std::filesystem::exists(options.resume + "/checkpoint/trainer.json"),
+            "'{}' has no checkpoint (checkpoint/trainer.json); it cannot be resumed",
+            options.resume);
+    const std::string path = options.resume + "/config.toml";
+    return parse_config(read_config(path), path, options.overrides);
+  }
   const std::string text =
       options.config_path.empty() ? default_config_toml() : read_config(options.config_path);
   std::vector<std::string> overrides = options.overrides;
   if (!options.out.empty()) overrides.push_back("run.out=\"" + options.out + "\"");
-  const TrainConfig config = parse_config(
+  return parse_config(
       text, options.config_path.empty() ? "the default config" : options.config_path, overrides);
+}
+
+int run_train(const TrainOptions& options) {
+  const TrainConfig config = resolve_config(options);
   if (config.backend == "local") {
     LocalCommunicator local;
-    print_outcome(train(config, local));
-    return 0;
+    const TrainResult result = train(config, local, options.resume);
+    print_outcome(result);
+    return result.interrupted ? kInterrupted : 0;
   }
   int argc = 0;
   char** argv = nullptr;
   MpiSession session(argc, argv);
   return run_rank(session, [&] {
     MpiCommunicator mpi(MPI_COMM_WORLD, parse_allreduce_algorithm(config.allreduce));
-    const TrainResult result = train(config, mpi);
+    const TrainResult result = train(config, mpi, options.resume);
     if (session.rank() == 0) print_outcome(result);
-    return 0;
+    return result.interrupted ? kInterrupted : 0;
   });
 }
 
@@ -94,6 +127,8 @@ std::function<int()> add_train_command(CLI::App& app) {
   command->add_option("--set", options->overrides,
                       "override a key: section.key=value (repeatable), e.g. algorithm.kappa=0.5");
   command->add_option("--out", options->out, "run directory (must not exist or be empty)");
+  command->add_option("--resume", options->resume,
+                      "continue the run in this directory from its last checkpoint");
   return [options] { return run_train(*options); };
 }
 

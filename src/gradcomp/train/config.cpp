@@ -58,7 +58,9 @@ const std::map<std::string, Keys>& known_keys() {
       {"algorithm", {}},   // name, spec, schedule, lr, and the algorithm's own parameters
       {"compressor", {}},  // name, spec, quantizer, and the compressor's own parameters
       {"network", {"name"}},
-      {"run", {"epochs", "steps", "batch", "eval_every", "seed", "precision", "save_model", "out"}},
+      {"run",
+       {"epochs", "steps", "batch", "eval_every", "seed", "precision", "save_model",
+        "checkpoint_every", "out"}},
   };
   return keys;
 }
@@ -200,6 +202,7 @@ TrainConfig parse_config(const std::string& text, const std::string& origin,
   c.seed = get(root, "run", "seed", c.seed);
   c.precision = get(root, "run", "precision", c.precision);
   c.save_model = get(root, "run", "save_model", c.save_model);
+  c.checkpoint_every = get(root, "run", "checkpoint_every", c.checkpoint_every);
   c.out = get(root, "run", "out", c.out);
 
   require(c.precision == "float" || c.precision == "double",
@@ -239,6 +242,7 @@ std::string TrainConfig::to_toml() const {
                           {"seed", static_cast<std::int64_t>(seed)},
                           {"precision", precision},
                           {"save_model", save_model},
+                          {"checkpoint_every", static_cast<std::int64_t>(checkpoint_every)},
                           {"out", out}}},
   };
   std::ostringstream text;

@@ -40,7 +40,8 @@ struct TrainConfig {
   std::uint64_t seed = 1;
   std::string precision = "float";  // float | double
   bool save_model = false;
-  std::string out;  // empty: the next free runs/run-NNN
+  std::uint64_t checkpoint_every = 0;  // steps; 0: only at the end and when interrupted
+  std::string out;                     // empty: the next free runs/run-NNN
 
   // The resolved configuration as TOML (written to the run directory).
   [[nodiscard]] std::string to_toml() const;

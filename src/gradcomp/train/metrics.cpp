@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <filesystem>
+#include <fstream>
 
 #include "gradcomp/core/error.hpp"
 #include "gradcomp/core/npy.hpp"
@@ -25,6 +26,16 @@ std::string csv_cell(const nlohmann::ordered_json& value) {
 }  // namespace
 
 MetricsLog::MetricsLog(std::string directory) : directory_(std::move(directory)) {}
+
+void MetricsLog::resume_until(std::uint64_t step) {
+  std::ifstream in(directory_ + "/metrics.jsonl");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.empty()) continue;
+    auto record = nlohmann::ordered_json::parse(line);
+    if (record["step"].get<std::uint64_t>() <= step) records_.push_back(std::move(record));
+  }
+}
 
 void MetricsLog::append(const nlohmann::ordered_json& record) {
   records_.push_back(record);

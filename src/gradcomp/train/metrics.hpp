@@ -11,6 +11,9 @@ namespace gradcomp {
 class MetricsLog {
  public:
   explicit MetricsLog(std::string directory);
+  // Continues a run: keeps the records of metrics.jsonl up to `step` (those after it were made
+  // after the checkpoint and will be made again).
+  void resume_until(std::uint64_t step);
   void append(const nlohmann::ordered_json& record);
   void write_summary(const nlohmann::ordered_json& summary) const;
   [[nodiscard]] const std::vector<nlohmann::ordered_json>& records() const { return records_; }

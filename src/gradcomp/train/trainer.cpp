@@ -5,7 +5,10 @@
 
 #include <chrono>
 #include <cmath>
+#include <csignal>
 #include <cstdio>
+#include <filesystem>
+#include <fstream>
 
 #include "gradcomp/algo/registry.hpp"
 #include "gradcomp/algo/schedule.hpp"
@@ -18,6 +21,7 @@
 #include "gradcomp/exchange/network_model.hpp"
 #include "gradcomp/model/registry.hpp"
 #include "gradcomp/train/batches.hpp"
+#include "gradcomp/train/checkpoint.hpp"
 #include "gradcomp/train/metrics.hpp"
 #include "gradcomp/train/run_data.hpp"
 
@@ -26,6 +30,32 @@ namespace gradcomp {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+
+// Set by SIGINT/SIGTERM; the loop stops after the step in progress, checkpoints and reports.
+volatile std::sig_atomic_t g_stop_requested = 0;
+extern "C" void request_stop(int) {
+  g_stop_requested = 1;
+}
+
+// Installs the handlers for the run's lifetime and restores the previous ones.
+class StopSignals {
+ public:
+  StopSignals() {
+    g_stop_requested = 0;
+    previous_int_ = std::signal(SIGINT, request_stop);
+    previous_term_ = std::signal(SIGTERM, request_stop);
+  }
+  ~StopSignals() {
+    std::signal(SIGINT, previous_int_);
+    std::signal(SIGTERM, previous_term_);
+  }
+  StopSignals(const StopSignals&) = delete;
+  StopSignals& operator=(const StopSignals&) = delete;
+
+ private:
+  void (*previous_int_)(int) = nullptr;
+  void (*previous_term_)(int) = nullptr;
+};
 
 double seconds_since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
@@ -49,8 +79,9 @@ double dense_bits(std::size_t d, std::size_t n) {
 template <class T>
 class Trainer {
  public:
-  Trainer(const TrainConfig& config, Communicator& communicator)
+  Trainer(const TrainConfig& config, Communicator& communicator, std::string resume)
       : config_(config),
+        resume_(std::move(resume)),
         communicator_(communicator),
         group_(WorkerGroup::split(config.workers, communicator)),
         data_(load_run_data(config)),
@@ -77,28 +108,49 @@ class Trainer {
     TrainResult result;
     std::unique_ptr<MetricsLog> log;
     if (writer) {
-      result.directory = make_run_directory(config_.out);
-      write_file_atomically(result.directory + "/config.toml", config_.to_toml());
+      result.directory = resume_.empty() ? make_run_directory(config_.out) : resume_;
+      if (resume_.empty())
+        write_file_atomically(result.directory + "/config.toml", config_.to_toml());
       log = std::make_unique<MetricsLog>(result.directory);
     }
     const std::size_t d = layout_.total_size();
     std::vector<T> x0(d);
     objective_->initialize(x0, config_.seed);
     algorithm_->start(x0);
+    std::uint64_t first = 0;
+    if (!resume_.empty()) {
+      first = restore();
+      if (writer) log->resume_until(first);
+    }
     std::vector<std::vector<T>> gradients(group_.count, std::vector<T>(d));
     const auto wall = Clock::now();
-    for (std::uint64_t t = 0; t < total_steps_; ++t) {
+    const StopSignals signals;
+    std::uint64_t t = first;
+    bool stopped = false;
+    nlohmann::ordered_json last =
+        writer && !log->records().empty() ? log->records().back() : nlohmann::ordered_json{};
+    while (t < total_steps_ && !stopped) {
       step(t, gradients);
-      if ((t + 1) % eval_every_ == 0 || t + 1 == total_steps_) {
-        const auto record = evaluate(t + 1);
+      ++t;
+      stopped = stop_requested();
+      const bool due = t % eval_every_ == 0 || t == total_steps_ || stopped;
+      if (due) {
+        last = evaluate(t);
         if (writer) {
-          log->append(record);
-          report(record);
+          log->append(last);
+          report(last);
         }
       }
+      if (stopped || t == total_steps_ ||
+          (config_.checkpoint_every > 0 && t % config_.checkpoint_every == 0)) {
+        checkpoint(t, result.directory);
+      }
     }
+    result.interrupted = stopped;
+    result.steps_done = t;
     if (writer) {
-      result.summary = summary(log->records().back(), seconds_since(wall));
+      result.summary = summary(last, seconds_since(wall));
+      result.summary["interrupted"] = stopped;
       log->write_summary(result.summary);
       if (config_.save_model) save_model(result.directory);
     }
@@ -106,6 +158,67 @@ class Trainer {
   }
 
  private:
+  // Under mpi every rank must stop at the same step: the flag is all-reduced.
+  bool stop_requested() {
+    std::int64_t flag = g_stop_requested != 0 ? 1 : 0;
+    if (communicator_.size() > 1) communicator_.allreduce_sum(std::span<std::int64_t>(&flag, 1));
+    return flag > 0;
+  }
+
+  [[nodiscard]] nlohmann::ordered_json totals(std::uint64_t step) const {
+    return {{"step", step},
+            {"bits_up", bits_up_},
+            {"bits_down", bits_down_},
+            {"last_up", last_up_},
+            {"last_down", last_down_},
+            {"message_bits", message_bits_},
+            {"dense_bits", dense_bits_},
+            {"compute_seconds", compute_seconds_},
+            {"network_seconds", network_seconds_},
+            {"dense_seconds", dense_seconds_}};
+  }
+
+  // Every rank writes its state; rank 0 then writes the trainer's totals (the file a resume
+  // checks every rank's step against).
+  void checkpoint(std::uint64_t step, const std::string& directory) {
+    std::vector<std::uint8_t> name(directory.begin(), directory.end());
+    communicator_.broadcast(name, 0);
+    const std::string run(name.begin(), name.end());
+    const std::vector<double> scalars = algorithm_->totals();
+    save_checkpoint<T>(checkpoint_path(run, communicator_.rank()), step, algorithm_->state(),
+                       scalars);
+    communicator_.barrier();
+    if (communicator_.rank() == 0) {
+      write_file_atomically(run + "/checkpoint/trainer.json", totals(step).dump(2) + "\n");
+    }
+  }
+
+  std::uint64_t restore() {
+    const std::string path = resume_ + "/checkpoint/trainer.json";
+    require(std::filesystem::exists(path),
+            "'{}' has no checkpoint (checkpoint/trainer.json); it cannot be resumed", resume_);
+    std::ifstream in(path);
+    const auto saved = nlohmann::ordered_json::parse(in);
+    const auto step = saved["step"].get<std::uint64_t>();
+    std::vector<double> scalars;
+    const std::uint64_t rank_step = load_checkpoint<T>(
+        checkpoint_path(resume_, communicator_.rank()), algorithm_->state(), scalars);
+    require(rank_step == step, "checkpoint of rank {} is at step {}, the run's at step {}",
+            communicator_.rank(), rank_step, step);
+    algorithm_->restore_totals(scalars);
+    algorithm_->restored();
+    bits_up_ = saved["bits_up"].get<double>();
+    bits_down_ = saved["bits_down"].get<double>();
+    last_up_ = saved["last_up"].get<double>();
+    last_down_ = saved["last_down"].get<double>();
+    message_bits_ = saved["message_bits"].get<double>();
+    dense_bits_ = saved["dense_bits"].get<double>();
+    compute_seconds_ = saved["compute_seconds"].get<double>();
+    network_seconds_ = saved["network_seconds"].get<double>();
+    dense_seconds_ = saved["dense_seconds"].get<double>();
+    return step;
+  }
+
   std::vector<HandshakeField> describe(const Compressor& compressor) const {
     auto fields =
         exchange_fields(group_, layout_, compressor, Pattern::kAllgather, config_.precision);
@@ -257,6 +370,7 @@ class Trainer {
   }
 
   const TrainConfig& config_;
+  std::string resume_;
   Communicator& communicator_;
   WorkerGroup group_;
   RunData data_;
@@ -284,9 +398,10 @@ class Trainer {
 
 }  // namespace
 
-TrainResult train(const TrainConfig& config, Communicator& communicator) {
-  if (config.precision == "double") return Trainer<double>(config, communicator).run();
-  return Trainer<float>(config, communicator).run();
+TrainResult train(const TrainConfig& config, Communicator& communicator,
+                  const std::string& resume) {
+  if (config.precision == "double") return Trainer<double>(config, communicator, resume).run();
+  return Trainer<float>(config, communicator, resume).run();
 }
 
 }  // namespace gradcomp
