@@ -55,7 +55,7 @@ TEST(TrainConfig, ErrorsNameTheKeyAndTheFix) {
             "model, network, run, workers");
   EXPECT_EQ(error_of("[run]\nepoch = 3\n"),
             "test.toml: unknown key run.epoch; keys of [run]: epochs, steps, batch, eval_every, "
-            "seed, precision, save_model, out");
+            "seed, precision, save_model, checkpoint_every, out");
   EXPECT_EQ(error_of("[run]\nprecision = \"half\"\n"),
             "run.precision = 'half'; choose float or double");
   EXPECT_EQ(error_of("[run]\nepochs = -2\n"), "run.epochs must be a whole number >= 0");
