@@ -7,6 +7,7 @@
 #include <set>
 
 #include "gradcomp/core/error.hpp"
+#include "gradcomp/core/npy.hpp"
 #include "gradcomp/data/idx.hpp"
 #include "gradcomp/data/partition.hpp"
 #include "gradcomp/data/synthetic.hpp"
@@ -127,6 +128,22 @@ TEST(Csv, HeaderWidthAndNumbers) {
   EXPECT_EQ(error_of([&] { read_csv(ragged); }), ragged + ":2: 1 features, the first sample has 2");
   const std::string bad = temp_file("bad.csv", "1,2,3\n0,x,1\n");
   EXPECT_EQ(error_of([&] { read_csv(bad); }), bad + ":2: field 2 'x' is not a number");
+}
+
+TEST(Npy, FeaturesAndLabelsFiles) {
+  const auto dir = std::filesystem::temp_directory_path();
+  const std::string x = (dir / "gradcomp_x.npy").string();
+  const std::string y = (dir / "gradcomp_y.npy").string();
+  write_npy<float>(x, {1, 2, 3, 4, 5, 6}, {3, 2});
+  write_npy<double>(y, {2, 0, 2}, {3});
+  const Dataset d = read_npy_dataset(x, y);
+  EXPECT_EQ(d.samples, 3U);
+  EXPECT_EQ(d.features, 2U);
+  EXPECT_EQ(d.labels, (std::vector<float>{1, 0, 1}));
+  write_npy<double>(y, {2, 0}, {2});
+  EXPECT_EQ(error_of([&] { read_npy_dataset(x, y); }),
+            fmt::format("'{}' holds 2 values in shape (2); it needs one label per sample of '{}' (3)",
+                        y, x));
 }
 
 TEST(Generators, ShapesSeedsAndErrors) {

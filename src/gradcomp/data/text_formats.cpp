@@ -1,6 +1,8 @@
 #include "gradcomp/data/text_formats.hpp"
 
 #include <charconv>
+#include <fmt/ranges.h>
+#include <variant>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -8,6 +10,7 @@
 #include <string_view>
 
 #include "gradcomp/core/error.hpp"
+#include "gradcomp/core/npy.hpp"
 
 namespace gradcomp {
 
@@ -154,6 +157,30 @@ Dataset read_csv(const std::string& path, LabelKind kind) {
   require(!d.labels.empty(), "CSV file '{}' has no samples", path);
   d.samples = d.labels.size();
   d.shape = {d.features};
+  if (kind == LabelKind::kClassification) map_class_labels(d, lines);
+  d.check();
+  return d;
+}
+
+Dataset read_npy_dataset(const std::string& features, const std::string& labels,
+                         LabelKind kind) {
+  const NpyArray x = read_npy(features);
+  const NpyArray y = read_npy(labels);
+  require(x.shape.size() >= 2, "'{}' holds an array of shape ({}); features need samples x "
+          "features",
+          features, fmt::join(x.shape, ", "));
+  require(y.shape.size() == 1 && y.shape[0] == x.shape[0],
+          "'{}' holds {} values in shape ({}); it needs one label per sample of '{}' ({})", labels,
+          y.size(), fmt::join(y.shape, ", "), features, x.shape[0]);
+  Dataset d;
+  d.name = features;
+  d.samples = x.shape[0];
+  d.features = x.size() / std::max<std::size_t>(1, d.samples);
+  d.shape.assign(x.shape.begin() + 1, x.shape.end());
+  std::visit([&](const auto& values) { d.dense.assign(values.begin(), values.end()); }, x.data);
+  std::visit([&](const auto& values) { d.labels.assign(values.begin(), values.end()); }, y.data);
+  std::vector<std::size_t> lines(d.samples);
+  for (std::size_t i = 0; i < lines.size(); ++i) lines[i] = i;  // "line" = sample index here
   if (kind == LabelKind::kClassification) map_class_labels(d, lines);
   d.check();
   return d;

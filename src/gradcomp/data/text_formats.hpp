@@ -19,6 +19,10 @@ enum class LabelKind { kClassification, kRegression };
 Dataset read_libsvm(const std::string& path, std::size_t features = 0,
                     LabelKind kind = LabelKind::kClassification);
 Dataset read_csv(const std::string& path, LabelKind kind = LabelKind::kClassification);
+// NumPy: features (samples × features, or samples × d1 × d2 ... kept as the sample shape) and
+// labels (samples), float32 or float64 .npy files.
+Dataset read_npy_dataset(const std::string& features, const std::string& labels,
+                         LabelKind kind = LabelKind::kClassification);
 
 // Classification labels as read (e.g. −1/+1, 1..10) → 0..K−1 by sorted distinct value; a
 // non-integer label is an error naming the file and the line.

@@ -67,13 +67,22 @@ RunData load_run_data(const TrainConfig& c) {
     test.features = train.features;
     return {std::move(train), std::move(test)};
   }
+  if (c.data_source == "npy") {
+    require(!c.train_path.empty() && !c.train_labels.empty(),
+            "data.source = \"npy\" needs data.train (features .npy) and data.train_labels "
+            "(labels .npy)");
+    Dataset train = read_npy_dataset(c.train_path, c.train_labels, label_kind(c));
+    if (c.test_path.empty()) return hold_out(std::move(train), c.test_fraction, c.seed);
+    return {std::move(train), read_npy_dataset(c.test_path, c.test_labels, label_kind(c))};
+  }
   if (c.data_source == "generate") {
     require(!c.generator.empty(),
             "data.source = \"generate\" needs data.generator, e.g. \"madelon:samples=2600\"");
     return hold_out(generate_dataset(c.generator, c.seed), c.test_fraction, c.seed);
   }
   throw InvalidInput(fmt::format(
-      "data.source = '{}'; choose fashion-mnist, idx, libsvm, csv or generate", c.data_source));
+      "data.source = '{}'; choose fashion-mnist, idx, libsvm, csv, npy or generate",
+      c.data_source));
 }
 
 }  // namespace gradcomp
