@@ -141,9 +141,10 @@ TEST(Npy, FeaturesAndLabelsFiles) {
   EXPECT_EQ(d.features, 2U);
   EXPECT_EQ(d.labels, (std::vector<float>{1, 0, 1}));
   write_npy<double>(y, {2, 0}, {2});
-  EXPECT_EQ(error_of([&] { read_npy_dataset(x, y); }),
-            fmt::format("'{}' holds 2 values in shape (2); it needs one label per sample of '{}' (3)",
-                        y, x));
+  EXPECT_EQ(
+      error_of([&] { read_npy_dataset(x, y); }),
+      fmt::format("'{}' holds 2 values in shape (2); it needs one label per sample of '{}' (3)", y,
+                  x));
 }
 
 TEST(Generators, ShapesSeedsAndErrors) {

@@ -117,6 +117,23 @@ else
   fail "no 'interrupted after step' line: $(cat int.log)"
 fi
 
+# sweep: grid × seeds → mean ± std table; plot: PNG and SVG through gnuplot.
+"$gradcomp" sweep run.toml --grid compressor.k=1,6 --seeds 2 --set run.steps=20 --out sweep \
+  >sweep.log 2>&1 || fail "sweep: $(cat sweep.log)"
+[ "$(grep -c '^| compressor.k=' sweep/sweep.md)" -eq 2 ] || fail "sweep table: $(cat sweep/sweep.md)"
+grep -q "± " sweep/sweep.md || fail "no ± in the sweep table"
+[ -d sweep/run-001-seed2 ] || fail "sweep runs missing: $(ls sweep)"
+"$python" - <<'PY' || fail "sweep.csv"
+import csv
+rows = list(csv.DictReader(open("sweep/sweep.csv")))
+assert [r["configuration"] for r in rows] == ["compressor.k=1", "compressor.k=6"], rows
+assert all(r["runs"] == "2" for r in rows)
+assert float(rows[0]["bits_up_mean"]) < float(rows[1]["bits_up_mean"]), rows
+PY
+"$gradcomp" plot a half --x bits --y loss --out curves >plot.log 2>&1 || fail "plot: $(cat plot.log)"
+[ -s curves.png ] && [ -s curves.svg ] || fail "plot files missing"
+grep -q "ef-scaled\|def-a / topk" curves.svg || fail "curves are not labelled by method"
+
 # Bad input: exit code 2 and the message.
 expect() {  # expect CODE TEXT -- command...
   local code=$1 text=$2; shift 3
@@ -138,6 +155,10 @@ expect 2 "unknown algorithm 'adam'" -- "$gradcomp" train run.toml --set algorith
 expect 2 "--resume accepts --set run.steps, run.epochs and workers.backend only" -- \
   "$gradcomp" train --resume half --set algorithm.lr=1
 expect 2 "'d' has no checkpoint" -- "$gradcomp" train --resume d
+expect 2 "--y 'speed'; choose accuracy, loss, suboptimality or error" -- "$gradcomp" plot a --y speed
+expect 2 "'nowhere' has no metrics.jsonl" -- "$gradcomp" plot nowhere
+expect 2 "--grid 'compressor.k': expected section.key=v1,v2,..." -- \
+  "$gradcomp" sweep run.toml --grid compressor.k --out sweep2
 
 if [ "$mode" = mpi ]; then
   export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_mpi_yield_when_idle=1

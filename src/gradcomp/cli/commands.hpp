@@ -9,5 +9,7 @@ namespace gradcomp::cli {
 std::function<int()> add_list_command(CLI::App& app);
 std::function<int()> add_inspect_command(CLI::App& app);
 std::function<int()> add_train_command(CLI::App& app);
+std::function<int()> add_sweep_command(CLI::App& app);
+std::function<int()> add_plot_command(CLI::App& app);
 
 }  // namespace gradcomp::cli

@@ -19,6 +19,8 @@ int run(int argc, char** argv) {
   runners["list"] = gradcomp::cli::add_list_command(app);
   runners["inspect"] = gradcomp::cli::add_inspect_command(app);
   runners["train"] = gradcomp::cli::add_train_command(app);
+  runners["sweep"] = gradcomp::cli::add_sweep_command(app);
+  runners["plot"] = gradcomp::cli::add_plot_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

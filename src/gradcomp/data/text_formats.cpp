@@ -1,13 +1,14 @@
 #include "gradcomp/data/text_formats.hpp"
 
-#include <charconv>
 #include <fmt/ranges.h>
-#include <variant>
+
+#include <charconv>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <string_view>
+#include <variant>
 
 #include "gradcomp/core/error.hpp"
 #include "gradcomp/core/npy.hpp"
@@ -162,11 +163,11 @@ Dataset read_csv(const std::string& path, LabelKind kind) {
   return d;
 }
 
-Dataset read_npy_dataset(const std::string& features, const std::string& labels,
-                         LabelKind kind) {
+Dataset read_npy_dataset(const std::string& features, const std::string& labels, LabelKind kind) {
   const NpyArray x = read_npy(features);
   const NpyArray y = read_npy(labels);
-  require(x.shape.size() >= 2, "'{}' holds an array of shape ({}); features need samples x "
+  require(x.shape.size() >= 2,
+          "'{}' holds an array of shape ({}); features need samples x "
           "features",
           features, fmt::join(x.shape, ", "));
   require(y.shape.size() == 1 && y.shape[0] == x.shape[0],

@@ -80,9 +80,9 @@ RunData load_run_data(const TrainConfig& c) {
             "data.source = \"generate\" needs data.generator, e.g. \"madelon:samples=2600\"");
     return hold_out(generate_dataset(c.generator, c.seed), c.test_fraction, c.seed);
   }
-  throw InvalidInput(fmt::format(
-      "data.source = '{}'; choose fashion-mnist, idx, libsvm, csv, npy or generate",
-      c.data_source));
+  throw InvalidInput(
+      fmt::format("data.source = '{}'; choose fashion-mnist, idx, libsvm, csv, npy or generate",
+                  c.data_source));
 }
 
 }  // namespace gradcomp

@@ -1,0 +1,111 @@
+#include "gradcomp/train/plot.hpp"
+
+#include <fmt/format.h>
+
+#include <cmath>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "gradcomp/core/error.hpp"
+#include "gradcomp/core/npy.hpp"
+
+namespace gradcomp {
+
+namespace {
+
+struct Axis {
+  std::vector<std::string> keys;  // the first key a record has wins
+  std::string label;
+  double scale = 1;
+  bool log = false;
+};
+
+Axis x_axis(const std::string& name) {
+  if (name == "epoch") return {{"epoch"}, "epoch", 1, false};
+  if (name == "bits") return {{"bits_up"}, "MB sent per worker", 1.0 / 8e6, false};
+  if (name == "time") return {{"simulated_seconds"}, "simulated wall-clock (s)", 1, false};
+  throw InvalidInput(fmt::format("--x '{}'; choose epoch, bits or time", name));
+}
+
+Axis y_axis(const std::string& name) {
+  if (name == "accuracy") return {{"test_accuracy", "train_accuracy"}, "accuracy (%)", 100, false};
+  if (name == "loss") return {{"test_loss", "train_loss"}, "loss", 1, true};
+  if (name == "suboptimality") return {{"suboptimality"}, "f(x) - f*", 1, true};
+  if (name == "error") return {{"error_norm2"}, "mean squared error norm", 1, true};
+  throw InvalidInput(fmt::format("--y '{}'; choose accuracy, loss, suboptimality or error", name));
+}
+
+double value_of(const nlohmann::json& record, const Axis& axis) {
+  for (const auto& key : axis.keys) {
+    if (record.contains(key) && record[key].is_number())
+      return record[key].get<double>() * axis.scale;
+  }
+  return NAN;
+}
+
+std::string label_of(const std::string& run) {
+  std::ifstream in(run + "/summary.json");
+  if (!in) return run;
+  const auto summary = nlohmann::json::parse(in, nullptr, false);
+  if (summary.is_discarded() || !summary.contains("algorithm")) return run;
+  const std::string algorithm = summary["algorithm"].get<std::string>();
+  return fmt::format("{} / {}", algorithm.substr(0, algorithm.find(':')),
+                     summary["compressor"].get<std::string>());
+}
+
+}  // namespace
+
+std::string plot_runs(const PlotRequest& request) {
+  require(!request.runs.empty(), "plot needs at least one run directory");
+  const Axis x = x_axis(request.x);
+  const Axis y = y_axis(request.y);
+  const std::string prefix =
+      request.out.empty()
+          ? fmt::format("{}/plot-{}-vs-{}", request.runs.front(), request.y, request.x)
+          : request.out;
+  std::string plots;
+  std::size_t points = 0;
+  for (std::size_t r = 0; r < request.runs.size(); ++r) {
+    const std::string& run = request.runs[r];
+    std::ifstream in(run + "/metrics.jsonl");
+    require(in.good(), "'{}' has no metrics.jsonl; is it a gradcomp run directory?", run);
+    std::string data;
+    std::string line;
+    while (std::getline(in, line)) {
+      if (line.empty()) continue;
+      const auto record = nlohmann::json::parse(line);
+      const double a = value_of(record, x);
+      const double b = value_of(record, y);
+      if (std::isfinite(a) && std::isfinite(b) && (!y.log || b > 0)) {
+        data += fmt::format("{} {}\n", a, b);
+        ++points;
+      }
+    }
+    const std::string file = fmt::format("{}.run{}.dat", prefix, r);
+    write_file_atomically(file, data);
+    plots += fmt::format("{}'{}' using 1:2 with linespoints title '{}'", plots.empty() ? "" : ", ",
+                         file, label_of(run));
+  }
+  require(points > 0, "no run has '{}' against '{}' to plot", y.keys.front(), x.keys.front());
+  std::string script;
+  for (const auto& [terminal, extension] : std::vector<std::pair<std::string, std::string>>{
+           {"pngcairo size 900,600", "png"}, {"svg size 900,600", "svg"}}) {
+    script += fmt::format("set terminal {}\nset output '{}.{}'\n", terminal, prefix, extension);
+    script += fmt::format("set xlabel '{}'\nset ylabel '{}'\nset key outside below\nset grid\n",
+                          x.label, y.label);
+    script += y.log ? "set logscale y\n" : "unset logscale y\n";
+    script += fmt::format("plot {}\n", plots);
+  }
+  write_file_atomically(prefix + ".gp", script);
+  const int status = std::system(fmt::format("gnuplot '{}.gp' 2>'{}.log'", prefix, prefix).c_str());
+  if (status != 0) {
+    throw IoError(fmt::format(
+        "gnuplot failed (exit {}; see {}.log); install gnuplot-nox (scripts/setup.sh does)", status,
+        prefix));
+  }
+  return prefix;
+}
+
+}  // namespace gradcomp
