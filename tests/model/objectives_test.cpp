@@ -6,7 +6,10 @@
 
 #include "gradcomp/core/error.hpp"
 #include "gradcomp/data/synthetic.hpp"
+#include <filesystem>
+
 #include "gradcomp/model/linear_objectives.hpp"
+#include "gradcomp/model/optimum.hpp"
 #include "gradcomp/model/registry.hpp"
 #include "gradcomp/model/rows.hpp"
 #include "test_support.hpp"
@@ -102,6 +105,32 @@ TEST(TorchObjectives, MlpGradientsLandInTheLayoutAndMatchDifferences) {
   } catch (const InvalidInput& e) {
     EXPECT_EQ(std::string(e.what()).rfind("lenet needs 1x28x28 images", 0), 0U);
   }
+}
+
+}  // namespace
+}  // namespace gradcomp
+
+namespace gradcomp {
+namespace {
+
+TEST(Optimum, LbfgsReachesTheStationaryPointAndIsCached) {
+  const Dataset data = generate_dataset("logistic:samples=300,features=8,condition=50", 6);
+  auto objective = make_objective<double>("logistic", data, 1);
+  const std::string cache = (std::filesystem::temp_directory_path() / "gradcomp_optimum_test").string();
+  std::filesystem::remove_all(cache);
+  const Optimum first = find_optimum(*objective, data, cache);
+  EXPECT_FALSE(first.cached);
+  EXPECT_LT(first.gradient_norm, 1e-8);
+  // No nearby point is lower (strong convexity: f(x* + v) − f* ≥ μ‖v‖²/2 > 0).
+  for (std::size_t j = 0; j < 8; ++j) {
+    auto x = first.x;
+    x[j] += 1e-3;
+    EXPECT_GT(objective->evaluate(x, data).loss, first.value) << j;
+  }
+  const Optimum second = find_optimum(*objective, data, cache);
+  EXPECT_TRUE(second.cached);
+  EXPECT_EQ(second.value, first.value);
+  EXPECT_EQ(second.x, first.x);
 }
 
 }  // namespace

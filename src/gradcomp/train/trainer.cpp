@@ -19,6 +19,7 @@
 #include "gradcomp/data/partition.hpp"
 #include "gradcomp/exchange/handshake_fields.hpp"
 #include "gradcomp/exchange/network_model.hpp"
+#include "gradcomp/model/optimum.hpp"
 #include "gradcomp/model/registry.hpp"
 #include "gradcomp/train/batches.hpp"
 #include "gradcomp/train/checkpoint.hpp"
@@ -101,6 +102,7 @@ class Trainer {
                             compressor->constants(layout_).delta.value_or(1.0)};
     schedule_ = make_schedule(config.schedule, context);
     handshake(communicator, describe(*compressor));
+    if (objective_->convex()) solve_optimum();
   }
 
   TrainResult run() {
@@ -158,6 +160,32 @@ class Trainer {
   }
 
  private:
+  // f* and x* on the training set (model/optimum.hpp), for the suboptimality f(x) − f*, and
+  // ∇f_i(x*) for EF-GDstar (ALGORITHMS.md §3.17).
+  void solve_optimum() {
+    auto exact = make_objective<double>(config_.model, data_.train, config_.seed);
+    optimum_ = find_optimum(*exact, data_.train);
+    if (!algorithm_->needs_optimum_gradients()) return;
+    std::vector<double> g(layout_.total_size());
+    std::vector<T> as_t(g.size());
+    for (std::size_t j = 0; j < group_.count; ++j) {
+      exact->loss_and_gradient(optimum_.x, data_.train, shards_[group_.first + j], g);
+      std::copy(g.begin(), g.end(), as_t.begin());
+      algorithm_->set_optimum_gradient(j, as_t);
+    }
+  }
+
+  // The full objective's squared gradient norm at y (convex objectives).
+  double full_gradient_norm2(std::span<const T> y) {
+    std::vector<std::size_t> all(data_.train.samples);
+    for (std::size_t i = 0; i < all.size(); ++i) all[i] = i;
+    std::vector<T> g(layout_.total_size());
+    objective_->loss_and_gradient(y, data_.train, all, g);
+    double norm = 0;
+    for (const T v : g) norm += static_cast<double>(v) * static_cast<double>(v);
+    return norm;
+  }
+
   // Under mpi every rank must stop at the same step: the flag is all-reduced.
   bool stop_requested() {
     std::int64_t flag = g_stop_requested != 0 ? 1 : 0;
@@ -305,6 +333,10 @@ class Trainer {
     r["train_accuracy"] = number(train.accuracy);
     r["test_loss"] = number(nan_if_empty(data_.test, test.loss));
     r["test_accuracy"] = number(nan_if_empty(data_.test, test.accuracy));
+    if (objective_->convex()) {
+      r["suboptimality"] = number(train.loss - optimum_.value);
+      r["grad_norm2"] = number(full_gradient_norm2(y));
+    }
     r["error_norm2"] = number(diag.mean_error_norm2);
     r["error_of_mean_norm2"] = number(diag.error_of_mean_norm2);
     r["def_distance"] = number(diag.def_distance);
@@ -353,6 +385,12 @@ class Trainer {
     s["network"] = network_.name;
     s["steps"] = total_steps_;
     s["steps_per_epoch"] = steps_per_epoch_;
+    if (objective_->convex()) {
+      s["optimum"] = {{"value", optimum_.value},
+                      {"gradient_norm", optimum_.gradient_norm},
+                      {"smoothness", objective_->smoothness()},
+                      {"strong_convexity", objective_->strong_convexity()}};
+    }
     s["final"] = last;
     s["bits_up_per_worker"] = bits_up_;
     s["dense_bits_per_worker"] = dense_bits_;
@@ -382,6 +420,7 @@ class Trainer {
   NetworkModel network_;
   Batches batches_;
   std::unique_ptr<Schedule> schedule_;
+  Optimum optimum_;
   std::uint64_t steps_per_epoch_ = 1;
   std::uint64_t total_steps_ = 0;
   std::uint64_t eval_every_ = 1;
