@@ -3,11 +3,10 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <filesystem>
 
 #include "gradcomp/core/error.hpp"
 #include "gradcomp/data/synthetic.hpp"
-#include <filesystem>
-
 #include "gradcomp/model/linear_objectives.hpp"
 #include "gradcomp/model/optimum.hpp"
 #include "gradcomp/model/registry.hpp"
@@ -116,7 +115,8 @@ namespace {
 TEST(Optimum, LbfgsReachesTheStationaryPointAndIsCached) {
   const Dataset data = generate_dataset("logistic:samples=300,features=8,condition=50", 6);
   auto objective = make_objective<double>("logistic", data, 1);
-  const std::string cache = (std::filesystem::temp_directory_path() / "gradcomp_optimum_test").string();
+  const std::string cache =
+      (std::filesystem::temp_directory_path() / "gradcomp_optimum_test").string();
   std::filesystem::remove_all(cache);
   const Optimum first = find_optimum(*objective, data, cache);
   EXPECT_FALSE(first.cached);
@@ -131,6 +131,46 @@ TEST(Optimum, LbfgsReachesTheStationaryPointAndIsCached) {
   EXPECT_TRUE(second.cached);
   EXPECT_EQ(second.value, first.value);
   EXPECT_EQ(second.x, first.x);
+}
+
+}  // namespace
+}  // namespace gradcomp
+
+namespace gradcomp {
+namespace {
+
+// ALGORITHMS.md §3.6 (vi): after a step, the BatchNorm statistics are the mean of what each
+// worker's forward pass made of the step's common statistics.
+TEST(TorchObjectives, BatchNormStatisticsAreAveragedOverTheStepsWorkers) {
+  Dataset images = generate_dataset("madelon:samples=64,features=784,informative=3,redundant=2", 2);
+  images.shape = {1, 28, 28};
+  std::vector<std::size_t> a(16), b(16);
+  for (std::size_t i = 0; i < 16; ++i) {
+    a[i] = i;
+    b[i] = 32 + i;
+  }
+  auto statistics_after = [&](const std::vector<std::vector<std::size_t>>& batches) {
+    auto net = make_objective<float>("resnet:width=4", images, 1);
+    std::vector<float> x(net->layout().total_size()), g(x.size());
+    net->initialize(x, 1);
+    net->begin_step();
+    for (const auto& batch : batches) net->loss_and_gradient(x, images, batch, g);
+    net->end_step();
+    std::vector<float> all;
+    for (const auto& s : net->statistics()) all.insert(all.end(), s.data.begin(), s.data.end());
+    return all;
+  };
+  const auto only_a = statistics_after({a});
+  const auto only_b = statistics_after({b});
+  const auto both = statistics_after({a, b});
+  ASSERT_FALSE(both.empty());
+  double worst = 0;
+  for (std::size_t i = 0; i < both.size(); ++i) {
+    worst =
+        std::max(worst, static_cast<double>(std::abs(both[i] - 0.5F * (only_a[i] + only_b[i]))));
+  }
+  EXPECT_LT(worst, 1e-6);
+  EXPECT_NE(only_a, only_b);  // the batches differ, so the average is a real test
 }
 
 }  // namespace

@@ -96,6 +96,42 @@ for step in (20, 40, 60):
     assert a[step] == b[step], (step, a[step], b[step])
 PY
 
+# A ResNet with BatchNorm: its running statistics are part of the checkpoint, so the resumed
+# run evaluates (eval mode uses them) exactly as the straight one.
+fm=/usr/share/datasets/fashion-mnist
+cat >rn.toml <<TOML
+[data]
+source = "idx"
+train = "$fm/t10k-images-idx3-ubyte.gz"
+train_labels = "$fm/t10k-labels-idx1-ubyte.gz"
+test_fraction = 0.02
+[model]
+name = "resnet:width=4"
+[workers]
+n = 2
+[algorithm]
+name = "sgdm"
+lr = 0.05
+[run]
+steps = 8
+batch = 8
+eval_every = 1000
+save_model = true
+TOML
+if [ -e "$fm/t10k-images-idx3-ubyte.gz" ]; then
+  "$gradcomp" train rn.toml --out rn8 >rn8.log 2>&1 || fail "resnet: $(cat rn8.log)"
+  "$gradcomp" train rn.toml --set run.steps=4 --out rn4 >rn4.log 2>&1 || fail "resnet 4: $(cat rn4.log)"
+  "$gradcomp" train --resume rn4 --set run.steps=8 >rn4r.log 2>&1 || fail "resnet resume: $(cat rn4r.log)"
+  cmp -s rn8/model.npy rn4/model.npy || fail "resnet: resumed model differs"
+  "$python" - rn8 rn4 <<'PY' || fail "resnet: resumed evaluation differs (BatchNorm statistics?)"
+import json, sys
+timing = {"compute_seconds", "network_seconds", "simulated_seconds"}
+last = [json.loads(open(f"{d}/metrics.jsonl").read().splitlines()[-1]) for d in sys.argv[1:3]]
+a, b = ({k: v for k, v in r.items() if k not in timing} for r in last)
+assert a == b, (a, b)
+PY
+fi
+
 # SIGINT: the run stops after the step in progress, checkpoints, reports, exits 130; resumed to
 # step N + 50 it ends where a straight (N + 50)-step run ends.
 "$gradcomp" train run.toml --set run.steps=50000000 --set run.eval_every=1000000 --out int \
@@ -175,6 +211,18 @@ lm = [json.loads(l)["train_loss"] for l in open(f"{sys.argv[2]}/metrics.jsonl")]
 assert np.allclose(la, lm, rtol=1e-6), (la, lm)
 print(f"local vs mpi -np 2: relative model difference {rel:.3g}")
 PY
+  # The ResNet under mpirun: BatchNorm statistics averaged over ranks give the local evaluation.
+  if [ -d rn8 ]; then
+    "$mpirun" --oversubscribe --bind-to none -np 2 "$gradcomp" train rn.toml \
+      --set workers.backend=mpi --out rnm >rnm.log 2>&1 || fail "resnet mpirun: $(cat rnm.log)"
+    "$python" - rn8 rnm <<'PY' || fail "resnet: local and mpi disagree"
+import json, sys, numpy as np
+a, m = (np.load(f"{d}/model.npy") for d in sys.argv[1:3])
+assert np.linalg.norm(a - m) <= 1e-6 * np.linalg.norm(a), np.linalg.norm(a - m)
+la, lm = (json.loads(open(f"{d}/metrics.jsonl").read().splitlines()[-1]) for d in sys.argv[1:3])
+assert abs(la["test_loss"] - lm["test_loss"]) <= 1e-5 * abs(la["test_loss"]), (la, lm)
+PY
+  fi
   "$mpirun" --oversubscribe --bind-to none -np 2 "$gradcomp" train run.toml \
     --set workers.backend=mpi --set workers.n=3 --out n >n.log 2>&1
   grep -qF "3 workers cannot be split evenly over 2 mpi ranks" n.log || fail "uneven split: $(cat n.log)"

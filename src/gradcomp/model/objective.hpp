@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "gradcomp/algo/algorithm.hpp"  // StateBuffer
 #include "gradcomp/core/layout.hpp"
 #include "gradcomp/data/dataset.hpp"
 
@@ -46,6 +47,15 @@ class Objective {
     return std::numeric_limits<double>::quiet_NaN();
   }
   [[nodiscard]] virtual bool convex() const { return false; }
+
+  // Running statistics outside the parameters (BatchNorm's running means and variances),
+  // ALGORITHMS.md §3.6 (vi): averaged across workers after every step. The trainer calls
+  // begin_step() before the hosted workers' gradients and end_step() after them — each worker's
+  // forward pass starts from the step's common statistics, end_step() leaves their mean over the
+  // hosted workers — and then averages statistics() over ranks. Empty for models without them.
+  virtual void begin_step() {}
+  virtual void end_step() {}
+  virtual std::vector<StateBuffer<T>> statistics() { return {}; }
 };
 
 }  // namespace gradcomp

@@ -27,13 +27,17 @@ std::unique_ptr<Objective<T>> make_objective(std::string_view spec, const Datase
   if (name == "logistic") return linear(Kind::kLogistic, "-1");
   if (name == "least-squares") return linear(Kind::kLeastSquares, "0");
   if (name == "softmax") return linear(Kind::kSoftmax, "0");
-  if (name == "mlp" || name == "lenet") {
+  if (name == "mlp" || name == "lenet" || name == "resnet") {
     if constexpr (std::is_same_v<T, float>) {
-      const Params p = Params::parse(
-          name, rest,
-          name == "mlp" ? std::vector<ParamSpec>{list_param("hidden", "128", 1, 1e6,
-                                                            "hidden layer widths, e.g. 256/128")}
-                        : std::vector<ParamSpec>{});
+      std::vector<ParamSpec> specs;
+      if (name == "mlp") {
+        specs = {list_param("hidden", "128", 1, 1e6, "hidden layer widths, e.g. 256/128")};
+      } else if (name == "resnet") {
+        specs = {int_param("width", "16", 1, 1024, "channels of the first stage"),
+                 int_param("blocks", "1", 1, 64,
+                           "residual blocks per stage: 1 = ResNet-8, 3 = ResNet-20")};
+      }
+      const Params p = Params::parse(name, rest, specs);
       return make_torch_objective(name, p, train, seed);
     } else {
       throw InvalidInput(fmt::format(
@@ -43,7 +47,7 @@ std::unique_ptr<Objective<T>> make_objective(std::string_view spec, const Datase
     }
   }
   throw InvalidInput(fmt::format(
-      "unknown model '{}'; models: logistic, least-squares, softmax, mlp, lenet", name));
+      "unknown model '{}'; models: logistic, least-squares, softmax, mlp, lenet, resnet", name));
 }
 
 template std::unique_ptr<Objective<float>> make_objective(std::string_view, const Dataset&,

@@ -24,6 +24,54 @@ torch::nn::Sequential build_mlp(std::size_t inputs, const std::vector<double>& h
   return net;
 }
 
+// A residual block of two 3×3 convolutions with BatchNorm (He et al. 2016), with a 1×1
+// projection when the shape changes.
+struct BasicBlockImpl : torch::nn::Module {
+  BasicBlockImpl(std::int64_t in, std::int64_t out, std::int64_t stride) {
+    using namespace torch::nn;
+    conv1 = register_module(
+        "conv1", Conv2d(Conv2dOptions(in, out, 3).stride(stride).padding(1).bias(false)));
+    bn1 = register_module("bn1", BatchNorm2d(out));
+    conv2 = register_module("conv2", Conv2d(Conv2dOptions(out, out, 3).padding(1).bias(false)));
+    bn2 = register_module("bn2", BatchNorm2d(out));
+    if (stride != 1 || in != out) {
+      shortcut = register_module(
+          "shortcut", Sequential(Conv2d(Conv2dOptions(in, out, 1).stride(stride).bias(false)),
+                                 BatchNorm2d(out)));
+    }
+  }
+  torch::Tensor forward(const torch::Tensor& x) {
+    torch::Tensor y = torch::relu(bn1(conv1(x)));
+    y = bn2(conv2(y));
+    return torch::relu(y + (shortcut.is_empty() ? x : shortcut->forward(x)));
+  }
+  torch::nn::Conv2d conv1{nullptr}, conv2{nullptr};
+  torch::nn::BatchNorm2d bn1{nullptr}, bn2{nullptr};
+  torch::nn::Sequential shortcut{nullptr};
+};
+TORCH_MODULE(BasicBlock);
+
+// ResNet for 1×28×28 inputs: a 3×3 stem of `width` channels, three stages of `blocks` residual
+// blocks (width, 2·width, 4·width channels; the last two stride 2), global average pooling and a
+// linear classifier. blocks = 1: ResNet-8; blocks = 3: ResNet-20.
+torch::nn::Sequential build_resnet(std::int64_t width, std::int64_t blocks, std::size_t classes) {
+  using namespace torch::nn;
+  Sequential net(Conv2d(Conv2dOptions(1, width, 3).padding(1).bias(false)), BatchNorm2d(width),
+                 ReLU());
+  std::int64_t channels = width;
+  for (std::int64_t stage = 0; stage < 3; ++stage) {
+    const std::int64_t out = width << stage;
+    for (std::int64_t b = 0; b < blocks; ++b) {
+      net->push_back(BasicBlock(channels, out, stage > 0 && b == 0 ? 2 : 1));
+      channels = out;
+    }
+  }
+  net->push_back(AdaptiveAvgPool2d(AdaptiveAvgPool2dOptions(1)));
+  net->push_back(Flatten());
+  net->push_back(Linear(channels, static_cast<std::int64_t>(classes)));
+  return net;
+}
+
 torch::nn::Sequential build_lenet(std::size_t classes) {
   using namespace torch::nn;
   return Sequential(Conv2d(Conv2dOptions(1, 6, 5).padding(2)), ReLU(), MaxPool2d(2),
@@ -57,23 +105,53 @@ class TorchObjective final : public Objective<float> {
   // The initial weights libtorch drew when the network was built (under the run's seed).
   void initialize(std::span<float> x, std::uint64_t) override {
     std::copy(initial_.begin(), initial_.end(), x.begin());
+    std::copy(initial_statistics_.begin(), initial_statistics_.end(), statistics_.begin());
+  }
+
+  void begin_step() override {
+    step_start_.assign(statistics_.begin(), statistics_.end());
+    std::fill(statistics_sum_.begin(), statistics_sum_.end(), 0.0);
+    forwards_ = 0;
+  }
+  void end_step() override {
+    if (forwards_ == 0) return;
+    for (std::size_t i = 0; i < statistics_.size(); ++i) {
+      statistics_[i] = static_cast<float>(statistics_sum_[i] / static_cast<double>(forwards_));
+    }
+  }
+  std::vector<StateBuffer<float>> statistics() override {
+    std::vector<StateBuffer<float>> all;
+    for (const auto& [name, range] : statistic_ranges_) {
+      all.push_back(
+          {"statistics/" + name, std::span<float>(statistics_).subspan(range.first, range.second)});
+    }
+    return all;
   }
 
   double loss_and_gradient(std::span<const float> x, const Dataset& data,
                            std::span<const std::size_t> samples,
                            std::span<float> gradient) override {
     load(x);
+    net_->train();
+    // Every worker's forward pass starts from the step's common statistics (§3.6 vi).
+    // (std::copy: the net's buffers are views into statistics_, which must never reallocate.)
+    if (forwards_ > 0 && step_start_.size() == statistics_.size()) {
+      std::copy(step_start_.begin(), step_start_.end(), statistics_.begin());
+    }
     std::fill(gradients_.begin(), gradients_.end(), 0.0F);
     const auto [inputs, targets] = batch(data, samples);
     const torch::Tensor loss = torch::nn::functional::cross_entropy(net_->forward(inputs), targets);
     loss.backward();
     std::copy(gradients_.begin(), gradients_.end(), gradient.begin());
+    for (std::size_t i = 0; i < statistics_.size(); ++i) statistics_sum_[i] += statistics_[i];
+    ++forwards_;
     return loss.item<double>();
   }
 
   Evaluation evaluate(std::span<const float> x, const Dataset& data) override {
     load(x);
     torch::NoGradGuard no_grad;
+    net_->eval();
     double loss = 0;
     std::size_t correct = 0;
     constexpr std::size_t kChunk = 2000;
@@ -108,6 +186,32 @@ class TorchObjective final : public Objective<float> {
       p.mutable_grad() = torch::from_blob(gradients_.data() + block.offset, sizes, torch::kFloat32);
     }
     initial_ = parameters_;
+    bind_statistics();
+  }
+
+  // BatchNorm's float buffers (running means and variances) become views into one flat vector.
+  void bind_statistics() {
+    std::size_t total = 0;
+    for (const auto& item : net_->named_buffers()) {
+      if (item.value().scalar_type() == torch::kFloat32)
+        total += static_cast<std::size_t>(item.value().numel());
+    }
+    statistics_.resize(total);
+    statistics_sum_.assign(total, 0.0);
+    std::size_t offset = 0;
+    torch::NoGradGuard no_grad;
+    for (auto& item : net_->named_buffers()) {
+      torch::Tensor b = item.value();
+      if (b.scalar_type() != torch::kFloat32) continue;
+      const auto count = static_cast<std::size_t>(b.numel());
+      std::memcpy(statistics_.data() + offset, b.contiguous().data_ptr<float>(),
+                  count * sizeof(float));
+      const std::vector<std::int64_t> sizes(b.sizes().begin(), b.sizes().end());
+      b.set_data(torch::from_blob(statistics_.data() + offset, sizes, torch::kFloat32));
+      statistic_ranges_.emplace_back(item.key(), std::make_pair(offset, count));
+      offset += count;
+    }
+    initial_statistics_ = statistics_;
   }
 
   void load(std::span<const float> x) { std::copy(x.begin(), x.end(), parameters_.begin()); }
@@ -136,6 +240,12 @@ class TorchObjective final : public Objective<float> {
   std::vector<float> parameters_;
   std::vector<float> gradients_;
   std::vector<float> initial_;
+  std::vector<float> statistics_;  // BatchNorm running statistics (views bound into the net)
+  std::vector<float> initial_statistics_;
+  std::vector<float> step_start_;
+  std::vector<double> statistics_sum_;
+  std::vector<std::pair<std::string, std::pair<std::size_t, std::size_t>>> statistic_ranges_;
+  std::size_t forwards_ = 0;
 };
 
 }  // namespace
@@ -155,9 +265,15 @@ std::unique_ptr<Objective<float>> make_torch_objective(const std::string& name,
         std::vector<std::int64_t>{static_cast<std::int64_t>(train.features)});
   }
   require(train.shape == std::vector<std::size_t>{1, 28, 28},
-          "lenet needs 1x28x28 images (IDX data such as Fashion-MNIST); '{}' has samples of {} "
+          "{} needs 1x28x28 images (IDX data such as Fashion-MNIST); '{}' has samples of {} "
           "features",
-          train.name, train.features);
+          name, train.name, train.features);
+  if (name == "resnet") {
+    return std::make_unique<TorchObjective>(
+        params.canonical(),
+        build_resnet(params.integer("width"), params.integer("blocks"), train.classes),
+        std::vector<std::int64_t>{1, 28, 28});
+  }
   return std::make_unique<TorchObjective>(params.canonical(), build_lenet(train.classes),
                                           std::vector<std::int64_t>{1, 28, 28});
 }

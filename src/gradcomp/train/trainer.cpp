@@ -186,6 +186,23 @@ class Trainer {
     return norm;
   }
 
+  // BatchNorm statistics: the mean over this rank's workers (end_step), then over ranks.
+  void average_statistics() {
+    if (communicator_.size() == 1) return;
+    const T ranks = static_cast<T>(communicator_.size());
+    for (const auto& buffer : objective_->statistics()) {
+      communicator_.allreduce_sum(buffer.data);
+      for (T& v : buffer.data) v /= ranks;
+    }
+  }
+
+  // What a checkpoint holds: the algorithm's state and the model's running statistics.
+  std::vector<StateBuffer<T>> checkpoint_buffers() {
+    auto buffers = algorithm_->state();
+    for (auto& s : objective_->statistics()) buffers.push_back(s);
+    return buffers;
+  }
+
   // Under mpi every rank must stop at the same step: the flag is all-reduced.
   bool stop_requested() {
     std::int64_t flag = g_stop_requested != 0 ? 1 : 0;
@@ -213,7 +230,7 @@ class Trainer {
     communicator_.broadcast(name, 0);
     const std::string run(name.begin(), name.end());
     const std::vector<double> scalars = algorithm_->totals();
-    save_checkpoint<T>(checkpoint_path(run, communicator_.rank()), step, algorithm_->state(),
+    save_checkpoint<T>(checkpoint_path(run, communicator_.rank()), step, checkpoint_buffers(),
                        scalars);
     communicator_.barrier();
     if (communicator_.rank() == 0) {
@@ -230,7 +247,7 @@ class Trainer {
     const auto step = saved["step"].get<std::uint64_t>();
     std::vector<double> scalars;
     const std::uint64_t rank_step = load_checkpoint<T>(
-        checkpoint_path(resume_, communicator_.rank()), algorithm_->state(), scalars);
+        checkpoint_path(resume_, communicator_.rank()), checkpoint_buffers(), scalars);
     require(rank_step == step, "checkpoint of rank {} is at step {}, the run's at step {}",
             communicator_.rank(), rank_step, step);
     algorithm_->restore_totals(scalars);
@@ -261,6 +278,7 @@ class Trainer {
   void step(std::uint64_t t, std::vector<std::vector<T>>& gradients) {
     const auto start = Clock::now();
     std::vector<std::span<const T>> views;
+    objective_->begin_step();
     for (std::size_t j = 0; j < group_.count; ++j) {
       const std::size_t worker = group_.first + j;
       objective_->loss_and_gradient(algorithm_->query_point(j), data_.train, batches_.batch(j, t),
@@ -268,6 +286,8 @@ class Trainer {
       check_finite(std::span<const T>(gradients[j]), t, worker, "gradient");
       views.emplace_back(gradients[j]);
     }
+    objective_->end_step();
+    average_statistics();
     const double rate = schedule_->rate(t);
     try {
       algorithm_->step(views, {t, rate, t == 0 ? 0.0 : schedule_->rate(t - 1)});
