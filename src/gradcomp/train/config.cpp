@@ -104,10 +104,10 @@ std::string spec_of(const toml::table* section, const std::string& what, const K
   for (const auto& [key, node] : *section) {
     const std::string k(key.str());
     if (k == "name" || std::find(reserved.begin(), reserved.end(), k) != reserved.end()) continue;
-    const std::string value = text_of(node, what + "." + k);
+    const std::string value = text_of(node, fmt::format("{}.{}", what, k));
     require(value.find_first_of(",=") == std::string::npos,
             "{}.{} = '{}' may not contain ',' or '='", what, k, value);
-    params.push_back(k + "=" + value);
+    params.push_back(fmt::format("{}={}", k, value));
   }
   return params.empty() ? name : fmt::format("{}:{}", name, fmt::join(params, ","));
 }

@@ -48,6 +48,7 @@ void MetricsLog::append(const nlohmann::ordered_json& record) {
   csv += fmt::format("{}\n", fmt::join(columns, ","));
   for (const auto& r : records_) {
     std::vector<std::string> cells;
+    cells.reserve(columns.size());
     for (const auto& key : columns) cells.push_back(r.contains(key) ? csv_cell(r[key]) : "");
     csv += fmt::format("{}\n", fmt::join(cells, ","));
   }
@@ -71,7 +72,7 @@ std::string make_run_directory(const std::string& requested) {
     return requested;
   }
   for (int n = 1; n < 100000; ++n) {
-    const std::string candidate = fmt::format("runs/run-{:03}", n);
+    std::string candidate = fmt::format("runs/run-{:03}", n);
     if (fs::exists(candidate)) continue;
     fs::create_directories(candidate, error);
     if (error) throw IoError(fmt::format("cannot create '{}': {}", candidate, error.message()));

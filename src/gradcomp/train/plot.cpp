@@ -61,10 +61,9 @@ std::string plot_runs(const PlotRequest& request) {
   require(!request.runs.empty(), "plot needs at least one run directory");
   const Axis x = x_axis(request.x);
   const Axis y = y_axis(request.y);
-  const std::string prefix =
-      request.out.empty()
-          ? fmt::format("{}/plot-{}-vs-{}", request.runs.front(), request.y, request.x)
-          : request.out;
+  std::string prefix = request.out.empty() ? fmt::format("{}/plot-{}-vs-{}", request.runs.front(),
+                                                         request.y, request.x)
+                                           : request.out;
   std::string plots;
   std::size_t points = 0;
   for (std::size_t r = 0; r < request.runs.size(); ++r) {

@@ -17,7 +17,7 @@ namespace {
 constexpr const char* kFashionMnist = "/usr/share/datasets/fashion-mnist";
 
 // A seeded split: the last test_fraction of a shuffled order is the test set.
-RunData hold_out(Dataset all, double fraction, std::uint64_t seed) {
+RunData hold_out(const Dataset& all, double fraction, std::uint64_t seed) {
   std::vector<std::size_t> order(all.samples);
   std::iota(order.begin(), order.end(), 0);
   RandomStream rng(seed, Purpose::kPartition, 1, 0, kSharedWorker);
@@ -52,14 +52,14 @@ RunData load_run_data(const TrainConfig& c) {
             "data.source = \"idx\" needs data.train and data.train_labels (and data.test, "
             "data.test_labels for a test set)");
     Dataset train = read_idx(c.train_path, c.train_labels);
-    if (c.test_path.empty()) return hold_out(std::move(train), c.test_fraction, c.seed);
+    if (c.test_path.empty()) return hold_out(train, c.test_fraction, c.seed);
     return {std::move(train), read_idx(c.test_path, c.test_labels)};
   }
   if (c.data_source == "libsvm" || c.data_source == "csv") {
     require(!c.train_path.empty(), "data.source = \"{}\" needs data.train = \"path\"",
             c.data_source);
     Dataset train = read_table(c, c.train_path);
-    if (c.test_path.empty()) return hold_out(std::move(train), c.test_fraction, c.seed);
+    if (c.test_path.empty()) return hold_out(train, c.test_fraction, c.seed);
     Dataset test = read_table(c, c.test_path);
     require(test.features <= train.features || c.data_source != "libsvm",
             "test file '{}' has {} features, the training file {}; set data.features", c.test_path,
@@ -72,7 +72,7 @@ RunData load_run_data(const TrainConfig& c) {
             "data.source = \"npy\" needs data.train (features .npy) and data.train_labels "
             "(labels .npy)");
     Dataset train = read_npy_dataset(c.train_path, c.train_labels, label_kind(c));
-    if (c.test_path.empty()) return hold_out(std::move(train), c.test_fraction, c.seed);
+    if (c.test_path.empty()) return hold_out(train, c.test_fraction, c.seed);
     return {std::move(train), read_npy_dataset(c.test_path, c.test_labels, label_kind(c))};
   }
   if (c.data_source == "generate") {

@@ -126,6 +126,7 @@ std::string run_sweep(const SweepPlan& plan) {
     csv += fmt::format("\n\"{}\",{}", name, finals.size());
     for (const auto& [key, label] : columns()) {
       std::vector<double> values;
+      values.reserve(finals.size());
       for (const auto& f : finals) values.push_back(field(f, key) * scale_of(key));
       const Stat s = stat_of(values);
       markdown += std::isfinite(s.mean) ? fmt::format(" {:.4g} ± {:.2g} |", s.mean, s.std) : " — |";
