@@ -79,6 +79,11 @@ assert header[:3] == ["step", "epoch", "lr"], header
 PY
 grep -q "^test accuracy .* after 60.00 epochs" a.log || fail "no closing line: $(cat a.log)"
 
+# Options before the config file: each --set takes one value, the file stays the config.
+"$gradcomp" train --set run.steps=3 --set run.eval_every=3 run.toml --out opt >opt.log 2>&1 ||
+  fail "options before the config: $(cat opt.log)"
+grep -q '"steps": 3' opt/summary.json || fail "--set before the config was not applied"
+
 # Checkpoints: 30 steps, then --resume to 60, ends where a straight 60-step run ends.
 "$gradcomp" train run.toml --set run.steps=30 --out half >half.log 2>&1 || fail "half: $(cat half.log)"
 [ -s half/checkpoint/rank-0.bin ] && [ -s half/checkpoint/trainer.json ] || fail "no checkpoint"

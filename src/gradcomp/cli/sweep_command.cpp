@@ -19,9 +19,11 @@ std::function<int()> add_sweep_command(CLI::App& app) {
   auto plan = std::make_shared<SweepPlan>();
   auto path = std::make_shared<std::string>();
   command->add_option("config", *path, "TOML configuration (default: the embedded default run)");
-  command->add_option("--grid", plan->grid, "section.key=v1,v2,... (repeatable: a product grid)");
+  command->add_option("--grid", plan->grid, "section.key=v1,v2,... (repeatable: a product grid)")
+      ->allow_extra_args(false);
   command->add_option("--seeds", plan->seeds, "runs per grid point, seeds 1..N")->default_val(3);
-  command->add_option("--set", plan->overrides, "override a key for every run");
+  command->add_option("--set", plan->overrides, "override a key for every run")
+      ->allow_extra_args(false);
   command->add_option("--out", plan->out, "the sweep's directory (must not exist or be empty)");
   return [plan, path] {
     if (path->empty()) {

@@ -124,8 +124,12 @@ std::function<int()> add_train_command(CLI::App& app) {
   auto options = std::make_shared<TrainOptions>();
   command->add_option("config", options->config_path,
                       "TOML configuration; without one, the default Fashion-MNIST run");
-  command->add_option("--set", options->overrides,
-                      "override a key: section.key=value (repeatable), e.g. algorithm.kappa=0.5");
+  // allow_extra_args(false): each --set takes one value, so a config file after it stays the
+  // positional argument.
+  command
+      ->add_option("--set", options->overrides,
+                   "override a key: section.key=value (repeatable), e.g. algorithm.kappa=0.5")
+      ->allow_extra_args(false);
   command->add_option("--out", options->out, "run directory (must not exist or be empty)");
   command->add_option("--resume", options->resume,
                       "continue the run in this directory from its last checkpoint");
