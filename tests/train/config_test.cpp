@@ -65,5 +65,40 @@ TEST(TrainConfig, ErrorsNameTheKeyAndTheFix) {
             "--set 'algorithm': expected section.key=value, e.g. --set algorithm.kappa=0.5");
 }
 
+TEST(TrainConfig, StepUnitStartAndSubsets) {
+  const TrainConfig c = parse_config(
+      "", "test.toml",
+      {"algorithm.lr_unit=1/L", "model.init=\"optimum:offset=0.005\"", "data.train_samples=100",
+       "data.test_samples=20"});
+  EXPECT_EQ(c.lr_unit, "1/L");
+  EXPECT_EQ(c.init, "optimum:offset=0.005");
+  EXPECT_EQ(c.train_samples, 100U);
+  const TrainConfig again = parse_config(c.to_toml(), "resolved", {});
+  EXPECT_EQ(again.lr_unit, "1/L");
+  EXPECT_EQ(again.init, c.init);
+  EXPECT_EQ(again.train_samples, 100U);
+  EXPECT_EQ(again.test_samples, 20U);
+  EXPECT_EQ(error_of("", {"algorithm.lr_unit=L"}),
+            "algorithm.lr_unit = 'L'; choose \"1\" (rates as given) or \"1/L\" (multiples of 1/L, "
+            "convex models)");
+  EXPECT_EQ(error_of("", {"model.init=zeros"}),
+            "model.init = 'zeros'; choose \"default\" or \"optimum:offset=c\" (x* + c, convex "
+            "models)");
+  EXPECT_EQ(error_of("", {"data.train_samples=-1"}),
+            "data.train_samples must be a whole number >= 0");
+}
+
+TEST(TrainConfig, SpecsAreValidatedAgainstTheRegistries) {
+  EXPECT_NO_THROW(validate_specs(parse_config(default_config_toml(), "default", {})));
+  EXPECT_THROW(validate_specs(parse_config(default_config_toml(), "default", {"algorithm.lrr=1"})),
+               InvalidInput);
+  EXPECT_THROW(
+      validate_specs(parse_config(default_config_toml(), "default", {"compressor.name=topkk"})),
+      InvalidInput);
+  EXPECT_THROW(validate_specs(parse_config(default_config_toml(), "default",
+                                           {"algorithm.schedule=\"stepp:lr=1\""})),
+               InvalidInput);
+}
+
 }  // namespace
 }  // namespace gradcomp

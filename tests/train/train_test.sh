@@ -158,6 +158,24 @@ else
   fail "no 'interrupted after step' line: $(cat int.log)"
 fi
 
+# γ in units of 1/L and S004's start x* + c: the logged step is 0.5/L exactly, and the first
+# evaluation from x* + 1e-3 is much closer to f* than the run from zero.
+"$gradcomp" train run.toml --set algorithm.lr_unit=1/L --set algorithm.lr=0.5 \
+  --set 'model.init="optimum:offset=0.001"' --set run.steps=10 --set run.eval_every=1 --out unit \
+  >unit.log 2>&1 || fail "lr_unit/init: $(cat unit.log)"
+"$python" - unit a <<'PY' || fail "lr_unit = 1/L or model.init = optimum wrong"
+import json, sys
+summary = json.load(open(sys.argv[1] + "/summary.json"))
+first = json.loads(open(sys.argv[1] + "/metrics.jsonl").readline())
+assert first["lr"] == 0.5 / summary["optimum"]["smoothness"], (first["lr"], summary["optimum"])
+zero = json.loads(open(sys.argv[2] + "/metrics.jsonl").readline())
+assert first["suboptimality"] < 1e-3 * zero["suboptimality"], (first, zero)
+PY
+out=$("$gradcomp" train run.toml --set 'model.name="softmax:l2=0"' --set algorithm.lr_unit=1/L \
+  --set run.steps=1 --out bad-unit 2>&1)
+[ "$out" = 'gradcomp: error: algorithm.lr_unit = "1/L" needs a model with a known smoothness L (logistic, least-squares); '"'"'softmax:l2=0'"'"' has none' ] ||
+  fail "lr_unit on softmax: $out"
+
 # sweep: grid × seeds → mean ± std table; plot: PNG and SVG through gnuplot.
 "$gradcomp" sweep run.toml --grid compressor.k=1,6 --seeds 2 --set run.steps=20 --out sweep \
   >sweep.log 2>&1 || fail "sweep: $(cat sweep.log)"

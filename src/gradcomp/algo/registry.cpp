@@ -53,6 +53,13 @@ std::unique_ptr<Algorithm<T>> make_algorithm(const AlgorithmSetup<T>& setup) {
   }
 }
 
+void validate_algorithm_spec(std::string_view spec) {
+  const std::size_t colon = spec.find(':');
+  const AlgorithmEntry& entry = find_algorithm(spec.substr(0, colon));
+  (void)Params::parse(entry.name, colon == std::string_view::npos ? "" : spec.substr(colon + 1),
+                      entry.params);
+}
+
 template std::unique_ptr<Algorithm<float>> make_algorithm(const AlgorithmSetup<float>&);
 template std::unique_ptr<Algorithm<double>> make_algorithm(const AlgorithmSetup<double>&);
 

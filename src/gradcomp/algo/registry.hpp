@@ -34,6 +34,10 @@ const AlgorithmEntry& find_algorithm(std::string_view name);
 template <class T>
 std::unique_ptr<Algorithm<T>> make_algorithm(const AlgorithmSetup<T>& setup);
 
+// Checks "name:key=value,..." against the registry without building anything (InvalidInput as
+// make_algorithm would raise it).
+void validate_algorithm_spec(std::string_view spec);
+
 // Both makers of an entry from a class template A<T> constructed as A<T>(setup, params, extra...).
 template <template <class> class A, class... Extra>
 AlgorithmEntry algorithm_entry(std::string name, std::string summary, std::string section,

@@ -11,5 +11,6 @@ std::function<int()> add_inspect_command(CLI::App& app);
 std::function<int()> add_train_command(CLI::App& app);
 std::function<int()> add_sweep_command(CLI::App& app);
 std::function<int()> add_plot_command(CLI::App& app);
+std::function<int()> add_reproduce_command(CLI::App& app);
 
 }  // namespace gradcomp::cli

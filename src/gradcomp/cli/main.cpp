@@ -21,6 +21,7 @@ int run(int argc, char** argv) {
   runners["train"] = gradcomp::cli::add_train_command(app);
   runners["sweep"] = gradcomp::cli::add_sweep_command(app);
   runners["plot"] = gradcomp::cli::add_plot_command(app);
+  runners["reproduce"] = gradcomp::cli::add_reproduce_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -26,6 +26,21 @@ class NonFiniteInput : public InvalidInput {
   using InvalidInput::InvalidInput;
 };
 
+// A training run whose gradients or model became NaN or infinite (exit code 2 like bad input: the
+// configuration's step size or compression is the thing to change). The reproduction suite counts
+// these runs as diverged instead of stopping.
+class Diverged : public InvalidInput {
+ public:
+  using InvalidInput::InvalidInput;
+};
+
+// A long job (the reproduction suite) stopped by SIGINT/SIGTERM between or inside its runs: exit
+// code 130 like an interrupted `gradcomp train`.
+class Interrupted : public Error {
+ public:
+  using Error::Error;
+};
+
 // A message that does not decode: truncated, corrupt, or made by another compressor or setting.
 class DecodeError : public InvalidInput {
  public:

@@ -13,6 +13,8 @@ ExitReport report_current_exception() {
     return {2, fmt::format("error: {}", e.what()), true};
   } catch (const InvalidInput& e) {
     return {2, fmt::format("error: {}", e.what())};
+  } catch (const Interrupted& e) {
+    return {130, e.what()};
   } catch (const IoError& e) {
     return {3, fmt::format("I/O error: {}", e.what())};
   } catch (const std::bad_alloc&) {

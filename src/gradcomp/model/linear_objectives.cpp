@@ -27,8 +27,11 @@ double largest_gram_eigenvalue(const Dataset& data) {
     for (const double x : w) norm += x * x;
     norm = std::sqrt(norm);
     if (norm == 0) return 0;
+    // Each round reads the whole data set: stop once λ is settled to double precision.
+    const bool settled = std::abs(norm - eigenvalue) <= 1e-14 * norm;
     eigenvalue = norm;
     for (std::size_t j = 0; j < w.size(); ++j) v[j] = w[j] / norm;
+    if (settled) break;
   }
   return eigenvalue;
 }

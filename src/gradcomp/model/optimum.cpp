@@ -33,6 +33,8 @@ std::uint64_t fnv(std::uint64_t hash, const void* data, std::size_t bytes) {
 std::uint64_t key_of(const Objective<double>& objective, const Dataset& d) {
   std::uint64_t h = 0xcbf29ce484222325ULL;
   h = fnv(h, objective.name().data(), objective.name().size());
+  const double smoothness = objective.smoothness();  // l2 = -1 resolves through it
+  h = fnv(h, &smoothness, sizeof smoothness);
   h = fnv(h, d.dense.data(), d.dense.size() * sizeof(float));
   h = fnv(h, d.values.data(), d.values.size() * sizeof(float));
   h = fnv(h, d.columns.data(), d.columns.size() * sizeof(std::uint32_t));
@@ -102,7 +104,7 @@ Optimum lbfgs(Evaluator& f, std::size_t d) {
         y_list.pop_front();
       }
     }
-    if (next_value > value) break;  // the line search found no decrease: converged to precision
+    if (next_value >= value) break;  // the line search found no decrease: converged to precision
     x.swap(next);
     g.swap(next_g);
     value = next_value;

@@ -7,6 +7,9 @@
 #include <map>
 #include <sstream>
 
+#include "gradcomp/algo/registry.hpp"
+#include "gradcomp/algo/schedule.hpp"
+#include "gradcomp/compress/registry.hpp"
 #include "gradcomp/core/error.hpp"
 
 namespace gradcomp {
@@ -52,10 +55,10 @@ const std::map<std::string, Keys>& known_keys() {
   static const std::map<std::string, Keys> keys = {
       {"data",
        {"source", "train", "train_labels", "test", "test_labels", "generator", "features", "labels",
-        "test_fraction", "partition"}},
-      {"model", {"name"}},
+        "test_fraction", "partition", "train_samples", "test_samples"}},
+      {"model", {"name", "init"}},
       {"workers", {"n", "backend", "allreduce"}},
-      {"algorithm", {}},   // name, spec, schedule, lr, and the algorithm's own parameters
+      {"algorithm", {}},   // name, spec, schedule, lr, lr_unit and the algorithm's own parameters
       {"compressor", {}},  // name, spec, quantizer, and the compressor's own parameters
       {"network", {"name"}},
       {"run",
@@ -178,11 +181,14 @@ TrainConfig parse_config(const std::string& text, const std::string& origin,
   c.labels = get(root, "data", "labels", c.labels);
   c.test_fraction = get(root, "data", "test_fraction", c.test_fraction);
   c.partition = get(root, "data", "partition", c.partition);
+  c.train_samples = get(root, "data", "train_samples", c.train_samples);
+  c.test_samples = get(root, "data", "test_samples", c.test_samples);
   c.model = get(root, "model", "name", c.model);
+  c.init = get(root, "model", "init", c.init);
   c.workers = get(root, "workers", "n", c.workers);
   c.backend = get(root, "workers", "backend", c.backend);
   c.allreduce = get(root, "workers", "allreduce", c.allreduce);
-  const Keys algorithm_reserved{"spec", "schedule", "lr"};
+  const Keys algorithm_reserved{"spec", "schedule", "lr", "lr_unit"};
   c.choice.algorithm =
       spec_of(root["algorithm"].as_table(), "algorithm", algorithm_reserved, "sgd");
   const Keys compressor_reserved{"spec", "quantizer"};
@@ -194,6 +200,7 @@ TrainConfig parse_config(const std::string& text, const std::string& origin,
   } else if (root["algorithm"]["lr"]) {
     c.schedule = fmt::format("constant:lr={}", get(root, "algorithm", "lr", 0.1));
   }
+  c.lr_unit = get(root, "algorithm", "lr_unit", c.lr_unit);
   c.network = get(root, "network", "name", c.network);
   c.epochs = get(root, "run", "epochs", c.epochs);
   c.steps = get(root, "run", "steps", c.steps);
@@ -211,9 +218,23 @@ TrainConfig parse_config(const std::string& text, const std::string& origin,
           c.backend);
   require(c.labels == "classification" || c.labels == "regression",
           "data.labels = '{}'; choose classification or regression", c.labels);
+  require(c.lr_unit == "1" || c.lr_unit == "1/L",
+          "algorithm.lr_unit = '{}'; choose \"1\" (rates as given) or \"1/L\" (multiples of 1/L, "
+          "convex models)",
+          c.lr_unit);
+  require(c.init == "default" || c.init.rfind("optimum:offset=", 0) == 0,
+          "model.init = '{}'; choose \"default\" or \"optimum:offset=c\" (x* + c, convex models)",
+          c.init);
   require(c.test_fraction >= 0 && c.test_fraction < 1, "data.test_fraction = {} must be in [0, 1)",
           c.test_fraction);
   return c;
+}
+
+void validate_specs(const TrainConfig& config) {
+  validate_algorithm_spec(config.choice.algorithm);
+  (void)make_compressor(config.choice.compressor);
+  (void)make_compressor(config.choice.quantizer);
+  (void)make_schedule(config.schedule, ScheduleContext{});
 }
 
 std::string TrainConfig::to_toml() const {
@@ -227,12 +248,15 @@ std::string TrainConfig::to_toml() const {
                            {"features", static_cast<std::int64_t>(features)},
                            {"labels", labels},
                            {"test_fraction", test_fraction},
-                           {"partition", partition}}},
-      {"model", toml::table{{"name", model}}},
+                           {"partition", partition},
+                           {"train_samples", static_cast<std::int64_t>(train_samples)},
+                           {"test_samples", static_cast<std::int64_t>(test_samples)}}},
+      {"model", toml::table{{"name", model}, {"init", init}}},
       {"workers", toml::table{{"n", static_cast<std::int64_t>(workers)},
                               {"backend", backend},
                               {"allreduce", allreduce}}},
-      {"algorithm", toml::table{{"spec", choice.algorithm}, {"schedule", schedule}}},
+      {"algorithm",
+       toml::table{{"spec", choice.algorithm}, {"schedule", schedule}, {"lr_unit", lr_unit}}},
       {"compressor", toml::table{{"spec", choice.compressor}, {"quantizer", choice.quantizer}}},
       {"network", toml::table{{"name", network}}},
       {"run", toml::table{{"epochs", static_cast<std::int64_t>(epochs)},

@@ -21,8 +21,11 @@ struct TrainConfig {
   std::string labels = "classification";  // or regression
   double test_fraction = 0.2;             // held out when there is no test file
   std::string partition = "iid";
+  std::size_t train_samples = 0;  // > 0: a fixed random subset of the training set (smaller runs)
+  std::size_t test_samples = 0;   // > 0: the same for the test set
   // [model]
   std::string model = "mlp:hidden=128";
+  std::string init = "default";  // or "optimum:offset=c": x0 = x* + c·1 (S004 §C.3, convex models)
   // [workers]
   std::size_t workers = 8;
   std::string backend = "local";  // local | mpi
@@ -30,6 +33,7 @@ struct TrainConfig {
   // [algorithm], [compressor]
   AlgorithmChoice choice;
   std::string schedule = "constant:lr=0.1";
+  std::string lr_unit = "1";  // or "1/L": the schedule's rates are multiples of 1/L (§5.1)
   // [network]
   std::string network = "1Gbit";
   // [run]
@@ -42,6 +46,7 @@ struct TrainConfig {
   bool save_model = false;
   std::uint64_t checkpoint_every = 0;  // steps; 0: only at the end and when interrupted
   std::string out;                     // empty: the next free runs/run-NNN
+  bool progress = true;  // progress lines on stderr (not a key: the reproduction suite turns it off)
 
   // The resolved configuration as TOML (written to the run directory).
   [[nodiscard]] std::string to_toml() const;
@@ -54,5 +59,9 @@ const char* default_config_toml();
 // whose values are TOML values ("0.1", "\"def\"", "true") or bare words taken as strings.
 TrainConfig parse_config(const std::string& text, const std::string& origin,
                          const std::vector<std::string>& overrides);
+
+// Checks the algorithm, compressor, quantizer and schedule specs against their registries, as the
+// trainer would when it starts (the reproduction suite checks every run before the first starts).
+void validate_specs(const TrainConfig& config);
 
 }  // namespace gradcomp

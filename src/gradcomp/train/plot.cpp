@@ -85,7 +85,7 @@ std::string plot_runs(const PlotRequest& request) {
     const std::string file = fmt::format("{}.run{}.dat", prefix, r);
     write_file_atomically(file, data);
     plots += fmt::format("{}'{}' using 1:2 with linespoints title '{}'", plots.empty() ? "" : ", ",
-                         file, label_of(run));
+                         file, r < request.labels.size() ? request.labels[r] : label_of(run));
   }
   require(points > 0, "no run has '{}' against '{}' to plot", y.keys.front(), x.keys.front());
   std::string script;
@@ -95,6 +95,7 @@ std::string plot_runs(const PlotRequest& request) {
     script += fmt::format("set xlabel '{}'\nset ylabel '{}'\nset key outside below\nset grid\n",
                           x.label, y.label);
     script += y.log ? "set logscale y\n" : "unset logscale y\n";
+    if (!request.title.empty()) script += fmt::format("set title '{}' noenhanced\n", request.title);
     script += fmt::format("plot {}\n", plots);
   }
   write_file_atomically(prefix + ".gp", script);

@@ -11,6 +11,8 @@ struct PlotRequest {
   std::string x = "epoch";        // epoch | bits | time
   std::string y = "accuracy";     // accuracy | loss | suboptimality | error
   std::string out;                // file prefix; default: <first run>/plot-<y>-vs-<x>
+  std::vector<std::string> labels;  // one per run; default: "algorithm / compressor"
+  std::string title;
 };
 
 // Writes PREFIX.png and PREFIX.svg; returns PREFIX. InvalidInput for unknown axes, a run without

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <numeric>
 
 #include "gradcomp/core/error.hpp"
@@ -18,6 +19,8 @@ constexpr const char* kFashionMnist = "/usr/share/datasets/fashion-mnist";
 
 // A seeded split: the last test_fraction of a shuffled order is the test set.
 RunData hold_out(const Dataset& all, double fraction, std::uint64_t seed) {
+  // Nothing held out: the file order stays (contiguous partitions follow the generators' groups).
+  if (fraction == 0) return {all, subset(all, std::span<const std::size_t>())};
   std::vector<std::size_t> order(all.samples);
   std::iota(order.begin(), order.end(), 0);
   RandomStream rng(seed, Purpose::kPartition, 1, 0, kSharedWorker);
@@ -30,6 +33,21 @@ RunData hold_out(const Dataset& all, double fraction, std::uint64_t seed) {
   return data;
 }
 
+// data.train_samples / data.test_samples: a random subset with a fixed key (the same samples for
+// every run.seed, so seeds vary the training, not the data).
+Dataset limited(Dataset all, std::size_t wanted, const char* key) {
+  if (wanted == 0 || wanted == all.samples) return all;
+  require(wanted < all.samples, "data.{} = {} but the set has only {} samples", key, wanted,
+          all.samples);
+  std::vector<std::size_t> order(all.samples);
+  std::iota(order.begin(), order.end(), 0);
+  RandomStream rng(0, Purpose::kPartition, 2, 0, kSharedWorker);
+  for (std::size_t i = 0; i < wanted; ++i) std::swap(order[i], order[i + rng.below(all.samples - i)]);
+  order.resize(wanted);
+  std::sort(order.begin(), order.end());
+  return subset(all, order);
+}
+
 LabelKind label_kind(const TrainConfig& c) {
   return c.labels == "regression" ? LabelKind::kRegression : LabelKind::kClassification;
 }
@@ -39,9 +57,7 @@ Dataset read_table(const TrainConfig& c, const std::string& path) {
   return read_csv(path, label_kind(c));
 }
 
-}  // namespace
-
-RunData load_run_data(const TrainConfig& c) {
+RunData load_all_data(const TrainConfig& c) {
   if (c.data_source == "fashion-mnist") {
     const std::string dir = kFashionMnist;
     return {read_idx(dir + "/train-images-idx3-ubyte.gz", dir + "/train-labels-idx1-ubyte.gz"),
@@ -83,6 +99,15 @@ RunData load_run_data(const TrainConfig& c) {
   throw InvalidInput(
       fmt::format("data.source = '{}'; choose fashion-mnist, idx, libsvm, csv, npy or generate",
                   c.data_source));
+}
+
+}  // namespace
+
+RunData load_run_data(const TrainConfig& c) {
+  RunData data = load_all_data(c);
+  data.train = limited(std::move(data.train), c.train_samples, "train_samples");
+  data.test = limited(std::move(data.test), c.test_samples, "test_samples");
+  return data;
 }
 
 }  // namespace gradcomp

@@ -101,6 +101,7 @@ class Trainer {
     ScheduleContext context{total_steps_, steps_per_epoch_, config.workers,
                             compressor->constants(layout_).delta.value_or(1.0)};
     schedule_ = make_schedule(config.schedule, context);
+    rate_unit_ = rate_unit();
     handshake(communicator, describe(*compressor));
     if (objective_->convex()) solve_optimum();
   }
@@ -117,7 +118,7 @@ class Trainer {
     }
     const std::size_t d = layout_.total_size();
     std::vector<T> x0(d);
-    objective_->initialize(x0, config_.seed);
+    initialize(x0);
     algorithm_->start(x0);
     std::uint64_t first = 0;
     if (!resume_.empty()) {
@@ -288,11 +289,11 @@ class Trainer {
     }
     objective_->end_step();
     average_statistics();
-    const double rate = schedule_->rate(t);
+    const double rate = rate_at(t);
     try {
-      algorithm_->step(views, {t, rate, t == 0 ? 0.0 : schedule_->rate(t - 1)});
+      algorithm_->step(views, {t, rate, t == 0 ? 0.0 : rate_at(t - 1)});
     } catch (const NonFiniteInput& e) {
-      throw InvalidInput(fmt::format(
+      throw Diverged(fmt::format(
           "step {}: {}; the run diverged — lower the learning rate or the compression ratio", t,
           e.what()));
     }
@@ -302,10 +303,41 @@ class Trainer {
     account(t);
   }
 
+  // algorithm.lr_unit = "1/L": the schedule's rates are multiples of 1/L (S004's γ = 1/L, §5.1).
+  [[nodiscard]] double rate_unit() const {
+    if (config_.lr_unit == "1") return 1;
+    const double smoothness = objective_->smoothness();
+    require(std::isfinite(smoothness) && smoothness > 0,
+            "algorithm.lr_unit = \"1/L\" needs a model with a known smoothness L (logistic, "
+            "least-squares); '{}' has none",
+            config_.model);
+    return 1 / smoothness;
+  }
+
+  [[nodiscard]] double rate_at(std::uint64_t t) const { return rate_unit_ * schedule_->rate(t); }
+
+  // model.init = "optimum:offset=c": x0 = x* + c·1, S004's start for its convex runs (§5.1).
+  void initialize(std::vector<T>& x0) {
+    objective_->initialize(x0, config_.seed);
+    if (config_.init == "default") return;
+    const std::string text = config_.init.substr(config_.init.find('=') + 1);
+    double offset = 0;
+    try {
+      std::size_t used = 0;
+      offset = std::stod(text, &used);
+      require(used == text.size(), "");
+    } catch (const std::exception&) {
+      throw InvalidInput(fmt::format("model.init = '{}': the offset must be a number", config_.init));
+    }
+    require(objective_->convex(), "model.init = '{}' needs a convex model with an optimum; '{}' is not",
+            config_.init, config_.model);
+    for (std::size_t i = 0; i < x0.size(); ++i) x0[i] = static_cast<T>(optimum_.x[i] + offset);
+  }
+
   void check_finite(std::span<const T> v, std::uint64_t t, std::size_t worker, const char* what) {
     const std::size_t bad = first_non_finite(v);
     if (bad == v.size()) return;
-    throw InvalidInput(fmt::format(
+    throw Diverged(fmt::format(
         "step {}, worker {}: the {} has {} at index {} (layer '{}'); the run diverged — lower the "
         "learning rate or the compression ratio",
         t, worker, what, std::isnan(static_cast<double>(v[bad])) ? "NaN" : "an infinity", bad,
@@ -343,12 +375,18 @@ class Trainer {
     algorithm_->evaluated_model(y);
     const Diagnostics diag = algorithm_->diagnostics();
     const Evaluation train = objective_->evaluate(y, data_.train);
+    if (!std::isfinite(train.loss)) {
+      throw Diverged(fmt::format(
+          "step {}: the training loss is {}; the run diverged — lower the learning rate or the "
+          "compression ratio",
+          steps, train.loss));
+    }
     Evaluation test;
     if (data_.test.samples > 0) test = objective_->evaluate(y, data_.test);
     nlohmann::ordered_json r;
     r["step"] = steps;
     r["epoch"] = static_cast<double>(steps) / static_cast<double>(steps_per_epoch_);
-    r["lr"] = schedule_->rate(steps - 1);
+    r["lr"] = rate_at(steps - 1);
     r["train_loss"] = number(train.loss);
     r["train_accuracy"] = number(train.accuracy);
     r["test_loss"] = number(nan_if_empty(data_.test, test.loss));
@@ -377,6 +415,7 @@ class Trainer {
   }
 
   void report(const nlohmann::ordered_json& r) const {
+    if (!config_.progress) return;
     const std::string accuracy =
         r["test_accuracy"].is_null()
             ? ""
@@ -440,6 +479,7 @@ class Trainer {
   NetworkModel network_;
   Batches batches_;
   std::unique_ptr<Schedule> schedule_;
+  double rate_unit_ = 1;
   Optimum optimum_;
   std::uint64_t steps_per_epoch_ = 1;
   std::uint64_t total_steps_ = 0;

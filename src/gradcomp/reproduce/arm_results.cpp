@@ -1,0 +1,233 @@
+#include "gradcomp/reproduce/arm_results.hpp"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <limits>
+#include <map>
+
+#include "gradcomp/core/error.hpp"
+
+namespace gradcomp {
+
+namespace {
+
+using Records = std::vector<nlohmann::json>;
+
+double field(const nlohmann::json& record, const char* key, double scale = 1) {
+  return record.contains(key) && record[key].is_number() ? scale * record[key].get<double>() : NAN;
+}
+
+double final_of(const Records& r, const char* key, double scale = 1) {
+  return r.empty() ? NAN : field(r.back(), key, scale);
+}
+
+double extreme_of(const Records& r, const char* key, bool largest, double scale = 1) {
+  double best = NAN;
+  for (const auto& record : r) {
+    const double v = field(record, key, scale);
+    if (std::isfinite(v) && (!std::isfinite(best) || (largest ? v > best : v < best))) best = v;
+  }
+  return best;
+}
+
+double mean_of(const Records& r, const char* key) {
+  double sum = 0;
+  std::size_t count = 0;
+  for (const auto& record : r) {
+    const double v = field(record, key);
+    if (std::isfinite(v)) {
+      sum += v;
+      ++count;
+    }
+  }
+  return count == 0 ? NAN : sum / static_cast<double>(count);
+}
+
+// The value at the last evaluation at or before `epoch`.
+double at_epoch(const Records& r, const char* key, double epoch, double scale = 1) {
+  double value = NAN;
+  for (const auto& record : r) {
+    if (field(record, "epoch") <= epoch + 1e-9) value = field(record, key, scale);
+  }
+  return value;
+}
+
+// `result_key` at the first evaluation whose `key` passes `reached`; infinity if none does.
+double first_reaching(const Records& r, const char* key, double scale,
+                      const std::function<bool(double)>& reached, const char* result_key) {
+  for (const auto& record : r) {
+    if (reached(field(record, key, scale))) return field(record, result_key);
+  }
+  return std::numeric_limits<double>::infinity();
+}
+
+struct Function {
+  std::size_t parameters;  // 0 or 1 (named by parameter_name)
+  const char* meaning;
+  std::function<double(const Records&, const std::vector<double>&)> per_run;
+};
+
+const std::map<std::string, Function>& functions() {
+  static const std::map<std::string, Function> all = {
+      {"accuracy",
+       {0, "final test accuracy (%)",
+        [](const Records& r, const auto&) { return final_of(r, "test_accuracy", 100); }}},
+      {"best_accuracy",
+       {0, "best test accuracy over the evaluations (%)",
+        [](const Records& r, const auto&) { return extreme_of(r, "test_accuracy", true, 100); }}},
+      {"accuracy_at",
+       {1, "test accuracy (%) at the last evaluation at or before epoch e",
+        [](const Records& r, const auto& p) { return at_epoch(r, "test_accuracy", p[0], 100); }}},
+      {"test_loss",
+       {0, "final test loss", [](const Records& r, const auto&) { return final_of(r, "test_loss"); }}},
+      {"train_loss",
+       {0, "final training loss",
+        [](const Records& r, const auto&) { return final_of(r, "train_loss"); }}},
+      {"suboptimality",
+       {0, "final f − f*", [](const Records& r, const auto&) { return final_of(r, "suboptimality"); }}},
+      {"min_suboptimality",
+       {0, "smallest f − f* over the evaluations",
+        [](const Records& r, const auto&) { return extreme_of(r, "suboptimality", false); }}},
+      {"suboptimality_at",
+       {1, "f − f* at the last evaluation at or before epoch e",
+        [](const Records& r, const auto& p) { return at_epoch(r, "suboptimality", p[0]); }}},
+      {"late_suboptimality",
+       {1, "mean f − f* over the evaluations at or after epoch e (the floor of a noisy run)",
+        [](const Records& r, const auto& p) {
+          Records late;
+          for (const auto& record : r) {
+            if (field(record, "epoch") >= p[0] - 1e-9) late.push_back(record);
+          }
+          return mean_of(late, "suboptimality");
+        }}},
+      {"grad_norm2",
+       {0, "final ‖∇f‖²", [](const Records& r, const auto&) { return final_of(r, "grad_norm2"); }}},
+      {"error",
+       {0, "final (1/n)Σ‖e_i‖²",
+        [](const Records& r, const auto&) { return final_of(r, "error_norm2"); }}},
+      {"max_error",
+       {0, "largest (1/n)Σ‖e_i‖² over the evaluations",
+        [](const Records& r, const auto&) { return extreme_of(r, "error_norm2", true); }}},
+      {"total_error",
+       {0, "final Σ_t (1/n)Σ‖e_i‖²",
+        [](const Records& r, const auto&) { return final_of(r, "total_error"); }}},
+      {"density",
+       {0, "mean density over the evaluations (fraction of d)",
+        [](const Records& r, const auto&) { return mean_of(r, "density"); }}},
+      {"mb",
+       {0, "MB sent per worker (bits_up / 8e6)",
+        [](const Records& r, const auto&) { return final_of(r, "bits_up", 1 / 8e6); }}},
+      {"message_mb",
+       {0, "MB of encoded messages per worker (message_bits / 8e6)",
+        [](const Records& r, const auto&) { return final_of(r, "message_bits", 1 / 8e6); }}},
+      {"seconds",
+       {0, "final simulated wall-clock (s)",
+        [](const Records& r, const auto&) { return final_of(r, "simulated_seconds"); }}},
+      {"time_to",
+       {1, "simulated seconds at the first evaluation with test accuracy >= a (%); inf if never",
+        [](const Records& r, const auto& p) {
+          return first_reaching(
+              r, "test_accuracy", 100, [&](double v) { return v >= p[0]; }, "simulated_seconds");
+        }}},
+      {"epochs_to",
+       {1, "epoch of the first evaluation with f − f* <= s; inf if never",
+        [](const Records& r, const auto& p) {
+          return first_reaching(
+              r, "suboptimality", 1, [&](double v) { return v <= p[0]; }, "epoch");
+        }}},
+      {"kappa_star",
+       {0, "final κ* of DEF's diagnostics",
+        [](const Records& r, const auto&) { return final_of(r, "kappa_star"); }}},
+  };
+  return all;
+}
+
+// The name the meaning gives the numeric argument.
+std::string parameter_name(const std::string& function) {
+  if (function == "time_to") return ", a";
+  if (function == "epochs_to") return ", s";
+  return ", e";
+}
+
+struct Resolved {
+  const Function* function = nullptr;
+  bool spread = false;  // std_NAME
+  bool diverged = false;
+};
+
+Resolved resolve(const ClaimCall& call) {
+  Resolved r;
+  std::string name = call.function;
+  if (name.rfind("std_", 0) == 0) {
+    r.spread = true;
+    name = name.substr(4);
+  }
+  if (name == "diverged") {
+    r.diverged = true;
+    require(call.parameters.empty(), "{}: diverged takes the arm only", call.text);
+    return r;
+  }
+  const auto found = functions().find(name);
+  if (found == functions().end()) {
+    throw InvalidInput(fmt::format("{}: unknown function '{}'; functions: {} (std_NAME for the "
+                                   "spread over seeds)",
+                                   call.text, call.function, fmt::join(claim_functions(), "; ")));
+  }
+  r.function = &found->second;
+  require(call.parameters.size() == r.function->parameters,
+          "{}: {} takes the arm and {} number(s)", call.text, name, r.function->parameters);
+  return r;
+}
+
+}  // namespace
+
+SeedRun read_seed_run(const std::string& directory) {
+  SeedRun run{directory, {}, std::filesystem::exists(directory + "/diverged.txt")};
+  std::ifstream in(directory + "/metrics.jsonl");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (!line.empty()) run.records.push_back(nlohmann::json::parse(line));
+  }
+  return run;
+}
+
+void validate_call(const ClaimCall& call) {
+  (void)resolve(call);
+}
+
+double call_value(const ArmResults& arm, const ClaimCall& call) {
+  const Resolved r = resolve(call);
+  std::vector<double> values;
+  for (const SeedRun& seed : arm.seeds) {
+    if (r.diverged) {
+      values.push_back(seed.diverged ? 1 : 0);
+    } else if (!seed.diverged) {
+      values.push_back(r.function->per_run(seed.records, call.parameters));
+    }
+  }
+  if (values.empty()) return NAN;
+  double mean = 0;
+  for (const double v : values) mean += v / static_cast<double>(values.size());
+  if (!r.spread) return mean;
+  if (values.size() < 2) return 0;
+  double var = 0;
+  for (const double v : values) var += (v - mean) * (v - mean);
+  return std::sqrt(var / static_cast<double>(values.size() - 1));
+}
+
+std::vector<std::string> claim_functions() {
+  std::vector<std::string> out;
+  for (const auto& [name, f] : functions()) {
+    out.push_back(
+        fmt::format("{}(arm{}): {}", name, f.parameters == 1 ? parameter_name(name) : "", f.meaning));
+  }
+  out.emplace_back("diverged(arm): the fraction of seeds that diverged");
+  return out;
+}
+
+}  // namespace gradcomp

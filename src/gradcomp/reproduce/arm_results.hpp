@@ -1,0 +1,37 @@
+#pragma once
+// The results of an experiment's arm over its seeds, read back from the run directories, and the
+// functions a check may call on them (docs/reproduction.md "Checks" lists them).
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "gradcomp/reproduce/claim.hpp"
+#include "gradcomp/reproduce/experiment.hpp"
+
+namespace gradcomp {
+
+struct SeedRun {
+  std::string directory;
+  std::vector<nlohmann::json> records;  // metrics.jsonl
+  bool diverged = false;                // the trainer stopped on NaN/Inf (diverged.txt says where)
+};
+
+struct ArmResults {
+  Arm arm;
+  std::vector<SeedRun> seeds;
+};
+
+// Reads a finished run directory (metrics.jsonl; diverged.txt marks a diverged run).
+SeedRun read_seed_run(const std::string& directory);
+
+// Throws InvalidInput for an unknown function or a wrong number of arguments.
+void validate_call(const ClaimCall& call);
+
+// The value of a check's call: the mean over seeds (std_NAME: the sample standard deviation) of
+// the per-run value; diverged runs count only in diverged(), and NaN when every seed diverged.
+double call_value(const ArmResults& arm, const ClaimCall& call);
+
+// One line per function for error messages and docs: "accuracy(arm): final test accuracy (%)".
+std::vector<std::string> claim_functions();
+
+}  // namespace gradcomp

@@ -1,0 +1,62 @@
+#pragma once
+// An experiment of the reproduction suite (experiments/NAME.toml, docs/reproduction.md): a base
+// training configuration, the arms that vary it, the claims checked on their results, and the
+// plots. Reading one validates everything (keys, arm ids, check expressions) before any run.
+#include <string>
+#include <vector>
+
+#include "gradcomp/reproduce/claim.hpp"
+
+namespace gradcomp {
+
+enum class ReproduceMode { kQuick, kFull };
+
+// One configuration of the experiment, run once per seed.
+struct Arm {
+  std::string id;                      // "def-256": names it in checks, plots and directories
+  std::string label;                   // "DEF r=256": names it in tables and plot legends
+  std::vector<std::string> overrides;  // "section.key=value", applied after the base and [quick]
+};
+
+struct Check {
+  std::string claim;  // the paper's claim in words
+  Claim test;         // its expression
+  // Non-empty: we know this claim does not reproduce here, and why (docs/reproduction.md). It is
+  // still evaluated and reported, but does not fail the reproduction; if it starts to hold, the
+  // report says so.
+  std::string known_miss;
+};
+
+struct PlotSpec {
+  std::string name;               // file prefix inside the reproduction's directory
+  std::vector<std::string> arms;  // arm ids
+  std::string x = "epoch";
+  std::string y = "accuracy";
+};
+
+struct Experiment {
+  std::string name;
+  std::string title;
+  std::string paper;        // where the claim is in the papers (ALGORITHMS.md §5)
+  std::string config_text;  // the base training configuration, as TOML
+  std::string origin;       // the experiment file, for errors
+  std::size_t seeds = 1;
+  std::vector<std::string> mode_overrides;  // [quick] set = [...] (quick mode only)
+  std::vector<Arm> arms;                    // expanded for the chosen mode
+  std::vector<Check> checks;
+  std::vector<PlotSpec> plots;
+};
+
+// Reads an experiment for one mode. Arms with `values = { r = [16, 64] }` expand into one arm
+// per combination ({r} in id, label and overrides is replaced); `quick_values` replaces `values`
+// in quick mode, and an arm's `quick_set` overrides are added in quick mode; `modes = ["full"]`
+// limits an arm, check or plot to one mode.
+Experiment parse_experiment(const std::string& text, const std::string& origin,
+                            ReproduceMode mode);
+
+// experiments/NAME.toml, looked up in ./experiments, then in the source tree's experiments/
+// (a path ending in .toml is taken as it is). Throws InvalidInput listing the known names.
+std::string find_experiment(const std::string& name);
+std::vector<std::string> known_experiments();
+
+}  // namespace gradcomp

@@ -1,0 +1,288 @@
+#include "gradcomp/reproduce/reproduce.hpp"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "gradcomp/comm/local_communicator.hpp"
+#include "gradcomp/core/error.hpp"
+#include "gradcomp/core/npy.hpp"
+#include "gradcomp/reproduce/arm_results.hpp"
+#include "gradcomp/train/config.hpp"
+#include "gradcomp/train/plot.hpp"
+#include "gradcomp/train/trainer.hpp"
+
+namespace gradcomp {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string read_text(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw IoError(fmt::format("cannot read '{}'", path));
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// One planned training run: an arm at one seed.
+struct PlannedRun {
+  std::size_t arm = 0;
+  std::size_t seed = 0;
+  std::string directory;
+  TrainConfig config;
+};
+
+std::vector<PlannedRun> plan_runs(const Experiment& ex, const std::string& out) {
+  std::vector<PlannedRun> runs;
+  for (std::size_t a = 0; a < ex.arms.size(); ++a) {
+    for (std::size_t seed = 1; seed <= ex.seeds; ++seed) {
+      const std::string directory = fmt::format("{}/runs/{}-seed{}", out, ex.arms[a].id, seed);
+      std::vector<std::string> overrides = ex.mode_overrides;
+      overrides.insert(overrides.end(), ex.arms[a].overrides.begin(), ex.arms[a].overrides.end());
+      overrides.push_back(fmt::format("run.seed={}", seed));
+      overrides.push_back(fmt::format("run.out=\"{}\"", directory));
+      // Parsing every configuration first reports a bad override before hours of runs.
+      TrainConfig config = parse_config(
+          ex.config_text, fmt::format("{} (arm {})", ex.origin, ex.arms[a].id), overrides);
+      validate_specs(config);
+      config.progress = false;  // one line per run instead (reproduce())
+      runs.push_back({a, seed, directory, std::move(config)});
+    }
+  }
+  return runs;
+}
+
+// A run finished earlier with the same configuration is kept; anything else in its directory
+// (an interrupted run of ours) is replaced.
+bool finished_before(const PlannedRun& run) {
+  const std::string config = run.directory + "/config.toml";
+  if (!fs::exists(config)) return false;
+  if (read_text(config) != run.config.to_toml()) return false;
+  if (fs::exists(run.directory + "/diverged.txt")) return true;
+  if (!fs::exists(run.directory + "/summary.json")) return false;
+  const auto summary = nlohmann::json::parse(read_text(run.directory + "/summary.json"), nullptr,
+                                             false);
+  return !summary.is_discarded() && summary.value("interrupted", true) == false;
+}
+
+// An interrupted run of the same configuration with a checkpoint continues from it (bit-identical
+// to an uninterrupted run, tests/train); anything else in the directory is replaced.
+bool resumable(const PlannedRun& run) {
+  return fs::exists(run.directory + "/checkpoint/trainer.json") &&
+         fs::exists(run.directory + "/config.toml") &&
+         read_text(run.directory + "/config.toml") == run.config.to_toml();
+}
+
+std::string execute(const PlannedRun& run) {
+  if (finished_before(run)) return "done before";
+  const bool resume = resumable(run);
+  if (!resume) fs::remove_all(run.directory);
+  const auto start = std::chrono::steady_clock::now();
+  std::string outcome = resume ? "resumed, " : "";
+  try {
+    LocalCommunicator local;
+    const TrainResult result = train(run.config, local, resume ? run.directory : "");
+    if (result.interrupted) {
+      throw Interrupted(fmt::format(
+          "interrupted during {} (a checkpoint was written); run the same command again to "
+          "continue: finished runs are reused, this one resumes from its checkpoint",
+          run.directory));
+    }
+    const auto& last = result.summary["final"];
+    outcome += last["test_accuracy"].is_number()
+                  ? fmt::format("test accuracy {:.2f}%", 100 * last["test_accuracy"].get<double>())
+                  : fmt::format("train loss {}", last["train_loss"].dump());
+  } catch (const Diverged& e) {
+    write_file_atomically(run.directory + "/diverged.txt", std::string(e.what()) + "\n");
+    outcome += "diverged";
+  }
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return fmt::format("{} ({:.0f} s)", outcome, seconds);
+}
+
+std::string mean_std(const ArmResults& arm, const char* function, const char* format) {
+  const double mean = call_value(arm, {function, arm.arm.id, {}, ""});
+  if (!std::isfinite(mean)) return "—";
+  const double spread = call_value(arm, {fmt::format("std_{}", function), arm.arm.id, {}, ""});
+  return fmt::format(fmt::runtime(format), mean, spread);
+}
+
+struct Column {
+  const char* function;
+  const char* header;
+  const char* format;
+};
+
+const std::vector<Column>& columns() {
+  static const std::vector<Column> all = {
+      {"accuracy", "test accuracy (%)", "{:.2f} ± {:.2f}"},
+      {"best_accuracy", "best (%)", "{:.2f} ± {:.2f}"},
+      {"test_loss", "test loss", "{:.4f} ± {:.4f}"},
+      {"suboptimality", "f − f*", "{:.3e} ± {:.1e}"},
+      {"max_error", "max error", "{:.3g} ± {:.2g}"},
+      {"density", "density", "{:.3g} ± {:.2g}"},
+      {"mb", "MB sent/worker", "{:.3g} ± {:.2g}"},
+      {"seconds", "simulated s", "{:.3g} ± {:.2g}"},
+  };
+  return all;
+}
+
+// Markdown and CSV tables of every arm, with the columns some arm has.
+std::pair<std::string, std::string> results_tables(const std::vector<ArmResults>& arms) {
+  std::vector<const Column*> shown;
+  for (const Column& c : columns()) {
+    for (const ArmResults& arm : arms) {
+      if (std::isfinite(call_value(arm, {c.function, arm.arm.id, {}, ""}))) {
+        shown.push_back(&c);
+        break;
+      }
+    }
+  }
+  std::string md = "| arm | runs | diverged |";
+  std::string csv = "arm,label,runs,diverged";
+  for (const Column* c : shown) {
+    md += fmt::format(" {} |", c->header);
+    csv += fmt::format(",{}_mean,{}_std", c->function, c->function);
+  }
+  md += "\n|---|---|---|";
+  for (std::size_t k = 0; k < shown.size(); ++k) md += "---|";
+  md += "\n";
+  for (const ArmResults& arm : arms) {
+    std::size_t diverged = 0;
+    for (const SeedRun& s : arm.seeds) diverged += s.diverged ? 1 : 0;
+    md += fmt::format("| {} (`{}`) | {} | {} |", arm.arm.label, arm.arm.id, arm.seeds.size(),
+                      diverged);
+    csv += fmt::format("\n{},\"{}\",{},{}", arm.arm.id, arm.arm.label, arm.seeds.size(), diverged);
+    for (const Column* c : shown) {
+      md += fmt::format(" {} |", mean_std(arm, c->function, c->format));
+      csv += fmt::format(",{},{}", call_value(arm, {c->function, arm.arm.id, {}, ""}),
+                         call_value(arm, {fmt::format("std_{}", c->function), arm.arm.id, {}, ""}));
+    }
+    md += "\n";
+  }
+  return {md, csv + "\n"};
+}
+
+const ArmResults& arm_named(const std::vector<ArmResults>& arms, const std::string& id) {
+  for (const ArmResults& arm : arms) {
+    if (arm.arm.id == id) return arm;
+  }
+  throw InternalError(fmt::format("arm '{}' vanished after validation", id));
+}
+
+struct CheckResult {
+  const Check* check;
+  ClaimOutcome outcome;
+};
+
+std::string verdict(const Check& check, const ClaimOutcome& outcome) {
+  if (check.known_miss.empty()) return outcome.holds ? "holds" : "FAILS";
+  return outcome.holds ? fmt::format("holds (listed as a known miss: {})", check.known_miss)
+                       : fmt::format("misses, as known: {}", check.known_miss);
+}
+
+std::vector<std::string> draw_plots(const Experiment& ex, const std::vector<ArmResults>& arms,
+                                    const std::string& out) {
+  std::vector<std::string> files;
+  for (const PlotSpec& plot : ex.plots) {
+    PlotRequest request;
+    request.x = plot.x;
+    request.y = plot.y;
+    request.out = fmt::format("{}/{}", out, plot.name);
+    request.title = fmt::format("{}: {} (seed 1)", ex.name, plot.name);
+    for (const std::string& id : plot.arms) {
+      const SeedRun& first = arm_named(arms, id).seeds.front();
+      if (first.records.empty()) continue;  // diverged before its first evaluation
+      request.runs.push_back(first.directory);
+      request.labels.push_back(arm_named(arms, id).arm.label);
+    }
+    if (request.runs.empty()) continue;
+    plot_runs(request);
+    files.push_back(plot.name);
+  }
+  return files;
+}
+
+std::string report_of(const Experiment& ex, const ReproduceRequest& request,
+                      const std::string& table, const std::vector<CheckResult>& checks,
+                      const std::vector<std::string>& plots) {
+  const bool quick = request.mode == ReproduceMode::kQuick;
+  std::string md = fmt::format("# {}: {}{}\n\n", ex.name, ex.title, quick ? " (quick mode)" : "");
+  if (!ex.paper.empty()) md += fmt::format("Paper: {}\n\n", ex.paper);
+  md += fmt::format("Command: `gradcomp reproduce {}{}`; {} seed(s) per arm; runs in `runs/`.\n\n",
+                    ex.name, quick ? " --quick" : "", ex.seeds);
+  md += fmt::format("## Results (mean ± sample std over seeds; diverged runs excluded)\n\n{}\n",
+                    table);
+  md += "## Checks\n\n";
+  for (const CheckResult& c : checks) {
+    md += fmt::format("- **{}** {}  \n  `{}`  \n  {}\n", verdict(*c.check, c.outcome),
+                      c.check->claim, c.check->test.expression(),
+                      fmt::join(c.outcome.comparisons, "; "));
+  }
+  if (!plots.empty()) {
+    md += "\n## Plots (seed 1)\n\n";
+    for (const auto& p : plots) md += fmt::format("![{}]({}.svg)\n", p, p);
+  }
+  return md;
+}
+
+}  // namespace
+
+ReproduceOutcome reproduce(const ReproduceRequest& request) {
+  const std::string path = find_experiment(request.name);
+  Experiment ex = parse_experiment(read_text(path), path, request.mode);
+  if (request.seeds > 0) ex.seeds = request.seeds;
+  for (const Check& check : ex.checks) {
+    for (const ClaimCall& call : check.test.calls()) validate_call(call);
+  }
+  const bool quick = request.mode == ReproduceMode::kQuick;
+  const std::string out = request.out.empty()
+                              ? fmt::format("reproductions/{}{}", ex.name, quick ? "-quick" : "")
+                              : request.out;
+  const std::vector<PlannedRun> runs = plan_runs(ex, out);
+  fs::create_directories(out + "/runs");
+  write_file_atomically(out + "/experiment.toml", read_text(path));
+  for (std::size_t k = 0; k < runs.size(); ++k) {
+    const std::string outcome = execute(runs[k]);
+    if (!request.quiet) {
+      fmt::print("[{}/{}] {} seed {}: {}\n", k + 1, runs.size(), ex.arms[runs[k].arm].id,
+                 runs[k].seed, outcome);
+      std::fflush(stdout);
+    }
+  }
+  std::vector<ArmResults> arms;
+  for (const Arm& arm : ex.arms) arms.push_back({arm, {}});
+  for (const PlannedRun& run : runs) arms[run.arm].seeds.push_back(read_seed_run(run.directory));
+
+  const auto [table, csv] = results_tables(arms);
+  write_file_atomically(out + "/results.md", table);
+  write_file_atomically(out + "/results.csv", csv);
+  std::vector<CheckResult> checks;
+  ReproduceOutcome outcome{out, ex.checks.size(), 0, ""};
+  const ClaimSource source = [&](const ClaimCall& call) {
+    return call_value(arm_named(arms, call.arm), call);
+  };
+  std::string printed = table + "\n";
+  for (const Check& check : ex.checks) {
+    checks.push_back({&check, check.test.evaluate(source)});
+    const ClaimOutcome& o = checks.back().outcome;
+    if (!o.holds && check.known_miss.empty()) ++outcome.failed;
+    printed += fmt::format("{}: {}\n    {}\n", verdict(check, o), check.claim,
+                           fmt::join(o.comparisons, "\n    "));
+  }
+  const auto plots = draw_plots(ex, arms, out);
+  write_file_atomically(out + "/report.md", report_of(ex, request, table, checks, plots));
+  outcome.summary = printed + fmt::format("\n{} of {} checks hold; report: {}/report.md\n",
+                                          outcome.checks - outcome.failed, outcome.checks, out);
+  return outcome;
+}
+
+}  // namespace gradcomp
