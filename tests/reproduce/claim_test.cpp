@@ -55,12 +55,11 @@ TEST(Claim, CallsWithArmIdsAndNumbers) {
   EXPECT_EQ(calls[2].parameters[0], 85);
   EXPECT_EQ(calls[2].text, "time_to(def-64, 85)");
 
-  const auto outcome = claim.evaluate(
-      table({{"accuracy(def-a-256)", 85.5}, {"accuracy(sgd)", 86.0}, {"time_to(def-64, 85)", 1.5}}));
+  const auto outcome = claim.evaluate(table(
+      {{"accuracy(def-a-256)", 85.5}, {"accuracy(sgd)", 86.0}, {"time_to(def-64, 85)", 1.5}}));
   EXPECT_TRUE(outcome.holds);
   ASSERT_EQ(outcome.comparisons.size(), 2U);
-  EXPECT_EQ(outcome.comparisons[0],
-            "accuracy(def-a-256) = 85.5 >= accuracy(sgd) - 1.0 = 85: yes");
+  EXPECT_EQ(outcome.comparisons[0], "accuracy(def-a-256) = 85.5 >= accuracy(sgd) - 1.0 = 85: yes");
   EXPECT_EQ(outcome.comparisons[1], "time_to(def-64, 85) = 1.5 < 2 = 2: yes");
 }
 

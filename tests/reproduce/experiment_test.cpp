@@ -100,8 +100,9 @@ TEST(Experiment, QuickModeUsesQuickValuesSeedsAndOverrides) {
 
 TEST(Experiment, ZippedValuesPairUp) {
   std::string text = kExperiment;
-  text += "[[arm]]\nid = \"sgd-b{b}\"\nset = [\"run.batch={b}\", \"algorithm.lr={lr}\"]\n"
-          "values = { b = [8, 32], lr = [0.05, 0.2] }\nzip = true\n";
+  text +=
+      "[[arm]]\nid = \"sgd-b{b}\"\nset = [\"run.batch={b}\", \"algorithm.lr={lr}\"]\n"
+      "values = { b = [8, 32], lr = [0.05, 0.2] }\nzip = true\n";
   const Experiment ex = parse_experiment(text, "demo.toml", ReproduceMode::kFull);
   ASSERT_EQ(ex.arms.size(), 7U);
   EXPECT_EQ(ex.arms[5].id, "sgd-b8");
@@ -121,8 +122,9 @@ TEST(Experiment, ErrorsNameTheProblem) {
   EXPECT_EQ(error_of(text + "[[arm]]\nid = \"x\"\ncolour = 1\n"),
             "demo.toml: [[arm]] #4: unknown key 'colour'; valid keys: id, label, set, quick_set, "
             "values, quick_values, zip, modes");
-  EXPECT_EQ(error_of(text + "[extra]\n"),
-            "demo.toml: unknown key 'extra'; valid keys: experiment, base, quick, arm, check, plot");
+  EXPECT_EQ(
+      error_of(text + "[extra]\n"),
+      "demo.toml: unknown key 'extra'; valid keys: experiment, base, quick, arm, check, plot");
   EXPECT_EQ(error_of(text + "[[arm]]\nid = \"y-{k}\"\n"),
             "demo.toml: [[arm]] #4: id 'y-{k}' has a placeholder without values");
   EXPECT_EQ(error_of(text + "[[plot]]\nname = \"p\"\narms = [\"ef-*\"]\n"),

@@ -84,12 +84,14 @@ const std::map<std::string, Function>& functions() {
        {1, "test accuracy (%) at the last evaluation at or before epoch e",
         [](const Records& r, const auto& p) { return at_epoch(r, "test_accuracy", p[0], 100); }}},
       {"test_loss",
-       {0, "final test loss", [](const Records& r, const auto&) { return final_of(r, "test_loss"); }}},
+       {0, "final test loss",
+        [](const Records& r, const auto&) { return final_of(r, "test_loss"); }}},
       {"train_loss",
        {0, "final training loss",
         [](const Records& r, const auto&) { return final_of(r, "train_loss"); }}},
       {"suboptimality",
-       {0, "final f − f*", [](const Records& r, const auto&) { return final_of(r, "suboptimality"); }}},
+       {0, "final f − f*",
+        [](const Records& r, const auto&) { return final_of(r, "suboptimality"); }}},
       {"min_suboptimality",
        {0, "smallest f − f* over the evaluations",
         [](const Records& r, const auto&) { return extreme_of(r, "suboptimality", false); }}},
@@ -174,13 +176,14 @@ Resolved resolve(const ClaimCall& call) {
   }
   const auto found = functions().find(name);
   if (found == functions().end()) {
-    throw InvalidInput(fmt::format("{}: unknown function '{}'; functions: {} (std_NAME for the "
-                                   "spread over seeds)",
-                                   call.text, call.function, fmt::join(claim_functions(), "; ")));
+    throw InvalidInput(
+        fmt::format("{}: unknown function '{}'; functions: {} (std_NAME for the "
+                    "spread over seeds)",
+                    call.text, call.function, fmt::join(claim_functions(), "; ")));
   }
   r.function = &found->second;
-  require(call.parameters.size() == r.function->parameters,
-          "{}: {} takes the arm and {} number(s)", call.text, name, r.function->parameters);
+  require(call.parameters.size() == r.function->parameters, "{}: {} takes the arm and {} number(s)",
+          call.text, name, r.function->parameters);
   return r;
 }
 
@@ -223,8 +226,8 @@ double call_value(const ArmResults& arm, const ClaimCall& call) {
 std::vector<std::string> claim_functions() {
   std::vector<std::string> out;
   for (const auto& [name, f] : functions()) {
-    out.push_back(
-        fmt::format("{}(arm{}): {}", name, f.parameters == 1 ? parameter_name(name) : "", f.meaning));
+    out.push_back(fmt::format("{}(arm{}): {}", name, f.parameters == 1 ? parameter_name(name) : "",
+                              f.meaning));
   }
   out.emplace_back("diverged(arm): the fraction of seeds that diverged");
   return out;

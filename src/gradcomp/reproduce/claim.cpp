@@ -43,9 +43,10 @@ class Parser {
 
  private:
   [[noreturn]] void fail(const std::string& what) const {
-    throw InvalidInput(fmt::format("check '{}': {} at position {} ('{}'); write e.g. "
-                                   "\"accuracy(def) >= accuracy(sgd) - 1\"",
-                                   text_, what, pos_ + 1, text_.substr(pos_, 12)));
+    throw InvalidInput(
+        fmt::format("check '{}': {} at position {} ('{}'); write e.g. "
+                    "\"accuracy(def) >= accuracy(sgd) - 1\"",
+                    text_, what, pos_ + 1, text_.substr(pos_, 12)));
   }
 
   void skip_space() {
@@ -227,11 +228,11 @@ double evaluate_node(const Node& node, const ClaimSource& source, ClaimOutcome& 
       // (time_to on two arms that never reach the target says nothing about which is faster).
       const bool comparable = !(std::isinf(a) && std::isinf(b));
       const bool holds = comparable && (node.op == "<"    ? a < b
-                         : node.op == "<=" ? a <= b
-                         : node.op == ">"  ? a > b
-                                           : a >= b);
-      outcome.comparisons.push_back(fmt::format("{} = {} {} {} = {}: {}", node.left->text,
-                                                shown(a), node.op, node.right->text, shown(b),
+                                        : node.op == "<=" ? a <= b
+                                        : node.op == ">"  ? a > b
+                                                          : a >= b);
+      outcome.comparisons.push_back(fmt::format("{} = {} {} {} = {}: {}", node.left->text, shown(a),
+                                                node.op, node.right->text, shown(b),
                                                 holds ? "yes" : "no"));
       return holds ? 1 : 0;
     }

@@ -151,17 +151,16 @@ void add_arms(const toml::table& table, const std::string& where, ReproduceMode 
   const auto* zip = table.get("zip");
   require(zip == nullptr || zip->is_boolean(), "{}: zip must be true or false", where);
   const bool zip_values = zip != nullptr && zip->as_boolean()->get();
-  for (const auto& substitution :
-       substitutions(mode == ReproduceMode::kQuick && quick != nullptr ? quick : values,
-                     zip_values, where)) {
+  for (const auto& substitution : substitutions(
+           mode == ReproduceMode::kQuick && quick != nullptr ? quick : values, zip_values, where)) {
     Arm arm{id, label, overrides};
     for (const auto& [from, to] : substitution) {
       replace_all(arm.id, from, to);
       replace_all(arm.label, from, to);
       for (auto& o : arm.overrides) replace_all(o, from, to);
     }
-    require(arm.id.find('{') == std::string::npos,
-            "{}: id '{}' has a placeholder without values", where, arm.id);
+    require(arm.id.find('{') == std::string::npos, "{}: id '{}' has a placeholder without values",
+            where, arm.id);
     for (const Arm& other : arms) {
       require(other.id != arm.id, "{}: arm id '{}' is used twice", where, arm.id);
     }
@@ -251,7 +250,9 @@ Experiment parse_experiment(const std::string& text, const std::string& origin,
   for_each_table(root, "plot", origin, [&](const toml::table& t, const std::string& w) {
     check_keys(t, w, {"name", "arms", "x", "y", "modes"});
     if (!in_mode(t, w, mode)) return;
-    PlotSpec plot{string_of(t, "name", w), {}, string_of(t, "x", w, "epoch"),
+    PlotSpec plot{string_of(t, "name", w),
+                  {},
+                  string_of(t, "x", w, "epoch"),
                   string_of(t, "y", w, "accuracy")};
     require(!plot.name.empty(), "{}: every plot needs a name", w);
     plot.arms = expand_arm_ids(strings_of(t, "arms", w), ex.arms, w);
@@ -262,8 +263,8 @@ Experiment parse_experiment(const std::string& text, const std::string& origin,
 
 std::vector<std::string> known_experiments() {
   std::vector<std::string> names;
-  for (const std::string& dir : {std::string("experiments"),
-                                std::string(GRADCOMP_SOURCE_DIR) + "/experiments"}) {
+  for (const std::string& dir :
+       {std::string("experiments"), std::string(GRADCOMP_SOURCE_DIR) + "/experiments"}) {
     std::error_code ignored;
     for (const auto& entry : std::filesystem::directory_iterator(dir, ignored)) {
       if (entry.path().extension() != ".toml") continue;
@@ -280,8 +281,8 @@ std::string find_experiment(const std::string& name) {
     require(std::filesystem::exists(name), "experiment file '{}' does not exist", name);
     return name;
   }
-  for (const std::string& dir : {std::string("experiments"),
-                                std::string(GRADCOMP_SOURCE_DIR) + "/experiments"}) {
+  for (const std::string& dir :
+       {std::string("experiments"), std::string(GRADCOMP_SOURCE_DIR) + "/experiments"}) {
     const std::string path = fmt::format("{}/{}.toml", dir, name);
     if (std::filesystem::exists(path)) return path;
   }

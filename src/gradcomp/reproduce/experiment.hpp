@@ -51,8 +51,7 @@ struct Experiment {
 // per combination ({r} in id, label and overrides is replaced); `quick_values` replaces `values`
 // in quick mode, and an arm's `quick_set` overrides are added in quick mode; `modes = ["full"]`
 // limits an arm, check or plot to one mode.
-Experiment parse_experiment(const std::string& text, const std::string& origin,
-                            ReproduceMode mode);
+Experiment parse_experiment(const std::string& text, const std::string& origin, ReproduceMode mode);
 
 // experiments/NAME.toml, looked up in ./experiments, then in the source tree's experiments/
 // (a path ending in .toml is taken as it is). Throws InvalidInput listing the known names.

@@ -67,8 +67,8 @@ bool finished_before(const PlannedRun& run) {
   if (read_text(config) != run.config.to_toml()) return false;
   if (fs::exists(run.directory + "/diverged.txt")) return true;
   if (!fs::exists(run.directory + "/summary.json")) return false;
-  const auto summary = nlohmann::json::parse(read_text(run.directory + "/summary.json"), nullptr,
-                                             false);
+  const auto summary =
+      nlohmann::json::parse(read_text(run.directory + "/summary.json"), nullptr, false);
   return !summary.is_discarded() && summary.value("interrupted", true) == false;
 }
 
@@ -97,8 +97,8 @@ std::string execute(const PlannedRun& run) {
     }
     const auto& last = result.summary["final"];
     outcome += last["test_accuracy"].is_number()
-                  ? fmt::format("test accuracy {:.2f}%", 100 * last["test_accuracy"].get<double>())
-                  : fmt::format("train loss {}", last["train_loss"].dump());
+                   ? fmt::format("test accuracy {:.2f}%", 100 * last["test_accuracy"].get<double>())
+                   : fmt::format("train loss {}", last["train_loss"].dump());
   } catch (const Diverged& e) {
     write_file_atomically(run.directory + "/diverged.txt", std::string(e.what()) + "\n");
     outcome += "diverged";
@@ -223,9 +223,9 @@ std::string report_of(const Experiment& ex, const ReproduceRequest& request,
                     table);
   md += "## Checks\n\n";
   for (const CheckResult& c : checks) {
-    md += fmt::format("- **{}** {}  \n  `{}`  \n  {}\n", verdict(*c.check, c.outcome),
-                      c.check->claim, c.check->test.expression(),
-                      fmt::join(c.outcome.comparisons, "; "));
+    md +=
+        fmt::format("- **{}** {}  \n  `{}`  \n  {}\n", verdict(*c.check, c.outcome), c.check->claim,
+                    c.check->test.expression(), fmt::join(c.outcome.comparisons, "; "));
   }
   if (!plots.empty()) {
     md += "\n## Plots (seed 1)\n\n";

@@ -46,7 +46,8 @@ struct TrainConfig {
   bool save_model = false;
   std::uint64_t checkpoint_every = 0;  // steps; 0: only at the end and when interrupted
   std::string out;                     // empty: the next free runs/run-NNN
-  bool progress = true;  // progress lines on stderr (not a key: the reproduction suite turns it off)
+  bool progress =
+      true;  // progress lines on stderr (not a key: the reproduction suite turns it off)
 
   // The resolved configuration as TOML (written to the run directory).
   [[nodiscard]] std::string to_toml() const;

@@ -7,10 +7,10 @@
 namespace gradcomp {
 
 struct PlotRequest {
-  std::vector<std::string> runs;  // run directories
-  std::string x = "epoch";        // epoch | bits | time
-  std::string y = "accuracy";     // accuracy | loss | suboptimality | error
-  std::string out;                // file prefix; default: <first run>/plot-<y>-vs-<x>
+  std::vector<std::string> runs;    // run directories
+  std::string x = "epoch";          // epoch | bits | time
+  std::string y = "accuracy";       // accuracy | loss | suboptimality | error
+  std::string out;                  // file prefix; default: <first run>/plot-<y>-vs-<x>
   std::vector<std::string> labels;  // one per run; default: "algorithm / compressor"
   std::string title;
 };

@@ -42,7 +42,8 @@ Dataset limited(Dataset all, std::size_t wanted, const char* key) {
   std::vector<std::size_t> order(all.samples);
   std::iota(order.begin(), order.end(), 0);
   RandomStream rng(0, Purpose::kPartition, 2, 0, kSharedWorker);
-  for (std::size_t i = 0; i < wanted; ++i) std::swap(order[i], order[i + rng.below(all.samples - i)]);
+  for (std::size_t i = 0; i < wanted; ++i)
+    std::swap(order[i], order[i + rng.below(all.samples - i)]);
   order.resize(wanted);
   std::sort(order.begin(), order.end());
   return subset(all, order);

@@ -327,10 +327,12 @@ class Trainer {
       offset = std::stod(text, &used);
       require(used == text.size(), "");
     } catch (const std::exception&) {
-      throw InvalidInput(fmt::format("model.init = '{}': the offset must be a number", config_.init));
+      throw InvalidInput(
+          fmt::format("model.init = '{}': the offset must be a number", config_.init));
     }
-    require(objective_->convex(), "model.init = '{}' needs a convex model with an optimum; '{}' is not",
-            config_.init, config_.model);
+    require(objective_->convex(),
+            "model.init = '{}' needs a convex model with an optimum; '{}' is not", config_.init,
+            config_.model);
     for (std::size_t i = 0; i < x0.size(); ++i) x0[i] = static_cast<T>(optimum_.x[i] + offset);
   }
 
