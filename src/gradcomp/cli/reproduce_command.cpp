@@ -5,6 +5,9 @@
 #include <fmt/ranges.h>
 
 #include "gradcomp/cli/commands.hpp"
+#include "gradcomp/comm/local_communicator.hpp"
+#include "gradcomp/comm/mpi_communicator.hpp"
+#include "gradcomp/comm/mpi_session.hpp"
 #include "gradcomp/core/error.hpp"
 #include "gradcomp/reproduce/reproduce.hpp"
 
@@ -19,6 +22,7 @@ struct ReproduceOptions {
   ReproduceRequest request;
   bool quick = false;
   bool list = false;
+  bool mpi = false;
 };
 
 int run_reproduce(ReproduceOptions& options) {
@@ -30,9 +34,21 @@ int run_reproduce(ReproduceOptions& options) {
           "reproduce needs an experiment name; known: {} (gradcomp reproduce --list)",
           fmt::join(known_experiments(), ", "));
   options.request.mode = options.quick ? ReproduceMode::kQuick : ReproduceMode::kFull;
-  const ReproduceOutcome outcome = reproduce(options.request);
-  fmt::print("\n{}", outcome.summary);
-  return outcome.failed == 0 ? 0 : kClaimFailed;
+  if (!options.mpi) {
+    LocalCommunicator local;
+    const ReproduceOutcome outcome = reproduce(options.request, local);
+    fmt::print("\n{}", outcome.summary);
+    return outcome.failed == 0 ? 0 : kClaimFailed;
+  }
+  int argc = 0;
+  char** argv = nullptr;
+  MpiSession session(argc, argv);
+  return run_rank(session, [&] {
+    MpiCommunicator mpi(MPI_COMM_WORLD, AllreduceAlgorithm::kRing);
+    const ReproduceOutcome outcome = reproduce(options.request, mpi);
+    if (session.rank() == 0) fmt::print("\n{}", outcome.summary);
+    return outcome.failed == 0 ? 0 : kClaimFailed;
+  });
 }
 
 }  // namespace
@@ -51,6 +67,8 @@ std::function<int()> add_reproduce_command(CLI::App& app) {
   command->add_option("--seeds", options->request.seeds, "override the experiment's seed count");
   command->add_flag("--list", options->list, "list the experiments");
   command->add_flag("--quiet", options->request.quiet, "no progress lines");
+  command->add_flag("--mpi", options->mpi,
+                    "run every run with workers.backend = mpi (start under mpirun -np p)");
   return [options] { return run_reproduce(*options); };
 }
 

@@ -1,5 +1,7 @@
 #include "gradcomp/core/npy.hpp"
 
+#include <unistd.h>
+
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
@@ -111,7 +113,9 @@ NpyArray read_npy(const std::string& path) {
 }
 
 void write_file_atomically(const std::string& path, const std::string& contents) {
-  const std::string temporary = path + ".tmp";
+  // A temporary name of this process's own: the ranks of one machine may write the same shared
+  // file (the optimum cache) at once; each renames its own complete copy.
+  const std::string temporary = fmt::format("{}.tmp.{}", path, ::getpid());
   {
     std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
     require<IoError>(out.good(), "cannot write '{}': {}", temporary, std::strerror(errno));

@@ -130,6 +130,9 @@ const std::map<std::string, Function>& functions() {
       {"seconds",
        {0, "final simulated wall-clock (s)",
         [](const Records& r, const auto&) { return final_of(r, "simulated_seconds"); }}},
+      {"real_seconds",
+       {0, "final step_seconds: the real time spent in steps (s)",
+        [](const Records& r, const auto&) { return final_of(r, "step_seconds"); }}},
       {"time_to",
        {1, "simulated seconds at the first evaluation with test accuracy >= a (%); inf if never",
         [](const Records& r, const auto& p) {
@@ -142,6 +145,12 @@ const std::map<std::string, Function>& functions() {
           return first_reaching(
               r, "suboptimality", 1, [&](double v) { return v <= p[0]; }, "epoch");
         }}},
+      {"real_time_to",
+       {1, "step_seconds (real time in steps) at the first evaluation with test accuracy >= a (%)",
+        [](const Records& r, const auto& p) {
+          return first_reaching(
+              r, "test_accuracy", 100, [&](double v) { return v >= p[0]; }, "step_seconds");
+        }}},
       {"kappa_star",
        {0, "final κ* of DEF's diagnostics",
         [](const Records& r, const auto&) { return final_of(r, "kappa_star"); }}},
@@ -151,7 +160,7 @@ const std::map<std::string, Function>& functions() {
 
 // The name the meaning gives the numeric argument.
 std::string parameter_name(const std::string& function) {
-  if (function == "time_to") return ", a";
+  if (function == "time_to" || function == "real_time_to") return ", a";
   if (function == "epochs_to") return ", s";
   return ", e";
 }

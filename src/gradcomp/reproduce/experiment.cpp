@@ -283,7 +283,7 @@ std::string find_experiment(const std::string& name) {
   }
   for (const std::string& dir :
        {std::string("experiments"), std::string(GRADCOMP_SOURCE_DIR) + "/experiments"}) {
-    const std::string path = fmt::format("{}/{}.toml", dir, name);
+    std::string path = fmt::format("{}/{}.toml", dir, name);
     if (std::filesystem::exists(path)) return path;
   }
   throw InvalidInput(fmt::format("no experiment '{}'; known: {} (or give a path to a .toml file)",

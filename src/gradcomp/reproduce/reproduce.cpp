@@ -9,7 +9,6 @@
 #include <fstream>
 #include <sstream>
 
-#include "gradcomp/comm/local_communicator.hpp"
 #include "gradcomp/core/error.hpp"
 #include "gradcomp/core/npy.hpp"
 #include "gradcomp/reproduce/arm_results.hpp"
@@ -80,26 +79,37 @@ bool resumable(const PlannedRun& run) {
          read_text(run.directory + "/config.toml") == run.config.to_toml();
 }
 
-std::string execute(const PlannedRun& run) {
-  if (finished_before(run)) return "done before";
-  const bool resume = resumable(run);
-  if (!resume) fs::remove_all(run.directory);
+enum class Start { kDone, kResume, kFresh };
+
+// Decided for every run before the first starts, so that the ranks of an mpi job agree while
+// rank 0 writes the directories.
+Start start_of(const PlannedRun& run) {
+  if (finished_before(run)) return Start::kDone;
+  return resumable(run) ? Start::kResume : Start::kFresh;
+}
+
+std::string execute(const PlannedRun& run, Start start_kind, Communicator& communicator) {
+  if (start_kind == Start::kDone) return "done before";
+  const bool resume = start_kind == Start::kResume;
+  if (!resume && communicator.rank() == 0) fs::remove_all(run.directory);
+  communicator.barrier();
   const auto start = std::chrono::steady_clock::now();
   std::string outcome = resume ? "resumed, " : "";
   try {
-    LocalCommunicator local;
-    const TrainResult result = train(run.config, local, resume ? run.directory : "");
+    const TrainResult result = train(run.config, communicator, resume ? run.directory : "");
     if (result.interrupted) {
       throw Interrupted(fmt::format(
           "interrupted during {} (a checkpoint was written); run the same command again to "
           "continue: finished runs are reused, this one resumes from its checkpoint",
           run.directory));
     }
+    if (communicator.rank() != 0) return "";
     const auto& last = result.summary["final"];
     outcome += last["test_accuracy"].is_number()
                    ? fmt::format("test accuracy {:.2f}%", 100 * last["test_accuracy"].get<double>())
                    : fmt::format("train loss {}", last["train_loss"].dump());
   } catch (const Diverged& e) {
+    if (communicator.size() > 1) throw;  // one rank's workers diverged: the job ends
     write_file_atomically(run.directory + "/diverged.txt", std::string(e.what()) + "\n");
     outcome += "diverged";
   }
@@ -236,7 +246,8 @@ std::string report_of(const Experiment& ex, const ReproduceRequest& request,
 
 }  // namespace
 
-ReproduceOutcome reproduce(const ReproduceRequest& request) {
+ReproduceOutcome reproduce(const ReproduceRequest& request, Communicator& communicator) {
+  const bool writer = communicator.rank() == 0;
   const std::string path = find_experiment(request.name);
   Experiment ex = parse_experiment(read_text(path), path, request.mode);
   if (request.seeds > 0) ex.seeds = request.seeds;
@@ -247,17 +258,26 @@ ReproduceOutcome reproduce(const ReproduceRequest& request) {
   const std::string out = request.out.empty()
                               ? fmt::format("reproductions/{}{}", ex.name, quick ? "-quick" : "")
                               : request.out;
-  const std::vector<PlannedRun> runs = plan_runs(ex, out);
-  fs::create_directories(out + "/runs");
-  write_file_atomically(out + "/experiment.toml", read_text(path));
+  std::vector<PlannedRun> runs = plan_runs(ex, out);
+  if (communicator.size() > 1) {
+    for (PlannedRun& run : runs) run.config.backend = "mpi";
+  }
+  std::vector<Start> starts;
+  for (const PlannedRun& run : runs) starts.push_back(start_of(run));
+  communicator.barrier();  // every rank has decided before rank 0 writes anything
+  if (writer) {
+    fs::create_directories(out + "/runs");
+    write_file_atomically(out + "/experiment.toml", read_text(path));
+  }
   for (std::size_t k = 0; k < runs.size(); ++k) {
-    const std::string outcome = execute(runs[k]);
-    if (!request.quiet) {
+    const std::string outcome = execute(runs[k], starts[k], communicator);
+    if (writer && !request.quiet) {
       fmt::print("[{}/{}] {} seed {}: {}\n", k + 1, runs.size(), ex.arms[runs[k].arm].id,
                  runs[k].seed, outcome);
       std::fflush(stdout);
     }
   }
+  if (!writer) return {out, ex.checks.size(), 0, ""};
   std::vector<ArmResults> arms;
   for (const Arm& arm : ex.arms) arms.push_back({arm, {}});
   for (const PlannedRun& run : runs) arms[run.arm].seeds.push_back(read_seed_run(run.directory));

@@ -4,6 +4,7 @@
 // checks of the paper's claims and the plots into one directory (docs/reproduction.md).
 #include <string>
 
+#include "gradcomp/comm/communicator.hpp"
 #include "gradcomp/reproduce/experiment.hpp"
 
 namespace gradcomp {
@@ -23,6 +24,9 @@ struct ReproduceOutcome {
   std::string summary;     // the results table and the checks, as printed
 };
 
-ReproduceOutcome reproduce(const ReproduceRequest& request);
+// Runs on `communicator`: a LocalCommunicator, or one rank of `mpirun` (every rank runs every
+// run as workers.backend = "mpi"; rank 0 writes the outputs, the others return an empty outcome;
+// a run that diverges ends the whole job, as a diverged `gradcomp train` does).
+ReproduceOutcome reproduce(const ReproduceRequest& request, Communicator& communicator);
 
 }  // namespace gradcomp

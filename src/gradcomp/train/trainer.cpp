@@ -220,6 +220,7 @@ class Trainer {
             {"message_bits", message_bits_},
             {"dense_bits", dense_bits_},
             {"compute_seconds", compute_seconds_},
+            {"step_seconds", step_seconds_},
             {"network_seconds", network_seconds_},
             {"dense_seconds", dense_seconds_}};
   }
@@ -260,6 +261,7 @@ class Trainer {
     message_bits_ = saved["message_bits"].get<double>();
     dense_bits_ = saved["dense_bits"].get<double>();
     compute_seconds_ = saved["compute_seconds"].get<double>();
+    step_seconds_ = saved.value("step_seconds", 0.0);
     network_seconds_ = saved["network_seconds"].get<double>();
     dense_seconds_ = saved["dense_seconds"].get<double>();
     return step;
@@ -300,6 +302,7 @@ class Trainer {
     check_finite(algorithm_->model(), t, group_.first, "model");
     // The workers of a process run one after another here; in a deployment they run in parallel.
     compute_seconds_ += seconds_since(start) / static_cast<double>(group_.count);
+    step_seconds_ += seconds_since(start);
     account(t);
   }
 
@@ -411,6 +414,7 @@ class Trainer {
     r["message_bits"] = message_bits_;
     r["dense_bits"] = dense_bits_;
     r["compute_seconds"] = compute_seconds_;
+    r["step_seconds"] = step_seconds_;
     r["network_seconds"] = network_seconds_;
     r["simulated_seconds"] = compute_seconds_ + network_seconds_;
     return r;
@@ -487,6 +491,7 @@ class Trainer {
   std::uint64_t total_steps_ = 0;
   std::uint64_t eval_every_ = 1;
   double compute_seconds_ = 0;
+  double step_seconds_ = 0;  // real time in steps on this process (real communication under mpi)
   double network_seconds_ = 0;
   double dense_seconds_ = 0;
   double bits_up_ = 0;
