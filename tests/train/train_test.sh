@@ -54,7 +54,7 @@ TOML
 "$gradcomp" train run.toml --out b >b.log 2>&1 || fail "second run: $(cat b.log)"
 "$python" - a b <<'PY' || fail "reruns differ"
 import json, sys
-timing = {"compute_seconds", "network_seconds", "simulated_seconds"}
+timing = {"compute_seconds", "step_seconds", "network_seconds", "simulated_seconds"}
 def load(run):
     return [{k: v for k, v in json.loads(l).items() if k not in timing} for l in open(f"{run}/metrics.jsonl")]
 assert load(sys.argv[1]) == load(sys.argv[2])
@@ -91,7 +91,7 @@ grep -q '"steps": 3' opt/summary.json || fail "--set before the config was not a
 cmp -s a/model.npy half/model.npy || fail "a resumed run differs from one that never stopped"
 "$python" - a half <<'PY' || fail "resumed metrics differ"
 import json, sys
-timing = {"compute_seconds", "network_seconds", "simulated_seconds"}
+timing = {"compute_seconds", "step_seconds", "network_seconds", "simulated_seconds"}
 def load(run):
     rows = [json.loads(l) for l in open(f"{run}/metrics.jsonl")]
     return {r["step"]: {k: v for k, v in r.items() if k not in timing} for r in rows}
@@ -130,7 +130,7 @@ if [ -e "$fm/t10k-images-idx3-ubyte.gz" ]; then
   cmp -s rn8/model.npy rn4/model.npy || fail "resnet: resumed model differs"
   "$python" - rn8 rn4 <<'PY' || fail "resnet: resumed evaluation differs (BatchNorm statistics?)"
 import json, sys
-timing = {"compute_seconds", "network_seconds", "simulated_seconds"}
+timing = {"compute_seconds", "step_seconds", "network_seconds", "simulated_seconds"}
 last = [json.loads(open(f"{d}/metrics.jsonl").read().splitlines()[-1]) for d in sys.argv[1:3]]
 a, b = ({k: v for k, v in r.items() if k not in timing} for r in last)
 assert a == b, (a, b)
