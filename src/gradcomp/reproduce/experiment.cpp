@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "gradcomp/core/error.hpp"
+#include "gradcomp/train/toml_document.hpp"
 
 #ifndef GRADCOMP_SOURCE_DIR
 #define GRADCOMP_SOURCE_DIR "."
@@ -205,13 +206,7 @@ void for_each_table(const toml::table& root, const char* key, const std::string&
 
 Experiment parse_experiment(const std::string& text, const std::string& origin,
                             ReproduceMode mode) {
-  toml::table root;
-  try {
-    root = toml::parse(text, origin);
-  } catch (const toml::parse_error& e) {
-    throw InvalidInput(fmt::format("{}:{}:{}: {}", origin, e.source().begin.line,
-                                   e.source().begin.column, e.description()));
-  }
+  toml::table root = parse_toml_document(text, origin);
   check_keys(root, origin, {"experiment", "base", "quick", "arm", "check", "plot"});
   Experiment ex;
   ex.origin = origin;

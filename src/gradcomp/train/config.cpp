@@ -11,6 +11,7 @@
 #include "gradcomp/algo/schedule.hpp"
 #include "gradcomp/compress/registry.hpp"
 #include "gradcomp/core/error.hpp"
+#include "gradcomp/train/toml_document.hpp"
 
 namespace gradcomp {
 
@@ -160,13 +161,7 @@ V get(const toml::table& root, const char* section, const char* key, V fallback)
 
 TrainConfig parse_config(const std::string& text, const std::string& origin,
                          const std::vector<std::string>& overrides) {
-  toml::table root;
-  try {
-    root = toml::parse(text, origin);
-  } catch (const toml::parse_error& e) {
-    throw InvalidInput(fmt::format("{}:{}:{}: {}", origin, e.source().begin.line,
-                                   e.source().begin.column, e.description()));
-  }
+  toml::table root = parse_toml_document(text, origin);
   for (const auto& assignment : overrides) apply_override(root, assignment);
   check_sections(root, origin);
 
