@@ -129,6 +129,11 @@ TEST(Experiment, ErrorsNameTheProblem) {
             "demo.toml: [[arm]] #4: id 'y-{k}' has a placeholder without values");
   EXPECT_EQ(error_of(text + "[[plot]]\nname = \"p\"\narms = [\"ef-*\"]\n"),
             "demo.toml: [[plot]] #2: no arm 'ef-*' in this mode");
+  EXPECT_EQ(error_of(text + "[[plot]]\nname = \"p\"\narms = [\"sgd\"]\ny = \"acc\"\n"),
+            "demo.toml: [[plot]] #2: --y 'acc'; choose accuracy, loss, suboptimality, error or "
+            "geometry");
+  EXPECT_EQ(error_of(text + "[[plot]]\nname = \"p\"\narms = [\"sgd\"]\nx = \"steps\"\n"),
+            "demo.toml: [[plot]] #2: --x 'steps'; choose epoch, bits or time");
   EXPECT_EQ(error_of("[experiment]\nname = \"x\"\n[[arm]]\nid = \"a\"\n"),
             "demo.toml: needs a [base] table (a training configuration)");
   // A check on an arm that quick mode does not run must say modes = ["full"].

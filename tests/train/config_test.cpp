@@ -55,7 +55,7 @@ TEST(TrainConfig, ErrorsNameTheKeyAndTheFix) {
             "model, network, run, workers");
   EXPECT_EQ(error_of("[run]\nepoch = 3\n"),
             "test.toml: unknown key run.epoch; keys of [run]: epochs, steps, batch, eval_every, "
-            "seed, precision, save_model, checkpoint_every, out");
+            "seed, precision, save_model, checkpoint_every, gradient_geometry, out");
   EXPECT_EQ(error_of("[run]\nprecision = \"half\"\n"),
             "run.precision = 'half'; choose float or double");
   EXPECT_EQ(error_of("[run]\nepochs = -2\n"), "run.epochs must be a whole number >= 0");
@@ -66,10 +66,10 @@ TEST(TrainConfig, ErrorsNameTheKeyAndTheFix) {
 }
 
 TEST(TrainConfig, StepUnitStartAndSubsets) {
-  const TrainConfig c = parse_config(
-      "", "test.toml",
-      {"algorithm.lr_unit=1/L", "model.init=\"optimum:offset=0.005\"", "data.train_samples=100",
-       "data.test_samples=20"});
+  const TrainConfig c =
+      parse_config("", "test.toml",
+                   {"algorithm.lr_unit=1/L", "model.init=\"optimum:offset=0.005\"",
+                    "data.train_samples=100", "data.test_samples=20"});
   EXPECT_EQ(c.lr_unit, "1/L");
   EXPECT_EQ(c.init, "optimum:offset=0.005");
   EXPECT_EQ(c.train_samples, 100U);

@@ -135,6 +135,25 @@ last = [json.loads(open(f"{d}/metrics.jsonl").read().splitlines()[-1]) for d in 
 a, b = ({k: v for k, v in r.items() if k not in timing} for r in last)
 assert a == b, (a, b)
 PY
+  # run.gradient_geometry measures a gradient at every evaluation without changing the run
+  # (the BatchNorm statistics it touches are put back): same model, same metrics, plus
+  # grad_phi and grad_sign_delta in (0, 1].
+  "$gradcomp" train rn.toml --set run.eval_every=3 --out rg0 >rg0.log 2>&1 || fail "resnet: $(cat rg0.log)"
+  "$gradcomp" train rn.toml --set run.eval_every=3 --set run.gradient_geometry=true --out rg1 \
+    >rg1.log 2>&1 || fail "resnet geometry: $(cat rg1.log)"
+  cmp -s rg0/model.npy rg1/model.npy || fail "gradient_geometry changed the model"
+  "$python" - rg0 rg1 <<'PY' || fail "gradient_geometry: metrics wrong"
+import json, sys
+timing = {"compute_seconds", "step_seconds", "network_seconds", "simulated_seconds"}
+runs = [[json.loads(l) for l in open(f"{d}/metrics.jsonl")] for d in sys.argv[1:3]]
+assert len(runs[0]) == len(runs[1]) == 3, runs
+for plain, measured in zip(*runs):
+    assert "grad_phi" not in plain
+    for key in ("grad_phi", "grad_sign_delta"):
+        assert 0 < measured.pop(key) <= 1, measured
+    drop = lambda r: {k: v for k, v in r.items() if k not in timing}
+    assert drop(plain) == drop(measured), (plain, measured)
+PY
 fi
 
 # SIGINT: the run stops after the step in progress, checkpoints, reports, exits 130; resumed to
@@ -214,7 +233,7 @@ expect 2 "unknown algorithm 'adam'" -- "$gradcomp" train run.toml --set algorith
 expect 2 "--resume accepts --set run.steps, run.epochs and workers.backend only" -- \
   "$gradcomp" train --resume half --set algorithm.lr=1
 expect 2 "'d' has no checkpoint" -- "$gradcomp" train --resume d
-expect 2 "--y 'speed'; choose accuracy, loss, suboptimality or error" -- "$gradcomp" plot a --y speed
+expect 2 "--y 'speed'; choose accuracy, loss, suboptimality, error or geometry" -- "$gradcomp" plot a --y speed
 expect 2 "'nowhere' has no metrics.jsonl" -- "$gradcomp" plot nowhere
 expect 2 "--grid 'compressor.k': expected section.key=v1,v2,..." -- \
   "$gradcomp" sweep run.toml --grid compressor.k --out sweep2

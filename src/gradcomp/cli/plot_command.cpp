@@ -11,7 +11,10 @@ std::function<int()> add_plot_command(CLI::App& app) {
   auto request = std::make_shared<PlotRequest>();
   command->add_option("runs", request->runs, "run directories")->required();
   command->add_option("--x", request->x, "epoch, bits or time")->default_val("epoch");
-  command->add_option("--y", request->y, "accuracy, loss, suboptimality or error")
+  command
+      ->add_option(
+          "--y", request->y,
+          "accuracy, loss, suboptimality, error or geometry (grad_phi and grad_sign_delta)")
       ->default_val("accuracy");
   command->add_option("--out", request->out, "file prefix (default: in the first run)");
   return [request] {

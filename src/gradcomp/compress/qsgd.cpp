@@ -2,6 +2,7 @@
 // ω = min(d/s², √d/s) per segment. Wire: one norm per segment, then each coordinate's signed level
 // in {−s..s} as the field level + s of w = ⌈log₂(2s+1)⌉ bits, as w bit planes over the whole
 // vector (bit_planes.hpp): w·⌈d/8⌉ bytes.
+#include <array>
 #include <bit>
 #include <cmath>
 
@@ -10,6 +11,7 @@
 #include "gradcomp/compress/quantize.hpp"
 #include "gradcomp/compress/quantize_kernels.hpp"
 #include "gradcomp/core/bit_planes.hpp"
+#include "gradcomp/core/prefetch.hpp"
 #include "gradcomp/core/vector_ops.hpp"
 
 namespace gradcomp {
@@ -66,27 +68,22 @@ class Qsgd final : public TypedCompressor<Qsgd> {
       // Blocks of the plane section are aligned to the whole vector: carry a partial block over
       // segment boundaries.
       const double scale = norm > 0 ? levels_ / norm : 0.0;
-      const auto kernel = simd::qsgd_planes_for(width_);
+      const auto kernel = simd::qsgd_plane_blocks_for(width_);
       for (std::size_t start = 0; start < seg.size;) {
         const std::size_t global = seg.offset + start;
         const std::size_t in_block = global % simd::kBlock;
-        if constexpr (std::is_same_v<T, float>) {  // the common case: whole aligned chunks
-          if (in_block == 0 && seg.size - start >= UniformChunks::kChunk) {
-            const std::uint32_t* u = uniforms.next(UniformChunks::kChunk);
-            std::uint64_t words[32];
-            for (std::size_t j = 0; j < UniformChunks::kChunk; j += simd::kBlock) {
-              kernel(x.data() + global + j, static_cast<float>(scale), levels_, u + j, words);
-              planes.put_words(global + j, words);
-            }
-            start += UniformChunks::kChunk;
-            continue;
-          }
+        if constexpr (std::is_same_v<T, float>) {  // the common case: whole aligned blocks
           if (in_block == 0 && seg.size - start >= simd::kBlock) {
-            std::uint64_t words[32];
-            kernel(x.data() + global, static_cast<float>(scale), levels_,
-                   uniforms.next(simd::kBlock), words);
-            planes.put_words(global, words);
-            start += simd::kBlock;
+            constexpr std::size_t kChunkBlocks = UniformChunks::kChunk / simd::kBlock;
+            const std::size_t blocks = std::min(kChunkBlocks, (seg.size - start) / simd::kBlock);
+            std::array<std::uint64_t, kChunkBlocks * simd::kMaxQsgdWidth> words;
+            prefetch_ahead(x.data(), global, blocks * simd::kBlock, x.size());
+            kernel(x.data() + global, blocks, static_cast<float>(scale), levels_,
+                   uniforms.next(blocks * simd::kBlock), words.data());
+            for (std::size_t k = 0; k < blocks; ++k) {
+              planes.put_words(global + k * simd::kBlock, words.data() + k * width_);
+            }
+            start += blocks * simd::kBlock;
             continue;
           }
         }

@@ -68,14 +68,77 @@ void qsgd_planes(const float* v, float scale, std::uint32_t levels, const std::u
   for (unsigned b = 0; b < kWidth; ++b) words[b] = planes[b];
 }
 
-// qsgd_planes for a width known only at run time (2 ≤ width ≤ 21: s ≤ 2^20).
-using QsgdPlanesKernel = void (*)(const float*, float, std::uint32_t, const std::uint32_t*,
-                                  std::uint64_t*);
-inline QsgdPlanesKernel qsgd_planes_for(unsigned width) {
-  static constexpr auto kTable = []<unsigned... kW>(std::integer_sequence<unsigned, kW...>) {
-    return std::array<QsgdPlanesKernel, sizeof...(kW)>{&qsgd_planes<kW + 1>...};
+// QSGD for s ≤ 127 (fields of at most 8 bits), the common case: the same levels as qsgd_planes,
+// bit for bit, in fewer instructions. With c = ⌈(r − ⌊r⌋)·2^24⌉, "u24 < c" (u24 the top 24 bits
+// of u) is the carry of (⌊r⌋·2^24 + c) + (2^24 − 1 − u24), and ⌊r⌋·2^24 + c = ⌈r·2^24⌉ ≤ 127·2^24
+// is exact in float and in int32; so level = (⌈r·2^24⌉ + (~u >> 8)) >> 24 in integer lanes, and
+// r = s gives s. Four vectors of fields narrow to one vector of bytes, one byte test per plane.
+template <unsigned kWidth>
+void qsgd_planes_narrow(const float* v, float scale, std::uint32_t levels, const std::uint32_t* u,
+                        std::uint64_t* words) {
+  static_assert(kWidth <= 8);
+  const hn::ScalableTag<float> df;
+  const hn::RebindToSigned<decltype(df)> di;
+  const hn::RebindToUnsigned<decltype(df)> du;
+  const hn::Repartition<std::uint16_t, decltype(du)> d16;
+  const hn::Repartition<std::uint8_t, decltype(du)> d8;
+  constexpr std::size_t kLanes = hn::MaxLanes(df);
+  static_assert(kBlock % (4 * kLanes) == 0);
+  const auto s = hn::Set(df, static_cast<float>(levels));
+  const auto s_int = hn::Set(di, static_cast<std::int32_t>(levels));
+  const auto factor = hn::Set(df, scale);
+  const auto two24 = hn::Set(df, 16777216.0F);
+  const auto fields_of = [&](std::size_t i) {
+    const auto value = hn::LoadU(df, v + i);
+    const auto r = hn::Min(s, hn::Mul(hn::Abs(value), factor));
+    const auto scaled = hn::BitCast(du, hn::ConvertTo(di, hn::Ceil(hn::Mul(r, two24))));
+    const auto complement = hn::ShiftRight<8>(hn::Not(hn::LoadU(du, u + i)));
+    const auto level = hn::BitCast(di, hn::ShiftRight<24>(hn::Add(scaled, complement)));
+    // level + s with the sign of v (−0 counts as +0 in qsgd_planes: CopySign(0, −0) + s = s).
+    const auto negative = hn::Lt(hn::BitCast(di, value), hn::Zero(di));
+    return hn::BitCast(du, hn::IfThenElse(negative, hn::Sub(s_int, level), hn::Add(s_int, level)));
+  };
+  for (std::size_t i = 0; i < kBlock; i += 4 * kLanes) {
+    // Fields fit a byte: keep the low 16 bits of each lane, then the low 8, in order.
+    const auto low = hn::ConcatEven(d16, hn::BitCast(d16, fields_of(i + kLanes)),
+                                    hn::BitCast(d16, fields_of(i)));
+    const auto high = hn::ConcatEven(d16, hn::BitCast(d16, fields_of(i + 3 * kLanes)),
+                                     hn::BitCast(d16, fields_of(i + 2 * kLanes)));
+    const auto bytes = hn::ConcatEven(d8, hn::BitCast(d8, high), hn::BitCast(d8, low));
+    for (unsigned b = 0; b < kWidth; ++b) {
+      const auto bit = hn::Set(d8, static_cast<std::uint8_t>(1U << b));
+      words[b] |= detail::mask_bits(d8, hn::TestBit(bytes, bit)) << i;
+    }
   }
-  (std::make_integer_sequence<unsigned, 21>());
+}
+
+// Quantizes `blocks` whole 64-element blocks: words[k·width + b] receives bit b of the fields of
+// block k. Constants are set once per call (a call per block spent a fifth of the time on them).
+template <unsigned kWidth>
+void qsgd_plane_blocks(const float* v, std::size_t blocks, float scale, std::uint32_t levels,
+                       const std::uint32_t* u, std::uint64_t* words) {
+  for (std::size_t k = 0; k < blocks; ++k) {
+    std::uint64_t* block_words = words + k * kWidth;
+    if constexpr (kWidth <= 8) {
+      for (unsigned b = 0; b < kWidth; ++b) block_words[b] = 0;
+      qsgd_planes_narrow<kWidth>(v + k * kBlock, scale, levels, u + k * kBlock, block_words);
+    } else {
+      qsgd_planes<kWidth>(v + k * kBlock, scale, levels, u + k * kBlock, block_words);
+    }
+  }
+}
+
+// Fields are 0..2s with s ≤ 2^20: at most 22 bits.
+inline constexpr unsigned kMaxQsgdWidth = 22;
+
+// qsgd_plane_blocks for a width known only at run time (2 ≤ width ≤ kMaxQsgdWidth).
+using QsgdPlanesKernel = void (*)(const float*, std::size_t, float, std::uint32_t,
+                                  const std::uint32_t*, std::uint64_t*);
+inline QsgdPlanesKernel qsgd_plane_blocks_for(unsigned width) {
+  static constexpr auto kTable = []<unsigned... kW>(std::integer_sequence<unsigned, kW...>) {
+    return std::array<QsgdPlanesKernel, sizeof...(kW)>{&qsgd_plane_blocks<kW + 1>...};
+  }
+  (std::make_integer_sequence<unsigned, kMaxQsgdWidth>());
   return kTable[width - 1];
 }
 

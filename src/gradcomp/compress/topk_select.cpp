@@ -5,6 +5,7 @@
 #include <cmath>
 #include <numeric>
 
+#include "gradcomp/core/prefetch.hpp"
 #include "gradcomp/core/random.hpp"
 #include "gradcomp/core/simd_masks.hpp"
 
@@ -85,6 +86,8 @@ void collect_at_least(std::span<const T> x, MagnitudeBits<T> bound, bool dense,
       std::uint32_t values[kChunk + 64], indices[kChunk + 64];
       for (std::size_t start = 0; start < whole; start += kChunk) {
         const std::size_t count = std::min(kChunk, whole - start);
+        prefetch_ahead(data, start, count,
+                       x.size());  // core/prefetch.hpp: the VM's prefetcher lags
         std::size_t found = 0;
         if (dense) {
           found = simd::compress_at_least(data + start, count, bound,

@@ -62,7 +62,11 @@ class BitPlaneWriter {
   // words[b] holds bit b of the fields of elements [start, start + 64); start is a multiple of 64.
   void put_words(std::size_t start, const std::uint64_t* words) {
     const std::size_t byte = start / 8;
-    const std::size_t bytes = std::min<std::size_t>(8, plane_ - byte);
+    if (byte + 8 <= plane_) {  // a whole word: a fixed-size copy is one store, not a call
+      for (unsigned b = 0; b < width_; ++b) std::memcpy(base_ + b * plane_ + byte, &words[b], 8);
+      return;
+    }
+    const std::size_t bytes = plane_ - byte;
     for (unsigned b = 0; b < width_; ++b) std::memcpy(base_ + b * plane_ + byte, &words[b], bytes);
   }
 

@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "gradcomp/core/error.hpp"
+#include "gradcomp/train/plot.hpp"
 #include "gradcomp/train/toml_document.hpp"
 
 #ifndef GRADCOMP_SOURCE_DIR
@@ -250,6 +251,11 @@ Experiment parse_experiment(const std::string& text, const std::string& origin,
                   string_of(t, "x", w, "epoch"),
                   string_of(t, "y", w, "accuracy")};
     require(!plot.name.empty(), "{}: every plot needs a name", w);
+    try {
+      validate_axes(plot.x, plot.y);
+    } catch (const InvalidInput& e) {
+      throw InvalidInput(fmt::format("{}: {}", w, e.what()));
+    }
     plot.arms = expand_arm_ids(strings_of(t, "arms", w), ex.arms, w);
     ex.plots.push_back(std::move(plot));
   });

@@ -58,12 +58,26 @@ std::vector<PlannedRun> plan_runs(const Experiment& ex, const std::string& out) 
   return runs;
 }
 
+// The run directory holds a run of this configuration: its config.toml resolves to the same
+// configuration. Resolved, not compared as text, so that a key added to gradcomp later (written
+// with its default) does not discard the runs made before it.
+bool same_configuration(const PlannedRun& run) {
+  const std::string path = run.directory + "/config.toml";
+  if (!fs::exists(path)) return false;
+  const std::string planned = run.config.to_toml();
+  const std::string stored = read_text(path);
+  if (stored == planned) return true;
+  try {
+    return parse_config(stored, path, {}).to_toml() == planned;
+  } catch (const std::exception&) {  // unreadable: not ours to keep
+    return false;
+  }
+}
+
 // A run finished earlier with the same configuration is kept; anything else in its directory
 // (an interrupted run of ours) is replaced.
 bool finished_before(const PlannedRun& run) {
-  const std::string config = run.directory + "/config.toml";
-  if (!fs::exists(config)) return false;
-  if (read_text(config) != run.config.to_toml()) return false;
+  if (!same_configuration(run)) return false;
   if (fs::exists(run.directory + "/diverged.txt")) return true;
   if (!fs::exists(run.directory + "/summary.json")) return false;
   const auto summary =
@@ -74,9 +88,7 @@ bool finished_before(const PlannedRun& run) {
 // An interrupted run of the same configuration with a checkpoint continues from it (bit-identical
 // to an uninterrupted run, tests/train); anything else in the directory is replaced.
 bool resumable(const PlannedRun& run) {
-  return fs::exists(run.directory + "/checkpoint/trainer.json") &&
-         fs::exists(run.directory + "/config.toml") &&
-         read_text(run.directory + "/config.toml") == run.config.to_toml();
+  return fs::exists(run.directory + "/checkpoint/trainer.json") && same_configuration(run);
 }
 
 enum class Start { kDone, kResume, kFresh };

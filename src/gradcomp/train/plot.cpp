@@ -34,7 +34,20 @@ Axis y_axis(const std::string& name) {
   if (name == "loss") return {{"test_loss", "train_loss"}, "loss", 1, true};
   if (name == "suboptimality") return {{"suboptimality"}, "f(x) - f*", 1, true};
   if (name == "error") return {{"error_norm2"}, "mean squared error norm", 1, true};
-  throw InvalidInput(fmt::format("--y '{}'; choose accuracy, loss, suboptimality or error", name));
+  if (name == "geometry")
+    return {{"grad_phi"}, "fraction of ||g||^2 a sign compressor keeps", 1, true};
+  throw InvalidInput(
+      fmt::format("--y '{}'; choose accuracy, loss, suboptimality, error or geometry", name));
+}
+
+// The curves of one run on the y axis: one, except "geometry" (S002 Fig. 1b), which draws the
+// blockwise φ(g) and the whole-model ‖g‖₁²/(d‖g‖²) of the same gradients.
+std::vector<std::pair<Axis, std::string>> y_series(const std::string& name) {
+  const Axis y = y_axis(name);
+  if (name != "geometry") return {{y, ""}};
+  Axis whole = y;
+  whole.keys = {"grad_sign_delta"};
+  return {{y, ": phi(g), sign per layer"}, {whole, ": |g|_1^2/(d|g|^2), sign of the whole model"}};
 }
 
 double value_of(const nlohmann::json& record, const Axis& axis) {
@@ -57,6 +70,11 @@ std::string label_of(const std::string& run) {
 
 }  // namespace
 
+void validate_axes(const std::string& x, const std::string& y) {
+  x_axis(x);
+  y_axis(y);
+}
+
 std::string plot_runs(const PlotRequest& request) {
   require(!request.runs.empty(), "plot needs at least one run directory");
   const Axis x = x_axis(request.x);
@@ -66,26 +84,33 @@ std::string plot_runs(const PlotRequest& request) {
                                            : request.out;
   std::string plots;
   std::size_t points = 0;
+  const auto series = y_series(request.y);
   for (std::size_t r = 0; r < request.runs.size(); ++r) {
     const std::string& run = request.runs[r];
     std::ifstream in(run + "/metrics.jsonl");
     require(in.good(), "'{}' has no metrics.jsonl; is it a gradcomp run directory?", run);
-    std::string data;
-    std::string line;
-    while (std::getline(in, line)) {
-      if (line.empty()) continue;
-      const auto record = nlohmann::json::parse(line);
-      const double a = value_of(record, x);
-      const double b = value_of(record, y);
-      if (std::isfinite(a) && std::isfinite(b) && (!y.log || b > 0)) {
-        data += fmt::format("{} {}\n", a, b);
-        ++points;
-      }
+    std::vector<nlohmann::json> records;
+    for (std::string line; std::getline(in, line);) {
+      if (!line.empty()) records.push_back(nlohmann::json::parse(line));
     }
-    const std::string file = fmt::format("{}.run{}.dat", prefix, r);
-    write_file_atomically(file, data);
-    plots += fmt::format("{}'{}' using 1:2 with linespoints title '{}'", plots.empty() ? "" : ", ",
-                         file, r < request.labels.size() ? request.labels[r] : label_of(run));
+    const std::string label = r < request.labels.size() ? request.labels[r] : label_of(run);
+    for (std::size_t c = 0; c < series.size(); ++c) {
+      const Axis& curve = series[c].first;
+      std::string data;
+      for (const auto& record : records) {
+        const double a = value_of(record, x);
+        const double b = value_of(record, curve);
+        if (std::isfinite(a) && std::isfinite(b) && (!curve.log || b > 0)) {
+          data += fmt::format("{} {}\n", a, b);
+          ++points;
+        }
+      }
+      const std::string file = series.size() == 1 ? fmt::format("{}.run{}.dat", prefix, r)
+                                                  : fmt::format("{}.run{}.{}.dat", prefix, r, c);
+      write_file_atomically(file, data);
+      plots += fmt::format("{}'{}' using 1:2 with linespoints title '{}{}'",
+                           plots.empty() ? "" : ", ", file, label, series[c].second);
+    }
   }
   require(points > 0, "no run has '{}' against '{}' to plot", y.keys.front(), x.keys.front());
   std::string script;

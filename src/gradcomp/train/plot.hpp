@@ -19,4 +19,7 @@ struct PlotRequest {
 // metrics, a metric no run has; IoError when gnuplot is missing or fails.
 std::string plot_runs(const PlotRequest& request);
 
+// InvalidInput, as plot_runs would throw it, for an unknown x or y (checked before any run).
+void validate_axes(const std::string& x, const std::string& y);
+
 }  // namespace gradcomp

@@ -23,6 +23,7 @@
 #include "gradcomp/model/registry.hpp"
 #include "gradcomp/train/batches.hpp"
 #include "gradcomp/train/checkpoint.hpp"
+#include "gradcomp/train/gradient_geometry.hpp"
 #include "gradcomp/train/metrics.hpp"
 #include "gradcomp/train/run_data.hpp"
 
@@ -185,6 +186,31 @@ class Trainer {
     double norm = 0;
     for (const T v : g) norm += static_cast<double>(v) * static_cast<double>(v);
     return norm;
+  }
+
+  // S002 Fig. 1b: worker 0's stochastic gradient on the first `batch` samples of its shard, at y;
+  // returns {φ(g), ‖g‖₁²/(d‖g‖²)}. The model's running statistics are put back afterwards: the
+  // measurement must not change the run.
+  std::pair<double, double> gradient_geometry(std::span<const T> y) {
+    const std::vector<std::size_t>& shard = shards_.front();
+    std::size_t count = shard.size();
+    if (config_.batch != "full") count = std::min<std::size_t>(count, std::stoull(config_.batch));
+    const std::vector<std::size_t> samples(shard.begin(),
+                                           shard.begin() + static_cast<std::ptrdiff_t>(count));
+    std::vector<std::vector<T>> saved;
+    for (const auto& buffer : objective_->statistics()) {
+      saved.emplace_back(buffer.data.begin(), buffer.data.end());
+    }
+    std::vector<T> g(layout_.total_size());
+    objective_->begin_step();
+    objective_->loss_and_gradient(y, data_.train, samples, g);
+    objective_->end_step();
+    auto buffers = objective_->statistics();
+    for (std::size_t i = 0; i < buffers.size(); ++i) {
+      std::copy(saved[i].begin(), saved[i].end(), buffers[i].data.begin());
+    }
+    const std::span<const T> gradient(g);
+    return {blockwise_sign_phi(gradient, layout_), sign_contraction(gradient)};
   }
 
   // BatchNorm statistics: the mean over this rank's workers (end_step), then over ranks.
@@ -407,6 +433,11 @@ class Trainer {
     r["server_error_norm2"] = number(diag.server_error_norm2);
     r["density"] = number(diag.density);
     r["total_error"] = number(diag.total_error);
+    if (config_.gradient_geometry) {
+      const auto [phi, delta] = gradient_geometry(y);
+      r["grad_phi"] = number(phi);
+      r["grad_sign_delta"] = number(delta);
+    }
     r["bits_up_step"] = last_up_;
     r["bits_down_step"] = last_down_;
     r["bits_up"] = bits_up_;

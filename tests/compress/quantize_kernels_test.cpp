@@ -1,0 +1,98 @@
+// The QSGD vector kernels (compress/quantize_kernels.hpp) against a scalar statement of the rule
+// they implement: r = min(s, |v|·scale) in float, l = min(⌊r⌋, s − 1), l + 1 when the top 24 bits
+// of u are below (r − l)·2^24, field = s ± level. Both the narrow kernel (s ≤ 127) and the wide
+// one must give these fields bit for bit, including r = s, r exactly an integer, −0, tiny values
+// and the uniforms on either side of the rounding boundary.
+#include "gradcomp/compress/quantize_kernels.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <random>
+#include <vector>
+
+#include "gradcomp/core/bit_planes.hpp"
+
+namespace gradcomp {
+namespace {
+
+std::uint32_t reference_field(float value, float scale, std::uint32_t levels, std::uint32_t u) {
+  const float s = static_cast<float>(levels);
+  const float r = std::min(s, std::fabs(value) * scale);
+  float level = std::min(std::floor(r), s - 1.0F);
+  const float p = r - level;
+  if (static_cast<float>(u >> 8) < p * 16777216.0F) level += 1.0F;
+  const auto magnitude = static_cast<std::int64_t>(level);
+  return static_cast<std::uint32_t>(
+      (std::signbit(value) && magnitude > 0 ? -magnitude : magnitude) + levels);
+}
+
+// Values that reach every case, and uniforms drawn near each value's rounding boundary.
+void make_case(std::uint32_t levels, std::size_t n, std::mt19937& rng, std::vector<float>& v,
+               std::vector<std::uint32_t>& u, float& scale) {
+  std::normal_distribution<float> normal;
+  std::uniform_int_distribution<std::uint32_t> any;
+  v.resize(n);
+  u.resize(n);
+  for (auto& x : v) x = normal(rng);
+  double squares = 0;
+  for (float x : v) squares += static_cast<double>(x) * x;
+  const float norm = static_cast<float>(std::sqrt(squares));
+  scale = static_cast<float>(levels) / norm;
+  v[0] = norm;  // r = s (or just above it, clamped)
+  v[1] = -norm;
+  v[2] = -0.0F;
+  v[3] = 0.0F;
+  v[4] = 1e-30F;        // r far below 2^−24
+  v[5] = 3.0F / scale;  // r close to an integer
+  v[6] = -0.5F / scale;
+  v[7] = std::nextafter(norm, 0.0F);
+  for (std::size_t i = 0; i < n; ++i) {
+    const float r = std::min(static_cast<float>(levels), std::fabs(v[i]) * scale);
+    const float level = std::min(std::floor(r), static_cast<float>(levels) - 1.0F);
+    const auto boundary = static_cast<std::int64_t>(std::ceil((r - level) * 16777216.0F));
+    const std::int64_t offset = static_cast<std::int64_t>(any(rng) % 3) - 1;  // −1, 0, +1
+    const std::int64_t u24 = std::clamp<std::int64_t>(boundary + offset, 0, 0xFFFFFF);
+    u[i] = i % 2 == 0 ? static_cast<std::uint32_t>(u24 << 8) | (any(rng) & 0xFF) : any(rng);
+  }
+}
+
+TEST(QsgdKernels, EqualTheScalarRuleBitForBitForNarrowAndWideFields) {
+  std::mt19937 rng(11);
+  for (const std::uint32_t levels : {1U, 2U, 3U, 7U, 16U, 100U, 127U, 128U, 1000U, 1U << 20}) {
+    const auto width = static_cast<unsigned>(std::bit_width(2 * levels));
+    const std::size_t blocks = 20;
+    std::vector<float> v;
+    std::vector<std::uint32_t> u;
+    float scale = 0;
+    make_case(levels, blocks * simd::kBlock, rng, v, u, scale);
+    std::vector<std::uint64_t> words(blocks * width);
+    simd::qsgd_plane_blocks_for(width)(v.data(), blocks, scale, levels, u.data(), words.data());
+    for (std::size_t k = 0; k < blocks; ++k) {
+      std::uint32_t fields[simd::kBlock];
+      for (std::size_t j = 0; j < simd::kBlock; ++j) {
+        const std::size_t i = k * simd::kBlock + j;
+        fields[j] = reference_field(v[i], scale, levels, u[i]);
+      }
+      std::uint64_t expected[32];
+      simd::transpose_block(fields, width, expected);
+      for (unsigned b = 0; b < width; ++b) {
+        ASSERT_EQ(words[k * width + b], expected[b])
+            << "levels " << levels << ", block " << k << ", plane " << b;
+      }
+    }
+  }
+}
+
+TEST(QsgdKernels, ReferenceRuleRoundsUpExactlyBelowTheBoundary) {
+  // The test's own rule, checked on one value: r = 2.25 rounds up iff u24 < 0.25·2^24.
+  const std::uint32_t boundary = 1U << 22;
+  EXPECT_EQ(reference_field(2.25F, 1.0F, 4, (boundary - 1) << 8), 4U + 3U);
+  EXPECT_EQ(reference_field(2.25F, 1.0F, 4, boundary << 8), 4U + 2U);
+  EXPECT_EQ(reference_field(-2.25F, 1.0F, 4, boundary << 8), 4U - 2U);
+  EXPECT_EQ(reference_field(4.0F, 1.0F, 4, 0xFFFFFFFFU), 8U);  // r = s: always s
+  EXPECT_EQ(reference_field(-0.0F, 1.0F, 4, 0xFFFFFFFFU), 4U);
+}
+
+}  // namespace
+}  // namespace gradcomp
