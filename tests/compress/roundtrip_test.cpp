@@ -80,6 +80,8 @@ std::size_t expected_body_bytes(const std::string& name, const Layout& layout,
   if (name == "blocksign_fixed") return ceil_div(d, 4) * w + ceil_div(d, 8);
   if (name == "sign") return ceil_div(d, 8);
   if (name == "qsgd") return w + 3 * ceil_div(d, 8);  // s = 3: levels −3..3 in 3 bit planes
+  if (name == "qsgd_max") return w + 22 * ceil_div(d, 8);  // s = 2^20: fields 0..2^21, 22 planes
+  if (name == "qsgd_127") return w + 8 * ceil_div(d, 8);   // s = 127: the widest byte kernel
   if (name == "terngrad") return layers.size() * w + ceil_div(d, 5);
   if (name == "sketch_hash" || name == "sketch_gaussian") return kept(d, 0.5) * w;
   if (name == "round") return ceil_div(d * 12, 8);
@@ -110,6 +112,8 @@ const std::vector<std::pair<std::string, std::string>>& cases() {
       {"blocksign_fixed", "blocksign:block=4"},
       {"sign", "sign"},
       {"qsgd", "qsgd:levels=3"},
+      {"qsgd_127", "qsgd:levels=127"},
+      {"qsgd_max", "qsgd:levels=1048576"},
       {"terngrad", "terngrad"},
       {"sketch_hash", "sketch:ratio=0.5"},
       {"sketch_gaussian", "sketch:ratio=0.5,kind=gaussian"},
