@@ -113,6 +113,31 @@ TEST(Experiment, ZippedValuesPairUp) {
             "demo.toml: [[arm]] #4: with zip = true every values array needs 2 items");
 }
 
+TEST(Experiment, TablesExpandPatternsAndExplicitRows) {
+  std::string text = kExperiment;
+  text +=
+      "[[table]]\ntitle = \"Table 1\"\ncolumn_label = \"method\"\ncolumns = [\"16\", \"64\"]\n"
+      "rows = [\"sgd\", \"def-{c}\", [\"slow\", \"\"]]\nfunction = \"best_accuracy\"\n";
+  const Experiment ex = parse_experiment(text, "demo.toml", ReproduceMode::kFull);
+  ASSERT_EQ(ex.tables.size(), 1U);
+  const TableSpec& table = ex.tables[0];
+  EXPECT_EQ(table.title, "Table 1");
+  EXPECT_EQ(table.column_label, "method");
+  EXPECT_EQ(table.function, "best_accuracy");
+  EXPECT_EQ(table.labels, (std::vector<std::string>{"sgd", "def", "slow"}));
+  EXPECT_EQ(table.cells, (std::vector<std::vector<std::string>>{
+                             {"sgd", "sgd"}, {"def-16", "def-64"}, {"slow", ""}}));
+  // def-16 and slow are full-mode arms only.
+  EXPECT_EQ(error_of(text, ReproduceMode::kQuick),
+            "demo.toml: [[table]] #1: no arm 'def-16' in this mode");
+  EXPECT_EQ(error_of(kExperiment + std::string("[[table]]\ntitle = \"t\"\ncolumns = [\"16\"]\n"
+                                               "rows = [[\"sgd\", \"def-16\"]]\n")),
+            "demo.toml: [[table]] #1: an explicit row has 2 arm ids for 1 columns");
+  EXPECT_EQ(error_of(kExperiment + std::string("[[table]]\ntitle = \"t\"\ncolumns = [\"16\"]\n"
+                                               "rows = [\"sgd\"]\nlabels = [\"a\", \"b\"]\n")),
+            "demo.toml: [[table]] #1: labels has 2 entries for 1 rows");
+}
+
 TEST(Experiment, ErrorsNameTheProblem) {
   std::string text = kExperiment;
   EXPECT_EQ(error_of(text + "[[arm]]\nid = \"sgd\"\n"),
@@ -124,7 +149,8 @@ TEST(Experiment, ErrorsNameTheProblem) {
             "values, quick_values, zip, modes");
   EXPECT_EQ(
       error_of(text + "[extra]\n"),
-      "demo.toml: unknown key 'extra'; valid keys: experiment, base, quick, arm, check, plot");
+      "demo.toml: unknown key 'extra'; valid keys: experiment, base, quick, arm, check, plot, "
+      "table");
   EXPECT_EQ(error_of(text + "[[arm]]\nid = \"y-{k}\"\n"),
             "demo.toml: [[arm]] #4: id 'y-{k}' has a placeholder without values");
   EXPECT_EQ(error_of(text + "[[plot]]\nname = \"p\"\narms = [\"ef-*\"]\n"),

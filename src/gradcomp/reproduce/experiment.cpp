@@ -203,12 +203,64 @@ void for_each_table(const toml::table& root, const char* key, const std::string&
   }
 }
 
+// [[table]] (TableSpec): every cell's arm must exist in this mode.
+TableSpec parse_table(const toml::table& t, const std::string& w, const std::vector<Arm>& arms) {
+  check_keys(t, w, {"title", "columns", "column_label", "rows", "labels", "function", "modes"});
+  TableSpec table{string_of(t, "title", w),
+                  string_of(t, "column_label", w, ""),
+                  strings_of(t, "columns", w),
+                  strings_of(t, "labels", w),
+                  {},
+                  string_of(t, "function", w, "accuracy")};
+  require(!table.title.empty(), "{}: every table needs a title", w);
+  require(!table.columns.empty(), "{}: columns must list at least one column", w);
+  const bool labelled = !table.labels.empty();
+  const auto* rows = t.get_as<toml::array>("rows");
+  require(rows != nullptr && !rows->empty(),
+          "{}: rows must be an array of arm-id patterns (\"def-{{c}}\") or arrays of arm ids", w);
+  for (const auto& row : *rows) {
+    std::vector<std::string> cells;
+    if (const auto* pattern = row.as_string()) {
+      for (const auto& column : table.columns) {
+        std::string id = pattern->get();
+        replace_all(id, "{c}", column);
+        cells.push_back(id);
+      }
+      if (!labelled) {
+        std::string label = pattern->get();
+        replace_all(label, "-{c}", "");
+        replace_all(label, "{c}", "");
+        table.labels.push_back(label);
+      }
+    } else if (const auto* list = row.as_array()) {
+      for (const auto& item : *list) {
+        const auto* id = item.as_string();
+        require(id != nullptr, "{}: an explicit row must be an array of arm ids", w);
+        cells.push_back(id->get());
+      }
+      require(cells.size() == table.columns.size(),
+              "{}: an explicit row has {} arm ids for {} columns", w, cells.size(),
+              table.columns.size());
+      if (!labelled) table.labels.push_back(cells.front());
+    } else {
+      throw InvalidInput(fmt::format("{}: rows must hold strings or arrays of arm ids", w));
+    }
+    for (const auto& id : cells) {
+      if (!id.empty()) expand_arm_ids({id}, arms, w);
+    }
+    table.cells.push_back(std::move(cells));
+  }
+  require(table.labels.size() == table.cells.size(), "{}: labels has {} entries for {} rows", w,
+          table.labels.size(), table.cells.size());
+  return table;
+}
+
 }  // namespace
 
 Experiment parse_experiment(const std::string& text, const std::string& origin,
                             ReproduceMode mode) {
   toml::table root = parse_toml_document(text, origin);
-  check_keys(root, origin, {"experiment", "base", "quick", "arm", "check", "plot"});
+  check_keys(root, origin, {"experiment", "base", "quick", "arm", "check", "plot", "table"});
   Experiment ex;
   ex.origin = origin;
   const auto* head = root.get_as<toml::table>("experiment");
@@ -258,6 +310,9 @@ Experiment parse_experiment(const std::string& text, const std::string& origin,
     }
     plot.arms = expand_arm_ids(strings_of(t, "arms", w), ex.arms, w);
     ex.plots.push_back(std::move(plot));
+  });
+  for_each_table(root, "table", origin, [&](const toml::table& t, const std::string& w) {
+    if (in_mode(t, w, mode)) ex.tables.push_back(parse_table(t, w, ex.arms));
   });
   return ex;
 }

@@ -34,6 +34,19 @@ struct PlotSpec {
   std::string y = "accuracy";
 };
 
+// A table in a paper's form (S000 Table 1: methods × compression ratios): one function of the
+// arms' results (mean ± std over seeds) per cell. A row is a pattern ("def-{c}": {c} takes each
+// column's value; no {c}: the same arm in every column) or an explicit list of arm ids, one per
+// column ("" leaves a cell empty).
+struct TableSpec {
+  std::string title;
+  std::string column_label;                     // the header of the label column ("method")
+  std::vector<std::string> columns;             // column headers, also the values of {c}
+  std::vector<std::string> labels;              // one per row
+  std::vector<std::vector<std::string>> cells;  // rows × columns of arm ids ("" = empty)
+  std::string function = "accuracy";            // a one-argument function of arm_results.hpp
+};
+
 struct Experiment {
   std::string name;
   std::string title;
@@ -45,6 +58,7 @@ struct Experiment {
   std::vector<Arm> arms;                    // expanded for the chosen mode
   std::vector<Check> checks;
   std::vector<PlotSpec> plots;
+  std::vector<TableSpec> tables;
 };
 
 // Reads an experiment for one mode. Arms with `values = { r = [16, 64] }` expand into one arm

@@ -200,6 +200,33 @@ const ArmResults& arm_named(const std::vector<ArmResults>& arms, const std::stri
   throw InternalError(fmt::format("arm '{}' vanished after validation", id));
 }
 
+// The experiment's [[table]]s in markdown (TableSpec), each cell mean ± std over the seeds in the
+// format of the results table's column for that function.
+std::string paper_tables(const Experiment& ex, const std::vector<ArmResults>& arms) {
+  std::string md;
+  for (const TableSpec& table : ex.tables) {
+    const char* format = "{:.4g} ± {:.2g}";
+    for (const Column& c : columns()) {
+      if (table.function == c.function) format = c.format;
+    }
+    md += fmt::format("\n## {}\n\n| {} |", table.title, table.column_label);
+    for (const auto& column : table.columns) md += fmt::format(" {} |", column);
+    md += "\n|---|";
+    for (std::size_t k = 0; k < table.columns.size(); ++k) md += "---|";
+    md += "\n";
+    for (std::size_t r = 0; r < table.cells.size(); ++r) {
+      md += fmt::format("| {} |", table.labels[r]);
+      for (const auto& id : table.cells[r]) {
+        md += id.empty() ? " |"
+                         : fmt::format(" {} |", mean_std(arm_named(arms, id),
+                                                         table.function.c_str(), format));
+      }
+      md += "\n";
+    }
+  }
+  return md;
+}
+
 struct CheckResult {
   const Check* check;
   ClaimOutcome outcome;
@@ -266,6 +293,13 @@ ReproduceOutcome reproduce(const ReproduceRequest& request, Communicator& commun
   for (const Check& check : ex.checks) {
     for (const ClaimCall& call : check.test.calls()) validate_call(call);
   }
+  for (const TableSpec& table : ex.tables) {
+    try {
+      validate_call({table.function, table.cells.front().front(), {}, table.function});
+    } catch (const InvalidInput& e) {
+      throw InvalidInput(fmt::format("{}: [[table]] '{}': {}", path, table.title, e.what()));
+    }
+  }
   const bool quick = request.mode == ReproduceMode::kQuick;
   const std::string out = request.out.empty()
                               ? fmt::format("reproductions/{}{}", ex.name, quick ? "-quick" : "")
@@ -294,7 +328,8 @@ ReproduceOutcome reproduce(const ReproduceRequest& request, Communicator& commun
   for (const Arm& arm : ex.arms) arms.push_back({arm, {}});
   for (const PlannedRun& run : runs) arms[run.arm].seeds.push_back(read_seed_run(run.directory));
 
-  const auto [table, csv] = results_tables(arms);
+  const auto [arm_table, csv] = results_tables(arms);
+  const std::string table = arm_table + paper_tables(ex, arms);
   write_file_atomically(out + "/results.md", table);
   write_file_atomically(out + "/results.csv", csv);
   std::vector<CheckResult> checks;
