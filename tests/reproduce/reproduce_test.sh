@@ -103,6 +103,7 @@ write_experiment fails.toml "suboptimality(sgd) > 1"
 code=$?
 [ "$code" = 1 ] || fail "a failing claim exited $code"
 grep -q "^FAILS: the claim" out3.log || fail "no FAILS line: $(cat out3.log)"
+grep -q "^0 of 1 checks hold, 1 FAIL; report: " out3.log || fail "summary: $(tail -1 out3.log)"
 grep -q "suboptimality(sgd) = .* > 1 = 1: no" out3.log || fail "the comparison is not shown"
 
 # 4. The same claim as a known miss: reported, exit 0.
@@ -111,6 +112,7 @@ sed 's/^expect = .*/&\nknown_miss = "because"/' fails.toml >miss.toml
 code=$?
 [ "$code" = 0 ] || fail "a known miss exited $code"
 grep -q "^misses, as known: because: the claim" out4.log || fail "no known-miss line: $(cat out4.log)"
+grep -q "^0 of 1 checks hold, 1 miss as known; report: " out4.log || fail "summary: $(tail -1 out4.log)"
 
 # 5. Bad experiments: exit 2 and the message.
 expect_error() {  # $1: expected message, then the command's arguments
