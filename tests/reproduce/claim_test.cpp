@@ -129,6 +129,33 @@ TEST(ArmResults, ConvexFunctions) {
   EXPECT_EQ(call_value(arm, call("suboptimality_at", {2})), 1e-6);
 }
 
+TEST(ArmResults, ClockOnOtherNetworksFromTheTrafficTotals) {
+  // 28 latencies and 1e9 critical bits: 1 Gbit/s (50 µs) adds 1.0014 s, 10 Gbit/s (20 µs) 0.10056
+  // s.
+  ArmResults arm{{"arm", "Arm", {}},
+                 {run_of({{{"epoch", 1.0},
+                           {"test_accuracy", 0.7},
+                           {"compute_seconds", 1.0},
+                           {"network_messages", 14.0},
+                           {"network_critical_bits", 5e8}},
+                          {{"epoch", 2.0},
+                           {"test_accuracy", 0.85},
+                           {"compute_seconds", 2.0},
+                           {"network_messages", 28.0},
+                           {"network_critical_bits", 1e9}}})}};
+  EXPECT_NEAR(call_value(arm, call("seconds_on", {1})), 3.0014, 1e-12);
+  EXPECT_NEAR(call_value(arm, call("seconds_on", {10})), 2.10056, 1e-12);
+  EXPECT_NEAR(call_value(arm, call("time_to_on", {80, 10})), 2.10056, 1e-12);
+  EXPECT_NEAR(call_value(arm, call("time_to_on", {60, 1})), 1.0 + 14 * 50e-6 + 0.5, 1e-12);
+  EXPECT_EQ(call_value(arm, call("time_to_on", {90, 1})), std::numeric_limits<double>::infinity());
+  try {
+    validate_call(call("seconds_on", {0}));
+    ADD_FAILURE() << "no error for 0 Gbit/s";
+  } catch (const InvalidInput& e) {
+    EXPECT_STREQ(e.what(), "seconds_on(arm): the network's Gbit/s must be > 0");
+  }
+}
+
 TEST(ArmResults, UnknownFunctionsAndArityAreErrors) {
   EXPECT_THROW(validate_call(call("acuracy")), InvalidInput);
   EXPECT_THROW(validate_call(call("time_to")), InvalidInput);

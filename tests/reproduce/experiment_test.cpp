@@ -159,7 +159,8 @@ TEST(Experiment, ErrorsNameTheProblem) {
             "demo.toml: [[plot]] #2: --y 'acc'; choose accuracy, loss, suboptimality, error or "
             "geometry");
   EXPECT_EQ(error_of(text + "[[plot]]\nname = \"p\"\narms = [\"sgd\"]\nx = \"steps\"\n"),
-            "demo.toml: [[plot]] #2: --x 'steps'; choose epoch, bits or time");
+            "demo.toml: [[plot]] #2: --x 'steps'; choose epoch, bits, time or time:NETWORK (e.g. "
+            "time:10Gbit)");
   EXPECT_EQ(error_of("[experiment]\nname = \"x\"\n[[arm]]\nid = \"a\"\n"),
             "demo.toml: needs a [base] table (a training configuration)");
   // A check on an arm that quick mode does not run must say modes = ["full"].

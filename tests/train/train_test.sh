@@ -76,6 +76,11 @@ assert summary["steps"] == 60 and summary["workers"] == 4
 assert np.load(f"{run}/model.npy").shape == (12,)
 header = open(f"{run}/metrics.csv").readline().strip().split(",")
 assert header[:3] == ["step", "epoch", "lr"], header
+# The α–β model's totals give back the run's own clock (1 Gbit/s, 50 µs latency): what lets a
+# run be timed on other networks afterwards (docs/outputs.md).
+for r in rows:
+    model = 50e-6 * r["network_messages"] + r["network_critical_bits"] / 1e9
+    assert r["network_messages"] > 0 and abs(model - r["network_seconds"]) <= 1e-12 * r["network_seconds"], r
 PY
 grep -q "^test accuracy .* after 60.00 epochs" a.log || fail "no closing line: $(cat a.log)"
 

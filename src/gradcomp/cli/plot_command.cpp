@@ -10,7 +10,11 @@ std::function<int()> add_plot_command(CLI::App& app) {
   auto* command = app.add_subcommand("plot", "Plot runs' metrics with gnuplot (PNG and SVG)");
   auto request = std::make_shared<PlotRequest>();
   command->add_option("runs", request->runs, "run directories")->required();
-  command->add_option("--x", request->x, "epoch, bits or time")->default_val("epoch");
+  command
+      ->add_option("--x", request->x,
+                   "epoch, bits, time, or time:NETWORK (e.g. time:10Gbit: the same run timed on "
+                   "another network)")
+      ->default_val("epoch");
   command
       ->add_option(
           "--y", request->y,

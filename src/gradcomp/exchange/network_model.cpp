@@ -63,25 +63,27 @@ NetworkModel NetworkModel::parse(const std::string& spec) {
   return model;
 }
 
-double NetworkModel::seconds(const StepTraffic& traffic) const {
+NetworkCost NetworkModel::cost(const StepTraffic& traffic) {
   const std::size_t n = traffic.workers();
-  if (bits_per_second == 0) return 0;
-  const double beta = 1.0 / bits_per_second;
-  const double alpha = latency_seconds;
   const auto bits = [](std::uint64_t b) { return static_cast<double>(b); };
+  const double ring_messages = n <= 1 ? 0.0 : 2.0 * static_cast<double>(n - 1);
   switch (traffic.pattern) {
     case Pattern::kAllreduce:
-      if (n <= 1) return 0;
-      return 2.0 * static_cast<double>(n - 1) * alpha + beta * bits(largest(traffic.sent_bits));
+      if (n <= 1) return {};
+      return {ring_messages, bits(largest(traffic.sent_bits))};
     case Pattern::kAllgather:
-      if (n <= 1) return 0;
-      return 2.0 * static_cast<double>(n - 1) * alpha + beta * bits(largest(traffic.received_bits));
+      if (n <= 1) return {};
+      return {ring_messages, bits(largest(traffic.received_bits))};
     case Pattern::kServer:
     case Pattern::kMajorityVote:
-      return 2.0 * alpha +
-             beta * (bits(traffic.server_received_bits) + bits(traffic.server_sent_bits));
+      return {2.0, bits(traffic.server_received_bits) + bits(traffic.server_sent_bits)};
   }
-  return 0;
+  return {};
+}
+
+double NetworkModel::seconds(const NetworkCost& cost) const {
+  if (bits_per_second == 0) return 0;
+  return latency_seconds * cost.messages + cost.bits / bits_per_second;
 }
 
 }  // namespace gradcomp

@@ -14,6 +14,19 @@
 
 namespace gradcomp {
 
+// A step's traffic in the model's two units: latencies paid in sequence and bits through the
+// busiest link. Seconds on any α–β network are α·messages + bits/bandwidth, so a run that keeps
+// these totals can be timed afterwards on networks it did not run with (docs/outputs.md).
+struct NetworkCost {
+  double messages = 0;  // α terms
+  double bits = 0;      // β terms
+  NetworkCost& operator+=(const NetworkCost& other) {
+    messages += other.messages;
+    bits += other.bits;
+    return *this;
+  }
+};
+
 struct NetworkModel {
   std::string name = "none";
   double bits_per_second = 0;  // 0: infinitely fast, no communication time ("none")
@@ -24,7 +37,9 @@ struct NetworkModel {
   // 1 Gbit/s, 20 µs up to 10 Gbit/s, 10 µs above.
   static NetworkModel parse(const std::string& spec);
 
-  [[nodiscard]] double seconds(const StepTraffic& traffic) const;
+  [[nodiscard]] static NetworkCost cost(const StepTraffic& traffic);
+  [[nodiscard]] double seconds(const NetworkCost& cost) const;
+  [[nodiscard]] double seconds(const StepTraffic& traffic) const { return seconds(cost(traffic)); }
 };
 
 }  // namespace gradcomp

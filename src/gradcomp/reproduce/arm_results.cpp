@@ -11,6 +11,7 @@
 #include <map>
 
 #include "gradcomp/core/error.hpp"
+#include "gradcomp/exchange/network_model.hpp"
 
 namespace gradcomp {
 
@@ -66,8 +67,17 @@ double first_reaching(const Records& r, const char* key, double scale,
   return std::numeric_limits<double>::infinity();
 }
 
+// The simulated clock of a record on another α–β network: compute_seconds plus the model's time
+// for the run's traffic totals (network_messages, network_critical_bits;
+// exchange/network_model.hpp).
+double clock_on(const nlohmann::json& record, double gbits) {
+  const NetworkModel network = NetworkModel::parse(fmt::format("{}Gbit", gbits));
+  const NetworkCost cost{field(record, "network_messages"), field(record, "network_critical_bits")};
+  return field(record, "compute_seconds") + network.seconds(cost);
+}
+
 struct Function {
-  std::size_t parameters;  // 0 or 1 (named by parameter_name)
+  std::size_t parameters;  // 0, 1 or 2 numbers after the arm (named by parameter_name)
   const char* meaning;
   std::function<double(const Records&, const std::vector<double>&)> per_run;
 };
@@ -148,6 +158,21 @@ const std::map<std::string, Function>& functions() {
           return first_reaching(
               r, "test_accuracy", 100, [&](double v) { return v >= p[0]; }, "simulated_seconds");
         }}},
+      {"time_to_on",
+       {2,
+        "as time_to, with the clock of a g Gbit/s network (default latency) computed from the "
+        "run's traffic: one run answers for every network",
+        [](const Records& r, const auto& p) {
+          for (const auto& record : r) {
+            if (field(record, "test_accuracy", 100) >= p[0]) return clock_on(record, p[1]);
+          }
+          return std::numeric_limits<double>::infinity();
+        }}},
+      {"seconds_on",
+       {1, "final simulated wall-clock (s) on a g Gbit/s network, from the run's traffic",
+        [](const Records& r, const auto& p) {
+          return r.empty() ? NAN : clock_on(r.back(), p[0]);
+        }}},
       {"epochs_to",
        {1, "epoch of the first evaluation with f − f* <= s; inf if never",
         [](const Records& r, const auto& p) {
@@ -170,6 +195,8 @@ const std::map<std::string, Function>& functions() {
 // The name the meaning gives the numeric argument.
 std::string parameter_name(const std::string& function) {
   if (function == "time_to" || function == "real_time_to") return ", a";
+  if (function == "time_to_on") return ", a, g";
+  if (function == "seconds_on") return ", g";
   if (function == "epochs_to") return ", s";
   return ", e";
 }
@@ -202,6 +229,10 @@ Resolved resolve(const ClaimCall& call) {
   r.function = &found->second;
   require(call.parameters.size() == r.function->parameters, "{}: {} takes the arm and {} number(s)",
           call.text, name, r.function->parameters);
+  if (name == "time_to_on" || name == "seconds_on") {
+    const double gbits = call.parameters.back();
+    require(std::isfinite(gbits) && gbits > 0, "{}: the network's Gbit/s must be > 0", call.text);
+  }
   return r;
 }
 

@@ -7,9 +7,11 @@
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "gradcomp/core/error.hpp"
 #include "gradcomp/core/npy.hpp"
+#include "gradcomp/exchange/network_model.hpp"
 
 namespace gradcomp {
 
@@ -22,11 +24,25 @@ struct Axis {
   bool log = false;
 };
 
+// "time:SPEC": the run's clock on another network, compute_seconds + the model's time for the
+// run's traffic totals (docs/outputs.md); nothing for the other x axes.
+std::optional<NetworkModel> clock_of(const std::string& x) {
+  if (x.rfind("time:", 0) != 0) return std::nullopt;
+  return NetworkModel::parse(x.substr(5));
+}
+
 Axis x_axis(const std::string& name) {
   if (name == "epoch") return {{"epoch"}, "epoch", 1, false};
   if (name == "bits") return {{"bits_up"}, "MB sent per worker", 1.0 / 8e6, false};
   if (name == "time") return {{"simulated_seconds"}, "simulated wall-clock (s)", 1, false};
-  throw InvalidInput(fmt::format("--x '{}'; choose epoch, bits or time", name));
+  if (const auto network = clock_of(name)) {
+    return {{"compute_seconds"},
+            fmt::format("simulated wall-clock on {} (s)", network->name),
+            1,
+            false};
+  }
+  throw InvalidInput(
+      fmt::format("--x '{}'; choose epoch, bits, time or time:NETWORK (e.g. time:10Gbit)", name));
 }
 
 Axis y_axis(const std::string& name) {
@@ -50,7 +66,15 @@ std::vector<std::pair<Axis, std::string>> y_series(const std::string& name) {
   return {{y, ": phi(g), sign per layer"}, {whole, ": |g|_1^2/(d|g|^2), sign of the whole model"}};
 }
 
-double value_of(const nlohmann::json& record, const Axis& axis) {
+double value_of(const nlohmann::json& record, const Axis& axis,
+                const std::optional<NetworkModel>& clock = std::nullopt) {
+  if (clock) {
+    const auto number = [&](const char* key) {
+      return record.contains(key) && record[key].is_number() ? record[key].get<double>() : NAN;
+    };
+    return number("compute_seconds") +
+           clock->seconds({number("network_messages"), number("network_critical_bits")});
+  }
   for (const auto& key : axis.keys) {
     if (record.contains(key) && record[key].is_number())
       return record[key].get<double>() * axis.scale;
@@ -78,6 +102,7 @@ void validate_axes(const std::string& x, const std::string& y) {
 std::string plot_runs(const PlotRequest& request) {
   require(!request.runs.empty(), "plot needs at least one run directory");
   const Axis x = x_axis(request.x);
+  const auto clock = clock_of(request.x);
   const Axis y = y_axis(request.y);
   std::string prefix = request.out.empty() ? fmt::format("{}/plot-{}-vs-{}", request.runs.front(),
                                                          request.y, request.x)
@@ -98,7 +123,7 @@ std::string plot_runs(const PlotRequest& request) {
       const Axis& curve = series[c].first;
       std::string data;
       for (const auto& record : records) {
-        const double a = value_of(record, x);
+        const double a = value_of(record, x, clock);
         const double b = value_of(record, curve);
         if (std::isfinite(a) && std::isfinite(b) && (!curve.log || b > 0)) {
           data += fmt::format("{} {}\n", a, b);

@@ -248,6 +248,8 @@ class Trainer {
             {"compute_seconds", compute_seconds_},
             {"step_seconds", step_seconds_},
             {"network_seconds", network_seconds_},
+            {"network_messages", network_cost_.messages},
+            {"network_critical_bits", network_cost_.bits},
             {"dense_seconds", dense_seconds_}};
   }
 
@@ -289,6 +291,9 @@ class Trainer {
     compute_seconds_ = saved["compute_seconds"].get<double>();
     step_seconds_ = saved.value("step_seconds", 0.0);
     network_seconds_ = saved["network_seconds"].get<double>();
+    // Checkpoints older than these totals: unknown (null in the metrics), not zero.
+    network_cost_.messages = saved.value("network_messages", std::nan(""));
+    network_cost_.bits = saved.value("network_critical_bits", std::nan(""));
     dense_seconds_ = saved["dense_seconds"].get<double>();
     return step;
   }
@@ -387,7 +392,9 @@ class Trainer {
         down += static_cast<double>(traffic.received_bits[i]) / n;
         message += static_cast<double>(traffic.message_bits[i]) / n;
       }
-      seconds += network_.seconds(traffic);
+      const NetworkCost cost = NetworkModel::cost(traffic);
+      seconds += network_.seconds(cost);
+      network_cost_ += cost;
     }
     last_up_ = up;
     last_down_ = down;
@@ -448,6 +455,8 @@ class Trainer {
     r["step_seconds"] = step_seconds_;
     r["network_seconds"] = network_seconds_;
     r["simulated_seconds"] = compute_seconds_ + network_seconds_;
+    r["network_messages"] = number(network_cost_.messages);
+    r["network_critical_bits"] = number(network_cost_.bits);
     return r;
   }
 
@@ -524,6 +533,7 @@ class Trainer {
   double compute_seconds_ = 0;
   double step_seconds_ = 0;  // real time in steps on this process (real communication under mpi)
   double network_seconds_ = 0;
+  NetworkCost network_cost_;  // the model's totals, for the clock on other networks
   double dense_seconds_ = 0;
   double bits_up_ = 0;
   double bits_down_ = 0;
