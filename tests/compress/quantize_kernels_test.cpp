@@ -1,8 +1,10 @@
-// The QSGD vector kernels (compress/quantize_kernels.hpp) against a scalar statement of the rule
-// they implement: r = min(s, |v|·scale) in float, l = min(⌊r⌋, s − 1), l + 1 when the top 24 bits
-// of u are below (r − l)·2^24, field = s ± level. Both the narrow kernel (s ≤ 127) and the wide
-// one must give these fields bit for bit, including r = s, r exactly an integer, −0, tiny values
-// and the uniforms on either side of the rounding boundary.
+// The QSGD vector kernels (compress/quantize_kernels.hpp) against scalar statements of the rules
+// they implement, bit for bit, including r = s, r exactly an integer, −0, tiny values and the
+// uniforms on either side of the rounding boundary:
+// - wide (s > 127): r = min(s, |v|·scale) in float, l = min(⌊r⌋, s − 1), l + 1 when the top 24
+//   bits of u are below (r − l)·2^24, field = s ± level;
+// - narrow (s ≤ 127): z = v·scale·2^24 clamped to ±s·2^24, field = (s·2^24 + ⌊z⌋ + u24) >> 24,
+//   which rounds the signed level up (towards +∞) with probability frac(z/2^24) to 24 bits.
 #include "gradcomp/compress/quantize_kernels.hpp"
 
 #include <gtest/gtest.h>
@@ -25,6 +27,15 @@ std::uint32_t reference_field(float value, float scale, std::uint32_t levels, st
   const auto magnitude = static_cast<std::int64_t>(level);
   return static_cast<std::uint32_t>(
       (std::signbit(value) && magnitude > 0 ? -magnitude : magnitude) + levels);
+}
+
+std::uint32_t narrow_reference_field(float value, float scale, std::uint32_t levels,
+                                     std::uint32_t u) {
+  const float top = static_cast<float>(levels) * 16777216.0F;
+  const float z = std::clamp(value * scale * 16777216.0F, -top, top);
+  const auto floor = static_cast<std::int64_t>(std::floor(z));
+  return static_cast<std::uint32_t>(
+      (static_cast<std::int64_t>(levels) * 16777216 + floor + (u >> 8)) >> 24);
 }
 
 // Values that reach every case, and uniforms drawn near each value's rounding boundary.
@@ -50,7 +61,11 @@ void make_case(std::uint32_t levels, std::size_t n, std::mt19937& rng, std::vect
   for (std::size_t i = 0; i < n; ++i) {
     const float r = std::min(static_cast<float>(levels), std::fabs(v[i]) * scale);
     const float level = std::min(std::floor(r), static_cast<float>(levels) - 1.0F);
-    const auto boundary = static_cast<std::int64_t>(std::ceil((r - level) * 16777216.0F));
+    // The wide rule's boundary c = ⌈p·2^24⌉ (also the narrow rule's for negative values), and
+    // the narrow rule's for positive values, 2^24 − ⌊p·2^24⌋.
+    const auto c = static_cast<std::int64_t>(std::ceil((r - level) * 16777216.0F));
+    const auto f = static_cast<std::int64_t>(std::floor((r - level) * 16777216.0F));
+    const std::int64_t boundary = i % 4 == 0 ? c : 16777216 - f;
     const std::int64_t offset = static_cast<std::int64_t>(any(rng) % 3) - 1;  // −1, 0, +1
     const std::int64_t u24 = std::clamp<std::int64_t>(boundary + offset, 0, 0xFFFFFF);
     u[i] = i % 2 == 0 ? static_cast<std::uint32_t>(u24 << 8) | (any(rng) & 0xFF) : any(rng);
@@ -67,12 +82,14 @@ TEST(QsgdKernels, EqualTheScalarRuleBitForBitForNarrowAndWideFields) {
     float scale = 0;
     make_case(levels, blocks * simd::kBlock, rng, v, u, scale);
     std::vector<std::uint64_t> words(blocks * width);
-    simd::qsgd_plane_blocks_for(width)(v.data(), blocks, scale, levels, u.data(), words.data());
+    simd::qsgd_plane_blocks_for(width)(v.data(), blocks, scale, levels, u.data(), words.data(),
+                                       v.size());
     for (std::size_t k = 0; k < blocks; ++k) {
       std::uint32_t fields[simd::kBlock];
       for (std::size_t j = 0; j < simd::kBlock; ++j) {
         const std::size_t i = k * simd::kBlock + j;
-        fields[j] = reference_field(v[i], scale, levels, u[i]);
+        fields[j] = levels <= 127 ? narrow_reference_field(v[i], scale, levels, u[i])
+                                  : reference_field(v[i], scale, levels, u[i]);
       }
       std::uint64_t expected[32];
       simd::transpose_block(fields, width, expected);
@@ -84,14 +101,24 @@ TEST(QsgdKernels, EqualTheScalarRuleBitForBitForNarrowAndWideFields) {
   }
 }
 
-TEST(QsgdKernels, ReferenceRuleRoundsUpExactlyBelowTheBoundary) {
-  // The test's own rule, checked on one value: r = 2.25 rounds up iff u24 < 0.25·2^24.
-  const std::uint32_t boundary = 1U << 22;
-  EXPECT_EQ(reference_field(2.25F, 1.0F, 4, (boundary - 1) << 8), 4U + 3U);
-  EXPECT_EQ(reference_field(2.25F, 1.0F, 4, boundary << 8), 4U + 2U);
-  EXPECT_EQ(reference_field(-2.25F, 1.0F, 4, boundary << 8), 4U - 2U);
+TEST(QsgdKernels, ReferenceRulesRoundAtTheStatedBoundaries) {
+  // Wide rule: r = 2.25 rounds up iff u24 < 0.25·2^24.
+  const std::uint32_t quarter = 1U << 22;
+  EXPECT_EQ(reference_field(2.25F, 1.0F, 4, (quarter - 1) << 8), 4U + 3U);
+  EXPECT_EQ(reference_field(2.25F, 1.0F, 4, quarter << 8), 4U + 2U);
+  EXPECT_EQ(reference_field(-2.25F, 1.0F, 4, quarter << 8), 4U - 2U);
   EXPECT_EQ(reference_field(4.0F, 1.0F, 4, 0xFFFFFFFFU), 8U);  // r = s: always s
   EXPECT_EQ(reference_field(-0.0F, 1.0F, 4, 0xFFFFFFFFU), 4U);
+  // Narrow rule: +2.25 goes to 3 iff u24 ≥ 0.75·2^24; −2.25 goes to −3 iff u24 < 0.25·2^24.
+  const std::uint32_t three_quarters = 3U << 22;
+  EXPECT_EQ(narrow_reference_field(2.25F, 1.0F, 4, three_quarters << 8), 4U + 3U);
+  EXPECT_EQ(narrow_reference_field(2.25F, 1.0F, 4, (three_quarters - 1) << 8), 4U + 2U);
+  EXPECT_EQ(narrow_reference_field(-2.25F, 1.0F, 4, (quarter - 1) << 8), 4U - 3U);
+  EXPECT_EQ(narrow_reference_field(-2.25F, 1.0F, 4, quarter << 8), 4U - 2U);
+  EXPECT_EQ(narrow_reference_field(4.5F, 1.0F, 4, 0xFFFFFFFFU), 8U);  // clamped to r = s
+  EXPECT_EQ(narrow_reference_field(-4.0F, 1.0F, 4, 0xFFFFFFFFU), 0U);
+  EXPECT_EQ(narrow_reference_field(-0.0F, 1.0F, 4, 0xFFFFFFFFU), 4U);
+  EXPECT_EQ(narrow_reference_field(3.0F, 1.0F, 4, 0xFFFFFFFFU), 7U);  // an integer: no rounding
 }
 
 }  // namespace

@@ -79,7 +79,7 @@ std::size_t expected_body_bytes(const std::string& name, const Layout& layout,
   if (name == "blocksign") return layers.size() * w + ceil_div(d, 8);
   if (name == "blocksign_fixed") return ceil_div(d, 4) * w + ceil_div(d, 8);
   if (name == "sign") return ceil_div(d, 8);
-  if (name == "qsgd") return w + 3 * ceil_div(d, 8);  // s = 3: levels −3..3 in 3 bit planes
+  if (name == "qsgd") return w + 3 * ceil_div(d, 8);       // s = 3: levels −3..3 in 3 bit planes
   if (name == "qsgd_max") return w + 22 * ceil_div(d, 8);  // s = 2^20: fields 0..2^21, 22 planes
   if (name == "qsgd_127") return w + 8 * ceil_div(d, 8);   // s = 127: the widest byte kernel
   if (name == "terngrad") return layers.size() * w + ceil_div(d, 5);

@@ -1,6 +1,7 @@
 // The quantizers' uniforms (compress/quantize.hpp): deterministic, independent of how they are
-// asked for, and statistically uniform (χ² on 256 buckets, every bit balanced, no lag-1
-// correlation), over many chunks with keys from Philox.
+// asked for, and statistically uniform (χ² on 256 buckets, every bit balanced, no correlation
+// with the previous number nor with the previous number of the same xoshiro lane), over many
+// chunks with keys from Philox.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -34,13 +35,15 @@ TEST(Uniforms, PassChiSquareBitBalanceAndSerialCorrelation) {
   const auto u = draw(n, 777);
   std::vector<double> buckets(256, 0);
   std::vector<double> ones(32, 0);
-  double lag = 0, mean = 0;
+  double lag = 0, lane_lag = 0, mean = 0;
   for (std::size_t i = 0; i < n; ++i) {
     buckets[u[i] >> 24] += 1;
     for (int b = 0; b < 32; ++b) ones[b] += (u[i] >> b) & 1U;
     const double x = u[i] * 0x1.0p-32 - 0.5;
     mean += x;
     if (i > 0) lag += x * (u[i - 1] * 0x1.0p-32 - 0.5);
+    // The previous number of the same lane (UniformChunks::kLanes apart inside a chunk).
+    if (i >= 16) lane_lag += x * (u[i - 16] * 0x1.0p-32 - 0.5);
   }
   double chi2 = 0;
   for (double c : buckets) chi2 += (c - n / 256.0) * (c - n / 256.0) / (n / 256.0);
@@ -48,6 +51,7 @@ TEST(Uniforms, PassChiSquareBitBalanceAndSerialCorrelation) {
   for (int b = 0; b < 32; ++b) EXPECT_NEAR(ones[b] / n, 0.5, 5.0 * 0.5 / std::sqrt(n)) << b;
   EXPECT_NEAR(mean / n, 0.0, 5.0 * std::sqrt(1.0 / 12 / n));
   EXPECT_NEAR(lag / (n - 1), 0.0, 5.0 / 12 / std::sqrt(n));  // Var(xy) = 1/144
+  EXPECT_NEAR(lane_lag / (n - 16), 0.0, 5.0 / 12 / std::sqrt(n));
 }
 
 }  // namespace

@@ -11,7 +11,6 @@
 #include "gradcomp/compress/quantize.hpp"
 #include "gradcomp/compress/quantize_kernels.hpp"
 #include "gradcomp/core/bit_planes.hpp"
-#include "gradcomp/core/prefetch.hpp"
 #include "gradcomp/core/vector_ops.hpp"
 
 namespace gradcomp {
@@ -77,9 +76,8 @@ class Qsgd final : public TypedCompressor<Qsgd> {
             constexpr std::size_t kChunkBlocks = UniformChunks::kChunk / simd::kBlock;
             const std::size_t blocks = std::min(kChunkBlocks, (seg.size - start) / simd::kBlock);
             std::array<std::uint64_t, kChunkBlocks * simd::kMaxQsgdWidth> words;
-            prefetch_ahead(x.data(), global, blocks * simd::kBlock, x.size());
             kernel(x.data() + global, blocks, static_cast<float>(scale), levels_,
-                   uniforms.next(blocks * simd::kBlock), words.data());
+                   uniforms.next(blocks * simd::kBlock), words.data(), x.size() - global);
             for (std::size_t k = 0; k < blocks; ++k) {
               planes.put_words(global + k * simd::kBlock, words.data() + k * width_);
             }

@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "gradcomp/core/bit_planes.hpp"
+#include "gradcomp/core/prefetch.hpp"
 #include "gradcomp/core/simd_masks.hpp"
 
 namespace gradcomp::simd {
@@ -68,11 +69,16 @@ void qsgd_planes(const float* v, float scale, std::uint32_t levels, const std::u
   for (unsigned b = 0; b < kWidth; ++b) words[b] = planes[b];
 }
 
-// QSGD for s ≤ 127 (fields of at most 8 bits), the common case: the same levels as qsgd_planes,
-// bit for bit, in fewer instructions. With c = ⌈(r − ⌊r⌋)·2^24⌉, "u24 < c" (u24 the top 24 bits
-// of u) is the carry of (⌊r⌋·2^24 + c) + (2^24 − 1 − u24), and ⌊r⌋·2^24 + c = ⌈r·2^24⌉ ≤ 127·2^24
-// is exact in float and in int32; so level = (⌈r·2^24⌉ + (~u >> 8)) >> 24 in integer lanes, and
-// r = s gives s. Four vectors of fields narrow to one vector of bytes, one byte test per plane.
+// QSGD for s ≤ 127 (fields of at most 8 bits), the common case, in integer lanes: with
+// z = v·(s/‖v‖)·2^24 clamped to [−s·2^24, s·2^24] (exact scaling by 2^24) and u24 the top 24 bits
+// of u, the field is (s·2^24 + ⌊z⌋ + u24) >> 24. Writing ⌊z⌋ = (l + s)·2^24 − s·2^24 + f with
+// 0 ≤ f < 2^24, that is l + s + [u24 ≥ 2^24 − f]: the level rounds up with probability f/2^24,
+// the fraction of r = z/2^24 truncated to 24 bits, for either sign (−0 gives s; z = ±s·2^24
+// gives 2s or 0). Unbiased up to that truncation, at most 2^−24 of a level towards −∞, the
+// resolution of the float arithmetic itself. One rule for both signs is what makes it short:
+// a multiply, a clamp, a floor, two integer adds and a shift per 16 coordinates, where the
+// rule of qsgd_planes (magnitude, ceil, copy the sign back) needs twice as many instructions.
+// Four vectors of fields narrow to one vector of bytes, one byte test per plane.
 template <unsigned kWidth>
 void qsgd_planes_narrow(const float* v, float scale, std::uint32_t levels, const std::uint32_t* u,
                         std::uint64_t* words) {
@@ -84,19 +90,18 @@ void qsgd_planes_narrow(const float* v, float scale, std::uint32_t levels, const
   const hn::Repartition<std::uint8_t, decltype(du)> d8;
   constexpr std::size_t kLanes = hn::MaxLanes(df);
   static_assert(kBlock % (4 * kLanes) == 0);
-  const auto s = hn::Set(df, static_cast<float>(levels));
-  const auto s_int = hn::Set(di, static_cast<std::int32_t>(levels));
+  const float top = static_cast<float>(levels) * 16777216.0F;  // s·2^24 ≤ 127·2^24 < 2^31
+  const auto ceiling = hn::Set(df, top);
+  const auto bottom = hn::Set(df, -top);
+  const auto offset = hn::Set(du, levels << 24);
   const auto factor = hn::Set(df, scale);
   const auto two24 = hn::Set(df, 16777216.0F);
   const auto fields_of = [&](std::size_t i) {
-    const auto value = hn::LoadU(df, v + i);
-    const auto r = hn::Min(s, hn::Mul(hn::Abs(value), factor));
-    const auto scaled = hn::BitCast(du, hn::ConvertTo(di, hn::Ceil(hn::Mul(r, two24))));
-    const auto complement = hn::ShiftRight<8>(hn::Not(hn::LoadU(du, u + i)));
-    const auto level = hn::BitCast(di, hn::ShiftRight<24>(hn::Add(scaled, complement)));
-    // level + s with the sign of v (−0 counts as +0 in qsgd_planes: CopySign(0, −0) + s = s).
-    const auto negative = hn::Lt(hn::BitCast(di, value), hn::Zero(di));
-    return hn::BitCast(du, hn::IfThenElse(negative, hn::Sub(s_int, level), hn::Add(s_int, level)));
+    const auto z = hn::Mul(hn::Mul(hn::LoadU(df, v + i), factor), two24);
+    const auto floor = hn::ConvertTo(di, hn::Floor(hn::Min(ceiling, hn::Max(bottom, z))));
+    // Unsigned: s·2^24 + ⌊z⌋ + u24 < 255·2^24 < 2^32.
+    const auto noise = hn::ShiftRight<8>(hn::LoadU(du, u + i));
+    return hn::ShiftRight<24>(hn::Add(hn::Add(hn::BitCast(du, floor), offset), noise));
   };
   for (std::size_t i = 0; i < kBlock; i += 4 * kLanes) {
     // Fields fit a byte: keep the low 16 bits of each lane, then the low 8, in order.
@@ -114,10 +119,12 @@ void qsgd_planes_narrow(const float* v, float scale, std::uint32_t levels, const
 
 // Quantizes `blocks` whole 64-element blocks: words[k·width + b] receives bit b of the fields of
 // block k. Constants are set once per call (a call per block spent a fifth of the time on them).
+// `readable` elements from v on may be prefetched (core/prefetch.hpp), a block's lines at a time.
 template <unsigned kWidth>
 void qsgd_plane_blocks(const float* v, std::size_t blocks, float scale, std::uint32_t levels,
-                       const std::uint32_t* u, std::uint64_t* words) {
+                       const std::uint32_t* u, std::uint64_t* words, std::size_t readable) {
   for (std::size_t k = 0; k < blocks; ++k) {
+    prefetch_ahead(v, k * kBlock, kBlock, readable);
     std::uint64_t* block_words = words + k * kWidth;
     if constexpr (kWidth <= 8) {
       for (unsigned b = 0; b < kWidth; ++b) block_words[b] = 0;
@@ -133,7 +140,7 @@ inline constexpr unsigned kMaxQsgdWidth = 22;
 
 // qsgd_plane_blocks for a width known only at run time (2 ≤ width ≤ kMaxQsgdWidth).
 using QsgdPlanesKernel = void (*)(const float*, std::size_t, float, std::uint32_t,
-                                  const std::uint32_t*, std::uint64_t*);
+                                  const std::uint32_t*, std::uint64_t*, std::size_t);
 inline QsgdPlanesKernel qsgd_plane_blocks_for(unsigned width) {
   static constexpr auto kTable = []<unsigned... kW>(std::integer_sequence<unsigned, kW...>) {
     return std::array<QsgdPlanesKernel, sizeof...(kW)>{&qsgd_plane_blocks<kW + 1>...};

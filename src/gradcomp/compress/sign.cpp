@@ -77,9 +77,10 @@ class SignFamily final : public TypedCompressor<SignFamily> {
     if (kind_ != SignKind::kPlain) {
       std::vector<T> scales;
       for (const Segment& s : segments(layout)) {
-        scales.push_back(s.size == 0 ? T{0}
-                                     : static_cast<T>(sum_abs(x.subspan(s.offset, s.size)) /
-                                                      static_cast<double>(s.size)));
+        scales.push_back(
+            s.size == 0 ? T{0}
+                        : static_cast<T>(sum_abs(x.subspan(s.offset, s.size), x.size() - s.offset) /
+                                         static_cast<double>(s.size)));
       }
       append_values<T>(out, scales, value_format<T>());
     }

@@ -62,6 +62,7 @@ void finish(const std::vector<Candidate<T>>& candidates, std::size_t k,
   for (const auto& c : candidates) above += c.magnitude() > pivot ? 1 : 0;
   std::size_t ties_wanted = std::min(k, candidates.size()) - above;
   indices.reserve(k);
+  if (values != nullptr) values->reserve(values->size() + k);
   for (const auto& c : candidates) {
     const bool keep = c.magnitude() > pivot || (c.magnitude() == pivot && ties_wanted > 0);
     if (!keep) continue;
@@ -86,21 +87,30 @@ void collect_at_least(std::span<const T> x, MagnitudeBits<T> bound, bool dense,
       std::uint32_t values[kChunk + 64], indices[kChunk + 64];
       for (std::size_t start = 0; start < whole; start += kChunk) {
         const std::size_t count = std::min(kChunk, whole - start);
-        prefetch_ahead(data, start, count,
-                       x.size());  // core/prefetch.hpp: the VM's prefetcher lags
         std::size_t found = 0;
+        // Prefetch (core/prefetch.hpp) a few lines per piece, interleaved with the work: a
+        // burst per chunk fills the line buffers and stalls on them.
         if (dense) {
-          found = simd::compress_at_least(data + start, count, bound,
-                                          static_cast<std::uint32_t>(start), values, indices);
+          constexpr std::size_t kPiece = 256;
+          for (std::size_t p = 0; p < count; p += kPiece) {
+            const std::size_t n = std::min(kPiece, count - p);
+            prefetch_ahead(data, start + p, n, x.size());
+            found += simd::compress_at_least(data + start + p, n, bound,
+                                             static_cast<std::uint32_t>(start + p), values + found,
+                                             indices + found);
+          }
         } else {
           for (std::size_t b = 0; b < count; b += simd::kBlock) {
+            prefetch_ahead(data, start + b, simd::kBlock, x.size());
             if (!simd::any_magnitude_at_least(data + start + b, bound)) continue;
             found += simd::compress_at_least(data + start + b, simd::kBlock, bound,
                                              static_cast<std::uint32_t>(start + b), values + found,
                                              indices + found);
           }
         }
-        for (std::size_t j = 0; j < found; ++j) candidates.push_back({values[j], indices[j]});
+        const std::size_t at = candidates.size();
+        candidates.resize(at + found);  // capacity is kept between calls: no per-item checks
+        for (std::size_t j = 0; j < found; ++j) candidates[at + j] = {values[j], indices[j]};
       }
       for (std::size_t i = whole; i < x.size(); ++i) {
         if (magnitude_bits(data[i]) >= bound) {

@@ -9,6 +9,8 @@ namespace gradcomp {
 
 inline constexpr std::size_t kPrefetchBytes = 16384;
 inline constexpr std::size_t kCacheLine = 64;
+// Elements from which a one-pass kernel prefetches: below, the vector is about a core's L2.
+inline constexpr std::size_t kPrefetchFrom = std::size_t{1} << 18;
 
 // Prefetches the cache lines of data[i .. i + count) shifted kPrefetchBytes ahead, those within
 // data[0, size): a prefetch cannot fault, but an out-of-range pointer is undefined behaviour.

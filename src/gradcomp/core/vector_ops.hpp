@@ -1,9 +1,10 @@
 #pragma once
-// Reductions used by the compressors. Each sums in 64 fixed lanes (lane j takes elements
-// i ≡ j mod 64) and then adds the lanes in order: the compiler can vectorise the loop, and the
+// Reductions used by the compressors. Each sums in sixteen fixed lanes (lane j takes elements
+// i ≡ j mod 16) and then adds the lanes in order: the compiler can vectorise the loop, and the
 // result is the same on every machine because the order of additions is fixed in the source.
-// 64 lanes rather than 16 give eight independent vector additions per step, and the prefetch
-// keeps the loads ahead of them: 25M floats in about the time of reading them once.
+// Large vectors are prefetched ahead (core/prefetch.hpp); QSGD's float sum of squares is blocked
+// (below).
+#include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <span>
@@ -14,17 +15,28 @@
 namespace gradcomp {
 
 namespace detail {
+// `readable` ≥ x.size() elements from x.data() may be prefetched: a segment of a larger vector
+// (blocksign's 4096-element blocks) prefetches the blocks after it.
 template <class T, class Term>
-double lane_sum(std::span<const T> x, Term term) {
-  constexpr std::size_t kLanes = 64;
+double lane_sum(std::span<const T> x, Term term, std::size_t readable) {
+  constexpr std::size_t kLanes = 16;
+  constexpr std::size_t kStride = 4 * kLanes;  // the elements of one prefetch
   double lanes[kLanes] = {};
+  // Prefetching pays when the data is far larger than the caches; on a short vector its
+  // bookkeeping costs more than it saves. Either loop adds in the same order.
+  const std::size_t prefetched = readable >= kPrefetchFrom ? x.size() - x.size() % kStride : 0;
+  std::size_t i = 0;
+  for (; i < prefetched; i += kStride) {
+    prefetch_ahead(x.data(), i, kStride, readable);
+    for (std::size_t r = 0; r < kStride; r += kLanes) {
+      for (std::size_t j = 0; j < kLanes; ++j) lanes[j] += term(static_cast<double>(x[i + r + j]));
+    }
+  }
   const std::size_t whole = x.size() - x.size() % kLanes;
-  for (std::size_t i = 0; i < whole; i += kLanes) {
-    prefetch_ahead(x.data(), i, kLanes, x.size());
+  for (; i < whole; i += kLanes) {
     for (std::size_t j = 0; j < kLanes; ++j) lanes[j] += term(static_cast<double>(x[i + j]));
   }
-  for (std::size_t i = whole; i < x.size(); ++i)
-    lanes[i % kLanes] += term(static_cast<double>(x[i]));
+  for (; i < x.size(); ++i) lanes[i % kLanes] += term(static_cast<double>(x[i]));
   double total = 0;
   for (double lane : lanes) total += lane;
   return total;
@@ -32,8 +44,9 @@ double lane_sum(std::span<const T> x, Term term) {
 }  // namespace detail
 
 template <class T>
-double sum_abs(std::span<const T> x) {
-  return detail::lane_sum(x, [](double v) { return std::fabs(v); });
+double sum_abs(std::span<const T> x, std::size_t readable = 0) {
+  return detail::lane_sum(
+      x, [](double v) { return std::fabs(v); }, std::max(readable, x.size()));
 }
 
 namespace detail {
@@ -47,9 +60,11 @@ inline double blocked_sum_squares(std::span<const float> x) {
   double lanes[kLanes] = {};
   const std::size_t whole = x.size() - x.size() % kBlock;
   for (std::size_t i = 0; i < whole; i += kBlock) {
-    prefetch_ahead(x.data(), i, kBlock, x.size());
     float partial[kLanes] = {};
     for (std::size_t row = 0; row < kRows; ++row) {
+      // A few lines per row rather than a burst per block: a burst fills the line buffers
+      // and stalls on them.
+      prefetch_ahead(x.data(), i + row * kLanes, kLanes, x.size());
       const float* values = x.data() + i + row * kLanes;
       for (std::size_t j = 0; j < kLanes; ++j) partial[j] += values[j] * values[j];
     }
@@ -72,7 +87,8 @@ double sum_squares(std::span<const T> x) {
     // A square or a partial beyond float's range (|x| ≳ 10¹⁹), or a NaN: the double sum decides.
     if (std::isfinite(blocked)) return blocked;
   }
-  return detail::lane_sum(x, [](double v) { return v * v; });
+  return detail::lane_sum(
+      x, [](double v) { return v * v; }, x.size());
 }
 
 }  // namespace gradcomp
