@@ -55,7 +55,8 @@ TEST(TrainConfig, ErrorsNameTheKeyAndTheFix) {
             "model, network, run, workers");
   EXPECT_EQ(error_of("[run]\nepoch = 3\n"),
             "test.toml: unknown key run.epoch; keys of [run]: epochs, steps, batch, eval_every, "
-            "seed, precision, save_model, checkpoint_every, gradient_geometry, out");
+            "seed, precision, save_model, checkpoint_every, gradient_geometry, train_eval_samples, "
+            "out");
   EXPECT_EQ(error_of("[run]\nprecision = \"half\"\n"),
             "run.precision = 'half'; choose float or double");
   EXPECT_EQ(error_of("[run]\nepochs = -2\n"), "run.epochs must be a whole number >= 0");

@@ -147,6 +147,18 @@ PY
   "$gradcomp" train rn.toml --set run.eval_every=3 --set run.gradient_geometry=true --out rg1 \
     >rg1.log 2>&1 || fail "resnet geometry: $(cat rg1.log)"
   cmp -s rg0/model.npy rg1/model.npy || fail "gradient_geometry changed the model"
+  # run.train_eval_samples evaluates the training loss on a part of the set: same run, another
+  # training loss, the same test accuracy.
+  "$gradcomp" train rn.toml --set run.eval_every=3 --set run.train_eval_samples=40 --out rg2 \
+    >rg2.log 2>&1 || fail "resnet train_eval_samples: $(cat rg2.log)"
+  cmp -s rg0/model.npy rg2/model.npy || fail "train_eval_samples changed the model"
+  "$python" - rg0 rg2 <<'PY' || fail "train_eval_samples: metrics wrong"
+import json, sys
+runs = [[json.loads(l) for l in open(f"{d}/metrics.jsonl")] for d in sys.argv[1:3]]
+for whole, part in zip(*runs):
+    assert whole["test_accuracy"] == part["test_accuracy"], (whole, part)
+    assert whole["train_loss"] != part["train_loss"], (whole, part)
+PY
   "$python" - rg0 rg1 <<'PY' || fail "gradient_geometry: metrics wrong"
 import json, sys
 timing = {"compute_seconds", "step_seconds", "network_seconds", "simulated_seconds"}
@@ -228,6 +240,8 @@ expect() {  # expect CODE TEXT -- command...
 expect 2 "config file 'none.toml' does not exist" -- "$gradcomp" train none.toml
 expect 2 "output directory 'a' exists and is not empty" -- "$gradcomp" train run.toml --out a
 expect 2 "unknown key run.epoch; keys of [run]" -- "$gradcomp" train run.toml --set run.epoch=2 --out c
+expect 2 "run.train_eval_samples = 10 with the convex model 'logistic:l2=0.001': f - f* is defined on the whole training set; remove the key (0 = every sample)" -- \
+  "$gradcomp" train run.toml --set run.train_eval_samples=10 --out c
 printf '+1 1:1\n-1 3:1 2:1\n' >bad.svm
 expect 2 "bad.svm:2: feature index 2 after 3: indices must increase" -- \
   "$gradcomp" train run.toml --set data.train=bad.svm --out d

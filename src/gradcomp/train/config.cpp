@@ -64,7 +64,7 @@ const std::map<std::string, Keys>& known_keys() {
       {"network", {"name"}},
       {"run",
        {"epochs", "steps", "batch", "eval_every", "seed", "precision", "save_model",
-        "checkpoint_every", "gradient_geometry", "out"}},
+        "checkpoint_every", "gradient_geometry", "train_eval_samples", "out"}},
   };
   return keys;
 }
@@ -206,6 +206,7 @@ TrainConfig parse_config(const std::string& text, const std::string& origin,
   c.save_model = get(root, "run", "save_model", c.save_model);
   c.checkpoint_every = get(root, "run", "checkpoint_every", c.checkpoint_every);
   c.gradient_geometry = get(root, "run", "gradient_geometry", c.gradient_geometry);
+  c.train_eval_samples = get(root, "run", "train_eval_samples", c.train_eval_samples);
   c.out = get(root, "run", "out", c.out);
 
   require(c.precision == "float" || c.precision == "double",
@@ -264,6 +265,7 @@ std::string TrainConfig::to_toml() const {
                           {"save_model", save_model},
                           {"checkpoint_every", static_cast<std::int64_t>(checkpoint_every)},
                           {"gradient_geometry", gradient_geometry},
+                          {"train_eval_samples", static_cast<std::int64_t>(train_eval_samples)},
                           {"out", out}}},
   };
   std::ostringstream text;

@@ -44,9 +44,10 @@ struct TrainConfig {
   std::uint64_t seed = 1;
   std::string precision = "float";  // float | double
   bool save_model = false;
-  std::uint64_t checkpoint_every = 0;  // steps; 0: only at the end and when interrupted
-  bool gradient_geometry = false;      // log φ(g) and ‖g‖₁²/(d‖g‖²) (S002 Fig. 1b)
-  std::string out;                     // empty: the next free runs/run-NNN
+  std::uint64_t checkpoint_every = 0;    // steps; 0: only at the end and when interrupted
+  bool gradient_geometry = false;        // log φ(g) and ‖g‖₁²/(d‖g‖²) (S002 Fig. 1b)
+  std::uint64_t train_eval_samples = 0;  // > 0: evaluate the training loss on this many samples
+  std::string out;                       // empty: the next free runs/run-NNN
   bool progress =
       true;  // progress lines on stderr (not a key: the reproduction suite turns it off)
 

@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 
 #include "gradcomp/algo/registry.hpp"
 #include "gradcomp/algo/schedule.hpp"
@@ -105,6 +106,7 @@ class Trainer {
     rate_unit_ = rate_unit();
     handshake(communicator, describe(*compressor));
     if (objective_->convex()) solve_optimum();
+    train_eval_ = evaluation_subset();
   }
 
   TrainResult run() {
@@ -175,6 +177,22 @@ class Trainer {
       std::copy(g.begin(), g.end(), as_t.begin());
       algorithm_->set_optimum_gradient(j, as_t);
     }
+  }
+
+  // run.train_eval_samples = m > 0: the training loss and accuracy are evaluated on m samples
+  // spread evenly over the training set (every (N/m)-th), fixed for the run. Neural models only:
+  // the convex objectives' f − f* is about the whole training objective.
+  std::optional<Dataset> evaluation_subset() const {
+    const std::size_t m = config_.train_eval_samples;
+    if (m == 0 || m >= data_.train.samples) return std::nullopt;
+    require(
+        !objective_->convex(),
+        "run.train_eval_samples = {} with the convex model '{}': f - f* is defined on the whole "
+        "training set; remove the key (0 = every sample)",
+        m, config_.model);
+    std::vector<std::size_t> picked(m);
+    for (std::size_t i = 0; i < m; ++i) picked[i] = i * data_.train.samples / m;
+    return subset(data_.train, picked);
   }
 
   // The full objective's squared gradient norm at y (convex objectives).
@@ -412,7 +430,7 @@ class Trainer {
     std::vector<T> y(layout_.total_size());
     algorithm_->evaluated_model(y);
     const Diagnostics diag = algorithm_->diagnostics();
-    const Evaluation train = objective_->evaluate(y, data_.train);
+    const Evaluation train = objective_->evaluate(y, train_eval_ ? *train_eval_ : data_.train);
     if (!std::isfinite(train.loss)) {
       throw Diverged(fmt::format(
           "step {}: the training loss is {}; the run diverged — lower the learning rate or the "
@@ -518,6 +536,8 @@ class Trainer {
   WorkerGroup group_;
   RunData data_;
   Shards shards_;
+  std::optional<Dataset>
+      train_eval_;  // run.train_eval_samples: the evaluated part of the train set
   std::unique_ptr<Objective<T>> objective_;
   const Layout& layout_;
   Exchange exchange_;
