@@ -86,10 +86,12 @@ void qsgd_planes_narrow(const float* v, float scale, std::uint32_t levels, const
   const hn::ScalableTag<float> df;
   const hn::RebindToSigned<decltype(df)> di;
   const hn::RebindToUnsigned<decltype(df)> du;
-  const hn::Repartition<std::uint16_t, decltype(du)> d16;
-  const hn::Repartition<std::uint8_t, decltype(du)> d8;
   constexpr std::size_t kLanes = hn::MaxLanes(df);
   static_assert(kBlock % (4 * kLanes) == 0);
+#if HWY_TARGET != HWY_SCALAR
+  const hn::Repartition<std::uint16_t, decltype(du)> d16;
+  const hn::Repartition<std::uint8_t, decltype(du)> d8;
+#endif
   const float top = static_cast<float>(levels) * 16777216.0F;  // s·2^24 ≤ 127·2^24 < 2^31
   const auto ceiling = hn::Set(df, top);
   const auto bottom = hn::Set(df, -top);
@@ -103,6 +105,12 @@ void qsgd_planes_narrow(const float* v, float scale, std::uint32_t levels, const
     const auto noise = hn::ShiftRight<8>(hn::LoadU(du, u + i));
     return hn::ShiftRight<24>(hn::Add(hn::Add(hn::BitCast(du, floor), offset), noise));
   };
+#if HWY_TARGET == HWY_SCALAR
+  // One lane (builds without -march, e.g. the sanitizer preset): the fields through memory.
+  std::uint32_t fields[kBlock];
+  for (std::size_t i = 0; i < kBlock; i += kLanes) hn::StoreU(fields_of(i), du, fields + i);
+  transpose_block(fields, kWidth, words);
+#else
   for (std::size_t i = 0; i < kBlock; i += 4 * kLanes) {
     // Fields fit a byte: keep the low 16 bits of each lane, then the low 8, in order.
     const auto low = hn::ConcatEven(d16, hn::BitCast(d16, fields_of(i + kLanes)),
@@ -115,6 +123,7 @@ void qsgd_planes_narrow(const float* v, float scale, std::uint32_t levels, const
       words[b] |= detail::mask_bits(d8, hn::TestBit(bytes, bit)) << i;
     }
   }
+#endif
 }
 
 // Quantizes `blocks` whole 64-element blocks: words[k·width + b] receives bit b of the fields of
