@@ -43,7 +43,7 @@ inline void transpose_block(const std::uint32_t* fields, unsigned width, std::ui
 class BitPlaneWriter {
  public:
   BitPlaneWriter(std::vector<std::uint8_t>& out, std::size_t count, unsigned width)
-      : count_(count), width_(width), plane_(simd::plane_bytes(count)), at_(out.size()) {
+      : width_(width), plane_(simd::plane_bytes(count)), at_(out.size()) {
     out.resize(at_ + plane_ * width_);
     base_ = out.data() + at_;
   }
@@ -71,7 +71,6 @@ class BitPlaneWriter {
   }
 
  private:
-  std::size_t count_;
   unsigned width_;
   std::size_t plane_;
   std::size_t at_;
