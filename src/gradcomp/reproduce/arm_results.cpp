@@ -12,6 +12,7 @@
 
 #include "gradcomp/core/error.hpp"
 #include "gradcomp/exchange/network_model.hpp"
+#include "gradcomp/train/metrics.hpp"
 
 namespace gradcomp {
 
@@ -67,13 +68,10 @@ double first_reaching(const Records& r, const char* key, double scale,
   return std::numeric_limits<double>::infinity();
 }
 
-// The simulated clock of a record on another α–β network: compute_seconds plus the model's time
-// for the run's traffic totals (network_messages, network_critical_bits;
-// exchange/network_model.hpp).
+// The simulated clock of a record on a g Gbit/s network (default latency), from the run's
+// traffic totals (train/metrics.hpp).
 double clock_on(const nlohmann::json& record, double gbits) {
-  const NetworkModel network = NetworkModel::parse(fmt::format("{}Gbit", gbits));
-  const NetworkCost cost{field(record, "network_messages"), field(record, "network_critical_bits")};
-  return field(record, "compute_seconds") + network.seconds(cost);
+  return seconds_on(record, NetworkModel::parse(fmt::format("{}Gbit", gbits)));
 }
 
 struct Function {

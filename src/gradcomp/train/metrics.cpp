@@ -81,4 +81,12 @@ std::string make_run_directory(const std::string& requested) {
   throw IoError("runs/ holds 99999 runs; choose --out");
 }
 
+double seconds_on(const nlohmann::json& record, const NetworkModel& network) {
+  const auto number = [&](const char* key) {
+    return record.contains(key) && record[key].is_number() ? record[key].get<double>() : NAN;
+  };
+  return number("compute_seconds") +
+         network.seconds({number("network_messages"), number("network_critical_bits")});
+}
+
 }  // namespace gradcomp

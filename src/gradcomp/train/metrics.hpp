@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "gradcomp/exchange/network_model.hpp"
+
 namespace gradcomp {
 
 class MetricsLog {
@@ -22,6 +24,11 @@ class MetricsLog {
   std::string directory_;
   std::vector<nlohmann::ordered_json> records_;
 };
+
+// A record's simulated clock on another α–β network: its compute_seconds plus the network's time
+// for the run's traffic totals (network_messages, network_critical_bits; docs/outputs.md). NaN
+// when the record lacks them (runs made before they existed).
+double seconds_on(const nlohmann::json& record, const NetworkModel& network);
 
 // A new run directory: `requested`, which must not exist or be empty, or the next free
 // runs/run-NNN. Nothing the user made is overwritten.

@@ -12,6 +12,7 @@
 #include "gradcomp/core/error.hpp"
 #include "gradcomp/core/npy.hpp"
 #include "gradcomp/exchange/network_model.hpp"
+#include "gradcomp/train/metrics.hpp"
 
 namespace gradcomp {
 
@@ -68,13 +69,7 @@ std::vector<std::pair<Axis, std::string>> y_series(const std::string& name) {
 
 double value_of(const nlohmann::json& record, const Axis& axis,
                 const std::optional<NetworkModel>& clock = std::nullopt) {
-  if (clock) {
-    const auto number = [&](const char* key) {
-      return record.contains(key) && record[key].is_number() ? record[key].get<double>() : NAN;
-    };
-    return number("compute_seconds") +
-           clock->seconds({number("network_messages"), number("network_critical_bits")});
-  }
+  if (clock) return seconds_on(record, *clock);
   for (const auto& key : axis.keys) {
     if (record.contains(key) && record[key].is_number())
       return record[key].get<double>() * axis.scale;
