@@ -5,9 +5,11 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <bit>
 #include <numeric>
 
 #include "../test_support.hpp"
+#include "gradcomp/core/simd_masks.hpp"
 
 namespace gradcomp {
 namespace {
@@ -28,8 +30,16 @@ std::vector<std::uint32_t> by_full_sort(const std::vector<T>& x, std::size_t k) 
 template <class T>
 void expect_exact(const std::vector<T>& x, std::size_t k, const std::string& what) {
   std::vector<std::uint32_t> selected;
-  ASSERT_TRUE(select_top_k(std::span<const T>(x), k, 1234, selected));
+  std::vector<T> values = {T{7}};  // the selection appends its values
+  ASSERT_TRUE(select_top_k(std::span<const T>(x), k, 1234, selected, &values));
   ASSERT_EQ(selected, by_full_sort(x, k)) << what << " k=" << k;
+  ASSERT_EQ(values.size(), selected.size() + 1) << what;
+  EXPECT_EQ(values[0], T{7});
+  for (std::size_t i = 0; i < selected.size(); ++i) {
+    ASSERT_EQ(std::bit_cast<simd::MagnitudeBits<T>>(values[i + 1]),
+              std::bit_cast<simd::MagnitudeBits<T>>(x[selected[i]]))
+        << what << " value " << i;
+  }
 }
 
 TEST(TopKSelect, EqualsFullSortOnGaussianVectors) {
@@ -56,6 +66,7 @@ TEST(TopKSelect, EqualsFullSortWithTiesAndAdversarialOrders) {
   std::vector<float> spike(n, 0.0F);
   spike[n - 1] = 3.0F;
   expect_exact(spike, 50, "one spike in zeros");
+  expect_exact(spike, 0, "k = 0");
 }
 
 TEST(TopKSelect, NoticesNonFiniteOnEveryPath) {

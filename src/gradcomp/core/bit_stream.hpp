@@ -19,16 +19,20 @@ class BitWriter {
   BitWriter(const BitWriter&) = delete;
   BitWriter& operator=(const BitWriter&) = delete;
 
-  // Appends the low `width` bits of `value` (width ≤ 57).
+  // Appends the low `width` bits of `value` (width ≤ 57). Bits gather in a 64-bit word that goes
+  // out 8 bytes at a time: appending byte by byte cost more than the Rice coding itself.
   void write(std::uint64_t value, unsigned width) {
-    if (width == 0) return;
-    accumulator_ |= (value & mask(width)) << filled_;
-    filled_ += width;
-    while (filled_ >= 8) {
-      out_.push_back(static_cast<std::uint8_t>(accumulator_));
-      accumulator_ >>= 8;
-      filled_ -= 8;
+    value &= mask(width);
+    accumulator_ |= value << filled_;  // filled_ < 64
+    const unsigned total = filled_ + width;
+    if (total < 64) {
+      filled_ = total;
+      return;
     }
+    append_bytes(accumulator_, 8);
+    // total ≥ 64 and width ≤ 57 give filled_ ≥ 7: the shift is in [7, 57].
+    accumulator_ = value >> (64 - filled_);
+    filled_ = total - 64;
   }
   void write_bit(bool bit) { write(bit ? 1U : 0U, 1); }
   // `count` one bits then a zero: the unary part of a Rice code.
@@ -41,11 +45,9 @@ class BitWriter {
   }
   // Pads with zero bits to the next byte boundary.
   void flush() {
-    if (filled_ > 0) {
-      out_.push_back(static_cast<std::uint8_t>(accumulator_));
-      accumulator_ = 0;
-      filled_ = 0;
-    }
+    append_bytes(accumulator_, (filled_ + 7) / 8);
+    accumulator_ = 0;
+    filled_ = 0;
   }
 
   static constexpr std::uint64_t mask(unsigned width) {
@@ -53,6 +55,13 @@ class BitWriter {
   }
 
  private:
+  // The low `count` bytes of `word`, least significant first.
+  void append_bytes(std::uint64_t word, unsigned count) {
+    std::uint8_t bytes[8];
+    for (unsigned i = 0; i < 8; ++i) bytes[i] = static_cast<std::uint8_t>(word >> (8 * i));
+    out_.insert(out_.end(), bytes, bytes + count);
+  }
+
   std::vector<std::uint8_t>& out_;
   std::uint64_t accumulator_ = 0;
   unsigned filled_ = 0;

@@ -1,5 +1,7 @@
 #include "gradcomp/core/index_coding.hpp"
 
+#include <algorithm>
+#include <array>
 #include <bit>
 #include <cmath>
 
@@ -20,15 +22,19 @@ namespace {
 
 constexpr unsigned kMaxRiceBits = 40;
 
-std::uint64_t rice_size(std::span<const std::uint32_t> sorted, unsigned b) {
-  std::uint64_t bits = 0;
+// Exact Rice sizes for b = first, first + 1, first + 2 in one pass: Σ (gap >> b) + count·(1 + b).
+std::array<std::uint64_t, 3> rice_sizes(std::span<const std::uint32_t> sorted, unsigned first) {
+  std::array<std::uint64_t, 3> quotients{};
   std::uint64_t previous_end = 0;  // previous index + 1
   for (const std::uint32_t index : sorted) {
     const std::uint64_t gap = index - previous_end;
-    bits += (gap >> b) + 1 + b;
+    quotients[0] += gap >> first;
+    quotients[1] += gap >> (first + 1);
+    quotients[2] += gap >> (first + 2);
     previous_end = std::uint64_t{index} + 1;
   }
-  return bits;
+  for (unsigned j = 0; j < 3; ++j) quotients[j] += sorted.size() * (1 + first + j);
+  return quotients;
 }
 
 }  // namespace
@@ -40,10 +46,12 @@ IndexPlan plan_indices(std::span<const std::uint32_t> sorted, std::size_t segmen
   // The best b for geometric gaps of mean m is about log₂(m·ln 2); try its neighbours exactly.
   const double mean_gap = static_cast<double>(segment_size) / static_cast<double>(sorted.size());
   const int guess = static_cast<int>(std::floor(std::log2(std::max(1.0, mean_gap * 0.6931))));
+  const auto first =
+      static_cast<unsigned>(std::clamp(guess - 1, 0, static_cast<int>(kMaxRiceBits) - 2));
+  const auto sizes = rice_sizes(sorted, first);
   IndexPlan best{true, 0, ~0ULL};
-  for (int b = std::max(0, guess - 1); b <= std::min<int>(kMaxRiceBits, guess + 1); ++b) {
-    const std::uint64_t size = rice_size(sorted, static_cast<unsigned>(b));
-    if (size < best.bits) best = IndexPlan{true, static_cast<unsigned>(b), size};
+  for (unsigned j = 0; j < 3; ++j) {
+    if (sizes[j] < best.bits) best = IndexPlan{true, first + j, sizes[j]};
   }
   if (choice == IndexChoice::kRice) return best;
   return best.bits < fixed.bits ? best : fixed;
@@ -60,8 +68,14 @@ void write_indices(BitWriter& writer, std::span<const std::uint32_t> sorted,
   std::uint64_t previous_end = 0;
   for (const std::uint32_t index : sorted) {
     const std::uint64_t gap = index - previous_end;
-    writer.write_unary(gap >> b);
-    writer.write(gap, b);
+    const std::uint64_t quotient = gap >> b;
+    if (quotient + 1 + b <= 57) {  // the whole code word in one write: q ones, a zero, b bits
+      writer.write(BitWriter::mask(static_cast<unsigned>(quotient)) | (gap << (quotient + 1)),
+                   static_cast<unsigned>(quotient + 1 + b));
+    } else {
+      writer.write_unary(quotient);
+      writer.write(gap, b);
+    }
     previous_end = std::uint64_t{index} + 1;
   }
 }
