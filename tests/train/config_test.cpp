@@ -67,10 +67,10 @@ TEST(TrainConfig, ErrorsNameTheKeyAndTheFix) {
 }
 
 TEST(TrainConfig, StepUnitStartAndSubsets) {
-  const TrainConfig c =
-      parse_config("", "test.toml",
-                   {"algorithm.lr_unit=1/L", "model.init=\"optimum:offset=0.005\"",
-                    "data.train_samples=100", "data.test_samples=20"});
+  const TrainConfig c = parse_config(
+      "", "test.toml",
+      {"algorithm.lr_unit=1/L", "model.init=\"optimum:offset=0.005\"", "data.train_samples=100",
+       "data.test_samples=20", "data.validation_samples=30"});
   EXPECT_EQ(c.lr_unit, "1/L");
   EXPECT_EQ(c.init, "optimum:offset=0.005");
   EXPECT_EQ(c.train_samples, 100U);
@@ -79,6 +79,7 @@ TEST(TrainConfig, StepUnitStartAndSubsets) {
   EXPECT_EQ(again.init, c.init);
   EXPECT_EQ(again.train_samples, 100U);
   EXPECT_EQ(again.test_samples, 20U);
+  EXPECT_EQ(again.validation_samples, 30U);
   EXPECT_EQ(error_of("", {"algorithm.lr_unit=L"}),
             "algorithm.lr_unit = 'L'; choose \"1\" (rates as given) or \"1/L\" (multiples of 1/L, "
             "convex models)");

@@ -225,6 +225,16 @@ assert [r["configuration"] for r in rows] == ["compressor.k=1", "compressor.k=6"
 assert all(r["runs"] == "2" for r in rows)
 assert float(rows[0]["bits_up_mean"]) < float(rows[1]["bits_up_mean"]), rows
 PY
+# A grid value in double quotes may hold commas (a schedule, a compressor spec).
+"$gradcomp" sweep run.toml --grid 'algorithm.schedule="step:lr=0.1,epochs=1","constant:lr=0.2"' \
+  --seeds 1 --set run.steps=5 --out sweep-quoted >sweep-quoted.log 2>&1 ||
+  fail "quoted sweep: $(cat sweep-quoted.log)"
+"$python" - <<'PY' || fail "quoted sweep.csv"
+import csv
+rows = list(csv.DictReader(open("sweep-quoted/sweep.csv")))
+assert [r["configuration"] for r in rows] == [
+    'algorithm.schedule="step:lr=0.1,epochs=1"', 'algorithm.schedule="constant:lr=0.2"'], rows
+PY
 "$gradcomp" plot a half --x bits --y loss --out curves >plot.log 2>&1 || fail "plot: $(cat plot.log)"
 [ -s curves.png ] && [ -s curves.svg ] || fail "plot files missing"
 grep -q "ef-scaled\|def-a / topk" curves.svg || fail "curves are not labelled by method"
@@ -256,6 +266,8 @@ expect 2 "--y 'speed'; choose accuracy, loss, suboptimality, error or geometry" 
 expect 2 "'nowhere' has no metrics.jsonl" -- "$gradcomp" plot nowhere
 expect 2 "--grid 'compressor.k': expected section.key=v1,v2,..." -- \
   "$gradcomp" sweep run.toml --grid compressor.k --out sweep2
+expect 2 "--grid 'algorithm.schedule=\"constant:lr=1': a double quote is not closed" -- \
+  "$gradcomp" sweep run.toml --grid 'algorithm.schedule="constant:lr=1' --out sweep3
 
 if [ "$mode" = mpi ]; then
   export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_mpi_yield_when_idle=1

@@ -9,6 +9,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "gradcomp/core/csv.hpp"
 #include "gradcomp/core/error.hpp"
 #include "gradcomp/core/npy.hpp"
 #include "gradcomp/reproduce/arm_results.hpp"
@@ -182,7 +183,8 @@ std::pair<std::string, std::string> results_tables(const std::vector<ArmResults>
     for (const SeedRun& s : arm.seeds) diverged += s.diverged ? 1 : 0;
     md += fmt::format("| {} (`{}`) | {} | {} |", arm.arm.label, arm.arm.id, arm.seeds.size(),
                       diverged);
-    csv += fmt::format("\n{},\"{}\",{},{}", arm.arm.id, arm.arm.label, arm.seeds.size(), diverged);
+    csv += fmt::format("\n{},{},{},{}", csv_field(arm.arm.id), csv_field(arm.arm.label),
+                       arm.seeds.size(), diverged);
     for (const Column* c : shown) {
       md += fmt::format(" {} |", mean_std(arm, c->function, c->format));
       csv += fmt::format(",{},{}", call_value(arm, {c->function, arm.arm.id, {}, ""}),

@@ -56,7 +56,7 @@ const std::map<std::string, Keys>& known_keys() {
   static const std::map<std::string, Keys> keys = {
       {"data",
        {"source", "train", "train_labels", "test", "test_labels", "generator", "features", "labels",
-        "test_fraction", "partition", "train_samples", "test_samples"}},
+        "test_fraction", "partition", "train_samples", "test_samples", "validation_samples"}},
       {"model", {"name", "init"}},
       {"workers", {"n", "backend", "allreduce"}},
       {"algorithm", {}},   // name, spec, schedule, lr, lr_unit and the algorithm's own parameters
@@ -178,6 +178,7 @@ TrainConfig parse_config(const std::string& text, const std::string& origin,
   c.partition = get(root, "data", "partition", c.partition);
   c.train_samples = get(root, "data", "train_samples", c.train_samples);
   c.test_samples = get(root, "data", "test_samples", c.test_samples);
+  c.validation_samples = get(root, "data", "validation_samples", c.validation_samples);
   c.model = get(root, "model", "name", c.model);
   c.init = get(root, "model", "init", c.init);
   c.workers = get(root, "workers", "n", c.workers);
@@ -247,7 +248,8 @@ std::string TrainConfig::to_toml() const {
                            {"test_fraction", test_fraction},
                            {"partition", partition},
                            {"train_samples", static_cast<std::int64_t>(train_samples)},
-                           {"test_samples", static_cast<std::int64_t>(test_samples)}}},
+                           {"test_samples", static_cast<std::int64_t>(test_samples)},
+                           {"validation_samples", static_cast<std::int64_t>(validation_samples)}}},
       {"model", toml::table{{"name", model}, {"init", init}}},
       {"workers", toml::table{{"n", static_cast<std::int64_t>(workers)},
                               {"backend", backend},

@@ -23,6 +23,9 @@ struct TrainConfig {
   std::string partition = "iid";
   std::size_t train_samples = 0;  // > 0: a fixed random subset of the training set (smaller runs)
   std::size_t test_samples = 0;   // > 0: the same for the test set
+  // > 0: that many training samples (a fixed random choice) are held out and replace the test
+  // set, so step sizes can be tuned without looking at the test set.
+  std::size_t validation_samples = 0;
   // [model]
   std::string model = "mlp:hidden=128";
   std::string init = "default";  // or "optimum:offset=c": x0 = x* + c·1 (S004 §C.3, convex models)

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "gradcomp/core/csv.hpp"
 #include "gradcomp/core/error.hpp"
 #include "gradcomp/core/npy.hpp"
 
@@ -19,7 +20,7 @@ std::string csv_cell(const nlohmann::ordered_json& value) {
     const double v = value.get<double>();
     return std::isfinite(v) ? fmt::format("{}", v) : "";
   }
-  if (value.is_string()) return value.get<std::string>();
+  if (value.is_string()) return csv_field(value.get<std::string>());
   return value.dump();
 }
 

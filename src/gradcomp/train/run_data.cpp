@@ -33,20 +33,40 @@ RunData hold_out(const Dataset& all, double fraction, std::uint64_t seed) {
   return data;
 }
 
-// data.train_samples / data.test_samples: a random subset with a fixed key (the same samples for
-// every run.seed, so seeds vary the training, not the data).
+// 0..n−1 with `wanted` of them, drawn with a fixed key (not run.seed: seeds vary the training, not
+// the data), moved to the front by a partial Fisher–Yates shuffle. `use` tells the draws apart.
+std::vector<std::size_t> fixed_draw(std::size_t n, std::size_t wanted, std::uint64_t use) {
+  std::vector<std::size_t> order(n);
+  std::iota(order.begin(), order.end(), 0);
+  RandomStream rng(0, Purpose::kPartition, use, 0, kSharedWorker);
+  for (std::size_t i = 0; i < wanted; ++i) std::swap(order[i], order[i + rng.below(n - i)]);
+  return order;
+}
+
+Dataset subset_sorted(const Dataset& all, std::span<const std::size_t> indices) {
+  std::vector<std::size_t> sorted(indices.begin(), indices.end());
+  std::sort(sorted.begin(), sorted.end());
+  return subset(all, sorted);
+}
+
+// data.train_samples / data.test_samples: a random subset (smaller runs).
 Dataset limited(Dataset all, std::size_t wanted, const char* key) {
   if (wanted == 0 || wanted == all.samples) return all;
   require(wanted < all.samples, "data.{} = {} but the set has only {} samples", key, wanted,
           all.samples);
-  std::vector<std::size_t> order(all.samples);
-  std::iota(order.begin(), order.end(), 0);
-  RandomStream rng(0, Purpose::kPartition, 2, 0, kSharedWorker);
-  for (std::size_t i = 0; i < wanted; ++i)
-    std::swap(order[i], order[i + rng.below(all.samples - i)]);
-  order.resize(wanted);
-  std::sort(order.begin(), order.end());
-  return subset(all, order);
+  const auto order = fixed_draw(all.samples, wanted, 2);
+  return subset_sorted(all, std::span<const std::size_t>(order).first(wanted));
+}
+
+// data.validation_samples: that many training samples become the evaluation set (tuning without
+// the test set, as S002 tunes its step sizes on a hold-out split); the test set is set aside.
+RunData validation_split(const Dataset& train, std::size_t wanted) {
+  require(wanted < train.samples,
+          "data.validation_samples = {} but the training set has only {} samples; hold out fewer",
+          wanted, train.samples);
+  const auto order = fixed_draw(train.samples, wanted, 3);
+  const std::span<const std::size_t> both(order);
+  return {subset_sorted(train, both.subspan(wanted)), subset_sorted(train, both.first(wanted))};
 }
 
 LabelKind label_kind(const TrainConfig& c) {
@@ -106,6 +126,7 @@ RunData load_all_data(const TrainConfig& c) {
 
 RunData load_run_data(const TrainConfig& c) {
   RunData data = load_all_data(c);
+  if (c.validation_samples > 0) data = validation_split(data.train, c.validation_samples);
   data.train = limited(std::move(data.train), c.train_samples, "train_samples");
   data.test = limited(std::move(data.test), c.test_samples, "test_samples");
   return data;

@@ -7,6 +7,7 @@
 #include <filesystem>
 
 #include "gradcomp/comm/local_communicator.hpp"
+#include "gradcomp/core/csv.hpp"
 #include "gradcomp/core/error.hpp"
 #include "gradcomp/core/npy.hpp"
 #include "gradcomp/train/config.hpp"
@@ -22,17 +23,23 @@ struct Axis {
   std::vector<std::string> values;
 };
 
+// The values are split at commas outside double quotes, so a TOML string value may hold commas:
+// --grid 'algorithm.schedule="step:lr=0.1,epochs=2","step:lr=0.2,epochs=2"'.
 Axis parse_axis(const std::string& text) {
   const std::size_t eq = text.find('=');
   require(eq != std::string::npos && eq > 0 && eq + 1 < text.size(),
           "--grid '{}': expected section.key=v1,v2,..., e.g. --grid compressor.ratio=16,64", text);
-  Axis axis{text.substr(0, eq), {}};
-  std::size_t start = eq + 1;
-  while (start <= text.size()) {
-    const std::size_t comma = std::min(text.find(',', start), text.size());
-    axis.values.push_back(text.substr(start, comma - start));
-    start = comma + 1;
+  Axis axis{text.substr(0, eq), {""}};
+  bool quoted = false;
+  for (const char c : text.substr(eq + 1)) {
+    if (c == ',' && !quoted) {
+      axis.values.emplace_back();
+      continue;
+    }
+    if (c == '"') quoted = !quoted;
+    axis.values.back() += c;
   }
+  require(!quoted, "--grid '{}': a double quote is not closed", text);
   return axis;
 }
 
@@ -123,7 +130,7 @@ std::string run_sweep(const SweepPlan& plan) {
     }
     const std::string name = point.empty() ? "base" : fmt::format("{}", fmt::join(point, " "));
     markdown += fmt::format("| {} | {} |", name, finals.size());
-    csv += fmt::format("\n\"{}\",{}", name, finals.size());
+    csv += fmt::format("\n{},{}", csv_field(name), finals.size());
     for (const auto& [key, label] : columns()) {
       std::vector<double> values;
       values.reserve(finals.size());
