@@ -3,7 +3,7 @@ PRESET ?= release
 BUILD := build/$(PRESET)
 FUZZ_SECONDS ?= 5
 
-.PHONY: setup build run test test-unit test-asan test-fuzz bench bench-exchange format tidy clean
+.PHONY: setup build run test test-unit test-asan test-fuzz bench bench-exchange bench-blas format tidy clean
 
 setup:
 	bash scripts/setup.sh
@@ -39,6 +39,10 @@ bench: build
 # Needs root: runs mpirun on loopback and inside a rate-limited network namespace (docs/benchmarks.md).
 bench-exchange: build
 	bash bench/netem_exchange.sh $(BUILD)
+
+# The training step with OpenBLAS against Debian's reference BLAS (docs/benchmarks.md).
+bench-blas: build
+	bash bench/blas_step.sh $(BUILD)
 
 format:
 	find src tests bench -name '*.hpp' -o -name '*.cpp' -o -name '*.inl' | xargs clang-format -i

@@ -9,6 +9,7 @@ packages=(
   libopenmpi-dev openmpi-bin            # the distributed engine (comm/mpi_communicator)
   iproute2                              # ip netns + tc: the rate-limited link of bench/netem
   libtorch-dev                          # neural-network models (model/torch_model.cpp)
+  libopenblas0-serial                   # BLAS for libtorch: 5x the reference libblas3 on the MLP
   libtomlplusplus-dev zlib1g-dev        # TOML configs; gzip IDX files
   dataset-fashion-mnist                 # the default training data (/usr/share/datasets)
   gnuplot-nox                           # gradcomp plot
