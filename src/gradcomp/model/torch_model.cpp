@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "gradcomp/core/error.hpp"
+#include "gradcomp/model/blas_check.hpp"
 
 namespace gradcomp {
 
@@ -259,6 +260,7 @@ std::unique_ptr<Objective<float>> make_torch_objective(const std::string& name,
           train.name);
   torch::manual_seed(seed);
   torch::set_num_threads(1);  // one thread: deterministic, and the workers already fill the cores
+  warn_if_reference_blas();
   if (name == "mlp") {
     return std::make_unique<TorchObjective>(
         params.canonical(), build_mlp(train.features, params.list("hidden"), train.classes),
