@@ -234,6 +234,36 @@ TEST(BlockSign, C8ExactErrorAndPhiBound) {
   EXPECT_NEAR(squared_distance<double>(v, fixed), expected_fixed, 1e-12 * squared_norm<double>(v));
 }
 
+// The decode flips the sign bit of each block's scale (compress/sign.cpp): every coordinate of a
+// block gets the same magnitude, negative exactly where the input is (a zero decodes to +scale).
+// Blocks that start and end inside a byte of the sign bits (sizes 9, 1, 40, 0, 12) exercise the
+// head, whole-byte and tail loops, in float and in double.
+template <class T>
+void expect_one_magnitude_per_block_with_the_inputs_signs() {
+  const Layout layout = Layout::from_shapes({{3, 3}, {1}, {40}, {0}, {12}});
+  const auto normal = gaussian_vector<double>(layout.total_size(), 9);
+  std::vector<T> v(normal.begin(), normal.end());
+  v[4] = T{0};
+  auto compressor = make_compressor("blocksign");
+  std::vector<T> out(v.size(), T{0});
+  compressor->decode(compressor->encode(std::span<const T>(v), layout, {}), layout, {},
+                     std::span<T>(out));
+  for (const Block& b : layout.blocks()) {
+    if (b.size == 0) continue;
+    const T magnitude = std::fabs(out[b.offset]);
+    EXPECT_GT(magnitude, T{0}) << b.name;
+    for (std::size_t i = b.offset; i < b.offset + b.size; ++i) {
+      EXPECT_EQ(std::fabs(out[i]), magnitude) << "coordinate " << i;
+      EXPECT_EQ(std::signbit(out[i]), v[i] < T{0}) << "coordinate " << i;
+    }
+  }
+}
+
+TEST(BlockSign, DecodeGivesEachBlockOneMagnitudeAndTheInputsSigns) {
+  expect_one_magnitude_per_block_with_the_inputs_signs<float>();
+  expect_one_magnitude_per_block_with_the_inputs_signs<double>();
+}
+
 // C9 (S002 §3.2): equal blocks with |v_j| = c_b, c_b/c_{b+1} = α: the whole-vector scaled sign has
 // δ = (1+α)(1−α^B)/(B(1−α)(1+α^B)), the blockwise one φ = 1 (no error).
 TEST(BlockSign, C9GeometricBlocks) {
