@@ -13,7 +13,9 @@ if [ ! -e "$reference/libblas.so.3" ]; then
 fi
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-compute_seconds() {  # prints the final compute_seconds of one 200-step run
+compute_seconds() {  # $1: model; the rest: the gradcomp command. Prints one 200-step run's compute_seconds
+  local model=$1
+  shift
   "$@" train --set workers.n=1 --set run.epochs=1 --set data.train_samples=6400 \
     --set data.test_samples=1000 --set run.batch=32 --set run.train_eval_samples=1000 \
     --set "model.name=\"$model\"" --out "$work/run" >/dev/null 2>&1
@@ -24,7 +26,7 @@ compute_seconds() {  # prints the final compute_seconds of one 200-step run
 echo "model,blas,repetition,compute_seconds_200_steps"
 for model in "mlp:hidden=1280" "lenet"; do
   for repetition in $(seq "${REPETITIONS:-3}"); do
-    echo "$model,default,$repetition,$(compute_seconds "$build/gradcomp")"
-    echo "$model,reference,$repetition,$(compute_seconds env LD_LIBRARY_PATH="$reference" "$build/gradcomp")"
+    echo "$model,default,$repetition,$(compute_seconds "$model" "$build/gradcomp")"
+    echo "$model,reference,$repetition,$(compute_seconds "$model" env LD_LIBRARY_PATH="$reference" "$build/gradcomp")"
   done
 done
