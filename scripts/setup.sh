@@ -15,7 +15,8 @@ packages=(
   gnuplot-nox                           # gradcomp plot
   libgtest-dev libbenchmark-dev         # tests and benchmarks
   clang libclang-rt-14-dev              # libFuzzer targets
-  python3 python3-numpy                 # cross-checks of compressors against NumPy in tests
+  python3 python3-numpy python3-dev pybind11-dev   # the Python module (python/) and NumPy cross-checks
+  python3-pytest python3-torch          # the Python module's tests; PyTorch tensors and modules
 )
 
 missing=()

@@ -3,13 +3,9 @@
 // the constants it implies, and encode/decode time.
 #include <fmt/format.h>
 
-#include <chrono>
-#include <cmath>
-#include <limits>
-#include <nlohmann/json.hpp>
-
 #include "gradcomp/cli/commands.hpp"
 #include "gradcomp/cli/demo_gradient.hpp"
+#include "gradcomp/compress/inspect.hpp"
 #include "gradcomp/compress/registry.hpp"
 #include "gradcomp/core/error.hpp"
 #include "gradcomp/core/npy.hpp"
@@ -30,122 +26,41 @@ struct InspectOptions {
   unsigned repeat = 3;
 };
 
-double seconds_since(std::chrono::steady_clock::time_point start) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+std::string format_optional(const std::optional<double>& v) {
+  return v ? fmt::format("{:.4g}", *v) : std::string("-");
 }
 
-std::optional<double> as_optional(double v) {
-  return std::isfinite(v) ? std::optional(v) : std::nullopt;
-}
-
-nlohmann::json optional_json(const std::optional<double>& v) {
-  return v ? nlohmann::json(*v) : nlohmann::json(nullptr);
-}
-
-template <class T>
-nlohmann::json inspect_one(const std::string& spec, const std::vector<T>& x, const Layout& layout,
-                           const InspectOptions& options, std::vector<T>* decoded_out) {
-  const StepContext context{options.seed, options.step, 0};
-  Message message;
-  double encode_seconds = std::numeric_limits<double>::infinity();
-  std::unique_ptr<Compressor> compressor;
-  for (unsigned r = 0; r < options.repeat; ++r) {
-    compressor = make_compressor(spec);  // fresh state: stateful compressors time step 0
-    const auto start = std::chrono::steady_clock::now();
-    message = compressor->encode(std::span<const T>(x), layout, context);
-    encode_seconds = std::min(encode_seconds, seconds_since(start));
-  }
-  std::vector<T> decoded(x.size());
-  double decode_seconds = std::numeric_limits<double>::infinity();
-  for (unsigned r = 0; r < options.repeat; ++r) {
-    const auto start = std::chrono::steady_clock::now();
-    compressor->decode(message, layout, context, std::span<T>(decoded));
-    decode_seconds = std::min(decode_seconds, seconds_since(start));
-  }
-  double norm2 = 0, error2 = 0;
-  std::size_t nonzero = 0;
-  for (std::size_t i = 0; i < x.size(); ++i) {
-    const double xi = x[i], ci = decoded[i];
-    norm2 += xi * xi;
-    error2 += (xi - ci) * (xi - ci);
-    nonzero += ci != 0 ? 1 : 0;
-  }
-  const double d = static_cast<double>(x.size());
-  const Properties props = compressor->properties();
-  const Constants theory = compressor->constants(layout);
-  const double relative = norm2 > 0 ? error2 / norm2 : (error2 > 0 ? INFINITY : 0.0);
-  nlohmann::json implied;
-  if (props.bound == ErrorBound::kAbsolute) {
-    implied["upsilon2"] = error2;
-  } else if (props.unbiased && props.randomized) {
-    // E‖C(x) − x‖² = ω‖x‖² for an unbiased C: the one-sample estimate that cannot go negative
-    // (‖C(x)‖²/‖x‖² − 1 has the same mean plus a cross term 2⟨x, C(x) − x⟩ in its variance).
-    implied["omega"] = optional_json(as_optional(relative));
-  } else if (props.bound == ErrorBound::kRelative) {
-    implied["delta"] = optional_json(as_optional(1 - relative));
-  }
-  if (decoded_out != nullptr) *decoded_out = std::move(decoded);
-  return {{"spec", spec},
-          {"compressor", compressor->spec()},
-          {"elements", x.size()},
-          {"bits", message.bits()},
-          {"payload_bits", message.payload_bits()},
-          {"bytes", message.size_bytes()},
-          {"bits_per_element", static_cast<double>(message.bits()) / d},
-          {"compression_vs_fp32", 32.0 * d / static_cast<double>(message.bits())},
-          {"density", static_cast<double>(nonzero) / d},
-          {"relative_error", optional_json(as_optional(relative))},
-          {"squared_error", error2},
-          {"implied", implied},
-          {"theory",
-           {{"delta", optional_json(theory.delta)},
-            {"omega", optional_json(theory.omega)},
-            {"upsilon2", optional_json(theory.upsilon2)},
-            {"note", theory.note}}},
-          {"encode_seconds", encode_seconds},
-          {"decode_seconds", decode_seconds}};
-}
-
-std::string format_optional(const nlohmann::json& v, const char* pattern) {
-  return v.is_null() ? std::string("-") : fmt::format(fmt::runtime(pattern), v.get<double>());
-}
-
-void print_table(const std::vector<nlohmann::json>& rows, const std::string& source, std::size_t d,
+void print_table(const std::vector<InspectReport>& rows, const std::string& source, std::size_t d,
                  std::size_t layers) {
   fmt::print("input: {} ({} elements, {} layers)\n\n", source, d, layers);
   fmt::print("{:<34} {:>11} {:>8} {:>8} {:>9} {:>10} {:>18} {:>9} {:>9}\n", "compressor", "bits",
              "bits/el", "x fp32", "density", "rel.error", "implied", "enc ms", "dec ms");
   for (const auto& r : rows) {
-    std::string implied = "-";
-    for (const auto& [key, value] : r["implied"].items()) {
-      implied =
-          fmt::format("{}={}", key == "upsilon2" ? "ups2" : key, format_optional(value, "{:.4g}"));
-    }
-    fmt::print("{:<34} {:>11} {:>8.3f} {:>8.1f} {:>9.5f} {:>10} {:>18} {:>9.3f} {:>9.3f}\n",
-               r["spec"].get<std::string>(), r["bits"].get<std::uint64_t>(),
-               r["bits_per_element"].get<double>(), r["compression_vs_fp32"].get<double>(),
-               r["density"].get<double>(), format_optional(r["relative_error"], "{:.4g}"), implied,
-               1e3 * r["encode_seconds"].get<double>(), 1e3 * r["decode_seconds"].get<double>());
+    const std::string implied =
+        r.implied_constant.empty()
+            ? std::string("-")
+            : fmt::format("{}={}", r.implied_constant == "upsilon2" ? "ups2" : r.implied_constant,
+                          format_optional(r.implied_value));
+    fmt::print("{:<34} {:>11} {:>8.3f} {:>8.1f} {:>9.5f} {:>10} {:>18} {:>9.3f} {:>9.3f}\n", r.spec,
+               r.bits, r.bits_per_element, r.compression_vs_fp32, r.density,
+               format_optional(r.relative_error), implied, 1e3 * r.encode_seconds,
+               1e3 * r.decode_seconds);
   }
 }
 
 template <class T>
 int run_typed(const std::vector<T>& x, const std::vector<std::size_t>& shape, const Layout& layout,
               const InspectOptions& options, const std::string& source) {
-  require(
-      layout.total_size() == x.size(),
-      "the layout describes {} elements but the input has {}; the layers' shapes must add up to "
-      "the vector's length",
-      layout.total_size(), x.size());
-  std::vector<nlohmann::json> rows;
+  const InspectSettings settings{options.seed, options.step, options.repeat};
+  std::vector<InspectReport> rows;
   std::vector<T> decoded;
   for (const auto& spec : options.specs) {
-    rows.push_back(
-        inspect_one(spec, x, layout, options, options.output.empty() ? nullptr : &decoded));
+    rows.push_back(inspect(spec, std::span<const T>(x), layout, settings,
+                           options.output.empty() ? nullptr : &decoded));
   }
   if (!options.output.empty()) write_npy(options.output, decoded, shape);
   if (options.json) {
-    fmt::print("{}\n", rows.size() == 1 ? rows[0].dump(2) : nlohmann::json(rows).dump(2));
+    fmt::print("{}\n", rows.size() == 1 ? rows[0].to_json(2) : to_json(rows, 2));
   } else {
     print_table(rows, source, x.size(), layout.block_count());
   }

@@ -5,38 +5,12 @@
 
 #include <nlohmann/json.hpp>
 
-#include "gradcomp/algo/registry.hpp"
-#include "gradcomp/algo/schedule.hpp"
+#include "gradcomp/algo/catalog.hpp"
 #include "gradcomp/cli/commands.hpp"
-#include "gradcomp/compress/registry.hpp"
-#include "gradcomp/exchange/pattern.hpp"
 
 namespace gradcomp::cli {
 
 namespace {
-
-std::string bound_name(ErrorBound bound) {
-  switch (bound) {
-    case ErrorBound::kRelative:
-      return "relative";
-    case ErrorBound::kAbsolute:
-      return "absolute";
-    case ErrorBound::kNone:
-      return "none";
-  }
-  return "";
-}
-
-nlohmann::json describe_params(const std::vector<ParamSpec>& specs) {
-  nlohmann::json params = nlohmann::json::array();
-  for (const auto& p : specs) {
-    params.push_back({{"name", p.name},
-                      {"default", p.default_value},
-                      {"range", p.range_text()},
-                      {"help", p.help}});
-  }
-  return params;
-}
 
 void print_params(const nlohmann::json& params) {
   for (const auto& param : params) {
@@ -45,28 +19,6 @@ void print_params(const nlohmann::json& params) {
                param["range"].get<std::string>(), def.empty() ? "-" : def,
                param["help"].get<std::string>());
   }
-}
-
-nlohmann::json describe_algorithms() {
-  nlohmann::json all = nlohmann::json::array();
-  for (const auto& entry : algorithm_entries()) {
-    all.push_back({{"name", entry.name},
-                   {"summary", entry.summary},
-                   {"section", entry.section},
-                   {"uses", entry.uses},
-                   {"parameters", describe_params(entry.params)}});
-  }
-  return all;
-}
-
-nlohmann::json describe_schedules() {
-  nlohmann::json all = nlohmann::json::array();
-  for (const auto& entry : schedule_entries()) {
-    all.push_back({{"name", entry.name},
-                   {"summary", entry.summary},
-                   {"parameters", describe_params(entry.params)}});
-  }
-  return all;
 }
 
 void print_algorithms(const nlohmann::json& algorithms) {
@@ -90,24 +42,6 @@ void print_schedules(const nlohmann::json& schedules) {
   }
 }
 
-nlohmann::json describe(const CompressorEntry& entry) {
-  const auto instance = make_compressor(entry.name);
-  const Properties props = instance->properties();
-  return {{"name", entry.name},
-          {"summary", entry.summary},
-          {"wire_bits", entry.wire},
-          {"parameters", describe_params(entry.params)},
-          {"default_spec", instance->spec()},
-          {"properties",
-           {{"unbiased", props.unbiased},
-            {"linear_under_shared_seed", props.linear},
-            {"exchange", std::string(pattern_name(default_pattern(*instance)))},
-            {"randomized", props.randomized},
-            {"shared_randomness", props.shared_randomness},
-            {"stateful", props.stateful},
-            {"error_bound", bound_name(props.bound)}}}};
-}
-
 }  // namespace
 
 std::function<int()> add_list_command(CLI::App& app) {
@@ -116,17 +50,13 @@ std::function<int()> add_list_command(CLI::App& app) {
   auto json = std::make_shared<bool>(false);
   command->add_flag("--json", *json, "print one JSON document");
   return [json]() {
-    nlohmann::json all = nlohmann::json::array();
-    for (const auto& entry : compressor_entries()) all.push_back(describe(entry));
     if (*json) {
-      fmt::print("{}\n", nlohmann::json{{"compressors", all},
-                                        {"algorithms", describe_algorithms()},
-                                        {"schedules", describe_schedules()}}
-                             .dump(2));
+      fmt::print("{}\n", catalog_json(2));
       return 0;
     }
+    const nlohmann::json catalog = nlohmann::json::parse(catalog_json());
     fmt::print("Compressors (spec: name[:key=value,...]); properties with default parameters\n\n");
-    for (const auto& c : all) {
+    for (const auto& c : catalog["compressors"]) {
       const auto& p = c["properties"];
       std::vector<std::string> tags;
       tags.push_back(p["unbiased"].get<bool>() ? "unbiased" : "biased");
@@ -144,8 +74,8 @@ std::function<int()> add_list_command(CLI::App& app) {
       print_params(c["parameters"]);
       fmt::print("\n");
     }
-    print_algorithms(describe_algorithms());
-    print_schedules(describe_schedules());
+    print_algorithms(catalog["algorithms"]);
+    print_schedules(catalog["schedules"]);
     return 0;
   };
 }

@@ -1,0 +1,155 @@
+// gradcomp.Compressor: one compressor instance (one worker's: PowerSGD keeps state between steps)
+// for a layout, or for any length when none is given. encode and decode read and write NumPy
+// arrays and CPU tensors in place, with the GIL released.
+#include "gradcomp/compress/compressor.hpp"
+
+#include <fmt/format.h>
+#include <pybind11/numpy.h>
+#include <pybind11/stl.h>
+
+#include <cstring>
+#include <mutex>
+#include <optional>
+
+#include "bindings.hpp"
+#include "gradcomp/algo/catalog.hpp"
+#include "gradcomp/compress/registry.hpp"
+#include "gradcomp/core/error.hpp"
+#include "vector_view.hpp"
+
+namespace gradcomp::python {
+
+namespace {
+
+class PyCompressor {
+ public:
+  PyCompressor(const std::string& spec, std::optional<Layout> layout)
+      : compressor_(make_compressor(spec)), layout_(std::move(layout)) {}
+
+  [[nodiscard]] const Compressor& compressor() const { return *compressor_; }
+  [[nodiscard]] const std::optional<Layout>& layout() const { return layout_; }
+
+  [[nodiscard]] py::object properties() const {
+    const std::string json =
+        compressor_properties_json(*compressor_, layout_ ? &*layout_ : nullptr);
+    return py::module_::import("json").attr("loads")(json);
+  }
+
+  Message encode(const py::handle& x, const StepContext& context) {
+    const VectorView view = view_vector(x, "encode: x", Access::kRead);
+    Message message;
+    py::gil_scoped_release unlocked;
+    // One encode or decode at a time per instance: PowerSGD's state and the sketch's caches are
+    // the instance's; separate instances run in parallel.
+    const std::lock_guard lock(mutex_);
+    const Layout layout = layout_for(view.size);
+    if (view.is_double) {
+      compressor_->encode(view.as<const double>(), layout, context, message);
+    } else {
+      compressor_->encode(view.as<const float>(), layout, context, message);
+    }
+    return message;
+  }
+
+  void decode_add(const Message& message, const py::handle& out, double weight,
+                  const StepContext& context) const {
+    const VectorView view = view_vector(out, "decode_add: out", Access::kWrite);
+    py::gil_scoped_release unlocked;
+    const std::lock_guard lock(mutex_);
+    decode_into(message, view, weight, context);
+  }
+
+  py::array decode(const Message& message, const py::object& dtype,
+                   const StepContext& context) const {
+    const MessageHeader header = MessageHeader::parse(message.bytes);
+    const py::dtype chosen = dtype.is_none() ? default_dtype(header) : py::dtype::from_args(dtype);
+    py::array out(chosen, std::vector<py::ssize_t>{static_cast<py::ssize_t>(header.length)});
+    std::memset(out.mutable_data(), 0, static_cast<std::size_t>(out.nbytes()));
+    const VectorView view = view_vector(out, "decode: dtype", Access::kWrite);
+    py::gil_scoped_release unlocked;
+    const std::lock_guard lock(mutex_);
+    decode_into(message, view, 1.0, context);
+    return out;
+  }
+
+ private:
+  // A message's values are fp64 only when a vector of doubles was encoded (or values=fp64 was
+  // asked for); everything else decodes to float32 unless dtype says otherwise.
+  static py::dtype default_dtype(const MessageHeader& header) {
+    return header.values == ValueFormat::kFp64 ? py::dtype::of<double>() : py::dtype::of<float>();
+  }
+
+  [[nodiscard]] Layout layout_for(std::size_t size) const {
+    if (!layout_) return Layout::flat(size);
+    return *layout_;
+  }
+
+  void decode_into(const Message& message, const VectorView& out, double weight,
+                   const StepContext& context) const {
+    const Layout layout = layout_for(out.size);
+    if (out.is_double) {
+      compressor_->decode_add(message, layout, context, out.as<double>(), weight);
+    } else {
+      compressor_->decode_add(message, layout, context, out.as<float>(),
+                              static_cast<float>(weight));
+    }
+  }
+
+  std::unique_ptr<Compressor> compressor_;
+  std::optional<Layout> layout_;
+  mutable std::mutex mutex_;
+};
+
+StepContext context_of(std::uint64_t seed, std::uint64_t step, std::uint32_t worker) {
+  return {seed, step, worker};
+}
+
+}  // namespace
+
+void bind_compressor(py::module_& module) {
+  py::class_<PyCompressor>(module, "Compressor",
+                           "A compressor from a spec such as 'topk:ratio=0.01' (gradcomp "
+                           "list_compressors() lists every name and parameter).")
+      .def(py::init<const std::string&, std::optional<Layout>>(), py::arg("spec"),
+           py::arg("layout") = py::none())
+      .def_property_readonly(
+          "spec", [](const PyCompressor& c) { return c.compressor().spec(); },
+          "The canonical spec: every parameter, defaults filled in.")
+      .def_property_readonly("name", [](const PyCompressor& c) { return c.compressor().name(); })
+      .def_property_readonly("layout", &PyCompressor::layout)
+      .def_property_readonly("properties", &PyCompressor::properties,
+                             "unbiased, linear_under_shared_seed, exchange, randomized, "
+                             "shared_randomness, stateful, error_bound, and the constants delta, "
+                             "omega, upsilon2 for the layout (None where there is none).")
+      .def(
+          "encode",
+          [](PyCompressor& c, const py::handle& x, std::uint64_t seed, std::uint64_t step,
+             std::uint32_t worker) { return c.encode(x, context_of(seed, step, worker)); },
+          py::arg("x"), py::kw_only(), py::arg("seed") = 0, py::arg("step") = 0,
+          py::arg("worker") = 0,
+          "Encodes x (a NumPy array or CPU tensor of float32/float64, contiguous, read in place). "
+          "seed and step key the shared randomness; worker the private one.")
+      .def(
+          "decode",
+          [](const PyCompressor& c, const Message& m, const py::object& dtype, std::uint64_t seed,
+             std::uint64_t step,
+             std::uint32_t worker) { return c.decode(m, dtype, context_of(seed, step, worker)); },
+          py::arg("message"), py::kw_only(), py::arg("dtype") = py::none(), py::arg("seed") = 0,
+          py::arg("step") = 0, py::arg("worker") = 0,
+          "A new NumPy array holding C(x): float64 for fp64 messages, float32 otherwise unless "
+          "dtype says.")
+      .def(
+          "decode_add",
+          [](const PyCompressor& c, const Message& m, const py::handle& out, double weight,
+             std::uint64_t seed, std::uint64_t step, std::uint32_t worker) {
+            c.decode_add(m, out, weight, context_of(seed, step, worker));
+          },
+          py::arg("message"), py::arg("out"), py::kw_only(), py::arg("weight") = 1.0,
+          py::arg("seed") = 0, py::arg("step") = 0, py::arg("worker") = 0,
+          "out += weight * C(x), in place (a writeable NumPy array or CPU tensor, no copy).")
+      .def("__repr__", [](const PyCompressor& c) {
+        return fmt::format("Compressor('{}')", c.compressor().spec());
+      });
+}
+
+}  // namespace gradcomp::python

@@ -1,0 +1,12 @@
+// gradcomp._gradcomp: the C++ library seen from Python (gradcomp/__init__.py re-exports it).
+#include "bindings.hpp"
+
+PYBIND11_MODULE(_gradcomp, module) {
+  module.doc() = "gradcomp: gradient compressors with exact wire formats (docs/python.md)";
+  module.attr("__version__") = GRADCOMP_VERSION;
+  gradcomp::python::bind_errors(module);
+  gradcomp::python::bind_layout(module);
+  gradcomp::python::bind_message(module);
+  gradcomp::python::bind_compressor(module);
+  gradcomp::python::bind_catalog(module);
+}
