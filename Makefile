@@ -3,7 +3,7 @@ PRESET ?= release
 BUILD := build/$(PRESET)
 FUZZ_SECONDS ?= 5
 
-.PHONY: setup build run test test-unit test-asan test-fuzz bench bench-exchange bench-blas format tidy clean
+.PHONY: setup build run test test-unit test-asan test-fuzz bench bench-portable bench-python bench-exchange bench-blas format tidy clean
 
 setup:
 	bash scripts/setup.sh
@@ -36,6 +36,14 @@ bench: build
 	  --benchmark_format=json >$(BUILD)/bench.json
 	python3 bench/report.py $(BUILD)/bench.json
 
+# The portable build (release preset) against -march=native, encode at 1M and 25M (docs/benchmarks.md).
+bench-portable: setup
+	bash bench/portable_vs_native.sh
+
+# The Python module's encode against the C++ benchmark of the same kernels (docs/benchmarks.md).
+bench-python: build
+	PYTHONPATH=$(BUILD)/python /usr/bin/python3 bench/python_overhead.py $(BUILD)
+
 # Needs root: runs mpirun on loopback and inside a rate-limited network namespace (docs/benchmarks.md).
 bench-exchange: build
 	bash bench/netem_exchange.sh $(BUILD)
@@ -45,7 +53,7 @@ bench-blas: build
 	bash bench/blas_step.sh $(BUILD)
 
 format:
-	find src tests bench -name '*.hpp' -o -name '*.cpp' -o -name '*.inl' | xargs clang-format -i
+	find src tests bench python -name '*.hpp' -o -name '*.cpp' -o -name '*.inl' | xargs clang-format -i
 
 tidy: build
 	find src -name '*.cpp' | xargs clang-tidy -p $(BUILD) --quiet

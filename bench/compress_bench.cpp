@@ -120,6 +120,16 @@ BENCHMARK_CAPTURE(Encode, qsgd_16, std::string("qsgd:levels=16"))->Apply(sizes);
 BENCHMARK_CAPTURE(Encode, terngrad, std::string("terngrad"))->Apply(sizes);
 BENCHMARK_CAPTURE(Encode, topk_0_1pct, std::string("topk:ratio=0.001"))->Apply(sizes);
 BENCHMARK_CAPTURE(Encode, topk_1pct, std::string("topk:ratio=0.01"))->Apply(sizes);
+// One call on 1,024 floats: mostly the fixed cost of a call, which bench/python_overhead.py
+// compares with the Python module's.
+BENCHMARK_CAPTURE(Encode, topk_1pct, std::string("topk:ratio=0.01"))
+    ->Arg(1024)
+    ->Unit(benchmark::kMicrosecond)
+    ->UseRealTime();
+BENCHMARK_CAPTURE(Encode, blocksign_4096, std::string("blocksign:block=4096"))
+    ->Arg(1024)
+    ->Unit(benchmark::kMicrosecond)
+    ->UseRealTime();
 BENCHMARK_CAPTURE(SelectTopK, 0_1pct, 0.001)->Apply(sizes);
 BENCHMARK_CAPTURE(SelectTopK, 1pct, 0.01)->Apply(sizes);
 BENCHMARK_CAPTURE(NthElementAbs, 0_1pct, 0.001)->Apply(sizes);

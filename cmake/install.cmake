@@ -14,11 +14,10 @@ install(TARGETS ${gradcomp_libraries} EXPORT gradcompTargets
   RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
 install(EXPORT gradcompTargets NAMESPACE gradcomp:: DESTINATION ${GRADCOMP_CMAKE_DIR})
 
-# The public headers: those of the five installed libraries, less the private ones (SIMD kernels,
-# which need Highway's headers, and the registries' internal entry lists).
-set(gradcomp_private_headers
-  core/bit_planes.hpp core/random.hpp core/simd_masks.hpp compress/quantize.hpp
-  compress/quantize_kernels.hpp compress/entries.hpp algo/entries.hpp)
+# The public headers: those of the five installed libraries, less the private ones: the per-target
+# SIMD kernels (*-inl.hpp, which need Highway's headers), the bit-plane reader they pair with, and
+# the registries' internal entry lists.
+set(gradcomp_private_headers core/bit_planes.hpp compress/entries.hpp algo/entries.hpp)
 if(NOT GRADCOMP_WITH_MPI)
   list(APPEND gradcomp_private_headers comm/mpi_communicator.hpp comm/mpi_session.hpp)
 endif()
@@ -26,6 +25,7 @@ list(TRANSFORM gradcomp_private_headers PREPEND "${PROJECT_SOURCE_DIR}/src/gradc
 foreach(box core compress comm exchange algo)
   file(GLOB box_headers CONFIGURE_DEPENDS
     ${PROJECT_SOURCE_DIR}/src/gradcomp/${box}/*.hpp ${PROJECT_SOURCE_DIR}/src/gradcomp/${box}/*.inl)
+  list(FILTER box_headers EXCLUDE REGEX "-inl\\.hpp$")
   list(REMOVE_ITEM box_headers ${gradcomp_private_headers})
   install(FILES ${box_headers} DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/gradcomp/${box})
 endforeach()

@@ -18,6 +18,7 @@ from ._gradcomp import (  # noqa: F401
     list_algorithms,
     list_compressors,
     list_schedules,
+    simd_target,
 )
 
 __all__ = [
@@ -29,4 +30,5 @@ __all__ = [
     "list_algorithms",
     "list_compressors",
     "list_schedules",
+    "simd_target",
 ]

@@ -1,20 +1,23 @@
-// The QSGD vector kernels (compress/quantize_kernels.hpp) against scalar statements of the rules
+// The QSGD vector kernels (compress/quantize_kernels-inl.hpp), on every instruction set the build
+// compiled them for and the CPU runs, against scalar statements of the rules
 // they implement, bit for bit, including r = s, r exactly an integer, −0, tiny values and the
 // uniforms on either side of the rounding boundary:
 // - wide (s > 127): r = min(s, |v|·scale) in float, l = min(⌊r⌋, s − 1), l + 1 when the top 24
 //   bits of u are below (r − l)·2^24, field = s ± level;
 // - narrow (s ≤ 127): z = v·scale·2^24 clamped to ±s·2^24, field = (s·2^24 + ⌊z⌋ + u24) >> 24,
 //   which rounds the signed level up (towards +∞) with probability frac(z/2^24) to 24 bits.
-#include "gradcomp/compress/quantize_kernels.hpp"
-
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <bit>
 #include <cmath>
 #include <random>
 #include <vector>
 
-#include "gradcomp/core/bit_planes.hpp"
+#include "every_target.hpp"
 
+#ifndef GRADCOMP_TESTS_QUANTIZE_KERNELS_REFERENCE  // once, not per target
+#define GRADCOMP_TESTS_QUANTIZE_KERNELS_REFERENCE
 namespace gradcomp {
 namespace {
 
@@ -72,7 +75,22 @@ void make_case(std::uint32_t levels, std::size_t n, std::mt19937& rng, std::vect
   }
 }
 
-TEST(QsgdKernels, EqualTheScalarRuleBitForBitForNarrowAndWideFields) {
+}  // namespace
+}  // namespace gradcomp
+#endif  // GRADCOMP_TESTS_QUANTIZE_KERNELS_REFERENCE
+
+#undef HWY_TARGET_INCLUDE
+#define HWY_TARGET_INCLUDE "compress/quantize_kernels_test.cpp"
+#include <hwy/foreach_target.h>  // IWYU pragma: keep
+#include <hwy/highway.h>
+
+#include "gradcomp/compress/quantize_kernels-inl.hpp"
+
+HWY_BEFORE_NAMESPACE();
+namespace gradcomp::HWY_NAMESPACE {
+namespace simd = gradcomp::simd::HWY_NAMESPACE;
+
+void check_qsgd_kernels_against_the_rules() {
   std::mt19937 rng(11);
   for (const std::uint32_t levels : {1U, 2U, 3U, 7U, 16U, 100U, 127U, 128U, 1000U, 1U << 20}) {
     const auto width = static_cast<unsigned>(std::bit_width(2 * levels));
@@ -101,6 +119,23 @@ TEST(QsgdKernels, EqualTheScalarRuleBitForBitForNarrowAndWideFields) {
   }
 }
 
+}  // namespace gradcomp::HWY_NAMESPACE
+HWY_AFTER_NAMESPACE();
+
+#if HWY_ONCE
+namespace gradcomp {
+namespace {
+
+HWY_EXPORT(check_qsgd_kernels_against_the_rules);
+
+TEST(QsgdKernels, EqualTheScalarRuleBitForBitForNarrowAndWideFieldsOnEveryTarget) {
+  for (const std::int64_t target : testing::every_target()) {
+    const testing::ForcedTarget forced(target);
+    SCOPED_TRACE(hwy::TargetName(target));
+    HWY_DYNAMIC_DISPATCH(check_qsgd_kernels_against_the_rules)();
+  }
+}
+
 TEST(QsgdKernels, ReferenceRulesRoundAtTheStatedBoundaries) {
   // Wide rule: r = 2.25 rounds up iff u24 < 0.25·2^24.
   const std::uint32_t quarter = 1U << 22;
@@ -123,3 +158,4 @@ TEST(QsgdKernels, ReferenceRulesRoundAtTheStatedBoundaries) {
 
 }  // namespace
 }  // namespace gradcomp
+#endif  // HWY_ONCE

@@ -9,7 +9,7 @@
 #include <numeric>
 
 #include "../test_support.hpp"
-#include "gradcomp/core/simd_masks.hpp"
+#include "gradcomp/core/magnitude.hpp"
 
 namespace gradcomp {
 namespace {

@@ -1,15 +1,18 @@
-// The quantizers' uniforms (compress/quantize.hpp): deterministic, independent of how they are
+// The quantizers' uniforms (compress/quantize-inl.hpp): deterministic, independent of how they are
 // asked for, and statistically uniform (χ² on 256 buckets, every bit balanced, no correlation
 // with the previous number nor with the previous number of the same xoshiro lane), over many
-// chunks with keys from Philox.
+// chunks with keys from Philox. This is the static target's copy; that every target draws the
+// same numbers follows from the compressors' agreement across targets (targets_test.cpp).
 #include <gtest/gtest.h>
 
 #include <cmath>
 
-#include "gradcomp/compress/quantize.hpp"
+#include "gradcomp/compress/quantize-inl.hpp"
 
 namespace gradcomp {
 namespace {
+
+using HWY_NAMESPACE::UniformChunks;
 
 std::vector<std::uint32_t> draw(std::size_t count, std::size_t piece, std::uint32_t worker = 0) {
   UniformChunks chunks(StepContext{3, 4, worker}, Segment{0, count, 2}, Purpose::kQuantize);

@@ -45,16 +45,6 @@ TEST(RandomStream, SameKeySameNumbersOtherWorkerOtherNumbers) {
   EXPECT_LE(equal_d, 1);
 }
 
-TEST(RandomStream, FillEqualsSuccessiveDraws) {
-  RandomStream a(5, Purpose::kQuantize, 1, 2, 3);
-  RandomStream b(5, Purpose::kQuantize, 1, 2, 3);
-  a.next_u32();  // fill must continue from a partly used block
-  b.next_u32();
-  std::vector<std::uint32_t> filled(103);
-  a.fill(filled.data(), filled.size());
-  for (const auto v : filled) EXPECT_EQ(v, b.next_u32());
-}
-
 // below(n) is uniform: a chi-square test with 9 degrees of freedom at the 1e-6 level.
 TEST(RandomStream, BelowIsUniform) {
   RandomStream stream(9, Purpose::kTest, 0, 0, 0);

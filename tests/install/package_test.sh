@@ -68,4 +68,8 @@ c = gradcomp.Compressor('topk:k=1')
 x = numpy.array([1, -3, 2], dtype=numpy.float32)
 assert list(c.decode(c.encode(x))) == [0, -3, 0]
 print('python: gradcomp', gradcomp.__version__, 'from', gradcomp.__file__)"
+  for snippet in "$work"/snippets/*.py; do
+    echo "$(basename "$snippet"):"
+    PYTHONPATH=$(dirname "$site") "$python" "$snippet"
+  done
 fi

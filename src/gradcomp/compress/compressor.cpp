@@ -5,9 +5,62 @@
 #include <limits>
 
 #include "gradcomp/core/error.hpp"
-#include "gradcomp/core/simd_masks.hpp"
 
+// The finiteness scan, once per instruction set (Highway's dynamic dispatch: this file is
+// compiled once per target by foreach_target, and HWY_ONCE marks the part compiled once).
+#undef HWY_TARGET_INCLUDE
+#define HWY_TARGET_INCLUDE "gradcomp/compress/compressor.cpp"
+#include <hwy/foreach_target.h>  // IWYU pragma: keep
+#include <hwy/highway.h>
+
+#include "gradcomp/core/simd_masks-inl.hpp"
+
+HWY_BEFORE_NAMESPACE();
+namespace gradcomp::HWY_NAMESPACE {
+namespace simd = gradcomp::simd::HWY_NAMESPACE;
+
+template <class T>
+std::size_t first_non_finite_in(std::span<const T> x) {
+  const std::size_t whole = x.size() - x.size() % simd::kBlock;
+  std::size_t start = 0;
+  for (; start < whole; start += simd::kBlock) {
+    if (simd::any_magnitude_at_least(x.data() + start, simd::kInfinityBits<T>)) break;
+  }
+  for (std::size_t i = start; i < x.size(); ++i) {
+    if (!std::isfinite(x[i])) return i;
+  }
+  return x.size();
+}
+std::size_t first_non_finite_float(std::span<const float> x) {
+  return first_non_finite_in(x);
+}
+const char* target_name() {
+  return hwy::TargetName(HWY_TARGET);
+}
+std::size_t first_non_finite_double(std::span<const double> x) {
+  return first_non_finite_in(x);
+}
+
+}  // namespace gradcomp::HWY_NAMESPACE
+HWY_AFTER_NAMESPACE();
+
+#if HWY_ONCE
 namespace gradcomp {
+
+HWY_EXPORT(first_non_finite_float);
+HWY_EXPORT(first_non_finite_double);
+HWY_EXPORT(target_name);
+
+const char* simd_target() {
+  return HWY_DYNAMIC_DISPATCH(target_name)();
+}
+
+std::size_t first_non_finite(std::span<const float> x) {
+  return HWY_DYNAMIC_DISPATCH(first_non_finite_float)(x);
+}
+std::size_t first_non_finite(std::span<const double> x) {
+  return HWY_DYNAMIC_DISPATCH(first_non_finite_double)(x);
+}
 
 Compressor::Compressor(CompressorId id, std::string name, std::string spec,
                        std::string value_choice)
@@ -25,21 +78,6 @@ ValueFormat Compressor::value_format() const {
 }
 template ValueFormat Compressor::value_format<float>() const;
 template ValueFormat Compressor::value_format<double>() const;
-
-template <class T>
-std::size_t first_non_finite(std::span<const T> x) {
-  const std::size_t whole = x.size() - x.size() % simd::kBlock;
-  std::size_t start = 0;
-  for (; start < whole; start += simd::kBlock) {
-    if (simd::any_magnitude_at_least(x.data() + start, simd::kInfinityBits<T>)) break;
-  }
-  for (std::size_t i = start; i < x.size(); ++i) {
-    if (!std::isfinite(x[i])) return i;
-  }
-  return x.size();
-}
-template std::size_t first_non_finite<float>(std::span<const float>);
-template std::size_t first_non_finite<double>(std::span<const double>);
 
 std::uint16_t Compressor::fingerprint(const Layout& layout) const {
   // FNV-1a over the canonical spec and the block shapes: two workers configured differently
@@ -220,3 +258,4 @@ void Compressor::decode_add(std::span<const std::uint8_t> message, const Layout&
 }
 
 }  // namespace gradcomp
+#endif  // HWY_ONCE

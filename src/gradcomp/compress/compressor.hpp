@@ -242,8 +242,12 @@ class TypedCompressor : public Compressor {
   const Derived& self() const { return static_cast<const Derived&>(*this); }
 };
 
+// The instruction set whose kernels run on this CPU ("AVX3" for AVX-512, "AVX2", "SSE4",
+// "SCALAR" for the baseline, ...): portable builds compile each and choose at run time.
+const char* simd_target();
+
 // Index of the first NaN or infinite element, or x.size() if all are finite.
-template <class T>
-std::size_t first_non_finite(std::span<const T> x);
+std::size_t first_non_finite(std::span<const float> x);
+std::size_t first_non_finite(std::span<const double> x);
 
 }  // namespace gradcomp

@@ -13,7 +13,15 @@
 #include "gradcomp/compress/entries.hpp"
 #include "gradcomp/core/half.hpp"
 
-namespace gradcomp {
+// Compiled once per instruction set (core/simd_masks-inl.hpp): the fp16 conversion loop
+// vectorises with the widest integer vectors the CPU has.
+#undef HWY_TARGET_INCLUDE
+#define HWY_TARGET_INCLUDE "gradcomp/compress/identity.cpp"
+#include <hwy/foreach_target.h>  // IWYU pragma: keep
+#include <hwy/highway.h>
+
+HWY_BEFORE_NAMESPACE();
+namespace gradcomp::HWY_NAMESPACE {
 
 namespace {
 
@@ -128,25 +136,41 @@ class Identity final : public TypedCompressor<Identity> {
 
 }  // namespace
 
+// The three members of the family by their wire id.
+std::unique_ptr<Compressor> make_identity_family(CompressorId id, const Params& p) {
+  switch (id) {
+    case CompressorId::kFp16:
+      return std::make_unique<Identity>(id, "fp16", p, "fp16");
+    case CompressorId::kScale:
+      return std::make_unique<Identity>(id, "scale", p, p.choice("values"), p.real("delta"));
+    default:
+      return std::make_unique<Identity>(CompressorId::kIdentity, "identity", p, p.choice("values"));
+  }
+}
+
+}  // namespace gradcomp::HWY_NAMESPACE
+HWY_AFTER_NAMESPACE();
+
+#if HWY_ONCE
+namespace gradcomp {
+
+HWY_EXPORT(make_identity_family);
+
 CompressorEntry identity_entry() {
   return {"identity",
           "no compression: the vector itself",
           "d x (value bits)",
           {values_param()},
-          [](const Params& p) -> std::unique_ptr<Compressor> {
-            return std::make_unique<Identity>(CompressorId::kIdentity, "identity", p,
-                                              p.choice("values"));
+          [](const Params& p) {
+            return HWY_DYNAMIC_DISPATCH(make_identity_family)(CompressorId::kIdentity, p);
           }};
 }
 
 CompressorEntry fp16_entry() {
-  return {"fp16",
-          "cast to IEEE half precision, round to nearest even",
-          "16d",
-          {},
-          [](const Params& p) -> std::unique_ptr<Compressor> {
-            return std::make_unique<Identity>(CompressorId::kFp16, "fp16", p, "fp16");
-          }};
+  return {
+      "fp16", "cast to IEEE half precision, round to nearest even", "16d", {}, [](const Params& p) {
+        return HWY_DYNAMIC_DISPATCH(make_identity_family)(CompressorId::kFp16, p);
+      }};
 }
 
 CompressorEntry scale_entry() {
@@ -155,10 +179,10 @@ CompressorEntry scale_entry() {
       "x -> delta x: a delta-compressor for every delta in (0, 1] (ALGORITHMS.md C13, S000 eq 12)",
       "d x (value bits)",
       {real_param("delta", "0.5", 0, 1, "the factor delta", true), values_param()},
-      [](const Params& p) -> std::unique_ptr<Compressor> {
-        return std::make_unique<Identity>(CompressorId::kScale, "scale", p, p.choice("values"),
-                                          p.real("delta"));
+      [](const Params& p) {
+        return HWY_DYNAMIC_DISPATCH(make_identity_family)(CompressorId::kScale, p);
       }};
 }
 
 }  // namespace gradcomp
+#endif  // HWY_ONCE

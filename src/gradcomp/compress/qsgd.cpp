@@ -8,12 +8,22 @@
 
 #include "gradcomp/compress/common.hpp"
 #include "gradcomp/compress/entries.hpp"
-#include "gradcomp/compress/quantize.hpp"
-#include "gradcomp/compress/quantize_kernels.hpp"
-#include "gradcomp/core/bit_planes.hpp"
 #include "gradcomp/core/vector_ops.hpp"
 
-namespace gradcomp {
+// Compiled once per instruction set (core/simd_masks-inl.hpp); the registry entry builds the
+// instance for the best one this CPU has.
+#undef HWY_TARGET_INCLUDE
+#define HWY_TARGET_INCLUDE "gradcomp/compress/qsgd.cpp"
+#include <hwy/foreach_target.h>  // IWYU pragma: keep
+#include <hwy/highway.h>
+
+#include "gradcomp/compress/quantize-inl.hpp"
+#include "gradcomp/compress/quantize_kernels-inl.hpp"
+#include "gradcomp/core/bit_planes-inl.hpp"
+
+HWY_BEFORE_NAMESPACE();
+namespace gradcomp::HWY_NAMESPACE {
+namespace simd = gradcomp::simd::HWY_NAMESPACE;
 
 namespace {
 
@@ -58,7 +68,7 @@ class Qsgd final : public TypedCompressor<Qsgd> {
     // Levels are computed against the norm as it travels, so the decoder's ‖v‖·level/s is the
     // unbiased estimate of the value it reconstructs. Segments are quantized in 64-element blocks
     // straight into the bit planes.
-    BitPlaneWriter planes(out, x.size(), width_);
+    simd::BitPlaneWriter planes(out, x.size(), width_);
     std::uint32_t fields[simd::kBlock];
     for (std::size_t b = 0; b < segments.size(); ++b) {
       const Segment& seg = segments[b];
@@ -153,13 +163,26 @@ class Qsgd final : public TypedCompressor<Qsgd> {
 
 }  // namespace
 
+std::unique_ptr<Compressor> make_qsgd(const Params& params) {
+  return std::make_unique<Qsgd>(params);
+}
+
+}  // namespace gradcomp::HWY_NAMESPACE
+HWY_AFTER_NAMESPACE();
+
+#if HWY_ONCE
+namespace gradcomp {
+
+HWY_EXPORT(make_qsgd);
+
 CompressorEntry qsgd_entry() {
   return {"qsgd",
           "QSGD: unbiased stochastic quantization to s levels of |v_j|/|v|_2 (Alistarh et al.)",
           "one norm per segment + ceil(log2(2s+1)) bit planes of ceil(d/8) bytes",
           {int_param("levels", "16", 1, 1 << 20, "number of levels s"), scope_param("model"),
            values_param()},
-          [](const Params& p) -> std::unique_ptr<Compressor> { return std::make_unique<Qsgd>(p); }};
+          [](const Params& p) { return HWY_DYNAMIC_DISPATCH(make_qsgd)(p); }};
 }
 
 }  // namespace gradcomp
+#endif  // HWY_ONCE

@@ -7,10 +7,19 @@
 
 #include "gradcomp/compress/common.hpp"
 #include "gradcomp/compress/entries.hpp"
-#include "gradcomp/compress/quantize.hpp"
 #include "gradcomp/core/packed.hpp"
 
-namespace gradcomp {
+// Compiled once per instruction set (core/simd_masks-inl.hpp); the registry entry builds the
+// instance for the best one this CPU has.
+#undef HWY_TARGET_INCLUDE
+#define HWY_TARGET_INCLUDE "gradcomp/compress/rounding.cpp"
+#include <hwy/foreach_target.h>  // IWYU pragma: keep
+#include <hwy/highway.h>
+
+#include "gradcomp/compress/quantize-inl.hpp"
+
+HWY_BEFORE_NAMESPACE();
+namespace gradcomp::HWY_NAMESPACE {
 
 namespace {
 
@@ -81,15 +90,27 @@ class Rounding final : public TypedCompressor<Rounding> {
 
 }  // namespace
 
+std::unique_ptr<Compressor> make_rounding(const Params& params) {
+  return std::make_unique<Rounding>(params);
+}
+
+}  // namespace gradcomp::HWY_NAMESPACE
+HWY_AFTER_NAMESPACE();
+
+#if HWY_ONCE
+namespace gradcomp {
+
+HWY_EXPORT(make_rounding);
+
 CompressorEntry rounding_entry() {
-  return {
-      "round",
-      "rounding to a grid of spacing eps, stochastic (unbiased) or nearest; absolute (S004 §5)",
-      "d x bits (eps is a parameter, not sent)",
-      {real_param("eps", "0.0001", 0, 1e300, "grid spacing epsilon", true),
-       int_param("bits", "16", 2, 32, "bits per level (two's complement, clipped)"),
-       choice_param("mode", "stochastic", {"stochastic", "nearest"}, "rounding rule")},
-      [](const Params& p) -> std::unique_ptr<Compressor> { return std::make_unique<Rounding>(p); }};
+  return {"round",
+          "rounding to a grid of spacing eps, stochastic (unbiased) or nearest; absolute (S004 §5)",
+          "d x bits (eps is a parameter, not sent)",
+          {real_param("eps", "0.0001", 0, 1e300, "grid spacing epsilon", true),
+           int_param("bits", "16", 2, 32, "bits per level (two's complement, clipped)"),
+           choice_param("mode", "stochastic", {"stochastic", "nearest"}, "rounding rule")},
+          [](const Params& p) { return HWY_DYNAMIC_DISPATCH(make_rounding)(p); }};
 }
 
 }  // namespace gradcomp
+#endif  // HWY_ONCE

@@ -12,12 +12,22 @@
 
 #include "gradcomp/compress/common.hpp"
 #include "gradcomp/compress/entries.hpp"
-#include "gradcomp/core/simd_masks.hpp"
 #include "gradcomp/core/vector_ops.hpp"
 
-namespace gradcomp {
-
 static_assert(std::endian::native == std::endian::little, "the wire formats assume little-endian");
+
+// Compiled once per instruction set (core/simd_masks-inl.hpp), the decode loops too; the registry
+// entries build the instance for the best one this CPU has.
+#undef HWY_TARGET_INCLUDE
+#define HWY_TARGET_INCLUDE "gradcomp/compress/sign.cpp"
+#include <hwy/foreach_target.h>  // IWYU pragma: keep
+#include <hwy/highway.h>
+
+#include "gradcomp/core/simd_masks-inl.hpp"
+
+HWY_BEFORE_NAMESPACE();
+namespace gradcomp::HWY_NAMESPACE {
+namespace simd = gradcomp::simd::HWY_NAMESPACE;
 
 namespace {
 
@@ -141,14 +151,34 @@ class SignFamily final : public TypedCompressor<SignFamily> {
 
 }  // namespace
 
+// The three members of the family by their wire id.
+std::unique_ptr<Compressor> make_sign_family(CompressorId id, const Params& p) {
+  switch (id) {
+    case CompressorId::kScaledSign:
+      return std::make_unique<SignFamily>(id, "scaledsign", p, SignKind::kScaled, 0);
+    case CompressorId::kBlockSign:
+      return std::make_unique<SignFamily>(id, "blocksign", p, SignKind::kBlock,
+                                          static_cast<std::size_t>(p.integer("block")));
+    default:
+      return std::make_unique<SignFamily>(CompressorId::kSign, "sign", p, SignKind::kPlain, 0);
+  }
+}
+
+}  // namespace gradcomp::HWY_NAMESPACE
+HWY_AFTER_NAMESPACE();
+
+#if HWY_ONCE
+namespace gradcomp {
+
+HWY_EXPORT(make_sign_family);
+
 CompressorEntry scaled_sign_entry() {
   return {"scaledsign",
           "(|v|_1/d) sign(v) over the whole vector (S002 eq 1)",
           "d sign bits + 1 scale",
           {values_param()},
-          [](const Params& p) -> std::unique_ptr<Compressor> {
-            return std::make_unique<SignFamily>(CompressorId::kScaledSign, "scaledsign", p,
-                                                SignKind::kScaled, 0);
+          [](const Params& p) {
+            return HWY_DYNAMIC_DISPATCH(make_sign_family)(CompressorId::kScaledSign, p);
           }};
 }
 
@@ -159,10 +189,8 @@ CompressorEntry block_sign_entry() {
           {int_param("block", "0", 0, 4294967295.0,
                      "block size; 0 = one block per layer of the layout"),
            values_param()},
-          [](const Params& p) -> std::unique_ptr<Compressor> {
-            return std::make_unique<SignFamily>(CompressorId::kBlockSign, "blocksign", p,
-                                                SignKind::kBlock,
-                                                static_cast<std::size_t>(p.integer("block")));
+          [](const Params& p) {
+            return HWY_DYNAMIC_DISPATCH(make_sign_family)(CompressorId::kBlockSign, p);
           }};
 }
 
@@ -171,10 +199,10 @@ CompressorEntry sign_entry() {
           "plain sign(v) in {-1,+1} for majority vote (signSGD)",
           "d sign bits",
           {},
-          [](const Params& p) -> std::unique_ptr<Compressor> {
-            return std::make_unique<SignFamily>(CompressorId::kSign, "sign", p, SignKind::kPlain,
-                                                0);
+          [](const Params& p) {
+            return HWY_DYNAMIC_DISPATCH(make_sign_family)(CompressorId::kSign, p);
           }};
 }
 
 }  // namespace gradcomp
+#endif  // HWY_ONCE

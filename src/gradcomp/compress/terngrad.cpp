@@ -11,11 +11,21 @@
 
 #include "gradcomp/compress/common.hpp"
 #include "gradcomp/compress/entries.hpp"
-#include "gradcomp/compress/quantize.hpp"
-#include "gradcomp/compress/quantize_kernels.hpp"
-#include "gradcomp/core/simd_masks.hpp"
 
-namespace gradcomp {
+// Compiled once per instruction set (core/simd_masks-inl.hpp); the registry entry builds the
+// instance for the best one this CPU has.
+#undef HWY_TARGET_INCLUDE
+#define HWY_TARGET_INCLUDE "gradcomp/compress/terngrad.cpp"
+#include <hwy/foreach_target.h>  // IWYU pragma: keep
+#include <hwy/highway.h>
+
+#include "gradcomp/compress/quantize-inl.hpp"
+#include "gradcomp/compress/quantize_kernels-inl.hpp"
+#include "gradcomp/core/simd_masks-inl.hpp"
+
+HWY_BEFORE_NAMESPACE();
+namespace gradcomp::HWY_NAMESPACE {
+namespace simd = gradcomp::simd::HWY_NAMESPACE;
 
 namespace {
 
@@ -177,13 +187,25 @@ class TernGrad final : public TypedCompressor<TernGrad> {
 
 }  // namespace
 
+std::unique_ptr<Compressor> make_terngrad(const Params& params) {
+  return std::make_unique<TernGrad>(params);
+}
+
+}  // namespace gradcomp::HWY_NAMESPACE
+HWY_AFTER_NAMESPACE();
+
+#if HWY_ONCE
+namespace gradcomp {
+
+HWY_EXPORT(make_terngrad);
+
 CompressorEntry terngrad_entry() {
-  return {
-      "terngrad",
-      "TernGrad: unbiased ternary {-s, 0, s} with s = |v|_inf per segment (Wen et al.)",
-      "one scale per segment + ceil(d/5) bytes (5 trits per byte)",
-      {scope_param("layer"), values_param()},
-      [](const Params& p) -> std::unique_ptr<Compressor> { return std::make_unique<TernGrad>(p); }};
+  return {"terngrad",
+          "TernGrad: unbiased ternary {-s, 0, s} with s = |v|_inf per segment (Wen et al.)",
+          "one scale per segment + ceil(d/5) bytes (5 trits per byte)",
+          {scope_param("layer"), values_param()},
+          [](const Params& p) { return HWY_DYNAMIC_DISPATCH(make_terngrad)(p); }};
 }
 
 }  // namespace gradcomp
+#endif  // HWY_ONCE

@@ -9,9 +9,19 @@
 #include "gradcomp/compress/entries.hpp"
 #include "gradcomp/compress/sparse_codec.hpp"
 #include "gradcomp/core/bit_stream.hpp"
-#include "gradcomp/core/simd_masks.hpp"
 
-namespace gradcomp {
+// Compiled once per instruction set (core/simd_masks-inl.hpp); the registry entry builds the
+// instance for the best one this CPU has.
+#undef HWY_TARGET_INCLUDE
+#define HWY_TARGET_INCLUDE "gradcomp/compress/threshold.cpp"
+#include <hwy/foreach_target.h>  // IWYU pragma: keep
+#include <hwy/highway.h>
+
+#include "gradcomp/core/simd_masks-inl.hpp"
+
+HWY_BEFORE_NAMESPACE();
+namespace gradcomp::HWY_NAMESPACE {
+namespace simd = gradcomp::simd::HWY_NAMESPACE;
 
 namespace {
 
@@ -96,15 +106,26 @@ class Threshold final : public TypedCompressor<Threshold> {
 
 }  // namespace
 
+std::unique_ptr<Compressor> make_threshold(const Params& params) {
+  return std::make_unique<Threshold>(params);
+}
+
+}  // namespace gradcomp::HWY_NAMESPACE
+HWY_AFTER_NAMESPACE();
+
+#if HWY_ONCE
+namespace gradcomp {
+
+HWY_EXPORT(make_threshold);
+
 CompressorEntry threshold_entry() {
   return {"threshold",
           "hard threshold: keep every coordinate with |x_j| >= lambda (S004)",
           "varint count + count x (value bits) + coded indices",
           {real_param("lambda", "0.001", 0, 1e300, "the threshold lambda"), index_param(),
            values_param()},
-          [](const Params& p) -> std::unique_ptr<Compressor> {
-            return std::make_unique<Threshold>(p);
-          }};
+          [](const Params& p) { return HWY_DYNAMIC_DISPATCH(make_threshold)(p); }};
 }
 
 }  // namespace gradcomp
+#endif  // HWY_ONCE

@@ -7,9 +7,19 @@
 
 #include "gradcomp/core/prefetch.hpp"
 #include "gradcomp/core/random.hpp"
-#include "gradcomp/core/simd_masks.hpp"
 
-namespace gradcomp {
+// Compiled once per instruction set (core/simd_masks-inl.hpp); select_top_k runs the best one
+// this CPU has.
+#undef HWY_TARGET_INCLUDE
+#define HWY_TARGET_INCLUDE "gradcomp/compress/topk_select.cpp"
+#include <hwy/foreach_target.h>  // IWYU pragma: keep
+#include <hwy/highway.h>
+
+#include "gradcomp/core/simd_masks-inl.hpp"
+
+HWY_BEFORE_NAMESPACE();
+namespace gradcomp::HWY_NAMESPACE {
+namespace simd = gradcomp::simd::HWY_NAMESPACE;
 
 namespace {
 
@@ -208,11 +218,9 @@ MagnitudeBits<T> sampled_bound(std::span<const T> x, std::size_t k, std::size_t 
       .kth;
 }
 
-}  // namespace
-
 template <class T>
-bool select_top_k(std::span<const T> x, std::size_t k, std::uint64_t seed_key,
-                  std::vector<std::uint32_t>& indices, std::vector<T>* values) {
+bool select(std::span<const T> x, std::size_t k, std::uint64_t seed_key,
+            std::vector<std::uint32_t>& indices, std::vector<T>* values) {
   const std::size_t n = x.size();
   k = std::min(k, n);
   // Kept between calls (per thread) so a training loop does not allocate and page-fault the
@@ -239,9 +247,36 @@ bool select_top_k(std::span<const T> x, std::size_t k, std::uint64_t seed_key,
   return finish<T>(candidates, k, indices, values);
 }
 
-template bool select_top_k<float>(std::span<const float>, std::size_t, std::uint64_t,
-                                  std::vector<std::uint32_t>&, std::vector<float>*);
-template bool select_top_k<double>(std::span<const double>, std::size_t, std::uint64_t,
-                                   std::vector<std::uint32_t>&, std::vector<double>*);
+}  // namespace
+
+bool select_top_k_float(std::span<const float> x, std::size_t k, std::uint64_t seed_key,
+                        std::vector<std::uint32_t>& indices, std::vector<float>* values) {
+  return select(x, k, seed_key, indices, values);
+}
+bool select_top_k_double(std::span<const double> x, std::size_t k, std::uint64_t seed_key,
+                         std::vector<std::uint32_t>& indices, std::vector<double>* values) {
+  return select(x, k, seed_key, indices, values);
+}
+
+}  // namespace gradcomp::HWY_NAMESPACE
+HWY_AFTER_NAMESPACE();
+
+#if HWY_ONCE
+namespace gradcomp {
+
+HWY_EXPORT(select_top_k_float);
+HWY_EXPORT(select_top_k_double);
+
+template <>
+bool select_top_k<float>(std::span<const float> x, std::size_t k, std::uint64_t seed_key,
+                         std::vector<std::uint32_t>& indices, std::vector<float>* values) {
+  return HWY_DYNAMIC_DISPATCH(select_top_k_float)(x, k, seed_key, indices, values);
+}
+template <>
+bool select_top_k<double>(std::span<const double> x, std::size_t k, std::uint64_t seed_key,
+                          std::vector<std::uint32_t>& indices, std::vector<double>* values) {
+  return HWY_DYNAMIC_DISPATCH(select_top_k_double)(x, k, seed_key, indices, values);
+}
 
 }  // namespace gradcomp
+#endif  // HWY_ONCE

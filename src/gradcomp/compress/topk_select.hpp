@@ -23,5 +23,12 @@ template <class T>
 [[nodiscard]] bool select_top_k(std::span<const T> x, std::size_t k, std::uint64_t seed_key,
                                 std::vector<std::uint32_t>& indices,
                                 std::vector<T>* values = nullptr);
+// Defined for float and double (each runs the kernels of the best instruction set of the CPU).
+template <>
+bool select_top_k<float>(std::span<const float> x, std::size_t k, std::uint64_t seed_key,
+                         std::vector<std::uint32_t>& indices, std::vector<float>* values);
+template <>
+bool select_top_k<double>(std::span<const double> x, std::size_t k, std::uint64_t seed_key,
+                          std::vector<std::uint32_t>& indices, std::vector<double>* values);
 
 }  // namespace gradcomp

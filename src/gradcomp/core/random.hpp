@@ -4,8 +4,6 @@
 // (Salmon et al., SC'11) with the stream's identity in the key and counter. Two workers that build
 // the same stream draw the same numbers with no communication; no state is carried between steps,
 // so results never depend on the order in which workers or processes run.
-#include <hwy/highway.h>
-
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -88,18 +86,6 @@ class RandomStream {
     if (available_ == 0) refill();
     return buffer_.v[4 - available_--];
   }
-  // Fills out[0..count) with the next numbers of the stream (the same values as next_u32 calls).
-  // Whole runs of blocks go through the vectorised rounds (philox_lanes).
-  void fill(std::uint32_t* out, std::size_t count) {
-    std::size_t i = 0;
-    while (i < count && available_ > 0) out[i++] = next_u32();
-    const std::size_t blocks = lanes_per_call();
-    for (; i + 4 * blocks <= count; i += 4 * blocks) {
-      philox_lanes(out + i);
-      counter_.v[0] += static_cast<std::uint32_t>(blocks);
-    }
-    for (; i < count; ++i) out[i] = next_u32();
-  }
   std::uint64_t next_u64() {
     const std::uint64_t hi = next_u32();
     return (hi << 32) | next_u32();
@@ -141,68 +127,6 @@ class RandomStream {
     buffer_ = philox4x32(counter_, key0_, key1_);
     ++counter_.v[0];
     available_ = 4;
-  }
-
-  // Blocks counter_, counter_ + 1, ... written as out[4·block + word]: the layout of next_u32.
-  // Each counter word sits in a 64-bit lane, so one MulEven gives the full 32×32→64 product;
-  // four independent vectors are in flight to hide the multiply latency.
-  static constexpr std::size_t kVectors = 4;
-  static std::size_t lanes_per_call() {
-    namespace hn = hwy::HWY_NAMESPACE;
-    return kVectors * hn::MaxLanes(hn::ScalableTag<std::uint64_t>());
-  }
-  void philox_lanes(std::uint32_t* out) const {
-#if HWY_TARGET == HWY_SCALAR || HWY_TARGET == HWY_EMU128
-    // Builds without SIMD (no -march): the same numbers, one block at a time.
-    PhiloxBlock counter = counter_;
-    for (std::size_t b = 0; b < lanes_per_call(); ++b, ++counter.v[0]) {
-      const PhiloxBlock block = philox4x32(counter, key0_, key1_);
-      for (std::size_t w = 0; w < 4; ++w) out[4 * b + w] = block.v[w];
-    }
-#else
-    namespace hn = hwy::HWY_NAMESPACE;
-    const hn::ScalableTag<std::uint64_t> d64;
-    const hn::Repartition<std::uint32_t, decltype(d64)> d32;
-    using V = hn::Vec<decltype(d64)>;
-    constexpr std::size_t kLanes = hn::MaxLanes(d64);
-    alignas(64) std::uint64_t lanes[4][kVectors * kLanes];
-    for (std::size_t l = 0; l < kVectors * kLanes; ++l) {
-      lanes[0][l] = static_cast<std::uint32_t>(counter_.v[0] + l);
-    }
-    V c0[kVectors], c1[kVectors], c2[kVectors], c3[kVectors];
-    for (std::size_t v = 0; v < kVectors; ++v) {
-      c0[v] = hn::Load(d64, lanes[0] + v * kLanes);
-      c1[v] = hn::Set(d64, counter_.v[1]);
-      c2[v] = hn::Set(d64, counter_.v[2]);
-      c3[v] = hn::Set(d64, counter_.v[3]);
-    }
-    const auto low = hn::Set(d64, 0xFFFFFFFFULL);
-    const auto mul0 = hn::Set(d32, 0xD2511F53U);
-    const auto mul1 = hn::Set(d32, 0xCD9E8D57U);
-    std::uint32_t key0 = key0_, key1 = key1_;
-    for (int round = 0; round < 10; ++round) {
-      const auto k0 = hn::Set(d64, key0), k1 = hn::Set(d64, key1);
-      for (std::size_t v = 0; v < kVectors; ++v) {
-        const auto p0 = hn::MulEven(hn::BitCast(d32, c0[v]), mul0);
-        const auto p1 = hn::MulEven(hn::BitCast(d32, c2[v]), mul1);
-        c0[v] = hn::Xor(hn::Xor(hn::ShiftRight<32>(p1), c1[v]), k0);
-        c2[v] = hn::Xor(hn::Xor(hn::ShiftRight<32>(p0), c3[v]), k1);
-        c1[v] = hn::And(p1, low);
-        c3[v] = hn::And(p0, low);
-      }
-      key0 += 0x9E3779B9U;
-      key1 += 0xBB67AE85U;
-    }
-    for (std::size_t v = 0; v < kVectors; ++v) {
-      hn::Store(c0[v], d64, lanes[0] + v * kLanes);
-      hn::Store(c1[v], d64, lanes[1] + v * kLanes);
-      hn::Store(c2[v], d64, lanes[2] + v * kLanes);
-      hn::Store(c3[v], d64, lanes[3] + v * kLanes);
-    }
-    for (std::size_t l = 0; l < kVectors * kLanes; ++l) {
-      for (std::size_t w = 0; w < 4; ++w) out[4 * l + w] = static_cast<std::uint32_t>(lanes[w][l]);
-    }
-#endif
   }
 
   PhiloxBlock counter_{};

@@ -1,36 +1,36 @@
-#pragma once
 // Vectorised predicates over blocks of 64 elements, returned as 64-bit masks (bit j ↔ element j).
-// Highway (libhwy) with static dispatch: the build's -march picks the widest vectors; masks are
-// exact, so results are identical on every instruction set. These carry the speed of the
-// sparsifiers (hard threshold, Top-k filtering) and the sign packing (docs/benchmarks.md).
+// These carry the speed of the sparsifiers (hard threshold, Top-k filtering) and the sign packing
+// (docs/benchmarks.md). Masks are exact, so results are identical on every instruction set.
+//
+// A per-target header of Highway's dynamic dispatch (docs/library.md, "Portable binaries"): a
+// source file that includes hwy/foreach_target.h includes it once per instruction set, and each
+// copy lands in that target's namespace gradcomp::simd::HWY_NAMESPACE. Hence the toggled include
+// guard instead of #pragma once.
+#if defined(GRADCOMP_CORE_SIMD_MASKS_INL_H_) == defined(HWY_TARGET_TOGGLE)
+#ifdef GRADCOMP_CORE_SIMD_MASKS_INL_H_
+#undef GRADCOMP_CORE_SIMD_MASKS_INL_H_
+#else
+#define GRADCOMP_CORE_SIMD_MASKS_INL_H_
+#endif
+
 #include <hwy/highway.h>
 
-#include <bit>
-#include <cstddef>
-#include <cstdint>
+#include <algorithm>
 #include <cstring>
 
-namespace gradcomp::simd {
+#include "gradcomp/core/magnitude.hpp"
+
+HWY_BEFORE_NAMESPACE();
+namespace gradcomp::simd::HWY_NAMESPACE {
 
 namespace hn = hwy::HWY_NAMESPACE;
 
-inline constexpr std::size_t kBlock = 64;
-
-template <class T>
-using MagnitudeBits = std::conditional_t<std::is_same_v<T, float>, std::uint32_t, std::uint64_t>;
-
-// |v| as an integer: for finite values the order of magnitudes is the integer order, and NaN or
-// infinity is at least the bits of +infinity.
-template <class T>
-MagnitudeBits<T> magnitude_bits(T value) {
-  using Bits = MagnitudeBits<T>;
-  return std::bit_cast<Bits>(value) & (~Bits{0} >> 1);
-}
-
-template <class T>
-inline constexpr MagnitudeBits<T> kInfinityBits = std::is_same_v<T, float>
-                                                      ? MagnitudeBits<T>(0x7F800000U)
-                                                      : MagnitudeBits<T>(0x7FF0000000000000ULL);
+// The scalar helpers (magnitude.hpp) too, so that per-target code that names this namespace simd
+// (namespace simd = gradcomp::simd::HWY_NAMESPACE) reaches everything as simd::...
+using gradcomp::simd::kBlock;
+using gradcomp::simd::kInfinityBits;
+using gradcomp::simd::magnitude_bits;
+using gradcomp::simd::MagnitudeBits;
 
 namespace detail {
 
@@ -160,4 +160,7 @@ inline std::size_t compress_at_least(const float* x, std::size_t count, std::uin
   return written;
 }
 
-}  // namespace gradcomp::simd
+}  // namespace gradcomp::simd::HWY_NAMESPACE
+HWY_AFTER_NAMESPACE();
+
+#endif  // GRADCOMP_CORE_SIMD_MASKS_INL_H_

@@ -1,7 +1,17 @@
-#pragma once
 // Shared pieces of the stochastic quantizers (QSGD, TernGrad, stochastic rounding): each
 // coordinate rounds up with probability p using one 32-bit number of the worker's private stream
 // (ALGORITHMS.md §1.3: unbiased quantizers use independent per-worker streams).
+// A per-target header (core/simd_masks-inl.hpp says why): the lanes below vectorise with the
+// widest vectors of each instruction set, and give the same numbers on all of them.
+#if defined(GRADCOMP_COMPRESS_QUANTIZE_INL_H_) == defined(HWY_TARGET_TOGGLE)
+#ifdef GRADCOMP_COMPRESS_QUANTIZE_INL_H_
+#undef GRADCOMP_COMPRESS_QUANTIZE_INL_H_
+#else
+#define GRADCOMP_COMPRESS_QUANTIZE_INL_H_
+#endif
+
+#include <hwy/highway.h>
+
 #include <algorithm>
 #include <array>
 #include <bit>
@@ -10,7 +20,8 @@
 #include "gradcomp/compress/compressor.hpp"
 #include "gradcomp/core/random.hpp"
 
-namespace gradcomp {
+HWY_BEFORE_NAMESPACE();
+namespace gradcomp::HWY_NAMESPACE {
 
 // True with probability p ∈ [0, 1] given a uniform 32-bit u (resolution 2^−32).
 inline bool round_up(std::uint32_t u, double p) {
@@ -97,4 +108,7 @@ class UniformChunks {
   std::size_t used_ = 0;
 };
 
-}  // namespace gradcomp
+}  // namespace gradcomp::HWY_NAMESPACE
+HWY_AFTER_NAMESPACE();
+
+#endif  // GRADCOMP_COMPRESS_QUANTIZE_INL_H_

@@ -1,16 +1,25 @@
-#pragma once
-// Vector kernels of the stochastic quantizers for float input, whole 64-element blocks (Highway,
-// static dispatch). Only exact IEEE operations (no fused multiply-add), so every instruction set
-// gives the same levels.
+// Vector kernels of the stochastic quantizers for float input, whole 64-element blocks. Only exact
+// IEEE operations (no fused multiply-add), so every instruction set gives the same levels.
+// A per-target header (core/simd_masks-inl.hpp says why).
+#if defined(GRADCOMP_COMPRESS_QUANTIZE_KERNELS_INL_H_) == defined(HWY_TARGET_TOGGLE)
+#ifdef GRADCOMP_COMPRESS_QUANTIZE_KERNELS_INL_H_
+#undef GRADCOMP_COMPRESS_QUANTIZE_KERNELS_INL_H_
+#else
+#define GRADCOMP_COMPRESS_QUANTIZE_KERNELS_INL_H_
+#endif
+
+#include <hwy/highway.h>
+
 #include <array>
 #include <cstdint>
 #include <utility>
 
-#include "gradcomp/core/bit_planes.hpp"
+#include "gradcomp/core/bit_planes-inl.hpp"
 #include "gradcomp/core/prefetch.hpp"
-#include "gradcomp/core/simd_masks.hpp"
+#include "gradcomp/core/simd_masks-inl.hpp"
 
-namespace gradcomp::simd {
+HWY_BEFORE_NAMESPACE();
+namespace gradcomp::simd::HWY_NAMESPACE {
 
 // QSGD levels of 64 float coordinates (ALGORITHMS.md §2.3.11), as fields level + s, delivered
 // r = min(s, |v|·s/‖v‖), l = ⌊r⌋ (s − 1 when r = s), l + 1 with probability r − l. In float, with
@@ -158,10 +167,6 @@ inline QsgdPlanesKernel qsgd_plane_blocks_for(unsigned width) {
   return kTable[width - 1];
 }
 
-}  // namespace gradcomp::simd
-
-namespace gradcomp::simd {
-
 // TernGrad trits of 64 float coordinates (ALGORITHMS.md §2.3.12): 0, 1 (+s) or 2 (−s), kept with
 // probability |v|/s judged against 24-bit uniforms. `inverse_scale` is 1/s (0 for an all-zero
 // segment).
@@ -184,4 +189,7 @@ inline void terngrad_trits(const float* v, float inverse_scale, const std::uint3
   }
 }
 
-}  // namespace gradcomp::simd
+}  // namespace gradcomp::simd::HWY_NAMESPACE
+HWY_AFTER_NAMESPACE();
+
+#endif  // GRADCOMP_COMPRESS_QUANTIZE_KERNELS_INL_H_

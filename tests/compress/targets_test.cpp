@@ -1,0 +1,172 @@
+// The portable build compiles the SIMD kernels once per instruction set and runs the best one the
+// CPU has (docs/library.md, "Portable binaries"). Every target must give the same bytes on the
+// wire and the same decoded bits as the build's baseline: these tests force the dispatch to each
+// target this CPU can run and compare, for every compressor, float and double, awkward lengths
+// (around the 64-element blocks and the vector widths), layer layouts, and the selection and
+// finiteness kernels on their own.
+#include <gtest/gtest.h>
+#include <hwy/targets.h>
+
+#include <bit>
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <string>
+#include <vector>
+
+#include "../every_target.hpp"
+#include "../test_support.hpp"
+#include "gradcomp/compress/registry.hpp"
+#include "gradcomp/compress/topk_select.hpp"
+
+namespace gradcomp {
+namespace {
+
+using testing::every_target;
+using testing::ForcedTarget;
+using testing::gaussian_vector;
+
+const std::vector<std::string> kSpecs = {"identity",
+                                         "identity:values=fp16",
+                                         "fp16",
+                                         "scale:delta=0.3",
+                                         "topk:ratio=0.05",
+                                         "topk:ratio=0.3,scope=layer,index=fixed",
+                                         "topk:k=1",
+                                         "randk:ratio=0.1",
+                                         "randk:ratio=0.2,shared=false,unbiased=true",
+                                         "rbgs:ratio=8",
+                                         "threshold:lambda=1.2",
+                                         "threshold:lambda=0",
+                                         "scaledsign",
+                                         "blocksign",
+                                         "blocksign:block=100",
+                                         "sign",
+                                         "qsgd:levels=1",
+                                         "qsgd:levels=16",
+                                         "qsgd:levels=127",
+                                         "qsgd:levels=300",
+                                         "qsgd:levels=16,scope=layer,values=fp16",
+                                         "terngrad",
+                                         "terngrad:scope=model",
+                                         "sketch:ratio=0.1",
+                                         "round:eps=0.01",
+                                         "round:eps=0.05,mode=nearest,bits=5",
+                                         "powersgd:rank=2"};
+
+std::vector<Layout> layouts() {
+  return {Layout::flat(1), Layout::flat(63), Layout::flat(65), Layout::flat(1280 * 3 + 17),
+          Layout::from_shapes({{7, 9}, {13}, {64, 33}, {2, 3, 3, 3}, {1}})};
+}
+
+// What one target makes of x under spec: the messages of two steps (PowerSGD's second is warm
+// started) and the decoded bits of both.
+template <class T>
+std::vector<std::vector<std::uint8_t>> run(const std::string& spec, const Layout& layout,
+                                           const std::vector<T>& x) {
+  auto compressor = make_compressor(spec);
+  std::vector<std::vector<std::uint8_t>> outputs;
+  for (std::uint64_t step = 0; step < 2; ++step) {
+    const StepContext context{5, step, 3};
+    const Message message = compressor->encode(std::span<const T>(x), layout, context);
+    std::vector<T> decoded(x.size());
+    compressor->decode(message, layout, context, std::span<T>(decoded));
+    outputs.push_back(message.bytes);
+    std::vector<std::uint8_t> bits(decoded.size() * sizeof(T));
+    if (!bits.empty()) std::memcpy(bits.data(), decoded.data(), bits.size());
+    outputs.push_back(std::move(bits));
+  }
+  return outputs;
+}
+
+template <class T>
+void expect_every_target_equals_the_baseline() {
+  const auto targets = every_target();
+  ASSERT_FALSE(targets.empty());
+  for (const Layout& layout : layouts()) {
+    auto x = gaussian_vector<T>(layout.total_size(), 17);
+    for (std::size_t i = 0; i < x.size(); i += 11) x[i] *= T(40);  // some large, for Top-k
+    for (const std::string& spec : kSpecs) {
+      std::vector<std::vector<std::uint8_t>> baseline;
+      {
+        const ForcedTarget forced(targets.back());
+        baseline = run(spec, layout, x);
+      }
+      for (const std::int64_t target : targets) {
+        const ForcedTarget forced(target);
+        EXPECT_EQ(run(spec, layout, x), baseline)
+            << spec << " on " << hwy::TargetName(target) << " differs from "
+            << hwy::TargetName(targets.back()) << ", d = " << layout.total_size();
+      }
+    }
+  }
+}
+
+TEST(Targets, EveryCompressorGivesTheBaselinesBytesAndBitsOnEveryTargetFloat) {
+  expect_every_target_equals_the_baseline<float>();
+}
+
+TEST(Targets, EveryCompressorGivesTheBaselinesBytesAndBitsOnEveryTargetDouble) {
+  expect_every_target_equals_the_baseline<double>();
+}
+
+TEST(Targets, SelectionAndFinitenessKernelsAgreeOnEveryTarget) {
+  const auto targets = every_target();
+  for (const std::size_t d : {100, 70'001, 200'000}) {
+    auto x = gaussian_vector<float>(d, 3);
+    for (std::size_t i = 0; i < d; i += 97) x[i] = x[i - i % 2];  // ties
+    for (const std::size_t k : {std::size_t{0}, std::size_t{1}, d / 1000, d / 100, d / 10, d}) {
+      std::vector<std::uint32_t> expected;
+      std::vector<float> expected_values;
+      {
+        const ForcedTarget forced(targets.back());
+        ASSERT_TRUE(select_top_k(std::span<const float>(x), k, 9, expected, &expected_values));
+      }
+      for (const std::int64_t target : targets) {
+        const ForcedTarget forced(target);
+        std::vector<std::uint32_t> indices;
+        std::vector<float> values;
+        ASSERT_TRUE(select_top_k(std::span<const float>(x), k, 9, indices, &values));
+        EXPECT_EQ(indices, expected) << hwy::TargetName(target) << ", d = " << d << ", k = " << k;
+        EXPECT_EQ(values, expected_values) << hwy::TargetName(target);
+      }
+    }
+    for (const std::size_t bad : {std::size_t{0}, d / 2, d - 1}) {
+      auto y = x;
+      y[bad] = std::numeric_limits<float>::infinity();
+      for (const std::int64_t target : targets) {
+        const ForcedTarget forced(target);
+        EXPECT_EQ(first_non_finite(std::span<const float>(y)), bad) << hwy::TargetName(target);
+        std::vector<std::uint32_t> indices;
+        EXPECT_FALSE(select_top_k(std::span<const float>(y), d / 100, 9, indices))
+            << hwy::TargetName(target);
+      }
+    }
+  }
+}
+
+TEST(Targets, ForcingATargetRunsItsKernels) {
+  for (const std::int64_t target : every_target()) {
+    const ForcedTarget forced(target);
+    EXPECT_STREQ(simd_target(), hwy::TargetName(target));
+  }
+  EXPECT_STREQ(simd_target(), hwy::TargetName(every_target().front()));
+}
+
+// A portable build (no -march) must offer more than its baseline, or it would run scalar code on
+// every CPU. Any x86-64 CPU this suite runs on has at least SSE4.
+TEST(Targets, APortableBuildDispatchesToVectorTargets) {
+#if HWY_ARCH_X86 && (HWY_STATIC_TARGET == HWY_SCALAR || HWY_STATIC_TARGET == HWY_EMU128)
+  const auto targets = every_target();
+  ASSERT_GE(targets.size(), 2U);
+  EXPECT_NE(targets.front(), HWY_STATIC_TARGET);
+  std::string names;
+  for (const auto t : targets) names += std::string(hwy::TargetName(t)) + " ";
+  std::printf("targets on this CPU: %s\n", names.c_str());
+#else
+  GTEST_SKIP() << "a -march build compiles only its own target";
+#endif
+}
+
+}  // namespace
+}  // namespace gradcomp
