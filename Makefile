@@ -42,7 +42,7 @@ bench-portable: setup
 
 # The Python module's encode against the C++ benchmark of the same kernels (docs/benchmarks.md).
 bench-python: build
-	PYTHONPATH=$(BUILD)/python /usr/bin/python3 bench/python_overhead.py $(BUILD)
+	PYTHONPATH=$(BUILD)/python /usr/bin/python3 bench/python_overhead.py $(BUILD) 5
 
 # Needs root: runs mpirun on loopback and inside a rate-limited network namespace (docs/benchmarks.md).
 bench-exchange: build

@@ -15,6 +15,7 @@
 #include "gradcomp/algo/catalog.hpp"
 #include "gradcomp/compress/registry.hpp"
 #include "gradcomp/core/error.hpp"
+#include "py_message.hpp"
 #include "vector_view.hpp"
 
 namespace gradcomp::python {
@@ -35,33 +36,35 @@ class PyCompressor {
     return py::module_::import("json").attr("loads")(json);
   }
 
-  Message encode(const py::handle& x, const StepContext& context) {
+  // Into `message`, whose buffer is reused (the caller checked that it may be written).
+  void encode(const py::handle& x, const StepContext& context, Message& message) {
     const VectorView view = view_vector(x, "encode: x", Access::kRead);
-    Message message;
     py::gil_scoped_release unlocked;
     // One encode or decode at a time per instance: PowerSGD's state and the sketch's caches are
     // the instance's; separate instances run in parallel.
     const std::lock_guard lock(mutex_);
-    const Layout layout = layout_for(view.size);
-    if (view.is_double) {
-      compressor_->encode(view.as<const double>(), layout, context, message);
-    } else {
-      compressor_->encode(view.as<const float>(), layout, context, message);
-    }
-    return message;
+    with_layout(view.size, [&](const Layout& layout) {
+      if (view.is_double) {
+        compressor_->encode(view.as<const double>(), layout, context, message);
+      } else {
+        compressor_->encode(view.as<const float>(), layout, context, message);
+      }
+    });
   }
 
-  void decode_add(const Message& message, const py::handle& out, double weight,
+  void decode_add(const PyMessage& message, const py::handle& out, double weight,
                   const StepContext& context) const {
+    const Reading reading(message, "decode_add");
     const VectorView view = view_vector(out, "decode_add: out", Access::kWrite);
     py::gil_scoped_release unlocked;
     const std::lock_guard lock(mutex_);
     decode_into(message, view, weight, context);
   }
 
-  py::array decode(const Message& message, const py::object& dtype,
+  py::array decode(const PyMessage& message, const py::object& dtype,
                    const StepContext& context) const {
-    const MessageHeader header = MessageHeader::parse(message.bytes);
+    const Reading reading(message, "decode");
+    const MessageHeader header = MessageHeader::parse(message.message.bytes);
     const py::dtype chosen = dtype.is_none() ? default_dtype(header) : py::dtype::from_args(dtype);
     py::array out(chosen, std::vector<py::ssize_t>{static_cast<py::ssize_t>(header.length)});
     std::memset(out.mutable_data(), 0, static_cast<std::size_t>(out.nbytes()));
@@ -79,20 +82,26 @@ class PyCompressor {
     return header.values == ValueFormat::kFp64 ? py::dtype::of<double>() : py::dtype::of<float>();
   }
 
-  [[nodiscard]] Layout layout_for(std::size_t size) const {
-    if (!layout_) return Layout::flat(size);
-    return *layout_;
+  // Calls body with the instance's layout, or with one flat block of `size` elements.
+  template <class Body>
+  void with_layout(std::size_t size, Body&& body) const {
+    if (layout_) {
+      body(*layout_);
+    } else {
+      body(Layout::flat(size));
+    }
   }
 
-  void decode_into(const Message& message, const VectorView& out, double weight,
+  void decode_into(const PyMessage& message, const VectorView& out, double weight,
                    const StepContext& context) const {
-    const Layout layout = layout_for(out.size);
-    if (out.is_double) {
-      compressor_->decode_add(message, layout, context, out.as<double>(), weight);
-    } else {
-      compressor_->decode_add(message, layout, context, out.as<float>(),
-                              static_cast<float>(weight));
-    }
+    with_layout(out.size, [&](const Layout& layout) {
+      if (out.is_double) {
+        compressor_->decode_add(message.message, layout, context, out.as<double>(), weight);
+      } else {
+        compressor_->decode_add(message.message, layout, context, out.as<float>(),
+                                static_cast<float>(weight));
+      }
+    });
   }
 
   std::unique_ptr<Compressor> compressor_;
@@ -124,14 +133,34 @@ void bind_compressor(py::module_& module) {
       .def(
           "encode",
           [](PyCompressor& c, const py::handle& x, std::uint64_t seed, std::uint64_t step,
-             std::uint32_t worker) { return c.encode(x, context_of(seed, step, worker)); },
+             std::uint32_t worker, const py::object& out) -> py::object {
+            const StepContext context = context_of(seed, step, worker);
+            if (out.is_none()) {
+              PyMessage fresh;
+              c.encode(x, context, fresh.message);
+              return py::cast(std::move(fresh));
+            }
+            require(py::isinstance<PyMessage>(out),
+                    "encode: out must be a gradcomp.Message (or None for a new one)");
+            auto& reused = out.cast<PyMessage&>();
+            const Writing writing(reused, "encode: out");
+            try {
+              c.encode(x, context, reused.message);
+            } catch (...) {
+              reused.message.bytes.clear();  // not a stale message that still decodes
+              throw;
+            }
+            return out;
+          },
           py::arg("x"), py::kw_only(), py::arg("seed") = 0, py::arg("step") = 0,
-          py::arg("worker") = 0,
+          py::arg("worker") = 0, py::arg("out") = py::none(),
           "Encodes x (a NumPy array or CPU tensor of float32/float64, contiguous, read in place). "
-          "seed and step key the shared randomness; worker the private one.")
+          "seed and step key the shared randomness; worker the private one. out=message encodes "
+          "into that message, reusing its buffer (a training loop then allocates once), and "
+          "returns it.")
       .def(
           "decode",
-          [](const PyCompressor& c, const Message& m, const py::object& dtype, std::uint64_t seed,
+          [](const PyCompressor& c, const PyMessage& m, const py::object& dtype, std::uint64_t seed,
              std::uint64_t step,
              std::uint32_t worker) { return c.decode(m, dtype, context_of(seed, step, worker)); },
           py::arg("message"), py::kw_only(), py::arg("dtype") = py::none(), py::arg("seed") = 0,
@@ -140,7 +169,7 @@ void bind_compressor(py::module_& module) {
           "dtype says.")
       .def(
           "decode_add",
-          [](const PyCompressor& c, const Message& m, const py::handle& out, double weight,
+          [](const PyCompressor& c, const PyMessage& m, const py::handle& out, double weight,
              std::uint64_t seed, std::uint64_t step, std::uint32_t worker) {
             c.decode_add(m, out, weight, context_of(seed, step, worker));
           },

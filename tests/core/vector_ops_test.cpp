@@ -1,8 +1,8 @@
-// The compressors' reductions (core/vector_ops.hpp): the float sum of squares, blocked in float,
+// The compressors' reductions (core/vector_ops-inl.hpp): the float sum of squares, blocked in float,
 // stays within its stated bound of the double sum, falls back to double when a square leaves
 // float's range, and gives the same bits whatever the alignment of the data in memory; the lane
 // sums add in the documented order with and without prefetching.
-#include "gradcomp/core/vector_ops.hpp"
+#include "gradcomp/core/vector_ops-inl.hpp"  // the static target's copy
 
 #include <gtest/gtest.h>
 
@@ -12,6 +12,9 @@
 
 namespace gradcomp {
 namespace {
+
+using HWY_NAMESPACE::sum_abs;
+using HWY_NAMESPACE::sum_squares;
 
 double double_sum_squares(std::span<const float> x) {
   long double total = 0;

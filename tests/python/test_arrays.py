@@ -141,3 +141,54 @@ def test_stateful_compressors_in_two_threads_each_with_its_own_instance():
     for t in threads:
         t.join()
     assert first == alone and second == alone
+
+
+def test_encode_into_a_reused_message_gives_the_fresh_bytes():
+    compressor = gradcomp.Compressor("topk:ratio=0.1")
+    inputs = [random_vector(1000, numpy.float32, seed=s) for s in range(3)]
+    reused = compressor.encode(inputs[0])
+    for step, x in enumerate(inputs):
+        assert compressor.encode(x, step=step, out=reused) is reused
+        assert bytes(reused) == bytes(compressor.encode(x, step=step))
+
+
+def test_a_message_with_live_views_is_not_encoded_into():
+    compressor = gradcomp.Compressor("sign")
+    x = random_vector(1000, numpy.float32)
+    message = compressor.encode(x)
+    alive = ("encode: out: {} view(s) of the message's bytes (memoryview, numpy.frombuffer) are "
+             "alive; release them, or encode into a new message")
+    view = numpy.frombuffer(message, numpy.uint8)
+    with memoryview(message) as other:
+        with pytest.raises(ValueError) as error:
+            compressor.encode(x, out=message)
+        assert str(error.value) == alive.format(2)
+        assert other.tobytes() == view.tobytes()
+    with pytest.raises(ValueError) as error:
+        compressor.encode(x, out=message)
+    assert str(error.value) == alive.format(1)
+    del view
+    compressor.encode(x, step=1, out=message)
+    assert message.step == 1
+    with pytest.raises(TypeError):
+        memoryview(message)[0:1] = b"x"  # read-only
+    with pytest.raises(ValueError):
+        numpy.frombuffer(message, numpy.uint8).setflags(write=True)
+
+
+def test_a_failed_encode_into_a_message_leaves_no_stale_message():
+    compressor = gradcomp.Compressor("topk:k=3")
+    message = compressor.encode(random_vector(10, numpy.float32))
+    with pytest.raises(ValueError):
+        compressor.encode(numpy.full(10, numpy.nan, numpy.float32), out=message)
+    assert len(message) == 0
+    with pytest.raises(gradcomp.DecodeError):
+        compressor.decode(message)
+    with pytest.raises(ValueError) as error:
+        compressor.encode(random_vector(10, numpy.float32), out=b"bytes")
+    assert str(error.value) == "encode: out must be a gradcomp.Message (or None for a new one)"
+
+
+def test_simd_target_names_the_kernels_in_use():
+    assert gradcomp.simd_target() in {"AVX3", "AVX3_DL", "AVX3_ZEN4", "AVX2", "SSE4", "SCALAR",
+                                      "EMU128"}

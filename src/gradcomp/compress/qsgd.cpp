@@ -8,7 +8,6 @@
 
 #include "gradcomp/compress/common.hpp"
 #include "gradcomp/compress/entries.hpp"
-#include "gradcomp/core/vector_ops.hpp"
 
 // Compiled once per instruction set (core/simd_masks-inl.hpp); the registry entry builds the
 // instance for the best one this CPU has.
@@ -20,6 +19,7 @@
 #include "gradcomp/compress/quantize-inl.hpp"
 #include "gradcomp/compress/quantize_kernels-inl.hpp"
 #include "gradcomp/core/bit_planes-inl.hpp"
+#include "gradcomp/core/vector_ops-inl.hpp"
 
 HWY_BEFORE_NAMESPACE();
 namespace gradcomp::HWY_NAMESPACE {

@@ -12,7 +12,6 @@
 
 #include "gradcomp/compress/common.hpp"
 #include "gradcomp/compress/entries.hpp"
-#include "gradcomp/core/vector_ops.hpp"
 
 static_assert(std::endian::native == std::endian::little, "the wire formats assume little-endian");
 
@@ -24,6 +23,7 @@ static_assert(std::endian::native == std::endian::little, "the wire formats assu
 #include <hwy/highway.h>
 
 #include "gradcomp/core/simd_masks-inl.hpp"
+#include "gradcomp/core/vector_ops-inl.hpp"
 
 HWY_BEFORE_NAMESPACE();
 namespace gradcomp::HWY_NAMESPACE {

@@ -1,9 +1,18 @@
-#pragma once
 // Reductions used by the compressors. Each sums in sixteen fixed lanes (lane j takes elements
 // i ≡ j mod 16) and then adds the lanes in order: the compiler can vectorise the loop, and the
 // result is the same on every machine because the order of additions is fixed in the source.
 // Large vectors are prefetched ahead (core/prefetch.hpp); QSGD's float sum of squares is blocked
-// (below).
+// (below). A per-target header (core/simd_masks-inl.hpp says why): the lanes vectorise with the
+// widest vectors of each instruction set, and the sums are the same on all of them.
+#if defined(GRADCOMP_CORE_VECTOR_OPS_INL_H_) == defined(HWY_TARGET_TOGGLE)
+#ifdef GRADCOMP_CORE_VECTOR_OPS_INL_H_
+#undef GRADCOMP_CORE_VECTOR_OPS_INL_H_
+#else
+#define GRADCOMP_CORE_VECTOR_OPS_INL_H_
+#endif
+
+#include <hwy/highway.h>
+
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
@@ -12,7 +21,8 @@
 
 #include "gradcomp/core/prefetch.hpp"
 
-namespace gradcomp {
+HWY_BEFORE_NAMESPACE();
+namespace gradcomp::HWY_NAMESPACE {
 
 namespace detail {
 // `readable` ≥ x.size() elements from x.data() may be prefetched: a segment of a larger vector
@@ -91,4 +101,7 @@ double sum_squares(std::span<const T> x) {
       x, [](double v) { return v * v; }, x.size());
 }
 
-}  // namespace gradcomp
+}  // namespace gradcomp::HWY_NAMESPACE
+HWY_AFTER_NAMESPACE();
+
+#endif  // GRADCOMP_CORE_VECTOR_OPS_INL_H_
