@@ -34,7 +34,7 @@ T threshold_in(double lambda) {
 }
 
 // Indices with magnitude_bits ≥ bound, ascending. Returns false if a NaN or infinity was seen
-// (they are always at least the bound, see simd_masks.hpp).
+// (they are always at least the bound, see core/simd_masks-inl.hpp).
 template <class T>
 bool collect_above(std::span<const T> x, T bound, std::vector<std::uint32_t>& indices) {
   const auto bound_bits = simd::magnitude_bits(bound);
