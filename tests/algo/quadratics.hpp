@@ -170,6 +170,32 @@ inline double relative_error(std::span<const double> a, std::span<const double> 
   return std::sqrt(diff / std::max(norm, 1e-300));
 }
 
+// Every (algorithm, pattern) pair the registry offers (`gradcomp list`): each choice of an
+// algorithm's "pattern" parameter, or its one fixed pattern. Allreduce gets a linear compressor
+// (rbgs), the other patterns a sparsifier; the quantizer is linear and unbiased, so it serves
+// every pattern.
+struct OfferedCase {
+  AlgorithmChoice choice;
+  std::string pattern;  // the choice made, or "" for a fixed pattern
+};
+inline std::vector<OfferedCase> offered_pattern_cases() {
+  std::vector<OfferedCase> cases;
+  const std::string quantizer = "randk:ratio=0.5,unbiased=true,shared=true";
+  for (const auto& entry : algorithm_entries()) {
+    std::vector<std::string> patterns{""};
+    for (const auto& param : entry.params) {
+      if (param.name == "pattern") patterns = param.choices;
+    }
+    for (const auto& pattern : patterns) {
+      const bool linear = pattern == "allreduce" || entry.name.ends_with("-sync");
+      const std::string algorithm =
+          pattern.empty() ? entry.name : entry.name + ":pattern=" + pattern;
+      cases.push_back({{algorithm, linear ? "rbgs:ratio=4" : "topk:k=3", quantizer}, pattern});
+    }
+  }
+  return cases;
+}
+
 // A step-size sequence that changes every step (exercises γ_{t−1}/γ_t rescaling).
 inline double varying_rate(std::size_t t) {
   return 0.05 * (1.0 + 0.5 * std::sin(0.7 * static_cast<double>(t)));

@@ -27,6 +27,31 @@ TEST(AlgorithmRegistry, EveryEntryBuildsAndStepsInFloatAndDouble) {
   }
 }
 
+// Every pattern an algorithm lists works (the server pattern through the relay where the
+// algorithm has no server of its own), and says so in its traffic.
+TEST(AlgorithmRegistry, EveryOfferedPatternSteps) {
+  const Quadratics problem(4, 3, 0.3);
+  std::size_t server_cases = 0;
+  for (const auto& [choice, pattern] : offered_pattern_cases()) {
+    Algorithm<double>* seen = nullptr;
+    std::vector<StepTraffic> traffic;
+    const auto result =
+        run(problem, choice, 3, varying_rate, [&](std::size_t, Algorithm<double>& a, const auto&) {
+          seen = &a;
+          traffic = a.traffic();
+        });
+    ASSERT_NE(seen, nullptr) << choice.algorithm;
+    for (const double v : result.models.back()) EXPECT_TRUE(std::isfinite(v)) << choice.algorithm;
+    EXPECT_NE(result.models.back(), result.models.front()) << choice.algorithm;
+    ASSERT_FALSE(traffic.empty()) << choice.algorithm;
+    if (pattern == "allreduce" || pattern == "allgather" || pattern == "server") {
+      EXPECT_EQ(pattern_name(traffic.front().pattern), pattern) << choice.algorithm;
+    }
+    if (pattern == "server") ++server_cases;
+  }
+  EXPECT_EQ(server_cases, 9U);  // sgd, sgdm, ef, ef-scaled, ef-gdstar, dqsgd, ef-gc, ef-uc, ef21
+}
+
 TEST(AlgorithmRegistry, ErrorsListWhatIsValid) {
   LocalCommunicator local;
   Exchange exchange(local, WorkerGroup::split(2, local));

@@ -69,5 +69,19 @@ TEST(MpiAlgorithms, LayoutsGiveTheLocalAnswer) {
   }
 }
 
+// Every (algorithm, pattern) pair `gradcomp list` offers runs under mpirun and gives the local
+// answer: three steps, n = 2p.
+TEST(MpiAlgorithms, EveryOfferedPatternGivesTheLocalAnswer) {
+  MpiCommunicator mpi;
+  const Quadratics problem(2 * mpi.size(), 3, 0.3);
+  for (const auto& [choice, pattern] : offered_pattern_cases()) {
+    Exchange distributed(mpi, WorkerGroup::split(problem.workers, mpi));
+    const auto a = run_with(distributed, problem, choice, 3, varying_rate);
+    const auto b = run(problem, choice, 3, varying_rate);
+    EXPECT_LE(relative_error(a.models.back(), b.models.back()), 1e-12) << choice.algorithm;
+    EXPECT_NE(a.models.back(), a.models.front()) << choice.algorithm;
+  }
+}
+
 }  // namespace
 }  // namespace gradcomp::testing

@@ -149,11 +149,13 @@ set = ["algorithm.name=sgd", "run.steps=1200000", "run.eval_every=400000"]'
 sed -i 's/^seeds = 2/seeds = 1/' long.toml
 "$gradcomp" reproduce long.toml --out out6 >out6.log 2>&1 &
 pid=$!
-for _ in $(seq 1 100); do
-  grep -q "^\[2/3\]" out6.log && break
+# Once the run's config.toml exists its trainer has installed the handlers (a background job of
+# this shell starts with SIGINT ignored, so an earlier signal would be lost).
+for _ in $(seq 1 600); do
+  [ -e out6/runs/long-seed1/config.toml ] && break
   sleep 0.1
 done
-sleep 1
+sleep 0.5
 kill -INT "$pid"
 wait "$pid"
 code=$?

@@ -175,10 +175,16 @@ fi
 
 # SIGINT: the run stops after the step in progress, checkpoints, reports, exits 130; resumed to
 # step N + 50 it ends where a straight (N + 50)-step run ends.
+# The signal is sent once the run directory holds config.toml: by then the handlers are installed
+# (they are from before the data is loaded). A background job of this non-interactive shell starts
+# with SIGINT ignored, so a signal sent earlier would be lost, however slow the start (sanitizers).
 "$gradcomp" train run.toml --set run.steps=50000000 --set run.eval_every=1000000 --out int \
   >int.log 2>&1 &
 pid=$!
-sleep 2
+for _ in $(seq 600); do
+  [ -e int/config.toml ] && break
+  sleep 0.1
+done
 kill -INT "$pid"
 wait "$pid"
 status=$?

@@ -1,17 +1,23 @@
 #pragma once
-// What every algorithm shares: the replicated model, per-worker buffers with names, one
-// compressor instance per hosted worker, the exchange with its traffic, and the diagnostics
-// (ALGORITHMS.md §4.4) computed from the buffers an algorithm registers as its errors.
+// What every algorithm shares: the replicated model, the names of the state its derived class
+// owns (for checkpoints and start()), the exchange with its traffic (and a relay server for the
+// server pattern), and the diagnostics (docs/algorithms.md, "Diagnostics") computed from the
+// buffers an algorithm names as its errors. The workers' compressors live in WorkerCompression.
 #include <algorithm>
-#include <deque>
 #include <memory>
 #include <numeric>
 
 #include "gradcomp/algo/algorithm.hpp"
+#include "gradcomp/algo/servers.hpp"
+#include "gradcomp/algo/worker_compression.hpp"
 #include "gradcomp/compress/registry.hpp"
 #include "gradcomp/core/error.hpp"
 
 namespace gradcomp {
+
+// One d-vector per worker this process hosts (errors e_i, momenta m_i, shifts h_i).
+template <class T>
+using PerWorker = std::vector<std::vector<T>>;
 
 template <class T>
 class AlgorithmBase : public Algorithm<T> {
@@ -31,10 +37,10 @@ class AlgorithmBase : public Algorithm<T> {
   void start(std::span<const T> x0) override {
     require(x0.size() == d_, "{}: x_0 has {} elements, the model {}", spec_, x0.size(), d_);
     std::copy(x0.begin(), x0.end(), x_.begin());
-    for (auto& family : worker_buffers_) {
-      for (auto& buffer : family.buffers) std::fill(buffer.begin(), buffer.end(), T{0});
+    for (auto& family : worker_state_) {
+      for (auto& buffer : *family.buffers) std::fill(buffer.begin(), buffer.end(), T{0});
     }
-    for (auto& shared : shared_buffers_) std::fill(shared.data.begin(), shared.data.end(), T{0});
+    for (auto& shared : shared_state_) std::fill(shared.data->begin(), shared.data->end(), T{0});
     total_error_local_ = 0;
     steps_ = 0;
   }
@@ -45,15 +51,15 @@ class AlgorithmBase : public Algorithm<T> {
 
   std::vector<StateBuffer<T>> state() override {
     std::vector<StateBuffer<T>> all{{"x", std::span<T>(x_)}};
-    for (auto& family : worker_buffers_) {
-      for (std::size_t j = 0; j < family.buffers.size(); ++j) {
+    for (auto& family : worker_state_) {
+      for (std::size_t j = 0; j < family.buffers->size(); ++j) {
         all.push_back({family.prefix + "/" + std::to_string(workers_.first + j),
-                       std::span<T>(family.buffers[j])});
+                       std::span<T>((*family.buffers)[j])});
       }
     }
-    for (auto& shared : shared_buffers_) {
+    for (auto& shared : shared_state_) {
       if (!shared.server_only || exchange_.hosts_server()) {
-        all.push_back({shared.name, std::span<T>(shared.data)});
+        all.push_back({shared.name, std::span<T>(*shared.data)});
       }
     }
     return all;
@@ -72,43 +78,47 @@ class AlgorithmBase : public Algorithm<T> {
   }
 
  protected:
-  // A named buffer per hosted worker ("e" gives e/0, e/1, ...), zeroed by start().
-  std::vector<std::vector<T>>& worker_buffers(const std::string& prefix) {
-    worker_buffers_.push_back(
-        {prefix, std::vector<std::vector<T>>(workers_.count, std::vector<T>(d_, T{0}))});
-    return worker_buffers_.back().buffers;
+  // One d-vector per hosted worker, zeroed. The derived class owns it and names it with
+  // name_state() if it is state.
+  [[nodiscard]] PerWorker<T> per_worker_buffer() const {
+    return PerWorker<T>(workers_.count, std::vector<T>(d_, T{0}));
   }
-  // A named replicated buffer ("h"), or the server's ("server/e": state() lists it on the server's
-  // rank only).
-  std::vector<T>& shared_buffer(const std::string& name, bool server_only = false) {
-    shared_buffers_.push_back({name, std::vector<T>(d_, T{0}), server_only});
-    return shared_buffers_.back().data;
+  // Names state the derived class owns, for state() (checkpoints, the identity tests) and for
+  // start(), which zeroes it: "e" lists e/0, e/1, ... by global worker id; a replicated buffer
+  // ("h"), or the server's ("server/e": listed on the server's rank only). The buffers must
+  // outlive this object and keep their size (algorithms are neither copied nor moved).
+  void name_state(std::string prefix, PerWorker<T>& buffers) {
+    worker_state_.push_back({std::move(prefix), &buffers});
   }
-  // One compressor instance per hosted worker (stateful compressors keep per-worker state).
-  static std::vector<std::unique_ptr<Compressor>> per_worker(const std::string& spec,
-                                                             std::size_t count) {
-    std::vector<std::unique_ptr<Compressor>> all;
-    for (std::size_t j = 0; j < count; ++j) all.push_back(make_compressor(spec));
-    return all;
+  void name_state(std::string name, std::vector<T>& buffer) {
+    shared_state_.push_back({std::move(name), &buffer, false});
+  }
+  void name_server_state(std::string name, std::vector<T>& buffer) {
+    shared_state_.push_back({std::move(name), &buffer, true});
   }
 
   [[nodiscard]] StepContext context(std::uint64_t step, std::size_t local_worker) const {
     return {seed_, step, static_cast<std::uint32_t>(workers_.first + local_worker)};
   }
-  // out = decode(message) of local worker j's own message.
-  void decode_own(const Compressor& codec, const Message& message, std::uint64_t step,
-                  std::size_t j, std::span<T> out) const {
-    codec.decode(message, layout_, context(step, j), out);
-  }
   // out = weight·Σ decode over all workers (or the pattern's answer); records the traffic.
+  // Under the server pattern an algorithm without a server of its own gets the relay: the server
+  // averages and broadcasts the mean uncompressed (S003's parameter server).
   void exchange(Pattern pattern, const Compressor& codec, const std::vector<Message>& messages,
                 std::uint64_t step, std::span<T> out, T weight, ServerRole<T>* server = nullptr) {
+    if (pattern == Pattern::kServer && server == nullptr) server = &relay();
     exchange_.run<T>(pattern, {codec, layout_, seed_, step, messages}, server, out, weight);
     traffic_.push_back(exchange_.traffic());
+  }
+  void exchange(Pattern pattern, const WorkerCompression<T>& sent, std::uint64_t step,
+                std::span<T> out, T weight, ServerRole<T>* server = nullptr) {
+    exchange(pattern, sent.codec(), sent.messages(), step, out, weight, server);
   }
   void begin_step() { traffic_.clear(); }
   // Marks the end of a step for the diagnostics: the error buffers' norms join the total error,
   // and the primary messages are remembered for the density.
+  void end_step(const WorkerCompression<T>& sent, std::uint64_t step) {
+    end_step(&sent.codec(), &sent.messages(), step);
+  }
   void end_step(const Compressor* codec, const std::vector<Message>* messages, std::uint64_t step) {
     if (errors_ != nullptr) {
       for (const auto& e : *errors_) total_error_local_ += squared_norm(e);
@@ -119,7 +129,7 @@ class AlgorithmBase : public Algorithm<T> {
     ++steps_;
   }
   // The buffers the diagnostics treat as the workers' errors, and the κ of the DEF distance.
-  void use_errors(std::vector<std::vector<T>>* errors, double kappa = 0) {
+  void use_errors(PerWorker<T>* errors, double kappa = 0) {
     errors_ = errors;
     kappa_ = kappa;
   }
@@ -142,23 +152,27 @@ class AlgorithmBase : public Algorithm<T> {
   std::vector<T> x_;
 
  private:
-  struct WorkerFamily {
+  struct NamedWorkerState {
     std::string prefix;
-    std::vector<std::vector<T>> buffers;
+    PerWorker<T>* buffers;
   };
-  struct SharedBuffer {
+  struct NamedSharedState {
     std::string name;
-    std::vector<T> data;
+    std::vector<T>* data;
     bool server_only = false;
   };
   [[nodiscard]] double local_density();
+  RelayServer<T>& relay() {
+    if (!relay_) relay_ = std::make_unique<RelayServer<T>>(layout_);
+    return *relay_;
+  }
 
-  // Deques: derived classes keep references to these elements, which push_back never moves.
-  std::deque<WorkerFamily> worker_buffers_;
-  std::deque<SharedBuffer> shared_buffers_;
+  std::vector<NamedWorkerState> worker_state_;
+  std::vector<NamedSharedState> shared_state_;
+  std::unique_ptr<RelayServer<T>> relay_;
 
   std::vector<StepTraffic> traffic_;
-  std::vector<std::vector<T>>* errors_ = nullptr;
+  PerWorker<T>* errors_ = nullptr;
   double kappa_ = 0;
   const std::vector<T>* server_error_ = nullptr;
   const Compressor* density_codec_ = nullptr;
@@ -174,7 +188,8 @@ double AlgorithmBase<T>::local_density() {
   std::vector<T> decoded(d_);
   double kept = 0;
   for (std::size_t j = 0; j < density_messages_->size(); ++j) {
-    decode_own(*density_codec_, (*density_messages_)[j], density_step_, j, decoded);
+    density_codec_->decode((*density_messages_)[j], layout_, context(density_step_, j),
+                           std::span<T>(decoded));
     kept += static_cast<double>(
         std::count_if(decoded.begin(), decoded.end(), [](T v) { return v != T{0}; }));
   }

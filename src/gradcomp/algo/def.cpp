@@ -21,29 +21,31 @@ namespace gradcomp {
 namespace {
 
 enum class DefOutput { kVirtual, kSynchronized, kWorkerZero };
+enum class Kappa { kParameter, kOne };  // def, def-a: the kappa parameter; saef, psync: 1
 
 template <class T>
 class Def final : public AlgorithmBase<T> {
   using Base = AlgorithmBase<T>;
 
  public:
-  Def(const AlgorithmSetup<T>& setup, const Params& p, DefOutput output, bool kappa_is_one)
+  Def(const AlgorithmSetup<T>& setup, const Params& p, DefOutput output, Kappa kappa)
       : Base(setup, p.canonical()),
-        compressors_(Base::per_worker(setup.choice.compressor, setup.exchange.workers().count)),
-        decoder_(make_compressor(setup.choice.compressor)),
-        pattern_(resolve_pattern(p.choice("pattern"), *decoder_)),
+        sent_(setup.choice.compressor, setup.layout, setup.seed, setup.exchange.workers()),
+        pattern_(resolve_pattern(p.choice("pattern"), sent_.codec())),
         output_(output),
-        kappa_(kappa_is_one ? T{1} : static_cast<T>(p.real("kappa"))),
+        kappa_(kappa == Kappa::kOne ? T{1} : static_cast<T>(p.real("kappa"))),
         mu_(static_cast<T>(p.real("momentum"))),
         wd_(static_cast<T>(p.real("wd"))),
-        errors_(Base::worker_buffers("e")),
-        momenta_(Base::worker_buffers("m")),
-        points_(setup.exchange.workers().count, std::vector<T>(Base::d_)),
-        messages_(setup.exchange.workers().count),
-        p_(Base::d_),
-        sent_(Base::d_),
+        errors_(Base::per_worker_buffer()),
+        points_(Base::per_worker_buffer()),
         aggregate_(Base::d_) {
+    Base::name_state("e", errors_);
     Base::use_errors(&errors_, static_cast<double>(kappa_));
+    // μ = 0: m_i = g_i + β_wd z_i is used once, never kept.
+    if (mu_ != T{0}) {
+      momenta_ = Base::per_worker_buffer();
+      Base::name_state("m", momenta_);
+    }
   }
 
   void start(std::span<const T> x0) override {
@@ -59,21 +61,25 @@ class Def final : public AlgorithmBase<T> {
     Base::begin_step();
     const auto gamma = static_cast<T>(rates.gamma);
     for (std::size_t j = 0; j < gradients.size(); ++j) {
-      std::vector<T>& m = momenta_[j];
-      std::vector<T>& e = errors_[j];
-      for (std::size_t i = 0; i < Base::d_; ++i) {
-        m[i] = mu_ * m[i] + (gradients[j][i] + wd_ * points_[j][i]);
-        p_[i] = gamma * m[i] + e[i];
+      const std::span<T> p = sent_.input();
+      const std::vector<T>& e = errors_[j];
+      if (momenta_.empty()) {
+        for (std::size_t i = 0; i < Base::d_; ++i) {
+          p[i] = gamma * (gradients[j][i] + wd_ * points_[j][i]) + e[i];
+        }
+      } else {
+        std::vector<T>& m = momenta_[j];
+        for (std::size_t i = 0; i < Base::d_; ++i) {
+          m[i] = mu_ * m[i] + (gradients[j][i] + wd_ * points_[j][i]);
+          p[i] = gamma * m[i] + e[i];
+        }
       }
-      compressors_[j]->encode(std::span<const T>(p_), Base::layout_, Base::context(rates.step, j),
-                              messages_[j]);
-      Base::decode_own(*decoder_, messages_[j], rates.step, j, sent_);
-      for (std::size_t i = 0; i < Base::d_; ++i) e[i] = p_[i] - sent_[i];
+      sent_.send_keeping_error(j, p, errors_[j], rates.step);
     }
-    Base::exchange(pattern_, *decoder_, messages_, rates.step, aggregate_, Base::mean_weight());
+    Base::exchange(pattern_, sent_, rates.step, aggregate_, Base::mean_weight());
     for (std::size_t i = 0; i < Base::d_; ++i) Base::x_[i] -= aggregate_[i];
     refresh_points();
-    Base::end_step(decoder_.get(), &messages_, rates.step);
+    Base::end_step(sent_, rates.step);
   }
 
   void evaluated_model(std::span<T> out) override {
@@ -121,19 +127,15 @@ class Def final : public AlgorithmBase<T> {
     std::memcpy(out.data(), bytes.data(), bytes.size());
   }
 
-  std::vector<std::unique_ptr<Compressor>> compressors_;
-  std::unique_ptr<Compressor> decoder_;
+  WorkerCompression<T> sent_;
   Pattern pattern_;
   DefOutput output_;
   T kappa_;
   T mu_;
   T wd_;
-  std::vector<std::vector<T>>& errors_;
-  std::vector<std::vector<T>>& momenta_;
-  std::vector<std::vector<T>> points_;
-  std::vector<Message> messages_;
-  std::vector<T> p_;
-  std::vector<T> sent_;
+  PerWorker<T> errors_;
+  PerWorker<T> momenta_;  // μ > 0 only
+  PerWorker<T> points_;   // z_i = x − κe_i, derived from x and e
   std::vector<T> aggregate_;
 };
 
@@ -159,16 +161,16 @@ std::vector<AlgorithmEntry> def_entries() {
   return {
       algorithm_entry<Def>("def", "detached error feedback; evaluates y = x - mean(e)",
                            "§3.6 (S000 Alg 1, eq 11)", "compressor (linear: rbgs)",
-                           def_params(true), DefOutput::kVirtual, false),
+                           def_params(true), DefOutput::kVirtual, Kappa::kParameter),
       algorithm_entry<Def>("def-a", "detached error feedback; evaluates x (kappa = 0: S000's EF)",
                            "§3.6 (S000 Alg 1)", "compressor (linear: rbgs)", def_params(true),
-                           DefOutput::kSynchronized, false),
+                           DefOutput::kSynchronized, Kappa::kParameter),
       algorithm_entry<Def>("saef", "step-ahead EF: gradient at x - e_i, evaluates x",
                            "§3.7 (S000 baseline)", "compressor (linear: rbgs)", def_params(false),
-                           DefOutput::kSynchronized, true),
+                           DefOutput::kSynchronized, Kappa::kOne),
       algorithm_entry<Def>("psync", "PSync (CSER, S000's configuration): evaluates x - e_0",
                            "§3.7 (S000 baseline)", "compressor (linear: rbgs)", def_params(false),
-                           DefOutput::kWorkerZero, true),
+                           DefOutput::kWorkerZero, Kappa::kOne),
   };
 }
 

@@ -19,11 +19,10 @@ class Diana final : public AlgorithmBase<T> {
  public:
   Diana(const AlgorithmSetup<T>& setup, const Params& p)
       : Base(setup, p.canonical()),
-        quantizers_(Base::per_worker(setup.choice.quantizer, setup.exchange.workers().count)),
-        decoder_(make_compressor(setup.choice.quantizer)),
-        alpha_(static_cast<T>(shift_step(p, *decoder_, setup.layout, 1.0, "diana"))),
-        shifts_(Base::worker_buffers("h")),
-        server_shift_(Base::shared_buffer("server/h", true)),
+        quantized_(setup.choice.quantizer, setup.layout, setup.seed, setup.exchange.workers()),
+        alpha_(static_cast<T>(shift_step(p, quantized_.codec(), setup.layout, 1.0, "diana"))),
+        shifts_(Base::per_worker_buffer()),
+        server_shift_(Base::d_, T{0}),
         server_(setup.layout,
                 [this](std::span<const T> mean, std::span<T> answer) {
                   for (std::size_t i = 0; i < mean.size(); ++i) {
@@ -31,38 +30,31 @@ class Diana final : public AlgorithmBase<T> {
                     server_shift_[i] += alpha_ * mean[i];
                   }
                 }),
-        messages_(setup.exchange.workers().count),
-        u_(Base::d_),
-        sent_(Base::d_),
-        answer_(Base::d_) {}
+        answer_(Base::d_) {
+    Base::name_state("h", shifts_);
+    Base::name_server_state("server/h", server_shift_);
+  }
 
   void step(const std::vector<std::span<const T>>& gradients, const StepRates& rates) override {
     Base::begin_step();
     for (std::size_t j = 0; j < gradients.size(); ++j) {
-      std::vector<T>& h = shifts_[j];
-      for (std::size_t i = 0; i < Base::d_; ++i) u_[i] = gradients[j][i] - h[i];
-      quantizers_[j]->encode(std::span<const T>(u_), Base::layout_, Base::context(rates.step, j),
-                             messages_[j]);
-      Base::decode_own(*decoder_, messages_[j], rates.step, j, sent_);
-      for (std::size_t i = 0; i < Base::d_; ++i) h[i] += alpha_ * sent_[i];
+      const std::span<T> u = quantized_.input();
+      for (std::size_t i = 0; i < Base::d_; ++i) u[i] = gradients[j][i] - shifts_[j][i];
+      send_shift_update<T>(quantized_, j, u, shifts_[j], alpha_, rates.step);
     }
-    Base::exchange(Pattern::kServer, *decoder_, messages_, rates.step, answer_, Base::mean_weight(),
+    Base::exchange(Pattern::kServer, quantized_, rates.step, answer_, Base::mean_weight(),
                    &server_);
     const auto gamma = static_cast<T>(rates.gamma);
     for (std::size_t i = 0; i < Base::d_; ++i) Base::x_[i] -= gamma * answer_[i];
-    Base::end_step(decoder_.get(), &messages_, rates.step);
+    Base::end_step(quantized_, rates.step);
   }
 
  private:
-  std::vector<std::unique_ptr<Compressor>> quantizers_;
-  std::unique_ptr<Compressor> decoder_;
+  WorkerCompression<T> quantized_;
   T alpha_;
-  std::vector<std::vector<T>>& shifts_;
-  std::vector<T>& server_shift_;
+  PerWorker<T> shifts_;
+  std::vector<T> server_shift_;  // h, on the server's rank
   RelayServer<T> server_;
-  std::vector<Message> messages_;
-  std::vector<T> u_;
-  std::vector<T> sent_;
   std::vector<T> answer_;
 };
 

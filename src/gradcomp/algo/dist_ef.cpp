@@ -17,28 +17,35 @@ namespace gradcomp {
 
 namespace {
 
+// dist-ef-sgd(m) use the choice's compressor; the blockwise forms fix blocksign:block=B.
+enum class Compression { kChosen, kBlockSign };
+
 template <class T>
 class DistEf final : public AlgorithmBase<T> {
   using Base = AlgorithmBase<T>;
 
  public:
-  DistEf(const AlgorithmSetup<T>& setup, const Params& p, bool blockwise)
+  DistEf(const AlgorithmSetup<T>& setup, const Params& p, Compression compression)
       : Base(setup, p.canonical()),
-        compressor_spec_(blockwise ? fmt::format("blocksign:block={}", p.integer("block"))
-                                   : setup.choice.compressor),
-        compressors_(Base::per_worker(compressor_spec_, setup.exchange.workers().count)),
-        decoder_(make_compressor(compressor_spec_)),
+        compressor_spec_(compression == Compression::kBlockSign
+                             ? fmt::format("blocksign:block={}", p.integer("block"))
+                             : setup.choice.compressor),
+        sent_(compressor_spec_, setup.layout, setup.seed, setup.exchange.workers()),
         mu_(static_cast<T>(p.real("momentum"))),
         wd_(static_cast<T>(p.real("wd"))),
-        errors_(Base::worker_buffers("e")),
-        momenta_(Base::worker_buffers("m")),
-        decay_momentum_(Base::shared_buffer("mwd")),
-        server_error_(Base::shared_buffer("server/e", true)),
+        errors_(Base::per_worker_buffer()),
+        server_error_(Base::d_, T{0}),
         server_(compressor_spec_, setup.layout, server_error_),
-        messages_(setup.exchange.workers().count),
-        p_(Base::d_),
-        sent_(Base::d_),
         answer_(Base::d_) {
+    Base::name_state("e", errors_);
+    // μ = 0: no momentum on the workers, none on the weight decay.
+    if (mu_ != T{0}) {
+      momenta_ = Base::per_worker_buffer();
+      decay_momentum_.assign(Base::d_, T{0});
+      Base::name_state("m", momenta_);
+      Base::name_state("mwd", decay_momentum_);
+    }
+    Base::name_server_state("server/e", server_error_);
     Base::use_errors(&errors_);
     Base::use_server_error(&server_error_);
   }
@@ -48,22 +55,23 @@ class DistEf final : public AlgorithmBase<T> {
     const T ratio =
         rates.previous_gamma == 0 ? T{0} : static_cast<T>(rates.previous_gamma / rates.gamma);
     for (std::size_t j = 0; j < gradients.size(); ++j) {
-      std::vector<T>& m = momenta_[j];
-      std::vector<T>& e = errors_[j];
-      for (std::size_t i = 0; i < Base::d_; ++i) {
-        m[i] = mu_ * m[i] + gradients[j][i];
-        p_[i] = mu_ * m[i] + gradients[j][i] + ratio * e[i];
+      const std::span<T> p = sent_.input();
+      const std::vector<T>& e = errors_[j];
+      if (momenta_.empty()) {
+        for (std::size_t i = 0; i < Base::d_; ++i) p[i] = gradients[j][i] + ratio * e[i];
+      } else {
+        std::vector<T>& m = momenta_[j];
+        for (std::size_t i = 0; i < Base::d_; ++i) {
+          m[i] = mu_ * m[i] + gradients[j][i];
+          p[i] = mu_ * m[i] + gradients[j][i] + ratio * e[i];
+        }
       }
-      compressors_[j]->encode(std::span<const T>(p_), Base::layout_, Base::context(rates.step, j),
-                              messages_[j]);
-      Base::decode_own(*decoder_, messages_[j], rates.step, j, sent_);
-      for (std::size_t i = 0; i < Base::d_; ++i) e[i] = p_[i] - sent_[i];
+      sent_.send_keeping_error(j, p, errors_[j], rates.step);
     }
     server_.set_error_scale(ratio);
-    Base::exchange(Pattern::kServer, *decoder_, messages_, rates.step, answer_, Base::mean_weight(),
-                   &server_);
+    Base::exchange(Pattern::kServer, sent_, rates.step, answer_, Base::mean_weight(), &server_);
     apply(static_cast<T>(rates.gamma));
-    Base::end_step(decoder_.get(), &messages_, rates.step);
+    Base::end_step(sent_, rates.step);
   }
 
  private:
@@ -81,18 +89,14 @@ class DistEf final : public AlgorithmBase<T> {
   }
 
   std::string compressor_spec_;
-  std::vector<std::unique_ptr<Compressor>> compressors_;
-  std::unique_ptr<Compressor> decoder_;
+  WorkerCompression<T> sent_;
   T mu_;
   T wd_;
-  std::vector<std::vector<T>>& errors_;
-  std::vector<std::vector<T>>& momenta_;
-  std::vector<T>& decay_momentum_;
-  std::vector<T>& server_error_;
+  PerWorker<T> errors_;
+  PerWorker<T> momenta_;           // μ > 0 only
+  std::vector<T> decay_momentum_;  // m̃, μ > 0 only
+  std::vector<T> server_error_;    // ẽ, evolves on the server's rank only
   ErrorFeedbackServer<T> server_;
-  std::vector<Message> messages_;
-  std::vector<T> p_;
-  std::vector<T> sent_;
   std::vector<T> answer_;
 };
 
@@ -108,17 +112,18 @@ std::vector<AlgorithmEntry> dist_ef_entries() {
       algorithm_entry<DistEf>("dist-ef-sgd",
                               "two-way compression with worker and server errors (gradient units)",
                               "§3.8 (S002 Alg 2)", "compressor (workers and server)",
-                              {momentum_param("0"), wd_param()}, false),
+                              {momentum_param("0"), wd_param()}, Compression::kChosen),
       algorithm_entry<DistEf>("dist-ef-sgdm", "dist-EF-SGD with Nesterov momentum",
                               "§3.10 (S002 Alg 4, non-block)", "compressor (workers and server)",
-                              {momentum_param("0.9"), wd_param()}, false),
+                              {momentum_param("0.9"), wd_param()}, Compression::kChosen),
       algorithm_entry<DistEf>("dist-ef-blocksgd", "dist-EF-SGD with the blockwise scaled sign",
                               "§3.9 (S002 Alg 3)", "its own: blocksign",
-                              {block_param(), momentum_param("0"), wd_param()}, true),
-      algorithm_entry<DistEf>("dist-ef-blocksgdm",
-                              "dist-EF-blockSGD with Nesterov momentum and S002's weight decay",
-                              "§3.10 (S002 Alg 4, App A)", "its own: blocksign",
-                              {block_param(), momentum_param("0.9"), wd_param()}, true),
+                              {block_param(), momentum_param("0"), wd_param()},
+                              Compression::kBlockSign),
+      algorithm_entry<DistEf>(
+          "dist-ef-blocksgdm", "dist-EF-blockSGD with Nesterov momentum and S002's weight decay",
+          "§3.10 (S002 Alg 4, App A)", "its own: blocksign",
+          {block_param(), momentum_param("0.9"), wd_param()}, Compression::kBlockSign),
   };
 }
 

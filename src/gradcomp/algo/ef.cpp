@@ -6,60 +6,51 @@
 #include "gradcomp/algo/algorithm_base.hpp"
 #include "gradcomp/algo/common.hpp"
 #include "gradcomp/algo/entries.hpp"
-#include "gradcomp/algo/servers.hpp"
 
 namespace gradcomp {
 
 namespace {
+
+// ef serves any pattern; ef-sync all-reduces a synchronized linear compressor.
+enum class EfForm { kAnyPattern, kSynchronized };
 
 template <class T>
 class DistributedEf final : public AlgorithmBase<T> {
   using Base = AlgorithmBase<T>;
 
  public:
-  DistributedEf(const AlgorithmSetup<T>& setup, const Params& p, bool synchronized)
+  DistributedEf(const AlgorithmSetup<T>& setup, const Params& p, EfForm form)
       : Base(setup, p.canonical()),
-        compressors_(Base::per_worker(setup.choice.compressor, setup.exchange.workers().count)),
-        decoder_(make_compressor(setup.choice.compressor)),
-        pattern_(synchronized ? Pattern::kAllreduce : parse_pattern(p.choice("pattern"))),
-        errors_(Base::worker_buffers("e")),
-        server_(setup.layout),
-        messages_(setup.exchange.workers().count),
-        p_(Base::d_),
-        sent_(Base::d_),
+        sent_(setup.choice.compressor, setup.layout, setup.seed, setup.exchange.workers()),
+        pattern_(form == EfForm::kSynchronized ? Pattern::kAllreduce
+                                               : parse_pattern(p.choice("pattern"))),
+        errors_(Base::per_worker_buffer()),
         aggregate_(Base::d_) {
-    require(!synchronized || decoder_->payload_size(setup.layout).has_value(),
+    require(form != EfForm::kSynchronized || sent_.codec().payload_size(setup.layout).has_value(),
             "ef-sync needs a linear compressor with a shared seed (rbgs, randk:shared=true, "
             "sketch); '{}' is not one",
-            decoder_->spec());
+            sent_.codec().spec());
+    Base::name_state("e", errors_);
     Base::use_errors(&errors_);
   }
 
   void step(const std::vector<std::span<const T>>& gradients, const StepRates& rates) override {
     Base::begin_step();
     for (std::size_t j = 0; j < gradients.size(); ++j) {
-      for (std::size_t i = 0; i < Base::d_; ++i) p_[i] = errors_[j][i] + gradients[j][i];
-      compressors_[j]->encode(std::span<const T>(p_), Base::layout_, Base::context(rates.step, j),
-                              messages_[j]);
-      Base::decode_own(*decoder_, messages_[j], rates.step, j, sent_);
-      for (std::size_t i = 0; i < Base::d_; ++i) errors_[j][i] = p_[i] - sent_[i];
+      const std::span<T> p = sent_.input();
+      for (std::size_t i = 0; i < Base::d_; ++i) p[i] = errors_[j][i] + gradients[j][i];
+      sent_.send_keeping_error(j, p, errors_[j], rates.step);
     }
-    Base::exchange(pattern_, *decoder_, messages_, rates.step, aggregate_, Base::mean_weight(),
-                   &server_);
+    Base::exchange(pattern_, sent_, rates.step, aggregate_, Base::mean_weight());
     const auto gamma = static_cast<T>(rates.gamma);
     for (std::size_t i = 0; i < Base::d_; ++i) Base::x_[i] -= gamma * aggregate_[i];
-    Base::end_step(decoder_.get(), &messages_, rates.step);
+    Base::end_step(sent_, rates.step);
   }
 
  private:
-  std::vector<std::unique_ptr<Compressor>> compressors_;
-  std::unique_ptr<Compressor> decoder_;
+  WorkerCompression<T> sent_;
   Pattern pattern_;
-  std::vector<std::vector<T>>& errors_;
-  RelayServer<T> server_;
-  std::vector<Message> messages_;
-  std::vector<T> p_;
-  std::vector<T> sent_;
+  PerWorker<T> errors_;
   std::vector<T> aggregate_;
 };
 
@@ -70,10 +61,10 @@ std::vector<AlgorithmEntry> ef_entries() {
       algorithm_entry<DistributedEf>(
           "ef", "D-EF-SGD: error feedback in gradient units, p = e + g, server averages",
           "§3.4 (S003 Alg 2)", "compressor",
-          {pattern_param("server", {"server", "allgather", "allreduce"})}, false),
+          {pattern_param("server", {"server", "allgather", "allreduce"})}, EfForm::kAnyPattern),
       algorithm_entry<DistributedEf>(
           "ef-sync", "D-EF-SGD with a synchronized linear compressor over allreduce",
-          "§3.16 (S003 Alg 6)", "compressor (linear, shared seed)", {}, true),
+          "§3.16 (S003 Alg 6)", "compressor (linear, shared seed)", {}, EfForm::kSynchronized),
   };
 }
 

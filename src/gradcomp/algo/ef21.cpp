@@ -20,44 +20,38 @@ class Ef21 final : public AlgorithmBase<T> {
  public:
   Ef21(const AlgorithmSetup<T>& setup, const Params& p)
       : Base(setup, p.canonical()),
-        compressors_(Base::per_worker(setup.choice.compressor, setup.exchange.workers().count)),
-        decoder_(make_compressor(setup.choice.compressor)),
-        pattern_(resolve_pattern(p.choice("pattern"), *decoder_)),
-        estimates_(Base::worker_buffers("v")),
-        estimate_(Base::shared_buffer("v")),
-        messages_(setup.exchange.workers().count),
-        difference_(Base::d_),
-        sent_(Base::d_),
-        aggregate_(Base::d_) {}
+        sent_(setup.choice.compressor, setup.layout, setup.seed, setup.exchange.workers()),
+        pattern_(resolve_pattern(p.choice("pattern"), sent_.codec())),
+        estimates_(Base::per_worker_buffer()),
+        estimate_(Base::d_, T{0}),
+        aggregate_(Base::d_) {
+    Base::name_state("v", estimates_);
+    Base::name_state("v", estimate_);
+  }
 
   void step(const std::vector<std::span<const T>>& gradients, const StepRates& rates) override {
     Base::begin_step();
     for (std::size_t j = 0; j < gradients.size(); ++j) {
       std::vector<T>& v = estimates_[j];
-      for (std::size_t i = 0; i < Base::d_; ++i) difference_[i] = gradients[j][i] - v[i];
-      compressors_[j]->encode(std::span<const T>(difference_), Base::layout_,
-                              Base::context(rates.step, j), messages_[j]);
-      Base::decode_own(*decoder_, messages_[j], rates.step, j, sent_);
-      for (std::size_t i = 0; i < Base::d_; ++i) v[i] += sent_[i];
+      const std::span<T> difference = sent_.input();
+      for (std::size_t i = 0; i < Base::d_; ++i) difference[i] = gradients[j][i] - v[i];
+      const std::span<const T> c = sent_.send_and_decode(j, difference, rates.step);
+      for (std::size_t i = 0; i < Base::d_; ++i) v[i] += c[i];
     }
-    Base::exchange(pattern_, *decoder_, messages_, rates.step, aggregate_, Base::mean_weight());
+    Base::exchange(pattern_, sent_, rates.step, aggregate_, Base::mean_weight());
     const auto gamma = static_cast<T>(rates.gamma);
     for (std::size_t i = 0; i < Base::d_; ++i) {
       estimate_[i] += aggregate_[i];
       Base::x_[i] -= gamma * estimate_[i];
     }
-    Base::end_step(decoder_.get(), &messages_, rates.step);
+    Base::end_step(sent_, rates.step);
   }
 
  private:
-  std::vector<std::unique_ptr<Compressor>> compressors_;
-  std::unique_ptr<Compressor> decoder_;
+  WorkerCompression<T> sent_;
   Pattern pattern_;
-  std::vector<std::vector<T>>& estimates_;
-  std::vector<T>& estimate_;
-  std::vector<Message> messages_;
-  std::vector<T> difference_;
-  std::vector<T> sent_;
+  PerWorker<T> estimates_;   // v_i
+  std::vector<T> estimate_;  // v = mean v_i, on every replica
   std::vector<T> aggregate_;
 };
 

@@ -21,15 +21,13 @@ class EfBiasCorrection final : public AlgorithmBase<T> {
  public:
   EfBiasCorrection(const AlgorithmSetup<T>& setup, const Params& p)
       : Base(setup, p.canonical()),
-        compressors_(Base::per_worker(setup.choice.compressor, setup.exchange.workers().count)),
-        quantizers_(Base::per_worker(setup.choice.quantizer, setup.exchange.workers().count)),
-        compressor_decoder_(make_compressor(setup.choice.compressor)),
-        quantizer_decoder_(make_compressor(setup.choice.quantizer)),
+        compressed_(setup.choice.compressor, setup.layout, setup.seed, setup.exchange.workers()),
+        quantized_(setup.choice.quantizer, setup.layout, setup.seed, setup.exchange.workers()),
         alpha_(static_cast<T>(
-            shift_step(p, *quantizer_decoder_, setup.layout, p.real("beta"), "ef-bc"))),
-        errors_(Base::worker_buffers("e")),
-        shifts_(Base::worker_buffers("h")),
-        server_shift_(Base::shared_buffer("server/h", true)),
+            shift_step(p, quantized_.codec(), setup.layout, p.real("beta"), "ef-bc"))),
+        errors_(Base::per_worker_buffer()),
+        shifts_(Base::per_worker_buffer()),
+        server_shift_(Base::d_, T{0}),
         shift_mean_(Base::d_),
         collect_([this](std::span<const T> mean) {
           std::copy(mean.begin(), mean.end(), shift_mean_.begin());
@@ -41,60 +39,44 @@ class EfBiasCorrection final : public AlgorithmBase<T> {
                     server_shift_[i] += alpha_ * shift_mean_[i];
                   }
                 }),
-        ef_messages_(setup.exchange.workers().count),
-        shift_messages_(setup.exchange.workers().count),
-        u_(Base::d_),
-        p_(Base::d_),
-        sent_(Base::d_),
         update_(Base::d_) {
+    Base::name_state("e", errors_);
+    Base::name_state("h", shifts_);
+    Base::name_server_state("server/h", server_shift_);
     Base::use_errors(&errors_);
   }
 
   void step(const std::vector<std::span<const T>>& gradients, const StepRates& rates) override {
     Base::begin_step();
-    for (std::size_t j = 0; j < gradients.size(); ++j) encode_worker(j, gradients[j], rates.step);
-    Base::exchange(Pattern::kServer, *quantizer_decoder_, shift_messages_, rates.step, update_,
-                   Base::mean_weight(), &collect_);
-    Base::exchange(Pattern::kServer, *compressor_decoder_, ef_messages_, rates.step, update_,
-                   Base::mean_weight(), &answer_);
+    for (std::size_t j = 0; j < gradients.size(); ++j) {
+      const std::span<T> u = quantized_.input();
+      const std::span<T> p = compressed_.input();
+      for (std::size_t i = 0; i < Base::d_; ++i) {
+        u[i] = gradients[j][i] - shifts_[j][i];
+        p[i] = errors_[j][i] + u[i];
+      }
+      compressed_.send_keeping_error(j, p, errors_[j], rates.step);
+      send_shift_update<T>(quantized_, j, u, shifts_[j], alpha_, rates.step);
+    }
+    Base::exchange(Pattern::kServer, quantized_, rates.step, update_, Base::mean_weight(),
+                   &collect_);
+    Base::exchange(Pattern::kServer, compressed_, rates.step, update_, Base::mean_weight(),
+                   &answer_);
     const auto gamma = static_cast<T>(rates.gamma);
     for (std::size_t i = 0; i < Base::d_; ++i) Base::x_[i] -= gamma * update_[i];
-    Base::end_step(compressor_decoder_.get(), &ef_messages_, rates.step);
+    Base::end_step(compressed_, rates.step);
   }
 
  private:
-  void encode_worker(std::size_t j, std::span<const T> g, std::uint64_t step) {
-    std::vector<T>& e = errors_[j];
-    std::vector<T>& h = shifts_[j];
-    for (std::size_t i = 0; i < Base::d_; ++i) {
-      u_[i] = g[i] - h[i];
-      p_[i] = e[i] + u_[i];
-    }
-    const StepContext context = Base::context(step, j);
-    compressors_[j]->encode(std::span<const T>(p_), Base::layout_, context, ef_messages_[j]);
-    quantizers_[j]->encode(std::span<const T>(u_), Base::layout_, context, shift_messages_[j]);
-    Base::decode_own(*compressor_decoder_, ef_messages_[j], step, j, sent_);
-    for (std::size_t i = 0; i < Base::d_; ++i) e[i] = p_[i] - sent_[i];
-    Base::decode_own(*quantizer_decoder_, shift_messages_[j], step, j, sent_);
-    for (std::size_t i = 0; i < Base::d_; ++i) h[i] += alpha_ * sent_[i];
-  }
-
-  std::vector<std::unique_ptr<Compressor>> compressors_;
-  std::vector<std::unique_ptr<Compressor>> quantizers_;
-  std::unique_ptr<Compressor> compressor_decoder_;
-  std::unique_ptr<Compressor> quantizer_decoder_;
+  WorkerCompression<T> compressed_;  // Δ̂_i = C(e_i + g_i − h_i)
+  WorkerCompression<T> quantized_;   // Δ_i = Q(g_i − h_i)
   T alpha_;
-  std::vector<std::vector<T>>& errors_;
-  std::vector<std::vector<T>>& shifts_;
-  std::vector<T>& server_shift_;
+  PerWorker<T> errors_;
+  PerWorker<T> shifts_;
+  std::vector<T> server_shift_;  // h, on the server's rank
   std::vector<T> shift_mean_;
   CollectServer<T> collect_;
   RelayServer<T> answer_;
-  std::vector<Message> ef_messages_;
-  std::vector<Message> shift_messages_;
-  std::vector<T> u_;
-  std::vector<T> p_;
-  std::vector<T> sent_;
   std::vector<T> update_;
 };
 

@@ -14,69 +14,65 @@ namespace gradcomp {
 
 namespace {
 
+// ef-scaled, or ef-gdstar with every gradient shifted by the worker's gradient at x*.
+enum class Shift { kNone, kOptimumGradient };
+
 template <class T>
 class ScaledEf final : public AlgorithmBase<T> {
   using Base = AlgorithmBase<T>;
 
  public:
-  ScaledEf(const AlgorithmSetup<T>& setup, const Params& p, bool shifted)
+  ScaledEf(const AlgorithmSetup<T>& setup, const Params& p, Shift shift)
       : Base(setup, p.canonical()),
-        compressors_(Base::per_worker(setup.choice.compressor, setup.exchange.workers().count)),
-        decoder_(make_compressor(setup.choice.compressor)),
-        pattern_(resolve_pattern(p.choice("pattern"), *decoder_)),
-        shifted_(shifted),
-        errors_(Base::worker_buffers("e")),
-        optimum_gradients_(Base::worker_buffers("hstar")),
-        messages_(setup.exchange.workers().count),
-        p_(Base::d_),
-        scaled_(Base::d_),
-        sent_(Base::d_),
+        sent_(setup.choice.compressor, setup.layout, setup.seed, setup.exchange.workers()),
+        pattern_(resolve_pattern(p.choice("pattern"), sent_.codec())),
+        shifted_(shift == Shift::kOptimumGradient),
+        errors_(Base::per_worker_buffer()),
         aggregate_(Base::d_) {
+    Base::name_state("e", errors_);
     Base::use_errors(&errors_);
+    if (shifted_) {
+      optimum_gradients_ = Base::per_worker_buffer();
+      Base::name_state("hstar", optimum_gradients_);  // checkpointed: a resumed run needs it
+    }
   }
 
   [[nodiscard]] bool needs_optimum_gradients() const override { return shifted_; }
   void set_optimum_gradient(std::size_t j, std::span<const T> gradient) override {
+    require<InternalError>(shifted_, "{} has no optimum gradients", Base::spec());
     std::copy(gradient.begin(), gradient.end(), optimum_gradients_.at(j).begin());
   }
   void start(std::span<const T> x0) override {
     // ∇f_i(x*) is data, not state: it survives the restart.
-    const auto kept = optimum_gradients_;
+    const PerWorker<T> kept = optimum_gradients_;
     Base::start(x0);
-    optimum_gradients_ = kept;
+    for (std::size_t j = 0; j < kept.size(); ++j) {
+      std::copy(kept[j].begin(), kept[j].end(), optimum_gradients_[j].begin());
+    }
   }
 
   void step(const std::vector<std::span<const T>>& gradients, const StepRates& rates) override {
     Base::begin_step();
     const auto gamma = static_cast<T>(rates.gamma);
     for (std::size_t j = 0; j < gradients.size(); ++j) {
+      const std::span<T> p = sent_.input();
       for (std::size_t i = 0; i < Base::d_; ++i) {
         const T g = shifted_ ? gradients[j][i] - optimum_gradients_[j][i] : gradients[j][i];
-        p_[i] = errors_[j][i] + gamma * g;
-        scaled_[i] = p_[i] / gamma;
+        p[i] = errors_[j][i] + gamma * g;
       }
-      compressors_[j]->encode(std::span<const T>(scaled_), Base::layout_,
-                              Base::context(rates.step, j), messages_[j]);
-      Base::decode_own(*decoder_, messages_[j], rates.step, j, sent_);
-      for (std::size_t i = 0; i < Base::d_; ++i) errors_[j][i] = p_[i] - gamma * sent_[i];
+      sent_.send_keeping_error(j, p, errors_[j], rates.step, gamma);
     }
-    Base::exchange(pattern_, *decoder_, messages_, rates.step, aggregate_,
-                   gamma * Base::mean_weight());
+    Base::exchange(pattern_, sent_, rates.step, aggregate_, gamma * Base::mean_weight());
     for (std::size_t i = 0; i < Base::d_; ++i) Base::x_[i] -= aggregate_[i];
-    Base::end_step(decoder_.get(), &messages_, rates.step);
+    Base::end_step(sent_, rates.step);
   }
 
  private:
-  std::vector<std::unique_ptr<Compressor>> compressors_;
-  std::unique_ptr<Compressor> decoder_;
+  WorkerCompression<T> sent_;
   Pattern pattern_;
   bool shifted_;
-  std::vector<std::vector<T>>& errors_;
-  std::vector<std::vector<T>>& optimum_gradients_;
-  std::vector<Message> messages_;
-  std::vector<T> p_;
-  std::vector<T> scaled_;
-  std::vector<T> sent_;
+  PerWorker<T> errors_;
+  PerWorker<T> optimum_gradients_;  // ef-gdstar only
   std::vector<T> aggregate_;
 };
 
@@ -92,10 +88,11 @@ std::vector<AlgorithmEntry> ef_scaled_entries() {
                                 "EF-SGD with the error in parameter units, Delta = gamma "
                                 "C(p/gamma) (absolute compressors)",
                                 "§3.5 (S004 Alg 1); n = 1: §3.3", "compressor",
-                                {pattern_param("allgather", patterns())}, false),
-      algorithm_entry<ScaledEf>(
-          "ef-gdstar", "EF-GD with every worker's gradient shifted by its gradient at x*",
-          "§3.17 (S004 §C.3.2)", "compressor", {pattern_param("allgather", patterns())}, true),
+                                {pattern_param("allgather", patterns())}, Shift::kNone),
+      algorithm_entry<ScaledEf>("ef-gdstar",
+                                "EF-GD with every worker's gradient shifted by its gradient at x*",
+                                "§3.17 (S004 §C.3.2)", "compressor",
+                                {pattern_param("allgather", patterns())}, Shift::kOptimumGradient),
   };
 }
 

@@ -15,49 +15,53 @@ namespace gradcomp {
 
 namespace {
 
+// ef-gc compresses gradients (momentum after aggregation, one replicated buffer); ef-uc compresses
+// local momentum updates (one buffer per worker).
+enum class Compressed { kGradient, kUpdate };
+
 template <class T>
 class MomentumEf final : public AlgorithmBase<T> {
   using Base = AlgorithmBase<T>;
 
  public:
-  MomentumEf(const AlgorithmSetup<T>& setup, const Params& p, bool update_compression)
+  MomentumEf(const AlgorithmSetup<T>& setup, const Params& p, Compressed compressed)
       : Base(setup, p.canonical()),
-        compressors_(Base::per_worker(setup.choice.compressor, setup.exchange.workers().count)),
-        decoder_(make_compressor(setup.choice.compressor)),
-        pattern_(resolve_pattern(p.choice("pattern"), *decoder_)),
-        update_compression_(update_compression),
+        sent_(setup.choice.compressor, setup.layout, setup.seed, setup.exchange.workers()),
+        pattern_(resolve_pattern(p.choice("pattern"), sent_.codec())),
+        update_compression_(compressed == Compressed::kUpdate),
         mu_(static_cast<T>(p.real("momentum"))),
         wd_(static_cast<T>(p.real("wd"))),
-        errors_(Base::worker_buffers("e")),
-        local_momenta_(Base::worker_buffers("m")),
-        momentum_(Base::shared_buffer("m")),
-        messages_(setup.exchange.workers().count),
-        delta_(Base::d_),
-        sent_(Base::d_),
+        errors_(Base::per_worker_buffer()),
         aggregate_(Base::d_) {
+    Base::name_state("e", errors_);
+    if (update_compression_) {
+      local_momenta_ = Base::per_worker_buffer();
+      Base::name_state("m", local_momenta_);
+    } else {
+      momentum_.assign(Base::d_, T{0});
+      Base::name_state("m", momentum_);
+    }
     Base::use_errors(&errors_);
   }
 
   void step(const std::vector<std::span<const T>>& gradients, const StepRates& rates) override {
     Base::begin_step();
     for (std::size_t j = 0; j < gradients.size(); ++j) {
-      std::vector<T>& e = errors_[j];
-      std::vector<T>& m = local_momenta_[j];
-      for (std::size_t i = 0; i < Base::d_; ++i) {
-        const T g = gradients[j][i];
-        if (update_compression_) {
+      const std::vector<T>& e = errors_[j];
+      const std::span<T> delta = sent_.input();
+      if (update_compression_) {
+        std::vector<T>& m = local_momenta_[j];
+        for (std::size_t i = 0; i < Base::d_; ++i) {
+          const T g = gradients[j][i];
           m[i] = mu_ * m[i] + g;
-          delta_[i] = m[i] + g + e[i];
-        } else {
-          delta_[i] = g + e[i];
+          delta[i] = m[i] + g + e[i];
         }
+      } else {
+        for (std::size_t i = 0; i < Base::d_; ++i) delta[i] = gradients[j][i] + e[i];
       }
-      compressors_[j]->encode(std::span<const T>(delta_), Base::layout_,
-                              Base::context(rates.step, j), messages_[j]);
-      Base::decode_own(*decoder_, messages_[j], rates.step, j, sent_);
-      for (std::size_t i = 0; i < Base::d_; ++i) e[i] = delta_[i] - sent_[i];
+      sent_.send_keeping_error(j, delta, errors_[j], rates.step);
     }
-    Base::exchange(pattern_, *decoder_, messages_, rates.step, aggregate_, Base::mean_weight());
+    Base::exchange(pattern_, sent_, rates.step, aggregate_, Base::mean_weight());
     const auto gamma = static_cast<T>(rates.gamma);
     std::vector<T>& x = Base::x_;
     for (std::size_t i = 0; i < Base::d_; ++i) {
@@ -69,22 +73,18 @@ class MomentumEf final : public AlgorithmBase<T> {
         x[i] -= gamma * (u + momentum_[i]);
       }
     }
-    Base::end_step(decoder_.get(), &messages_, rates.step);
+    Base::end_step(sent_, rates.step);
   }
 
  private:
-  std::vector<std::unique_ptr<Compressor>> compressors_;
-  std::unique_ptr<Compressor> decoder_;
+  WorkerCompression<T> sent_;
   Pattern pattern_;
   bool update_compression_;
   T mu_;
   T wd_;
-  std::vector<std::vector<T>>& errors_;
-  std::vector<std::vector<T>>& local_momenta_;
-  std::vector<T>& momentum_;
-  std::vector<Message> messages_;
-  std::vector<T> delta_;
-  std::vector<T> sent_;
+  PerWorker<T> errors_;
+  PerWorker<T> local_momenta_;  // ef-uc: m_w
+  std::vector<T> momentum_;     // ef-gc: m, the same on every replica
   std::vector<T> aggregate_;
 };
 
@@ -99,10 +99,10 @@ std::vector<AlgorithmEntry> momentum_compression_entries() {
   return {
       algorithm_entry<MomentumEf>(
           "ef-gc", "EF compressing gradients, momentum after aggregation (g + m form)",
-          "§3.18 (S004 Alg 2)", "compressor", momentum_ef_params(), false),
-      algorithm_entry<MomentumEf>("ef-uc",
-                                  "EF compressing local momentum updates (DGC style, g + m form)",
-                                  "§3.18 (S004 Alg 3)", "compressor", momentum_ef_params(), true),
+          "§3.18 (S004 Alg 2)", "compressor", momentum_ef_params(), Compressed::kGradient),
+      algorithm_entry<MomentumEf>(
+          "ef-uc", "EF compressing local momentum updates (DGC style, g + m form)",
+          "§3.18 (S004 Alg 3)", "compressor", momentum_ef_params(), Compressed::kUpdate),
   };
 }
 

@@ -14,6 +14,7 @@ namespace gradcomp {
 
 namespace {
 
+enum class Momentum { kOff, kOn };  // sgd, sgdm
 enum class MomentumKind { kNone, kHeavyBall, kNesterov, kGradientPlusMomentum };
 
 template <class T>
@@ -21,29 +22,30 @@ class Sgd final : public AlgorithmBase<T> {
   using Base = AlgorithmBase<T>;
 
  public:
-  Sgd(const AlgorithmSetup<T>& setup, const Params& p, bool with_momentum)
+  Sgd(const AlgorithmSetup<T>& setup, const Params& p, Momentum momentum)
       : Base(setup, p.canonical()),
-        compressors_(Base::per_worker(setup.choice.compressor, setup.exchange.workers().count)),
-        decoder_(make_compressor(setup.choice.compressor)),
-        pattern_(resolve_pattern(p.choice("pattern"), *decoder_)),
-        kind_(with_momentum ? parse_kind(p.choice("kind")) : MomentumKind::kNone),
-        mu_(with_momentum ? static_cast<T>(p.real("momentum")) : T{0}),
+        sent_(setup.choice.compressor, setup.layout, setup.seed, setup.exchange.workers()),
+        pattern_(resolve_pattern(p.choice("pattern"), sent_.codec())),
+        kind_(momentum == Momentum::kOn ? parse_kind(p.choice("kind")) : MomentumKind::kNone),
+        mu_(momentum == Momentum::kOn ? static_cast<T>(p.real("momentum")) : T{0}),
         wd_(static_cast<T>(p.real("wd"))),
-        momentum_(Base::shared_buffer("m")),
-        messages_(setup.exchange.workers().count),
-        u_(Base::d_),
-        aggregate_(Base::d_) {}
+        aggregate_(Base::d_) {
+    if (kind_ != MomentumKind::kNone) {
+      momentum_.assign(Base::d_, T{0});
+      Base::name_state("m", momentum_);
+    }
+  }
 
   void step(const std::vector<std::span<const T>>& gradients, const StepRates& rates) override {
     Base::begin_step();
     for (std::size_t j = 0; j < gradients.size(); ++j) {
-      for (std::size_t i = 0; i < Base::d_; ++i) u_[i] = gradients[j][i] + wd_ * Base::x_[i];
-      compressors_[j]->encode(std::span<const T>(u_), Base::layout_, Base::context(rates.step, j),
-                              messages_[j]);
+      const std::span<T> u = sent_.input();
+      for (std::size_t i = 0; i < Base::d_; ++i) u[i] = gradients[j][i] + wd_ * Base::x_[i];
+      sent_.send(j, u, rates.step);
     }
-    Base::exchange(pattern_, *decoder_, messages_, rates.step, aggregate_, Base::mean_weight());
+    Base::exchange(pattern_, sent_, rates.step, aggregate_, Base::mean_weight());
     apply(static_cast<T>(rates.gamma));
-    Base::end_step(decoder_.get(), &messages_, rates.step);
+    Base::end_step(sent_, rates.step);
   }
 
  private:
@@ -76,15 +78,12 @@ class Sgd final : public AlgorithmBase<T> {
     }
   }
 
-  std::vector<std::unique_ptr<Compressor>> compressors_;
-  std::unique_ptr<Compressor> decoder_;
+  WorkerCompression<T> sent_;
   Pattern pattern_;
   MomentumKind kind_;
   T mu_;
   T wd_;
-  std::vector<T>& momentum_;
-  std::vector<Message> messages_;
-  std::vector<T> u_;
+  std::vector<T> momentum_;  // sgdm only
   std::vector<T> aggregate_;
 };
 
@@ -96,9 +95,10 @@ std::vector<std::string> patterns() {
 
 std::vector<AlgorithmEntry> sgd_entries() {
   return {
-      algorithm_entry<Sgd>(
-          "sgd", "distributed SGD; the compressor (no error feedback) if not identity",
-          "§3.1 (S000 eq 2)", "compressor", {wd_param(), pattern_param("auto", patterns())}, false),
+      algorithm_entry<Sgd>("sgd",
+                           "distributed SGD; the compressor (no error feedback) if not identity",
+                           "§3.1 (S000 eq 2)", "compressor",
+                           {wd_param(), pattern_param("auto", patterns())}, Momentum::kOff),
       algorithm_entry<Sgd>(
           "sgdm",
           "SGD with momentum on the aggregate: heavy-ball, Nesterov (S002) or g+m (S004 Alg 2)",
@@ -108,7 +108,7 @@ std::vector<AlgorithmEntry> sgd_entries() {
                         "heavy-ball: x -= gamma m; nesterov: x -= gamma (u + mu m); g+m: x -= "
                         "gamma (u + m)"),
            wd_param(), pattern_param("auto", patterns())},
-          true),
+          Momentum::kOn),
   };
 }
 

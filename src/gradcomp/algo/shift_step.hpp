@@ -1,8 +1,10 @@
 #pragma once
-// The step size α of the DIANA shifts (ALGORITHMS.md §3.13–3.15): given, or β/(1 + ω) from the
-// quantizer's declared ω (α = 1/(1+ω) for DIANA, β_bc/(1+ω) for ef-bc).
+// The DIANA shifts (ALGORITHMS.md §3.13–3.15) of diana, ef-bc and ec-sgd-diana: worker i sends
+// Δ_i = Q_ω(u_i) and moves its shift h_i ← h_i + αΔ_i. The step size α is given, or β/(1 + ω)
+// from the quantizer's declared ω (α = 1/(1+ω) for DIANA, β_bc/(1+ω) for ef-bc).
 #include <string>
 
+#include "gradcomp/algo/worker_compression.hpp"
 #include "gradcomp/compress/compressor.hpp"
 #include "gradcomp/compress/params.hpp"
 #include "gradcomp/core/error.hpp"
@@ -23,6 +25,14 @@ inline double shift_step(const Params& p, const Compressor& quantizer, const Lay
           "alpha, or use an unbiased quantizer (qsgd, terngrad, randk:unbiased=true, round)",
           algorithm, quantizer.spec());
   return beta / (1 + *constants.omega);
+}
+
+// Local worker j sends Q(u) through `quantized` and moves its shift: h ← h + α·Q(u).
+template <class T>
+void send_shift_update(WorkerCompression<T>& quantized, std::size_t j, std::span<const T> u,
+                       std::span<T> shift, T alpha, std::uint64_t step) {
+  const std::span<const T> sent = quantized.send_and_decode(j, u, step);
+  for (std::size_t i = 0; i < shift.size(); ++i) shift[i] += alpha * sent[i];
 }
 
 }  // namespace gradcomp

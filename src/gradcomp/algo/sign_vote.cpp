@@ -10,46 +10,51 @@ namespace gradcomp {
 
 namespace {
 
+enum class Momentum { kOff, kOn };  // signsgd-mv, signum-mv
+
 template <class T>
 class SignVote final : public AlgorithmBase<T> {
   using Base = AlgorithmBase<T>;
 
  public:
-  SignVote(const AlgorithmSetup<T>& setup, const Params& p, bool with_momentum)
+  SignVote(const AlgorithmSetup<T>& setup, const Params& p, Momentum momentum)
       : Base(setup, p.canonical()),
-        signs_(Base::per_worker("sign", setup.exchange.workers().count)),
-        decoder_(make_compressor("sign")),
-        beta_(with_momentum ? static_cast<T>(p.real("momentum")) : T{0}),
+        sent_("sign", setup.layout, setup.seed, setup.exchange.workers()),
+        beta_(momentum == Momentum::kOn ? static_cast<T>(p.real("momentum")) : T{0}),
         wd_(static_cast<T>(p.real("wd"))),
-        momenta_(Base::worker_buffers("v")),
-        messages_(setup.exchange.workers().count),
-        vote_(Base::d_) {}
+        vote_(Base::d_) {
+    if (momentum == Momentum::kOn) {
+      momenta_ = Base::per_worker_buffer();
+      Base::name_state("v", momenta_);
+    }
+  }
 
   void step(const std::vector<std::span<const T>>& gradients, const StepRates& rates) override {
     Base::begin_step();
     for (std::size_t j = 0; j < gradients.size(); ++j) {
+      if (momenta_.empty()) {
+        sent_.send(j, gradients[j], rates.step);
+        continue;
+      }
       std::vector<T>& v = momenta_[j];
       for (std::size_t i = 0; i < Base::d_; ++i) {
         v[i] = beta_ * v[i] + (T{1} - beta_) * gradients[j][i];
       }
-      signs_[j]->encode(std::span<const T>(v), Base::layout_, Base::context(rates.step, j),
-                        messages_[j]);
+      sent_.send(j, std::span<const T>(v), rates.step);
     }
-    Base::exchange(Pattern::kMajorityVote, *decoder_, messages_, rates.step, vote_, T{1});
+    Base::exchange(Pattern::kMajorityVote, sent_, rates.step, vote_, T{1});
     const auto gamma = static_cast<T>(rates.gamma);
     for (std::size_t i = 0; i < Base::d_; ++i) {
       Base::x_[i] -= gamma * (vote_[i] + wd_ * Base::x_[i]);
     }
-    Base::end_step(decoder_.get(), &messages_, rates.step);
+    Base::end_step(sent_, rates.step);
   }
 
  private:
-  std::vector<std::unique_ptr<Compressor>> signs_;
-  std::unique_ptr<Compressor> decoder_;
+  WorkerCompression<T> sent_;
   T beta_;
   T wd_;
-  std::vector<std::vector<T>>& momenta_;
-  std::vector<Message> messages_;
+  PerWorker<T> momenta_;  // signum-mv only
   std::vector<T> vote_;
 };
 
@@ -58,10 +63,10 @@ class SignVote final : public AlgorithmBase<T> {
 std::vector<AlgorithmEntry> sign_vote_entries() {
   return {
       algorithm_entry<SignVote>("signsgd-mv", "signSGD with majority vote", "§3.11",
-                                "its own: sign", {wd_param()}, false),
+                                "its own: sign", {wd_param()}, Momentum::kOff),
       algorithm_entry<SignVote>("signum-mv", "signum (sign of momentum) with majority vote",
                                 "§3.11", "its own: sign", {momentum_param("0.9"), wd_param()},
-                                true),
+                                Momentum::kOn),
   };
 }
 

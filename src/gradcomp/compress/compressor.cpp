@@ -143,10 +143,11 @@ ByteReader Compressor::open_message(std::span<const std::uint8_t> message, const
   require<DecodeError>(header.length == layout.total_size(),
                        "{}: message encodes {} elements, the layout has {}", name_, header.length,
                        layout.total_size());
-  require<DecodeError>(header.fingerprint == fingerprint(layout),
+  const auto expected = fingerprint(layout);  // once: require's arguments are always evaluated
+  require<DecodeError>(header.fingerprint == expected,
                        "{}: message was made with other settings or another layout "
                        "(fingerprint {:#06x}, expected {:#06x} for '{}')",
-                       name_, header.fingerprint, fingerprint(layout), spec_);
+                       name_, header.fingerprint, expected, spec_);
   require<DecodeError>(header.values == value_format<T>(),
                        "{}: message carries {} values, expected {}", name_,
                        value_format_name(header.values), value_format_name(value_format<T>()));

@@ -7,6 +7,7 @@
 //   kind=hash      V_{i,b} = s_i·[h(i) = b] with random bucket h(i) and sign s_i: VᵀV is diagonal,
 //                  encode and decode are O(d); δ ≈ p/d in expectation.
 #include <cmath>
+#include <mutex>
 
 #include "gradcomp/compress/common.hpp"
 #include "gradcomp/compress/entries.hpp"
@@ -46,6 +47,7 @@ class Sketch final : public TypedCompressor<Sketch> {
     const std::size_t d = layout.total_size();
     const std::size_t p = keep_.of(d);
     check_size(d, p);
+    const std::lock_guard lock(cache_mutex_);
     std::vector<double> y(p, 0.0);
     if (gaussian_) {
       const auto& v = gaussian_matrix(context, d, p);
@@ -89,6 +91,7 @@ class Sketch final : public TypedCompressor<Sketch> {
                         T weight) const {
     const std::size_t d = out.size();
     const std::size_t p = y.size();
+    const std::lock_guard lock(cache_mutex_);
     if (gaussian_) {
       const auto& v = gaussian_matrix(context, d, p);
       const std::vector<double> z = solve_gram(context, d, p, y);
@@ -112,7 +115,9 @@ class Sketch final : public TypedCompressor<Sketch> {
     std::vector<double> count;
   };
   // Matrices depend only on (seed, step, d, p); the cache saves redrawing them between the encode
-  // and the decodes of one step.
+  // and the decodes of one step. It is a memo, not state: a decode gives the same result with or
+  // without it. Const decodes may run on several threads at once (the Python module releases the
+  // GIL), so every use of the cache holds cache_mutex_.
   struct CacheKey {
     std::uint64_t seed = ~0ULL, step = ~0ULL;
     std::size_t d = 0;
@@ -196,6 +201,7 @@ class Sketch final : public TypedCompressor<Sketch> {
 
   KeepCount keep_;
   bool gaussian_;
+  mutable std::mutex cache_mutex_;
   mutable CacheKey matrix_key_, gram_key_, buckets_key_;
   mutable std::vector<double> matrix_, cholesky_;
   mutable Buckets buckets_;

@@ -34,7 +34,6 @@ class BitWriter {
     accumulator_ = value >> (64 - filled_);
     filled_ = total - 64;
   }
-  void write_bit(bool bit) { write(bit ? 1U : 0U, 1); }
   // `count` one bits then a zero: the unary part of a Rice code.
   void write_unary(std::uint64_t count) {
     while (count >= 32) {
@@ -103,7 +102,6 @@ class BitReader {
     bit_position_ = (bit_position_ + 7) & ~std::size_t{7};
     return bit_position_ >> 3;
   }
-  [[nodiscard]] std::size_t bits_left() const { return bytes_.size() * 8 - bit_position_; }
 
  private:
   std::span<const std::uint8_t> bytes_;

@@ -66,6 +66,8 @@ class InternalError : public Error {
   using Error::Error;
 };
 
+// Throws E with the formatted message unless condition holds. Like any function's, its arguments
+// are evaluated even when the check holds: on a hot path, compute a costly one once beforehand.
 template <class E = InvalidInput, class... Args>
 void require(bool condition, fmt::format_string<Args...> format, Args&&... args) {
   if (!condition) throw E(fmt::format(format, std::forward<Args>(args)...));

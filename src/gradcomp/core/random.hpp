@@ -75,13 +75,6 @@ class RandomStream {
     counter_ = {{0, layer, worker, static_cast<std::uint32_t>(step)}};
   }
 
-  // Starts the stream at block `block` (4 numbers per block): lets a pass over a segment draw
-  // the numbers of coordinate j from a position that depends only on j.
-  void seek_block(std::uint32_t block) {
-    counter_.v[0] = block;
-    available_ = 0;
-  }
-
   std::uint32_t next_u32() {
     if (available_ == 0) refill();
     return buffer_.v[4 - available_--];

@@ -5,7 +5,6 @@
 
 #include <chrono>
 #include <cmath>
-#include <csignal>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -27,38 +26,13 @@
 #include "gradcomp/train/gradient_geometry.hpp"
 #include "gradcomp/train/metrics.hpp"
 #include "gradcomp/train/run_data.hpp"
+#include "gradcomp/train/stop_signals.hpp"
 
 namespace gradcomp {
 
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-// Set by SIGINT/SIGTERM; the loop stops after the step in progress, checkpoints and reports.
-volatile std::sig_atomic_t g_stop_requested = 0;
-extern "C" void request_stop(int) {
-  g_stop_requested = 1;
-}
-
-// Installs the handlers for the run's lifetime and restores the previous ones.
-class StopSignals {
- public:
-  StopSignals() {
-    g_stop_requested = 0;
-    previous_int_ = std::signal(SIGINT, request_stop);
-    previous_term_ = std::signal(SIGTERM, request_stop);
-  }
-  ~StopSignals() {
-    std::signal(SIGINT, previous_int_);
-    std::signal(SIGTERM, previous_term_);
-  }
-  StopSignals(const StopSignals&) = delete;
-  StopSignals& operator=(const StopSignals&) = delete;
-
- private:
-  void (*previous_int_)(int) = nullptr;
-  void (*previous_term_)(int) = nullptr;
-};
 
 double seconds_since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
@@ -83,7 +57,8 @@ template <class T>
 class Trainer {
  public:
   Trainer(const TrainConfig& config, Communicator& communicator, std::string resume)
-      : config_(config),
+      : signals_(),
+        config_(config),
         resume_(std::move(resume)),
         communicator_(communicator),
         group_(WorkerGroup::split(config.workers, communicator)),
@@ -130,7 +105,6 @@ class Trainer {
     }
     std::vector<std::vector<T>> gradients(group_.count, std::vector<T>(d));
     const auto wall = Clock::now();
-    const StopSignals signals;
     std::uint64_t t = first;
     bool stopped = false;
     nlohmann::ordered_json last =
@@ -138,7 +112,7 @@ class Trainer {
     while (t < total_steps_ && !stopped) {
       step(t, gradients);
       ++t;
-      stopped = stop_requested();
+      stopped = signals_.requested(communicator_);
       const bool due = t % eval_every_ == 0 || t == total_steps_ || stopped;
       if (due) {
         last = evaluate(t);
@@ -246,13 +220,6 @@ class Trainer {
     auto buffers = algorithm_->state();
     for (auto& s : objective_->statistics()) buffers.push_back(s);
     return buffers;
-  }
-
-  // Under mpi every rank must stop at the same step: the flag is all-reduced.
-  bool stop_requested() {
-    std::int64_t flag = g_stop_requested != 0 ? 1 : 0;
-    if (communicator_.size() > 1) communicator_.allreduce_sum(std::span<std::int64_t>(&flag, 1));
-    return flag > 0;
   }
 
   [[nodiscard]] nlohmann::ordered_json totals(std::uint64_t step) const {
@@ -530,6 +497,7 @@ class Trainer {
     write_npy(directory + "/model.npy", y, {y.size()});
   }
 
+  StopSignals signals_;  // first: installed before the data is loaded
   const TrainConfig& config_;
   std::string resume_;
   Communicator& communicator_;

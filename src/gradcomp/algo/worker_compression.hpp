@@ -1,0 +1,85 @@
+#pragma once
+// The workers' side of one step, shared by every algorithm that compresses: one compressor per
+// hosted worker (stateful compressors keep per-worker state), the message each worker sends, and
+// the worker's own decode of that message — exactly what every other worker adds for it. On top,
+// send_keeping_error is error feedback's "memory" around the compressor (GRACE and BytePS call it
+// that): the part of the input the message did not carry stays with the worker.
+//
+// An algorithm states only its rule: what each worker feeds in (p = e + g, g − h, ...) and what
+// it does with C(p) (e ← p − C(p), h ← h + αC(p), v ← v + C(p)); docs/architecture.md.
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "gradcomp/comm/worker_group.hpp"
+#include "gradcomp/compress/registry.hpp"
+
+namespace gradcomp {
+
+template <class T>
+class WorkerCompression {
+ public:
+  WorkerCompression(const std::string& spec, const Layout& layout, std::uint64_t seed,
+                    const WorkerGroup& workers)
+      : layout_(layout),
+        seed_(seed),
+        first_worker_(workers.first),
+        decoder_(make_compressor(spec)),
+        messages_(workers.count),
+        input_(layout.total_size()),
+        sent_(layout.total_size()) {
+    compressors_.reserve(workers.count);
+    for (std::size_t j = 0; j < workers.count; ++j) compressors_.push_back(make_compressor(spec));
+  }
+
+  // Local worker j sends v: its message holds C(v).
+  void send(std::size_t j, std::span<const T> v, std::uint64_t step) {
+    compressors_[j]->encode(v, layout_, context_of(step, j), messages_[j]);
+  }
+  // The same, and returns C(v) as every receiver decodes it (valid until the next call).
+  std::span<const T> send_and_decode(std::size_t j, std::span<const T> v, std::uint64_t step) {
+    send(j, v, step);
+    decoder_->decode(messages_[j], layout_, context_of(step, j), std::span<T>(sent_));
+    return sent_;
+  }
+
+  // Error feedback with the compressor applied in units of `scale` (1, or γ for the scaled form
+  // Δ = γ·C(p/γ) that absolute compressors need): sends C(p/scale) and keeps
+  // e ← p − scale·C(p/scale). error may alias p, and p may be input().
+  void send_keeping_error(std::size_t j, std::span<const T> p, std::span<T> error,
+                          std::uint64_t step, T scale = T{1}) {
+    if (scale == T{1}) {
+      send_and_decode(j, p, step);
+      for (std::size_t i = 0; i < p.size(); ++i) error[i] = p[i] - sent_[i];
+      return;
+    }
+    scaled_.resize(p.size());
+    for (std::size_t i = 0; i < p.size(); ++i) scaled_[i] = p[i] / scale;
+    send_and_decode(j, std::span<const T>(scaled_), step);
+    for (std::size_t i = 0; i < p.size(); ++i) error[i] = p[i] - scale * sent_[i];
+  }
+
+  // A d-vector the algorithm may build its input in (p = e + g, ...) before sending it.
+  [[nodiscard]] std::span<T> input() { return input_; }
+  // The settings every worker's message is decoded with (decoding needs no state).
+  [[nodiscard]] const Compressor& codec() const { return *decoder_; }
+  [[nodiscard]] const std::vector<Message>& messages() const { return messages_; }
+
+ private:
+  [[nodiscard]] StepContext context_of(std::uint64_t step, std::size_t j) const {
+    return {seed_, step, static_cast<std::uint32_t>(first_worker_ + j)};
+  }
+
+  const Layout& layout_;
+  std::uint64_t seed_;
+  std::size_t first_worker_;
+  std::vector<std::unique_ptr<Compressor>> compressors_;
+  std::unique_ptr<Compressor> decoder_;
+  std::vector<Message> messages_;
+  std::vector<T> input_;
+  std::vector<T> scaled_;  // p/scale, allocated by the first scaled send
+  std::vector<T> sent_;
+};
+
+}  // namespace gradcomp

@@ -1,0 +1,28 @@
+#pragma once
+// SIGINT and SIGTERM during a training run: the run stops after the step in progress, writes its
+// checkpoint, metrics and summary, and the command exits with code 130 (docs/outputs.md).
+//
+// The handlers are installed for the trainer's whole lifetime, from before the data is loaded: a
+// signal during start-up (loading, the optimum solve) is kept and honoured after the first step,
+// not lost. A process started in the background by a non-interactive shell begins with SIGINT
+// ignored; installing the handler is what makes it stoppable.
+#include "gradcomp/comm/communicator.hpp"
+
+namespace gradcomp {
+
+class StopSignals {
+ public:
+  StopSignals();   // clears any earlier request and installs the handlers
+  ~StopSignals();  // restores the previous handlers
+  StopSignals(const StopSignals&) = delete;
+  StopSignals& operator=(const StopSignals&) = delete;
+
+  // Collective under mpi: every rank must stop at the same step, so the flag is all-reduced.
+  [[nodiscard]] bool requested(Communicator& communicator) const;
+
+ private:
+  void (*previous_int_)(int) = nullptr;
+  void (*previous_term_)(int) = nullptr;
+};
+
+}  // namespace gradcomp
