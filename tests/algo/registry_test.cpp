@@ -31,8 +31,10 @@ TEST(AlgorithmRegistry, EveryEntryBuildsAndStepsInFloatAndDouble) {
 // algorithm has no server of its own), and says so in its traffic.
 TEST(AlgorithmRegistry, EveryOfferedPatternSteps) {
   const Quadratics problem(4, 3, 0.3);
+  const auto cases = offered_pattern_cases();
+  EXPECT_EQ(cases.size(), 57U);  // 24 algorithms; those with a pattern parameter, each choice
   std::size_t server_cases = 0;
-  for (const auto& [choice, pattern] : offered_pattern_cases()) {
+  for (const auto& [choice, pattern] : cases) {
     Algorithm<double>* seen = nullptr;
     std::vector<StepTraffic> traffic;
     const auto result =
