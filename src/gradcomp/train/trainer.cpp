@@ -27,6 +27,7 @@
 #include "gradcomp/train/metrics.hpp"
 #include "gradcomp/train/run_data.hpp"
 #include "gradcomp/train/stop_signals.hpp"
+#include "gradcomp/train/traffic_totals.hpp"
 
 namespace gradcomp {
 
@@ -46,13 +47,6 @@ nlohmann::ordered_json number(double v) {
   return std::isfinite(v) ? nlohmann::ordered_json(v) : nlohmann::ordered_json(nullptr);
 }
 
-// Bits a dense fp32 ring allreduce of d values moves per worker: the uncompressed reference.
-double dense_bits(std::size_t d, std::size_t n) {
-  return n <= 1 ? 0.0
-                : 2.0 * static_cast<double>(n - 1) / static_cast<double>(n) * 32.0 *
-                      static_cast<double>(d);
-}
-
 template <class T>
 class Trainer {
  public:
@@ -68,7 +62,7 @@ class Trainer {
         layout_(objective_->layout()),
         exchange_(communicator, group_),
         algorithm_(make_algorithm<T>({exchange_, layout_, config.seed, config.choice})),
-        network_(NetworkModel::parse(config.network)),
+        totals_(NetworkModel::parse(config.network), layout_.total_size(), config.workers),
         batches_(shards_, group_, config.batch, config.seed) {
     steps_per_epoch_ = batches_.steps_per_epoch(data_.train.samples, config.workers);
     total_steps_ = config.steps > 0 ? config.steps : config.epochs * steps_per_epoch_;
@@ -222,22 +216,6 @@ class Trainer {
     return buffers;
   }
 
-  [[nodiscard]] nlohmann::ordered_json totals(std::uint64_t step) const {
-    return {{"step", step},
-            {"bits_up", bits_up_},
-            {"bits_down", bits_down_},
-            {"last_up", last_up_},
-            {"last_down", last_down_},
-            {"message_bits", message_bits_},
-            {"dense_bits", dense_bits_},
-            {"compute_seconds", compute_seconds_},
-            {"step_seconds", step_seconds_},
-            {"network_seconds", network_seconds_},
-            {"network_messages", network_cost_.messages},
-            {"network_critical_bits", network_cost_.bits},
-            {"dense_seconds", dense_seconds_}};
-  }
-
   // Every rank writes its state; rank 0 then writes the trainer's totals (the file a resume
   // checks every rank's step against).
   void checkpoint(std::uint64_t step, const std::string& directory) {
@@ -249,7 +227,8 @@ class Trainer {
                        scalars);
     communicator_.barrier();
     if (communicator_.rank() == 0) {
-      write_file_atomically(run + "/checkpoint/trainer.json", totals(step).dump(2) + "\n");
+      write_file_atomically(run + "/checkpoint/trainer.json",
+                            totals_.checkpoint(step).dump(2) + "\n");
     }
   }
 
@@ -267,19 +246,7 @@ class Trainer {
             communicator_.rank(), rank_step, step);
     algorithm_->restore_totals(scalars);
     algorithm_->restored();
-    bits_up_ = saved["bits_up"].get<double>();
-    bits_down_ = saved["bits_down"].get<double>();
-    last_up_ = saved["last_up"].get<double>();
-    last_down_ = saved["last_down"].get<double>();
-    message_bits_ = saved["message_bits"].get<double>();
-    dense_bits_ = saved["dense_bits"].get<double>();
-    compute_seconds_ = saved["compute_seconds"].get<double>();
-    step_seconds_ = saved.value("step_seconds", 0.0);
-    network_seconds_ = saved["network_seconds"].get<double>();
-    // Checkpoints older than these totals: unknown (null in the metrics), not zero.
-    network_cost_.messages = saved.value("network_messages", std::nan(""));
-    network_cost_.bits = saved.value("network_critical_bits", std::nan(""));
-    dense_seconds_ = saved["dense_seconds"].get<double>();
+    totals_.restore(saved);
     return step;
   }
 
@@ -316,10 +283,7 @@ class Trainer {
           e.what()));
     }
     check_finite(algorithm_->model(), t, group_.first, "model");
-    // The workers of a process run one after another here; in a deployment they run in parallel.
-    compute_seconds_ += seconds_since(start) / static_cast<double>(group_.count);
-    step_seconds_ += seconds_since(start);
-    account(t);
+    totals_.add_step(algorithm_->traffic(), seconds_since(start), group_.count);
   }
 
   // algorithm.lr_unit = "1/L": the schedule's rates are multiples of 1/L (S004's γ = 1/L, §5.1).
@@ -365,34 +329,6 @@ class Trainer {
         layout_.block_of(bad).name));
   }
 
-  void account(std::uint64_t) {
-    const auto n = static_cast<double>(config_.workers);
-    double up = 0;
-    double down = 0;
-    double message = 0;
-    double seconds = 0;
-    for (const StepTraffic& traffic : algorithm_->traffic()) {
-      for (std::size_t i = 0; i < traffic.workers(); ++i) {
-        up += static_cast<double>(traffic.sent_bits[i]) / n;
-        down += static_cast<double>(traffic.received_bits[i]) / n;
-        message += static_cast<double>(traffic.message_bits[i]) / n;
-      }
-      const NetworkCost cost = NetworkModel::cost(traffic);
-      seconds += network_.seconds(cost);
-      network_cost_ += cost;
-    }
-    last_up_ = up;
-    last_down_ = down;
-    bits_up_ += up;
-    bits_down_ += down;
-    message_bits_ += message;
-    network_seconds_ += seconds;
-    dense_bits_ += dense_bits(layout_.total_size(), config_.workers);
-    const StepTraffic dense =
-        allreduce_traffic(std::vector<std::uint64_t>(config_.workers, 0), layout_.total_size(), 32);
-    dense_seconds_ += network_.seconds(dense);
-  }
-
   nlohmann::ordered_json evaluate(std::uint64_t steps) {
     std::vector<T> y(layout_.total_size());
     algorithm_->evaluated_model(y);
@@ -430,18 +366,7 @@ class Trainer {
       r["grad_phi"] = number(phi);
       r["grad_sign_delta"] = number(delta);
     }
-    r["bits_up_step"] = last_up_;
-    r["bits_down_step"] = last_down_;
-    r["bits_up"] = bits_up_;
-    r["bits_down"] = bits_down_;
-    r["message_bits"] = message_bits_;
-    r["dense_bits"] = dense_bits_;
-    r["compute_seconds"] = compute_seconds_;
-    r["step_seconds"] = step_seconds_;
-    r["network_seconds"] = network_seconds_;
-    r["simulated_seconds"] = compute_seconds_ + network_seconds_;
-    r["network_messages"] = number(network_cost_.messages);
-    r["network_critical_bits"] = number(network_cost_.bits);
+    totals_.write_record(r);
     return r;
   }
 
@@ -472,7 +397,7 @@ class Trainer {
     s["parameters"] = layout_.total_size();
     s["workers"] = config_.workers;
     s["backend"] = communicator_.name();
-    s["network"] = network_.name;
+    s["network"] = totals_.network().name;
     s["steps"] = total_steps_;
     s["steps_per_epoch"] = steps_per_epoch_;
     if (objective_->convex()) {
@@ -482,11 +407,7 @@ class Trainer {
                       {"strong_convexity", objective_->strong_convexity()}};
     }
     s["final"] = last;
-    s["bits_up_per_worker"] = bits_up_;
-    s["dense_bits_per_worker"] = dense_bits_;
-    s["compression_vs_dense"] = bits_up_ > 0 ? dense_bits_ / bits_up_ : 0.0;
-    s["simulated_seconds"] = compute_seconds_ + network_seconds_;
-    s["dense_simulated_seconds"] = compute_seconds_ + dense_seconds_;
+    totals_.write_summary(s);
     s["wall_seconds"] = wall;
     return s;
   }
@@ -510,7 +431,7 @@ class Trainer {
   const Layout& layout_;
   Exchange exchange_;
   std::unique_ptr<Algorithm<T>> algorithm_;
-  NetworkModel network_;
+  TrafficTotals totals_;
   Batches batches_;
   std::unique_ptr<Schedule> schedule_;
   double rate_unit_ = 1;
@@ -518,17 +439,6 @@ class Trainer {
   std::uint64_t steps_per_epoch_ = 1;
   std::uint64_t total_steps_ = 0;
   std::uint64_t eval_every_ = 1;
-  double compute_seconds_ = 0;
-  double step_seconds_ = 0;  // real time in steps on this process (real communication under mpi)
-  double network_seconds_ = 0;
-  NetworkCost network_cost_;  // the model's totals, for the clock on other networks
-  double dense_seconds_ = 0;
-  double bits_up_ = 0;
-  double bits_down_ = 0;
-  double last_up_ = 0;
-  double last_down_ = 0;
-  double message_bits_ = 0;
-  double dense_bits_ = 0;
 };
 
 }  // namespace
