@@ -305,6 +305,18 @@ la, lm = (json.loads(open(f"{d}/metrics.jsonl").read().splitlines()[-1]) for d i
 assert abs(la["test_loss"] - lm["test_loss"]) <= 1e-5 * abs(la["test_loss"]), (la, lm)
 PY
   fi
+  # DEF's output model y = x − ē is collective (the errors are all-reduced): every rank computes
+  # it for model.npy, not rank 0 alone (which left rank 1 in MPI_Finalize and the run hanging).
+  "$gradcomp" train run.toml --set algorithm.name=def --out def_local >def_local.log 2>&1 ||
+    fail "def local: $(cat def_local.log)"
+  timeout 120 "$mpirun" --oversubscribe --bind-to none -np 2 "$gradcomp" train run.toml \
+    --set algorithm.name=def --set workers.backend=mpi --out def_mpi >def_mpi.log 2>&1 ||
+    fail "def under mpirun with run.save_model (exit $?): $(cat def_mpi.log)"
+  "$python" - def_local def_mpi <<'PY' || fail "def: local and mpi models disagree"
+import sys, numpy as np
+a, m = (np.load(f"{d}/model.npy") for d in sys.argv[1:3])
+assert np.linalg.norm(a - m) <= 1e-6 * np.linalg.norm(a), np.linalg.norm(a - m)
+PY
   "$mpirun" --oversubscribe --bind-to none -np 2 "$gradcomp" train run.toml \
     --set workers.backend=mpi --set workers.n=3 --out n >n.log 2>&1
   grep -qF "3 workers cannot be split evenly over 2 mpi ranks" n.log || fail "uneven split: $(cat n.log)"

@@ -1,0 +1,65 @@
+#include "gradcomp/algo/stepper.hpp"
+
+#include <fmt/format.h>
+
+#include <cmath>
+
+#include "gradcomp/compress/compressor.hpp"  // first_non_finite
+#include "gradcomp/core/error.hpp"
+
+namespace gradcomp {
+
+namespace {
+
+constexpr const char* kAdvice =
+    "the run diverged — lower the learning rate or the compression ratio";
+
+}  // namespace
+
+template <class T>
+Stepper<T>::Stepper(Algorithm<T>& algorithm, const Layout& layout,
+                    std::unique_ptr<Schedule> schedule, double rate_unit, std::size_t first_worker)
+    : algorithm_(algorithm),
+      layout_(layout),
+      schedule_(std::move(schedule)),
+      rate_unit_(rate_unit),
+      first_worker_(first_worker) {}
+
+template <class T>
+double Stepper<T>::rate(std::int64_t step) const {
+  if (step < 0) return 0;
+  return rate_unit_ * schedule_->rate(static_cast<std::uint64_t>(step));
+}
+
+template <class T>
+void Stepper<T>::step(const std::vector<std::span<const T>>& gradients) {
+  const std::uint64_t t = next_step_;
+  for (std::size_t j = 0; j < gradients.size(); ++j) {
+    check_finite(gradients[j], t, first_worker_ + j, "gradient");
+  }
+  const auto signed_t = static_cast<std::int64_t>(t);
+  try {
+    algorithm_.step(gradients, {t, rate(signed_t), rate(signed_t - 1)});
+  } catch (const NonFiniteInput& e) {
+    throw Diverged(fmt::format("step {}: {}; {}", t, e.what(), kAdvice));
+  }
+  ++next_step_;
+  check_finite(algorithm_.model(), t, first_worker_, "model");
+}
+
+// Names the first non-finite value: NaN or infinity, its index and its layer.
+template <class T>
+void Stepper<T>::check_finite(std::span<const T> values, std::uint64_t step, std::size_t worker,
+                              const char* what) const {
+  const std::size_t bad = first_non_finite(values);
+  if (bad == values.size()) return;
+  throw Diverged(fmt::format("step {}, worker {}: the {} has {} at index {} (layer '{}'); {}", step,
+                             worker, what,
+                             std::isnan(static_cast<double>(values[bad])) ? "NaN" : "an infinity",
+                             bad, layout_.block_of(bad).name, kAdvice));
+}
+
+template class Stepper<float>;
+template class Stepper<double>;
+
+}  // namespace gradcomp

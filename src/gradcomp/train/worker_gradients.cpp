@@ -1,0 +1,43 @@
+#include "gradcomp/train/worker_gradients.hpp"
+
+namespace gradcomp {
+
+template <class T>
+WorkerGradients<T>::WorkerGradients(Objective<T>& objective, const Dataset& train, Batches& batches,
+                                    const WorkerGroup& group, Communicator& communicator)
+    : objective_(objective),
+      train_(train),
+      batches_(batches),
+      group_(group),
+      communicator_(communicator),
+      gradients_(group.count, std::vector<T>(objective.layout().total_size())) {
+  for (const auto& g : gradients_) views_.emplace_back(g);
+}
+
+template <class T>
+const std::vector<std::span<const T>>& WorkerGradients<T>::compute(const Stepper<T>& stepper) {
+  const std::uint64_t t = stepper.next_step();
+  objective_.begin_step();
+  for (std::size_t j = 0; j < group_.count; ++j) {
+    objective_.loss_and_gradient(stepper.query_point(j), train_, batches_.batch(j, t),
+                                 gradients_[j]);
+  }
+  objective_.end_step();
+  average_statistics_over_ranks();
+  return views_;
+}
+
+template <class T>
+void WorkerGradients<T>::average_statistics_over_ranks() {
+  if (communicator_.size() == 1) return;
+  const T ranks = static_cast<T>(communicator_.size());
+  for (const auto& buffer : objective_.statistics()) {
+    communicator_.allreduce_sum(buffer.data);
+    for (T& v : buffer.data) v /= ranks;
+  }
+}
+
+template class WorkerGradients<float>;
+template class WorkerGradients<double>;
+
+}  // namespace gradcomp

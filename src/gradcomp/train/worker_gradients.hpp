@@ -1,0 +1,45 @@
+#pragma once
+// The workers' box of a training step in `gradcomp train`: each worker this process hosts
+// computes its stochastic gradient at its query point of the coming step, on its own batch
+// (train/batches.hpp). Models with running statistics (BatchNorm) start every worker's forward
+// pass from the step's common statistics and leave their mean over all workers: the mean over
+// this process's workers (Objective::end_step), then over ranks (docs/algorithms.md "BatchNorm
+// statistics"). In PyTorch training, autograd is this box; the Stepper that follows is shared.
+#include <span>
+#include <vector>
+
+#include "gradcomp/algo/stepper.hpp"
+#include "gradcomp/comm/communicator.hpp"
+#include "gradcomp/comm/worker_group.hpp"
+#include "gradcomp/data/dataset.hpp"
+#include "gradcomp/model/objective.hpp"
+#include "gradcomp/train/batches.hpp"
+
+namespace gradcomp {
+
+template <class T>
+class WorkerGradients {
+ public:
+  WorkerGradients(Objective<T>& objective, const Dataset& train, Batches& batches,
+                  const WorkerGroup& group, Communicator& communicator);
+
+  // The hosted workers' gradients for step stepper.next_step(), in worker order (valid until the
+  // next call). Collective under mpi when the model has running statistics.
+  const std::vector<std::span<const T>>& compute(const Stepper<T>& stepper);
+
+ private:
+  void average_statistics_over_ranks();
+
+  Objective<T>& objective_;
+  const Dataset& train_;
+  Batches& batches_;
+  WorkerGroup group_;
+  Communicator& communicator_;
+  std::vector<std::vector<T>> gradients_;
+  std::vector<std::span<const T>> views_;
+};
+
+extern template class WorkerGradients<float>;
+extern template class WorkerGradients<double>;
+
+}  // namespace gradcomp

@@ -1,0 +1,140 @@
+// The Stepper (algo/stepper.hpp), the stepping part shared by `gradcomp train` and the PyTorch
+// optimizer: it drives an algorithm exactly as a hand-written loop with the schedule's rates does,
+// counts steps, continues from a restored state bit-identically, and names the step, worker and
+// layer of the first non-finite gradient or model value.
+#include "gradcomp/algo/stepper.hpp"
+
+#include <gtest/gtest.h>
+
+#include <limits>
+
+#include "gradcomp/core/error.hpp"
+#include "quadratics.hpp"
+
+namespace gradcomp::testing {
+namespace {
+
+const AlgorithmChoice kDef{"def:kappa=0.5,momentum=0.9", "topk:k=3", "qsgd:levels=4"};
+constexpr const char* kSchedule = "inverse:c=2,t0=3";
+
+std::unique_ptr<Schedule> inverse_schedule() {
+  return make_schedule(kSchedule, ScheduleContext{});
+}
+
+// Steps `steps` times from the stepper's counter on, each worker's gradient at its query point.
+void drive(Stepper<double>& stepper, const Quadratics& problem, std::size_t steps) {
+  for (std::size_t s = 0; s < steps; ++s) {
+    const std::uint64_t t = stepper.next_step();
+    std::vector<std::vector<double>> gradients;
+    for (std::size_t j = 0; j < problem.workers; ++j) {
+      gradients.push_back(problem.stochastic_gradient(t, j, stepper.query_point(j)));
+    }
+    stepper.step({gradients.begin(), gradients.end()});
+  }
+}
+
+TEST(Stepper, DrivesTheAlgorithmAsALoopWithTheScheduleRates) {
+  const Quadratics problem(4, 8, 0.3);
+  const double unit = 0.25;
+  const auto schedule = inverse_schedule();
+  const RunResult expected =
+      run(problem, kDef, 8, [&](std::size_t t) { return unit * schedule->rate(t); });
+
+  LocalCommunicator local;
+  Exchange exchange(local, WorkerGroup::split(4, local));
+  const Layout layout = quadratics_layout();
+  auto algorithm = make_algorithm<double>({exchange, layout, 9, kDef});
+  algorithm->start(std::vector<double>(problem.dim, 0.0));
+  Stepper<double> stepper(*algorithm, layout, inverse_schedule(), unit, 0);
+  EXPECT_EQ(stepper.next_step(), 0U);
+  EXPECT_EQ(stepper.rate(-1), 0.0);
+  EXPECT_EQ(stepper.rate(5), unit * schedule->rate(5));
+  drive(stepper, problem, 8);
+  EXPECT_EQ(stepper.next_step(), 8U);
+  const auto model = stepper.algorithm().model();
+  EXPECT_EQ(std::vector<double>(model.begin(), model.end()), expected.models.back());
+}
+
+TEST(Stepper, ResumedFromRestoredStateEndsBitIdentical) {
+  const Quadratics problem(4, 10, 0.3);
+  const Layout layout = quadratics_layout();
+  LocalCommunicator local;
+  Exchange exchange(local, WorkerGroup::split(4, local));
+
+  auto straight = make_algorithm<double>({exchange, layout, 9, kDef});
+  straight->start(std::vector<double>(problem.dim, 0.0));
+  Stepper<double> straight_stepper(*straight, layout, inverse_schedule(), 1.0, 0);
+  drive(straight_stepper, problem, 4);
+  std::vector<std::vector<double>> saved;
+  for (const auto& buffer : straight->state())
+    saved.emplace_back(buffer.data.begin(), buffer.data.end());
+  drive(straight_stepper, problem, 6);
+
+  auto resumed = make_algorithm<double>({exchange, layout, 9, kDef});
+  resumed->start(std::vector<double>(problem.dim, 1.0));  // overwritten by the restore
+  const auto buffers = resumed->state();
+  ASSERT_EQ(buffers.size(), saved.size());
+  for (std::size_t i = 0; i < buffers.size(); ++i) {
+    std::copy(saved[i].begin(), saved[i].end(), buffers[i].data.begin());
+  }
+  resumed->restored();
+  Stepper<double> resumed_stepper(*resumed, layout, inverse_schedule(), 1.0, 0);
+  resumed_stepper.resume_at(4);
+  drive(resumed_stepper, problem, 6);
+  EXPECT_EQ(resumed_stepper.next_step(), 10U);
+  const auto a = straight->model();
+  const auto b = resumed->model();
+  EXPECT_EQ(std::vector<double>(a.begin(), a.end()), std::vector<double>(b.begin(), b.end()));
+}
+
+std::string diverged_message(const std::function<void()>& action) {
+  try {
+    action();
+  } catch (const Diverged& e) {
+    return e.what();
+  }
+  return "no Diverged";
+}
+
+TEST(Stepper, NamesTheStepWorkerAndLayerOfANonFiniteGradient) {
+  const Layout layout = quadratics_layout();  // layer0: 3×2, layer1: 6
+  LocalCommunicator local;
+  Exchange exchange(local, WorkerGroup::split(2, local));
+  auto algorithm = make_algorithm<double>({exchange, layout, 9, {"sgd", "identity", "identity"}});
+  algorithm->start(std::vector<double>(12, 0.0));
+  Stepper<double> stepper(*algorithm, layout, make_schedule("constant:lr=0.1", {}), 1.0, 6);
+  std::vector<double> fine(12, 1.0);
+  std::vector<double> bad(12, 1.0);
+  bad[7] = std::numeric_limits<double>::quiet_NaN();
+  stepper.step({fine, fine});
+  EXPECT_EQ(diverged_message([&] {
+              stepper.step({fine, bad});
+            }),
+            "step 1, worker 7: the gradient has NaN at index 7 (layer 'layer1'); the run diverged "
+            "— lower the learning rate or the compression ratio");
+  EXPECT_EQ(stepper.next_step(), 1U) << "a refused step must not count";
+  bad[7] = 1.0;
+  bad[2] = -std::numeric_limits<double>::infinity();
+  EXPECT_EQ(diverged_message([&] {
+              stepper.step({bad, fine});
+            }),
+            "step 1, worker 6: the gradient has an infinity at index 2 (layer 'layer0'); the run "
+            "diverged — lower the learning rate or the compression ratio");
+}
+
+TEST(Stepper, NamesAModelThatOverflowed) {
+  const Layout layout = quadratics_layout();
+  LocalCommunicator local;
+  Exchange exchange(local, WorkerGroup::split(1, local));
+  auto algorithm = make_algorithm<float>({exchange, layout, 9, {"sgd", "identity", "identity"}});
+  algorithm->start(std::vector<float>(12, 0.0F));
+  Stepper<float> stepper(*algorithm, layout, make_schedule("constant:lr=10", {}), 1.0, 0);
+  std::vector<float> huge(12, 0.0F);
+  huge[10] = 3e38F;  // finite, but γ·g is not in float
+  EXPECT_EQ(diverged_message([&] { stepper.step({huge}); }),
+            "step 0, worker 0: the model has an infinity at index 10 (layer 'layer1'); the run "
+            "diverged — lower the learning rate or the compression ratio");
+}
+
+}  // namespace
+}  // namespace gradcomp::testing

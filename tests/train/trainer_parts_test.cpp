@@ -1,0 +1,182 @@
+// The trainer's parts, each alone (train/worker_gradients, train/evaluator, train/run_checkpoint):
+// the workers' gradients are the objective's at the query points on each worker's batch; an
+// evaluation record holds the model's losses, f − f*, the step's rate and epoch; a checkpoint
+// restores every state buffer, the totals and the step, and a run without one is named.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "gradcomp/algo/registry.hpp"
+#include "gradcomp/comm/local_communicator.hpp"
+#include "gradcomp/core/error.hpp"
+#include "gradcomp/model/registry.hpp"
+#include "gradcomp/train/evaluator.hpp"
+#include "gradcomp/train/run_checkpoint.hpp"
+#include "gradcomp/train/worker_gradients.hpp"
+
+namespace gradcomp {
+namespace {
+
+// 60 rows of a fixed linear rule, two features, and a 10-row test set.
+std::string labelled_csv(const std::string& name, std::size_t rows, double shift) {
+  const auto path = std::filesystem::temp_directory_path() / ("gradcomp_parts_" + name);
+  std::ofstream out(path);
+  for (std::size_t i = 0; i < rows; ++i) {
+    const double a = std::sin(static_cast<double>(i) + shift);
+    const double b = std::cos(3.0 * static_cast<double>(i) + shift);
+    out << (a + 0.5 * b > 0 ? 1 : 0) << ',' << a << ',' << b << '\n';
+  }
+  return path.string();
+}
+
+// One small logistic run wired as the trainer wires it: 3 workers, batches of 4, DEF with Top-1.
+struct SmallRun {
+  TrainConfig config;
+  RunData data;
+  Shards shards;
+  std::unique_ptr<Objective<double>> objective;
+  LocalCommunicator local;
+  WorkerGroup group;
+  Exchange exchange;
+  std::unique_ptr<Algorithm<double>> algorithm;
+  Batches batches;
+  Stepper<double> stepper;
+
+  explicit SmallRun(const std::vector<std::string>& overrides = {})
+      : config(parse_config("", "parts.toml", with_defaults(overrides))),
+        data(load_run_data(config)),
+        shards(partition(data.train, 3, config.partition, config.seed)),
+        objective(make_objective<double>(config.model, data.train, config.seed)),
+        group(WorkerGroup::split(3, local)),
+        exchange(local, group),
+        algorithm(make_algorithm<double>({exchange,
+                                          objective->layout(),
+                                          config.seed,
+                                          {"def:kappa=0.5", "topk:k=1", "identity"}})),
+        batches(shards, group, config.batch, config.seed),
+        stepper(*algorithm, objective->layout(), make_schedule("inverse:c=1,t0=1", {}), 1.0, 0) {
+    std::vector<double> x0(objective->layout().total_size());
+    objective->initialize(x0, config.seed);
+    algorithm->start(x0);
+  }
+
+  static std::vector<std::string> with_defaults(std::vector<std::string> overrides) {
+    std::vector<std::string> all = {"data.source=\"csv\"",
+                                    "data.train=\"" + labelled_csv("train.csv", 60, 0.0) + "\"",
+                                    "data.test=\"" + labelled_csv("test.csv", 10, 0.5) + "\"",
+                                    "model.name=\"logistic:l2=0.01\"",
+                                    "workers.n=3",
+                                    "run.batch=\"4\"",
+                                    "run.precision=\"double\""};
+    all.insert(all.end(), overrides.begin(), overrides.end());
+    return all;
+  }
+
+  void steps(WorkerGradients<double>& gradients, std::size_t count) {
+    for (std::size_t s = 0; s < count; ++s) stepper.step(gradients.compute(stepper));
+  }
+};
+
+TEST(WorkerGradients, AreTheObjectivesGradientsAtTheQueryPointsOnEachWorkersBatch) {
+  SmallRun run;
+  WorkerGradients<double> gradients(*run.objective, run.data.train, run.batches, run.group,
+                                    run.local);
+  run.steps(gradients, 2);  // DEF's query points x − κe_i now differ between workers
+  Batches same(run.shards, run.group, run.config.batch, run.config.seed);
+  const auto computed = gradients.compute(run.stepper);
+  ASSERT_EQ(computed.size(), 3U);
+  for (std::size_t j = 0; j < 3; ++j) {
+    std::vector<double> expected(run.objective->layout().total_size());
+    run.objective->loss_and_gradient(run.stepper.query_point(j), run.data.train, same.batch(j, 2),
+                                     expected);
+    EXPECT_EQ(std::vector<double>(computed[j].begin(), computed[j].end()), expected) << j;
+  }
+  EXPECT_NE(std::vector<double>(computed[0].begin(), computed[0].end()),
+            std::vector<double>(computed[1].begin(), computed[1].end()));
+}
+
+TEST(Evaluator, RecordsTheEvaluatedModelsLossesSuboptimalityRateAndEpoch) {
+  SmallRun run;
+  WorkerGradients<double> gradients(*run.objective, run.data.train, run.batches, run.group,
+                                    run.local);
+  Optimum optimum;
+  optimum.value = 0.125;
+  Evaluator<double> evaluator(run.config, *run.objective, run.data, run.shards, optimum, 5);
+  run.steps(gradients, 3);
+  const auto record = evaluator.evaluate(run.stepper);
+
+  std::vector<double> y(run.objective->layout().total_size());
+  run.algorithm->evaluated_model(y);  // DEF: y = x − ē
+  const Evaluation train = run.objective->evaluate(y, run.data.train);
+  const Evaluation test = run.objective->evaluate(y, run.data.test);
+  EXPECT_EQ(record["step"].get<std::uint64_t>(), 3U);
+  EXPECT_DOUBLE_EQ(record["epoch"].get<double>(), 3.0 / 5.0);
+  EXPECT_DOUBLE_EQ(record["lr"].get<double>(), 1.0 / (2 + 1 + 1));  // γ_2 of c/(t + 1 + t0)
+  EXPECT_EQ(record["train_loss"].get<double>(), train.loss);
+  EXPECT_EQ(record["test_accuracy"].get<double>(), test.accuracy);
+  EXPECT_EQ(record["suboptimality"].get<double>(), train.loss - 0.125);
+  EXPECT_GT(record["grad_norm2"].get<double>(), 0.0);
+  EXPECT_GT(record["error_norm2"].get<double>(), 0.0);
+  EXPECT_DOUBLE_EQ(record["density"].get<double>(), 0.5);  // Top-1 of 2 parameters
+}
+
+TEST(Evaluator, RefusesATrainingSubsetForAConvexModel) {
+  SmallRun run({"run.train_eval_samples=10"});
+  const Optimum optimum;
+  try {
+    Evaluator<double> evaluator(run.config, *run.objective, run.data, run.shards, optimum, 5);
+    FAIL() << "accepted";
+  } catch (const InvalidInput& e) {
+    EXPECT_STREQ(e.what(),
+                 "run.train_eval_samples = 10 with the convex model 'logistic:l2=0.01': f - f* is "
+                 "defined on the whole training set; remove the key (0 = every sample)");
+  }
+}
+
+TEST(RunCheckpoint, RestoresEveryStateBufferTheTotalsAndTheStep) {
+  const auto directory = std::filesystem::temp_directory_path() / "gradcomp_parts_checkpoint";
+  std::filesystem::remove_all(directory);
+  std::filesystem::create_directories(directory);
+  SmallRun run;
+  WorkerGradients<double> gradients(*run.objective, run.data.train, run.batches, run.group,
+                                    run.local);
+  TrafficTotals totals(NetworkModel::parse("1Gbit"), 2, 3);
+  run.steps(gradients, 3);
+  totals.add_step(run.algorithm->traffic(), 0.5, 3);
+  RunCheckpoint<double>(*run.algorithm, *run.objective, totals, run.local)
+      .save(3, directory.string());
+  std::vector<std::vector<double>> saved;
+  for (const auto& b : run.algorithm->state()) saved.emplace_back(b.data.begin(), b.data.end());
+
+  SmallRun other;
+  TrafficTotals other_totals(NetworkModel::parse("1Gbit"), 2, 3);
+  const std::uint64_t step =
+      RunCheckpoint<double>(*other.algorithm, *other.objective, other_totals, other.local)
+          .restore(directory.string());
+  EXPECT_EQ(step, 3U);
+  std::vector<std::vector<double>> restored;
+  for (const auto& b : other.algorithm->state())
+    restored.emplace_back(b.data.begin(), b.data.end());
+  EXPECT_EQ(restored, saved);
+  EXPECT_EQ(other_totals.bits_up(), totals.bits_up());
+  EXPECT_GT(other_totals.bits_up(), 0.0);
+  EXPECT_EQ(other_totals.simulated_seconds(), totals.simulated_seconds());
+
+  const auto empty = std::filesystem::temp_directory_path() / "gradcomp_parts_no_checkpoint";
+  std::filesystem::create_directories(empty);
+  try {
+    RunCheckpoint<double>(*other.algorithm, *other.objective, other_totals, other.local)
+        .restore(empty.string());
+    FAIL() << "resumed without a checkpoint";
+  } catch (const InvalidInput& e) {
+    EXPECT_EQ(std::string(e.what()),
+              "'" + empty.string() +
+                  "' has no checkpoint (checkpoint/trainer.json); it cannot be resumed");
+  }
+  std::filesystem::remove_all(directory);
+  std::filesystem::remove_all(empty);
+}
+
+}  // namespace
+}  // namespace gradcomp
