@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs bench/exchange_bench with 2 ranks twice: on plain loopback (Open MPI's shared-memory
 # transport), and with the TCP transport inside a network namespace whose loopback is rate
-# limited by a token bucket (DESIGN.md "Measuring"), then prints the tables of docs/benchmarks.md.
+# limited by a token bucket, then prints the tables of docs/benchmarks.md.
 # Needs root (ip netns, tc). Usage: bench/netem_exchange.sh [BUILD_DIR]
 #   RATE=1gbit        the token bucket's rate (tc syntax)
 #   NETWORK=1Gbit     the network model compared with it (gradcomp syntax)

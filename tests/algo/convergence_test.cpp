@@ -1,4 +1,4 @@
-// Convergence sanity on strongly convex heterogeneous quadratics (ALGORITHMS.md §5.3, S003 §5.3):
+// Convergence sanity on strongly convex heterogeneous quadratics (S003 §5.3):
 // with exact gradients (σ = 0) and dissimilar workers, DIANA, D-EF-SGD with bias correction and
 // EC-SGD-DIANA converge linearly to x*, while D-QSGD stalls at a floor set by the quantization of
 // the workers' non-zero gradients at x*; EF-GDstar reaches f − f* ≤ 5e-12 (S004 §C.3.2) where

@@ -1,4 +1,4 @@
-// The diagnostics every algorithm exposes (ALGORITHMS.md §4.4, S004's total error), against the
+// The diagnostics every algorithm exposes (docs/algorithms.md §4.4, S004's total error), against the
 // same quantities computed directly from the state buffers.
 #include <gtest/gtest.h>
 

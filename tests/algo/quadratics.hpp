@@ -1,5 +1,5 @@
 #pragma once
-// The test problem of ALGORITHMS.md §4.0: heterogeneous quadratics
+// The test problem of docs/algorithms.md §4.0: heterogeneous quadratics
 //   f_i(x) = ½ Σ_j a_ij x_j² − b_iᵀx,  ∇f_i(x) = a_i ⊙ x − b_i,
 // plus a pre-generated noise table ξ[t][i] so that several algorithms can be fed identical
 // stochastic gradients at whatever points they query. Double precision.

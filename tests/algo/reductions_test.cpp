@@ -1,4 +1,4 @@
-// The reductions R1–R11 of ALGORITHMS.md §4.2: special cases where one algorithm must reproduce
+// The reductions R1–R11 of docs/algorithms.md §4.2: special cases where one algorithm must reproduce
 // another (or must not: R5), step by step on the same stochastic gradients, 1e-12 relative.
 #include <gtest/gtest.h>
 

@@ -1,4 +1,4 @@
-// The virtual-iterate recurrences V1–V6 of ALGORITHMS.md §4.1, checked after every step on the
+// The virtual-iterate recurrences V1–V6 of docs/algorithms.md §4.1, checked after every step on the
 // heterogeneous quadratics with noise, non-trivial compressors and (where the algorithm allows
 // any schedule) a step size that changes every step. Tolerance 1e-12 relative, double precision.
 #include <gtest/gtest.h>

@@ -1,6 +1,6 @@
 // The ring schedule (comm/ring.hpp) shared by the MPI allreduce and the traffic model: simulated
 // here with p in-process "ranks", it must produce the sum on every rank, and its byte counts must
-// be the 2(p−1)/p·m of ALGORITHMS.md §2.4.
+// be the 2(p−1)/p·m of docs/exchange.md §2.4.
 #include "gradcomp/comm/ring.hpp"
 
 #include <gtest/gtest.h>

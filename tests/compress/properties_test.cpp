@@ -1,4 +1,4 @@
-// The compressor properties of ALGORITHMS.md §4.3 (C1–C11, C14), checked through the real
+// The compressor properties of docs/testing.md §4.3 (C1–C11, C14), checked through the real
 // encode/decode path in double precision with fp64 values.
 #include <gtest/gtest.h>
 
@@ -355,7 +355,7 @@ TEST(TernGrad, C11TernarySupport) {
   EXPECT_EQ(q[argmax], v[argmax]);
 }
 
-// The constants each compressor declares (ALGORITHMS.md §2.2).
+// The constants each compressor declares (docs/compressors.md §2.2).
 TEST(Constants, MatchTheReference) {
   const Layout layout = Layout::from_shapes({{100}, {50}});
   EXPECT_DOUBLE_EQ(*make_compressor("topk:k=15")->constants(layout).delta, 0.1);

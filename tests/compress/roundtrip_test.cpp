@@ -187,7 +187,7 @@ TEST(RoundTrip, AllZeroInputDecodesToZeroExceptPlainSign) {
     std::vector<float> decoded(zero.size(), 9.0F);
     compressor->decode(compressor->encode(std::span<const float>(zero), layout, {}), layout, {},
                        std::span<float>(decoded));
-    const float expected = name == "sign" ? 1.0F : 0.0F;  // sign(0) = +1 (ALGORITHMS.md §1.3)
+    const float expected = name == "sign" ? 1.0F : 0.0F;  // sign(0) = +1 (docs/compressors.md §1.3)
     for (const float v : decoded) ASSERT_EQ(v, expected) << spec;
   }
 }

@@ -1,4 +1,4 @@
-// Unbiasedness and exact second moments of the random compressors (ALGORITHMS.md §4.3 C10, C11,
+// Unbiasedness and exact second moments of the random compressors (docs/testing.md §4.3 C10, C11,
 // C16) by Monte Carlo, with tolerances derived from each coordinate's exact two-point law: a
 // sample mean over N draws is within 5.5 standard errors of its expectation (a false alarm has
 // probability < 1e-6 per test).

@@ -6,7 +6,7 @@
 //   allreduce, allgather  EF-SGD: p_i = g_i + e_i, Δ_i = C(p_i), e_i = p_i − decode(Δ_i),
 //                         x ← x − γ·(1/n)Σ_i decode(Δ_i)
 //   vote                  signSGD-MV: Δ_i = sign(g_i), x ← x − γ·sign(Σ_i sign(g_i))
-//   server                dist-EF-SGD with the same compressor at the server (ALGORITHMS.md §3.8,
+//   server                dist-EF-SGD with the same compressor at the server (docs/algorithms.md §3.8,
 //                         constant γ): the server keeps ẽ and answers C((1/n)ΣΔ_i + ẽ).
 #include <memory>
 #include <string>

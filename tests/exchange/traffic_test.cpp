@@ -1,4 +1,4 @@
-// The traffic model of exchange/traffic.hpp (ALGORITHMS.md §2.4) and the α–β network model.
+// The traffic model of exchange/traffic.hpp (docs/exchange.md §2.4) and the α–β network model.
 #include "gradcomp/exchange/traffic.hpp"
 
 #include <gtest/gtest.h>

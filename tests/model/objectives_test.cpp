@@ -139,7 +139,7 @@ TEST(Optimum, LbfgsReachesTheStationaryPointAndIsCached) {
 namespace gradcomp {
 namespace {
 
-// ALGORITHMS.md §3.6 (vi): after a step, the BatchNorm statistics are the mean of what each
+// docs/algorithms.md §3.6 (vi): after a step, the BatchNorm statistics are the mean of what each
 // worker's forward pass made of the step's common statistics.
 TEST(TorchObjectives, BatchNormStatisticsAreAveragedOverTheStepsWorkers) {
   Dataset images = generate_dataset("madelon:samples=64,features=784,informative=3,redundant=2", 2);

@@ -1,4 +1,4 @@
-// Every kind of algorithm gives the `local` answer under `mpi` (ALGORITHMS.md's identities are
+// Every kind of algorithm gives the `local` answer under `mpi` (the identities of docs/algorithms.md §4 are
 // checked in process by tests/algo; here the layouts): 100 steps of the noisy heterogeneous
 // quadratics, n = p and n = 2p workers. Bit-identical where every sum runs in worker order
 // (allgather, vote, server), ≤ 1e-6 relative where payloads are all-reduced; the evaluated model

@@ -1,5 +1,5 @@
 #pragma once
-// Algorithm: the distributed optimizer of one step (DESIGN.md, the boxes around the exchange).
+// Algorithm: the distributed optimizer of one step (docs/architecture.md, the boxes around the exchange).
 // It says where each worker's gradient is evaluated (query_point), what each worker compresses,
 // which exchange pattern carries it, how the aggregate updates the model and the algorithm's own
 // state (step), and which model is evaluated and output (evaluated_model).
@@ -8,7 +8,7 @@
 // momenta m_i, shifts h_i), the replicated model x and, on the rank hosting it, the server's state.
 // Every call except query_point and model is collective under `mpi`: all ranks call it.
 //
-// A departure from DESIGN.md's sketch (prepare / apply around one exchange): several algorithms
+// Why not prepare / apply around one exchange: several algorithms
 // exchange twice per step (ef-bc, ec-sgd-diana) or answer through a server with its own state
 // (dist-EF-SGD), so an algorithm runs its whole step itself, using the exchange it was given.
 #include <cmath>
@@ -40,14 +40,14 @@ struct AlgorithmSetup {
 };
 
 // The step sizes an algorithm sees at step t: γ_t and γ_{t−1} (γ_{−1} = 0), so that error
-// rescaling by γ_{t−1}/γ_t uses the real schedule (ALGORITHMS.md §3.8).
+// rescaling by γ_{t−1}/γ_t uses the real schedule (docs/algorithms.md §3.8).
 struct StepRates {
   std::uint64_t step = 0;
   double gamma = 0;
   double previous_gamma = 0;
 };
 
-// Per-step diagnostics (ALGORITHMS.md §4.4, S004's total error). NaN where an algorithm has no
+// Per-step diagnostics (docs/algorithms.md §4.4, S004's total error). NaN where an algorithm has no
 // such quantity (no error buffer, no server).
 struct Diagnostics {
   double mean_error_norm2 = std::numeric_limits<double>::quiet_NaN();     // (1/n)Σ‖e_i‖²
@@ -76,7 +76,7 @@ class Algorithm {
   Algorithm(const Algorithm&) = delete;
   Algorithm& operator=(const Algorithm&) = delete;
 
-  // The canonical spec ("def:kappa=0.3,momentum=0.9,wd=0") and ALGORITHMS.md's section.
+  // The canonical spec ("def:kappa=0.3,momentum=0.9,wd=0") and its section of docs/algorithms.md.
   [[nodiscard]] virtual const std::string& spec() const = 0;
 
   // Sets x_0 (identical on every rank) and clears every state. Called before the first step.
@@ -87,7 +87,7 @@ class Algorithm {
   virtual void step(const std::vector<std::span<const T>>& gradients, const StepRates& rates) = 0;
   // x_t, the synchronized model.
   [[nodiscard]] virtual std::span<const T> model() const = 0;
-  // The model to evaluate and output (ALGORITHMS.md §3.19): x_t for most, y_t = x_t − ē_t for
+  // The model to evaluate and output (docs/algorithms.md §3.19): x_t for most, y_t = x_t − ē_t for
   // DEF, worker 0's local model for PSync. Collective: DEF all-reduces the errors.
   virtual void evaluated_model(std::span<T> out) = 0;
   // Collective: the diagnostics of the last step.
@@ -102,7 +102,7 @@ class Algorithm {
   // Called after state() buffers were overwritten (a checkpoint restored): recompute whatever is
   // derived from them (DEF's detached points).
   virtual void restored() {}
-  // EF-GDstar only: worker j's full local gradient at the optimum, ∇f_j(x*) (ALGORITHMS.md §3.17).
+  // EF-GDstar only: worker j's full local gradient at the optimum, ∇f_j(x*) (docs/algorithms.md §3.17).
   virtual void set_optimum_gradient(std::size_t /*local_worker*/, std::span<const T> /*gradient*/) {
   }
   [[nodiscard]] virtual bool needs_optimum_gradients() const { return false; }

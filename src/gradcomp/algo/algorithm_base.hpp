@@ -196,7 +196,7 @@ double AlgorithmBase<T>::local_density() {
   return kept / static_cast<double>(d_);
 }
 
-// One allreduce of [Σ_j e_j (d values), Σ_j‖e_j‖², density, total error, ‖ẽ‖²]; then ALGORITHMS.md
+// One allreduce of [Σ_j e_j (d values), Σ_j‖e_j‖², density, total error, ‖ẽ‖²]; then docs/algorithms.md
 // §4.4: Var = (1/n)Σ‖e_i‖² − ‖ē‖², κ* = ‖ē‖²/(‖ē‖² + Var) and
 // (1/n)Σ‖ē − κe_i‖² = (‖ē‖² + Var)κ² − 2‖ē‖²κ + ‖ē‖².
 template <class T>

@@ -1,4 +1,4 @@
-// DEF, DEF-A, SAEF and PSync (ALGORITHMS.md §3.6–3.7, S000 Alg 1 and eq. 11), error in parameter
+// DEF, DEF-A, SAEF and PSync (docs/algorithms.md §3.6–3.7, S000 Alg 1 and eq. 11), error in parameter
 // units, with the fixes of the authors' code (§3.6 i–ii):
 //   z_i = x − κ e_i                                  (the detached point; no communication)
 //   g_i = ∇f(z_i; ξ),  m_i ← μ m_i + (g_i + β_wd z_i) (weight decay at the detached point)

@@ -1,4 +1,4 @@
-// dist-EF-SGD, dist-EF-SGDM and their blockwise forms (ALGORITHMS.md §3.8–3.10, S002 Alg 2–4):
+// dist-EF-SGD, dist-EF-SGDM and their blockwise forms (docs/algorithms.md §3.8–3.10, S002 Alg 2–4):
 // two-way compression through a parameter server, errors in gradient units rescaled by
 // r_t = γ_{t−1}/γ_t (γ_{−1} = 0, so r_0 = 0):
 //   worker: m_i ← μ m_i + g_i;  p_i = μ m_i + g_i + r_t e_i   (μ = 0: p_i = g_i + r_t e_i)

@@ -1,4 +1,4 @@
-// dqsgd: D-QSGD (ALGORITHMS.md §3.12, S003 Alg 1): Δ_i = Q_ω(g_i), x ← x − γ(1/n)Σ_i Δ_i, the
+// dqsgd: D-QSGD (docs/algorithms.md §3.12, S003 Alg 1): Δ_i = Q_ω(g_i), x ← x − γ(1/n)Σ_i Δ_i, the
 // server averaging and broadcasting. dqsgd-sync is S003 Alg 5 (§3.16): a linear unbiased
 // quantizer under a shared seed (randk:shared=true,unbiased=true, sketch), all-reduced.
 // Both use the choice's quantizer Q_ω.

@@ -1,4 +1,4 @@
-// ef: D-EF-SGD, error in gradient units (ALGORITHMS.md §3.4, S003 Alg 2):
+// ef: D-EF-SGD, error in gradient units (docs/algorithms.md §3.4, S003 Alg 2):
 //   p_i = e_i + g_i,  Δ_i = C(p_i),  e_i ← p_i − Δ_i,  x ← x − γ·(1/n)Σ_i Δ_i.
 // The server averages and broadcasts (pattern=server, the paper's parameter server: C up, d values
 // down), or the workers allgather. ef-sync is S003 Alg 6 (§3.16): the same with a linear

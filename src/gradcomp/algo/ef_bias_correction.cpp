@@ -1,4 +1,4 @@
-// ef-bc: D-EF-SGD with bias correction (ALGORITHMS.md §3.14, S003 Alg 4 as reconstructed there):
+// ef-bc: D-EF-SGD with bias correction (docs/algorithms.md §3.14, S003 Alg 4 as reconstructed there):
 //   worker: u_i = g_i − h_i;  Δ̂_i = C_δ(e_i + u_i);  Δ_i = Q_ω(u_i)
 //           e_i ← e_i + u_i − Δ̂_i;  h_i ← h_i + α Δ_i;  push Δ̂_i and Δ_i
 //   server: x ← x − γ(h + (1/n)Σ_i Δ̂_i);  h ← h + α(1/n)Σ_i Δ_i

@@ -1,5 +1,5 @@
 // ef-scaled: distributed EF-SGD with the error in parameter units and Δ = γ·C(p/γ)
-// (ALGORITHMS.md §3.5, S004 Alg 1), the form absolute compressors need (hard threshold:
+// (docs/algorithms.md §3.5, S004 Alg 1), the form absolute compressors need (hard threshold:
 // γ·C_λ(p/γ) = C_{γλ}(p), R7):
 //   p_i = e_i + γ_t g_i,  Δ_i = γ_t C(p_i/γ_t),  e_i ← p_i − Δ_i,  x ← x − (1/n)Σ_i Δ_i.
 // Exchanged by allgather, as in S004's experiments. With n = 1 it is EF-SGD (§3.3) for any

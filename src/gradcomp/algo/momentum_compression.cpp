@@ -1,4 +1,4 @@
-// Gradient compression vs update compression with momentum (ALGORITHMS.md §3.18, S004 Alg 2 and
+// Gradient compression vs update compression with momentum (docs/algorithms.md §3.18, S004 Alg 2 and
 // Alg 3), error in gradient units, the step size applied after aggregation, exchanged by
 // allgather; weight decay joins the aggregate (the code's default), e is not rescaled when γ
 // changes.

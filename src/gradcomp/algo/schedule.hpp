@@ -1,6 +1,6 @@
 #pragma once
 // Step-size schedules γ_t, chosen by spec like compressors ("step:lr=0.1,epochs=150/250").
-// Algorithms that rescale their errors by γ_{t−1}/γ_t (dist-EF-SGD, ALGORITHMS.md §3.8) are given
+// Algorithms that rescale their errors by γ_{t−1}/γ_t (dist-EF-SGD, docs/algorithms.md §3.8) are given
 // both rates every step (StepRates), so a schedule change is seen exactly.
 #include <cstdint>
 #include <memory>

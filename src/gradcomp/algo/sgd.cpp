@@ -1,4 +1,4 @@
-// sgd and sgdm (ALGORITHMS.md §3.1–3.2): the baselines, uncompressed (compressor = identity) or
+// sgd and sgdm (docs/algorithms.md §3.1–3.2): the baselines, uncompressed (compressor = identity) or
 // with any compressor and no error feedback (the no-EF baselines of S004 §C.6.1).
 // Weight decay joins the gradient (PyTorch's convention, §3.2). Momentum is applied to the
 // aggregated gradient u, one buffer replicated on every worker; uncompressed this equals local

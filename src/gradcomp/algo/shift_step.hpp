@@ -1,5 +1,5 @@
 #pragma once
-// The DIANA shifts (ALGORITHMS.md §3.13–3.15) of diana, ef-bc and ec-sgd-diana: worker i sends
+// The DIANA shifts (docs/algorithms.md §3.13–3.15) of diana, ef-bc and ec-sgd-diana: worker i sends
 // Δ_i = Q_ω(u_i) and moves its shift h_i ← h_i + αΔ_i. The step size α is given, or β/(1 + ω)
 // from the quantizer's declared ω (α = 1/(1+ω) for DIANA, β_bc/(1+ω) for ef-bc).
 #include <string>

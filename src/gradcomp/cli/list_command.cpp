@@ -1,5 +1,5 @@
 // `gradcomp list`: every compressor with its parameters, defaults, ranges and properties, every
-// algorithm with its parameters and the section of ALGORITHMS.md it follows, every schedule.
+// algorithm with its parameters and the section of docs/algorithms.md it follows, every schedule.
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
@@ -23,7 +23,7 @@ void print_params(const nlohmann::json& params) {
 
 void print_algorithms(const nlohmann::json& algorithms) {
   fmt::print(
-      "Algorithms (spec: name[:key=value,...]; ALGORITHMS.md section; compressors used)\n\n");
+      "Algorithms (spec: name[:key=value,...]; section of docs/algorithms.md; compressors used)\n\n");
   for (const auto& a : algorithms) {
     fmt::print("{:<18} {}\n", a["name"].get<std::string>(), a["summary"].get<std::string>());
     fmt::print("{:<18} [{}; uses {}]\n", "", a["section"].get<std::string>(),

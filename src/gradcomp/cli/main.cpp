@@ -1,4 +1,4 @@
-// gradcomp: the command line. Exit codes come from one mapping, core/exit_report.hpp (STYLE.md §5):
+// gradcomp: the command line. Exit codes come from one mapping, core/exit_report.hpp (docs/cli.md, exit codes):
 // 0 success, 2 bad input (including undecodable messages), 3 I/O failure, 70 internal error.
 #include <fmt/core.h>
 

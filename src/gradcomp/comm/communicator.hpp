@@ -1,5 +1,5 @@
 #pragma once
-// Communicator: the processes of a job and the collectives between them (DESIGN.md, comm/).
+// Communicator: the processes of a job and the collectives between them (docs/architecture.md, comm/).
 // Workers are logical: one process hosts n/p of them (WorkerGroup), and the exchange box combines
 // a process's own workers before it calls these collectives. Two implementations: `local` (one
 // process, every collective is the identity) and `mpi` (Open MPI, p ranks).

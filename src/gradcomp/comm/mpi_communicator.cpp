@@ -99,7 +99,7 @@ void MpiCommunicator::allreduce(std::span<T> data) {
                 MPI_SUM, comm_);
 }
 
-// ALGORITHMS.md §2.4: each rank sends and receives 2(p−1)/p of the payload.
+// docs/exchange.md §2.4: each rank sends and receives 2(p−1)/p of the payload.
 template <class T>
 void MpiCommunicator::ring_allreduce(std::span<T> data) {
   const std::size_t m = data.size();

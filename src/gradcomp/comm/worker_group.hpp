@@ -1,5 +1,5 @@
 #pragma once
-// Which of the n logical workers this process hosts (DESIGN.md "Workers are logical"): rank r of p
+// Which of the n logical workers this process hosts (docs/architecture.md): rank r of p
 // hosts the contiguous workers [r·n/p, (r+1)·n/p). Contiguous blocks keep worker order equal to
 // rank order, so "all messages in worker order" is "every rank's messages in rank order".
 #include <cstddef>

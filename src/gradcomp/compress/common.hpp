@@ -33,7 +33,7 @@ inline double fraction(std::size_t part, std::size_t whole) {
   return static_cast<double>(part) / static_cast<double>(whole);
 }
 
-// How many coordinates a segment of n keeps for a count k or a density ratio (ALGORITHMS.md
+// How many coordinates a segment of n keeps for a count k or a density ratio (docs/compressors.md
 // §2.3.3: k_l = max(1, ⌊ρ·d_l⌋), never more than n, none for an empty segment).
 struct KeepCount {
   std::size_t k = 0;  // used when ratio is 0

@@ -1,5 +1,5 @@
 #pragma once
-// Compressor: the first box of one step (DESIGN.md): p_i ─ encode ─▶ Message_i, and on the
+// Compressor: the first box of one step (docs/architecture.md): p_i ─ encode ─▶ Message_i, and on the
 // receiving side Message ─ decode(-and-accumulate) ─▶ dense vector.
 //
 // Ownership: encode returns a new Message that the caller owns; decode_add only adds into the
@@ -51,7 +51,7 @@ struct StepContext {
   std::uint32_t worker = 0;
 };
 
-// Which kind of error guarantee the compressor has (ALGORITHMS.md §2.1).
+// Which kind of error guarantee the compressor has (docs/compressors.md §2.1).
 enum class ErrorBound { kRelative, kAbsolute, kNone };
 
 struct Properties {
@@ -63,7 +63,7 @@ struct Properties {
   ErrorBound bound = ErrorBound::kRelative;
 };
 
-// The constants of ALGORITHMS.md §2.2 for these parameters and this layout, where the reference
+// The constants of docs/compressors.md §2.2 for these parameters and this layout, where the reference
 // gives one: δ (E‖C(x) − x‖² ≤ (1 − δ)‖x‖²), ω (E‖Q(x)‖² ≤ (1 + ω)‖x‖²), υ² (E‖x − C(x)‖² ≤ υ²).
 struct Constants {
   std::optional<double> delta;
@@ -119,7 +119,7 @@ class Compressor {
 
   // ---- The all-reduce path (exchange/allreduce.cpp) ----
   // A compressor whose message body is nothing but m values that add element-wise across
-  // workers (identity, fp16, rbgs, shared-seed randk, sketch: ALGORITHMS.md §2.4, "linear
+  // workers (identity, fp16, rbgs, shared-seed randk, sketch: docs/exchange.md §2.4, "linear
   // payload") reports m; the others report nothing. Workers' payloads can then be summed in any
   // transport and decoded once: decode(Σ payload_i) = Σ decode(payload_i).
   [[nodiscard]] virtual std::optional<std::size_t> payload_size(const Layout& /*layout*/) const {

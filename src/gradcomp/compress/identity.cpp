@@ -1,4 +1,4 @@
-// Identity (fp32 by default; ALGORITHMS.md §2.3.1), the fp16 cast (§2.3.2), and the scaling
+// Identity (fp32 by default; docs/compressors.md §2.3.1), the fp16 cast (§2.3.2), and the scaling
 // x ↦ δx (§4.3 C13: a δ-compressor for every δ ∈ (0, 1]; the C of S000's iterate-averaging
 // identity R2, used by the tests and by theory-minded users).
 // Identity sends the vector in the value format: with values=auto a double vector travels as
@@ -45,12 +45,12 @@ class Identity final : public TypedCompressor<Identity> {
       return {factor_,
               {},
               {},
-              "delta: |dx - x|^2 = (1-d)^2 |x|^2 <= (1-d)|x|^2 (ALGORITHMS.md §4.3 C13)"};
+              "delta: |dx - x|^2 = (1-d)^2 |x|^2 <= (1-d)|x|^2 (docs/testing.md §4.3 C13)"};
     }
     return {1.0 - std::ldexp(1.0, -22),
             {},
             {},
-            "delta >= 1 - 2^-22 when no value underflows fp16 (ALGORITHMS.md §2.3.2)"};
+            "delta >= 1 - 2^-22 when no value underflows fp16 (docs/compressors.md §2.3.2)"};
   }
 
   template <class T>
@@ -176,7 +176,7 @@ CompressorEntry fp16_entry() {
 CompressorEntry scale_entry() {
   return {
       "scale",
-      "x -> delta x: a delta-compressor for every delta in (0, 1] (ALGORITHMS.md C13, S000 eq 12)",
+      "x -> delta x: a delta-compressor for every delta in (0, 1] (docs/testing.md §4.3 C13, S000 eq 12)",
       "d x (value bits)",
       {real_param("delta", "0.5", 0, 1, "the factor delta", true), values_param()},
       [](const Params& p) {

@@ -1,7 +1,7 @@
 #pragma once
 // Typed parameters of a registered compressor, parsed from a spec such as
 // "topk:ratio=0.001,scope=layer". An unknown parameter, a malformed value or a value out of range
-// is an InvalidInput whose message lists what is valid (STYLE.md §4).
+// is an InvalidInput whose message lists what is valid.
 #include <cstdint>
 #include <map>
 #include <optional>

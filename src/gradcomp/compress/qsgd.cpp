@@ -1,4 +1,4 @@
-// QSGD with s levels (Alistarh et al. 2017; ALGORITHMS.md §2.3.11). Unbiased,
+// QSGD with s levels (Alistarh et al. 2017; docs/compressors.md §2.3.11). Unbiased,
 // ω = min(d/s², √d/s) per segment. Wire: one norm per segment, then each coordinate's signed level
 // in {−s..s} as the field level + s of w = ⌈log₂(2s+1)⌉ bits, as w bit planes over the whole
 // vector (bit_planes.hpp): w·⌈d/8⌉ bytes.

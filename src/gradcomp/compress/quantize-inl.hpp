@@ -1,6 +1,6 @@
 // Shared pieces of the stochastic quantizers (QSGD, TernGrad, stochastic rounding): each
 // coordinate rounds up with probability p using one 32-bit number of the worker's private stream
-// (ALGORITHMS.md §1.3: unbiased quantizers use independent per-worker streams).
+// (docs/compressors.md §1.3: unbiased quantizers use independent per-worker streams).
 // A per-target header (core/simd_masks-inl.hpp says why): the lanes below vectorise with the
 // widest vectors of each instruction set, and give the same numbers on all of them.
 #if defined(GRADCOMP_COMPRESS_QUANTIZE_INL_H_) == defined(HWY_TARGET_TOGGLE)

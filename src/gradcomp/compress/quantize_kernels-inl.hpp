@@ -21,7 +21,7 @@
 HWY_BEFORE_NAMESPACE();
 namespace gradcomp::simd::HWY_NAMESPACE {
 
-// QSGD levels of 64 float coordinates (ALGORITHMS.md §2.3.11), as fields level + s, delivered
+// QSGD levels of 64 float coordinates (docs/compressors.md §2.3.11), as fields level + s, delivered
 // r = min(s, |v|·s/‖v‖), l = ⌊r⌋ (s − 1 when r = s), l + 1 with probability r − l. In float, with
 // 24-bit uniforms (the top bits of u): the resolution of the rounding probability is 2^−24.
 // As bit planes: words[b] receives bit b of the 64 fields (bit_planes.hpp), straight from the
@@ -167,7 +167,7 @@ inline QsgdPlanesKernel qsgd_plane_blocks_for(unsigned width) {
   return kTable[width - 1];
 }
 
-// TernGrad trits of 64 float coordinates (ALGORITHMS.md §2.3.12): 0, 1 (+s) or 2 (−s), kept with
+// TernGrad trits of 64 float coordinates (docs/compressors.md §2.3.12): 0, 1 (+s) or 2 (−s), kept with
 // probability |v|/s judged against 24-bit uniforms. `inverse_scale` is 1/s (0 for an all-zero
 // segment).
 inline void terngrad_trits(const float* v, float inverse_scale, const std::uint32_t* u,

@@ -1,4 +1,4 @@
-// Random-k (ALGORITHMS.md §2.3.4) and its unbiased rescaling by d/k (§2.3.5).
+// Random-k (docs/compressors.md §2.3.4) and its unbiased rescaling by d/k (§2.3.5).
 // shared=true: indices from the shared stream keyed by (seed, step, layer), identical on every
 // worker, so only the k values travel and C_t is linear (all-reducible). shared=false: each worker
 // draws its own indices (stream keyed by its worker id too) and sends them.
@@ -50,7 +50,7 @@ class RandK final : public TypedCompressor<RandK> {
     for (const Segment& s : make_segments(layout, scope_)) {
       if (s.size > 0) smallest = std::min(smallest, fraction(keep_.of(s.size), s.size));
     }
-    if (unbiased_) return {{}, 1.0 / smallest - 1.0, {}, "omega = d/k - 1 (ALGORITHMS.md §2.3.5)"};
+    if (unbiased_) return {{}, 1.0 / smallest - 1.0, {}, "omega = d/k - 1 (docs/compressors.md §2.3.5)"};
     return {smallest, {}, {}, "delta = k/d in expectation (S003 §3.4)"};
   }
 

@@ -1,5 +1,5 @@
 #pragma once
-// The compressor registry: every compressor by name, with typed parameters (STYLE.md §4).
+// The compressor registry: every compressor by name, with typed parameters.
 // Built once inside a function (no static objects across translation units); duplicate names are
 // an error at first use.
 #include <functional>

@@ -1,4 +1,4 @@
-// Rounding to a grid of spacing ε (S004 §5; ALGORITHMS.md §2.3.14): an absolute compressor.
+// Rounding to a grid of spacing ε (S004 §5; docs/compressors.md §2.3.14): an absolute compressor.
 // mode=stochastic: ε·(⌊x/ε⌋ + b), b ~ Bernoulli(frac(x/ε)), unbiased, υ² = dε² (E-bound dε²/4);
 // mode=nearest: ε·round(x/ε), υ² = dε²/4. Levels are b-bit two's-complement integers
 // (field = level + 2^(b−1)); values outside [−2^(b−1), 2^(b−1) − 1]·ε are clipped, which breaks the

@@ -1,4 +1,4 @@
-// The sign compressors (ALGORITHMS.md §2.3.8–2.3.10), one family sharing the packed sign bits:
+// The sign compressors (docs/compressors.md §2.3.8–2.3.10), one family sharing the packed sign bits:
 //   scaledsign  (‖v‖₁/d)·sign(v) over the whole vector                       d + 32 bits
 //   blocksign   the same per block: one block per layer, or fixed-size blocks  d + 32B bits
 //   sign        plain sign(v) ∈ {−1, +1}^d, for majority vote                    d bits

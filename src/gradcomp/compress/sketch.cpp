@@ -1,4 +1,4 @@
-// Linear sketch S_V(x) = V(VᵀV)⁻¹Vᵀx with a shared random V ∈ ℝ^{d×p} (S003 eq (8); ALGORITHMS.md
+// Linear sketch S_V(x) = V(VᵀV)⁻¹Vᵀx with a shared random V ∈ ℝ^{d×p} (S003 eq (8); docs/compressors.md
 // §2.3.13): the orthogonal projector onto range(V). The message is Vᵀx (p values); V is drawn
 // again by the receiver from the shared stream of (seed, step), so the payloads of all workers can
 // be summed (linear) and decoded once.
@@ -37,7 +37,7 @@ class Sketch final : public TypedCompressor<Sketch> {
     return {static_cast<double>(keep_.of(d)) / static_cast<double>(d),
             {},
             {},
-            gaussian_ ? "delta = p/d in expectation (rotation-invariant V, ALGORITHMS.md §2.3.13)"
+            gaussian_ ? "delta = p/d in expectation (rotation-invariant V, docs/compressors.md §2.3.13)"
                       : "delta ~ p/d in expectation (random buckets)"};
   }
 

@@ -1,4 +1,4 @@
-// Hard threshold C_λ (S004 §4.2; ALGORITHMS.md §2.3.7): keep every coordinate with |x_j| ≥ λ.
+// Hard threshold C_λ (S004 §4.2; docs/compressors.md §2.3.7): keep every coordinate with |x_j| ≥ λ.
 // Element-wise, so the layer-wise and whole-model results are identical (S004 §C.5) and the
 // compressor works on the whole vector. Absolute compressor, υ² = dλ². The number kept varies,
 // so the message carries it (varint) before the sparse section.

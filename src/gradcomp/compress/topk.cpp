@@ -1,4 +1,4 @@
-// Top-k, whole-model or layer-wise (ALGORITHMS.md §2.3.3). Deterministic and biased, δ = k/d
+// Top-k, whole-model or layer-wise (docs/compressors.md §2.3.3). Deterministic and biased, δ = k/d
 // (layer-wise: min_l k_l/d_l). The k of each segment follows from the parameters and the layout,
 // so the message carries no count: a sparse section (sparse_codec.hpp) of exactly Σ k_l entries.
 #include <algorithm>
@@ -32,7 +32,7 @@ class TopK final : public TypedCompressor<TopK> {
             {},
             {},
             scope_ == Scope::kModel ? "delta = k/d (S004 §4.5)"
-                                    : "delta = min_l k_l/d_l (ALGORITHMS.md §2.3.3)"};
+                                    : "delta = min_l k_l/d_l (docs/compressors.md §2.3.3)"};
   }
 
   template <class T>

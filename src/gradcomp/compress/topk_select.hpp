@@ -1,5 +1,5 @@
 #pragma once
-// Exact Top-k selection (ALGORITHMS.md §2.3.3, tie-break §1.3: larger |v| first, then the smaller
+// Exact Top-k selection (docs/compressors.md §2.3.3, tie-break §1.3: larger |v| first, then the smaller
 // index). The result equals taking the first k of a full sort by (|v| desc, index asc).
 //
 // Large inputs take a sampled path: the magnitudes of 256 random runs of 256 elements bracket the

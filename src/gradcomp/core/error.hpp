@@ -1,5 +1,5 @@
 #pragma once
-// One exception hierarchy for the whole project (STYLE.md §5). The command line maps each kind to
+// One exception hierarchy for the whole project (docs/cli.md, exit codes). The command line maps each kind to
 // an exit code in one place (cli/main.cpp): bad input 2, peer or I/O failure 3, internal bug 70.
 #include <fmt/format.h>
 

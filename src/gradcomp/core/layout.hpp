@@ -1,5 +1,5 @@
 #pragma once
-// Layout: the named blocks (layers) of one flat parameter buffer (DESIGN.md "The data model").
+// Layout: the named blocks (layers) of one flat parameter buffer (docs/architecture.md).
 #include <cstddef>
 #include <span>
 #include <string>

@@ -1,5 +1,5 @@
 #pragma once
-// Message: the bytes one worker puts on the wire (DESIGN.md "The data model"). Every message opens
+// Message: the bytes one worker puts on the wire (docs/architecture.md). Every message opens
 // with a 16-byte header (docs/wire-format.md) that lets a receiver reject a message that does not
 // fit: another format version, another compressor, other settings, another length or step.
 #include <cstddef>
@@ -38,7 +38,7 @@ struct Message {
   [[nodiscard]] std::size_t size_bytes() const { return bytes.size(); }
   // What the message costs on the wire: counted from the bytes, never estimated.
   [[nodiscard]] std::uint64_t bits() const { return std::uint64_t{bytes.size()} * 8; }
-  // The same, less the header: comparable with the per-message formulas of ALGORITHMS.md §2.2.
+  // The same, less the header: comparable with the per-message formulas of docs/compressors.md §2.2.
   [[nodiscard]] std::uint64_t payload_bits() const {
     return bytes.size() < MessageHeader::kBytes ? 0 : bits() - 8 * MessageHeader::kBytes;
   }

@@ -1,5 +1,5 @@
 #pragma once
-// Counter-based random streams (DESIGN.md "The data model"; ALGORITHMS.md §1.3 "Shared seed").
+// Counter-based random streams (docs/compressors.md §1.3 "Shared seed").
 // A stream is a pure function of (seed, purpose, step, layer, worker, position): Philox4x32-10
 // (Salmon et al., SC'11) with the stream's identity in the key and counter. Two workers that build
 // the same stream draw the same numbers with no communication; no state is carried between steps,

@@ -1,5 +1,5 @@
 #pragma once
-// How samples are split over the n workers (DESIGN.md, data/): each worker's shard is a list of
+// How samples are split over the n workers (docs/architecture.md, data/): each worker's shard is a list of
 // sample indices.
 //   iid             a seeded shuffle cut into n near-equal parts
 //   contiguous      the file order cut into n parts (with least-squares groups = n: one optimum

@@ -1,4 +1,4 @@
-// The allreduce pattern (ALGORITHMS.md §2.4): compressors whose message body is a linear payload
+// The allreduce pattern (docs/exchange.md §2.4): compressors whose message body is a linear payload
 // (identity, fp16, rbgs, shared-seed randk, sketch) send only their values, never indices; the
 // payloads are summed (a rank's own workers in worker order, then the communicator's allreduce
 // across ranks) and the sum is decoded once.

@@ -1,5 +1,5 @@
 #pragma once
-// Exchange: the second box of one step (DESIGN.md): {Message_i} ─▶ aggregate, identical on every
+// Exchange: the second box of one step (docs/architecture.md): {Message_i} ─▶ aggregate, identical on every
 // worker. One object per process; it serves the workers this process hosts (WorkerGroup) and
 // talks to the other processes through a Communicator (`local`: none; `mpi`: p ranks).
 //
@@ -63,7 +63,7 @@ class Exchange {
   // out = weight · Σ_i decode(Δ_i), every message gathered and decoded in worker order.
   template <class T>
   void allgather(const Round& round, std::span<T> out, T weight);
-  // out = sign(Σ_i decode(Δ_i)) ∈ {−1, +1}, sign(0) = +1 (ALGORITHMS.md §2.3.10).
+  // out = sign(Σ_i decode(Δ_i)) ∈ {−1, +1}, sign(0) = +1 (docs/compressors.md §2.3.10).
   template <class T>
   void majority_vote(const Round& round, std::span<T> out);
   // out = decode(answer), answer = role.answer(weight · Σ_i decode(Δ_i)) on the server's rank.

@@ -1,5 +1,5 @@
 #pragma once
-// The α–β network model (DESIGN.md "Measuring"): one step's traffic becomes seconds on a chosen
+// The α–β network model (docs/exchange.md): one step's traffic becomes seconds on a chosen
 // network, so every run can report simulated wall-clock = measured compute + modelled
 // communication. α is the latency of one message, β = 1/bandwidth. Per pattern, with n workers:
 //   allreduce  2(n−1)·α + β·max_i sent_i                     (ring: 2(n−1) rounds)

@@ -1,5 +1,5 @@
 #pragma once
-// The four ways the workers' messages become the aggregate every worker applies (DESIGN.md, one
+// The four ways the workers' messages become the aggregate every worker applies (docs/architecture.md, one
 // step: "exchange"). The algorithm decides which one it uses; docs/exchange.md describes each.
 #include <string>
 #include <string_view>

@@ -1,4 +1,4 @@
-// The two-way parameter-server pattern (ALGORITHMS.md §3.8–3.10, §2.4): the workers' messages
+// The two-way parameter-server pattern (docs/algorithms.md §3.8–3.10, §2.4): the workers' messages
 // reach the server (hosted by rank 0), which decodes and sums them in worker order, lets the
 // algorithm's ServerRole turn the aggregate into its answer (applying server-side error feedback
 // and compressing), and pushes the answer back to every worker.

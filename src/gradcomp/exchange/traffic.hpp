@@ -1,6 +1,6 @@
 #pragma once
 // What one exchange step moves, per worker, as a real deployment would move it under the pattern
-// (ALGORITHMS.md §2.4), counted from the messages' bytes:
+// (docs/exchange.md §2.4), counted from the messages' bytes:
 //   allreduce  the ring of comm/ring.hpp over the payload values only (no header, no indices):
 //              each worker sends and receives about 2(n−1)/n of the payload;
 //   allgather  a ring allgather: worker i receives every other message, Σ_{j≠i} b_j, and sends

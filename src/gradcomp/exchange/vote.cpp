@@ -1,4 +1,4 @@
-// The majority-vote pattern of signSGD-MV (ALGORITHMS.md §2.3.10, §3.11): every worker's signs
+// The majority-vote pattern of signSGD-MV (docs/compressors.md §2.3.10, §3.11): every worker's signs
 // are gathered and every worker counts the votes itself, in worker order, so the result is exact
 // and the same on every layout. sign(0) = +1 for an even number of workers.
 //

@@ -1,5 +1,5 @@
 #pragma once
-// Objective: what a worker differentiates (DESIGN.md, model/). The model's parameters are one flat
+// Objective: what a worker differentiates (docs/architecture.md, model/). The model's parameters are one flat
 // vector described by a Layout; a worker asks for the mean loss and gradient over a batch of its
 // samples at a point (the algorithm's query point), and the trainer evaluates a model on a split.
 // Analytic objectives (logistic, least squares, softmax) compute in double whatever T is; neural
@@ -39,7 +39,7 @@ class Objective {
                                    std::span<const std::size_t> samples, std::span<T> gradient) = 0;
   // The mean loss (with the regulariser) and accuracy over every sample of `data`.
   virtual Evaluation evaluate(std::span<const T> x, const Dataset& data) = 0;
-  // Convex objectives: smoothness L and strong convexity μ (NaN if unknown), ALGORITHMS.md §5.1.
+  // Convex objectives: smoothness L and strong convexity μ (NaN if unknown), docs/reproduction.md §5.1.
   [[nodiscard]] virtual double smoothness() const {
     return std::numeric_limits<double>::quiet_NaN();
   }
@@ -49,7 +49,7 @@ class Objective {
   [[nodiscard]] virtual bool convex() const { return false; }
 
   // Running statistics outside the parameters (BatchNorm's running means and variances),
-  // ALGORITHMS.md §3.6 (vi): averaged across workers after every step. The trainer calls
+  // docs/algorithms.md §3.6 (vi): averaged across workers after every step. The trainer calls
   // begin_step() before the hosted workers' gradients and end_step() after them — each worker's
   // forward pass starts from the step's common statistics, end_step() leaves their mean over the
   // hosted workers — and then averages statistics() over ranks. Empty for models without them.

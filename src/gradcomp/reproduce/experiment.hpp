@@ -50,7 +50,7 @@ struct TableSpec {
 struct Experiment {
   std::string name;
   std::string title;
-  std::string paper;        // where the claim is in the papers (ALGORITHMS.md §5)
+  std::string paper;        // where the claim is in the papers (paper key and section: S000 Table 1)
   std::string config_text;  // the base training configuration, as TOML
   std::string origin;       // the experiment file, for errors
   std::size_t seeds = 1;

@@ -1,5 +1,5 @@
 #pragma once
-// The trainer (DESIGN.md, train/): wires data, partition, objective, algorithm, exchange, schedule
+// The trainer (docs/architecture.md, train/): wires data, partition, objective, algorithm, exchange, schedule
 // and network model into `gradcomp train`, evaluates every N steps on the model the algorithm
 // names, and writes the run directory (docs/outputs.md).
 #include <nlohmann/json.hpp>
