@@ -12,5 +12,6 @@ void bind_layout(py::module_& module);      // gradcomp.Layout
 void bind_message(py::module_& module);     // gradcomp.Message
 void bind_compressor(py::module_& module);  // gradcomp.Compressor
 void bind_catalog(py::module_& module);     // list_compressors, list_algorithms, inspect
+void bind_optimizer(py::module_& module);   // gradcomp.Optimizer
 
 }  // namespace gradcomp::python

@@ -10,6 +10,7 @@ PYBIND11_MODULE(_gradcomp, module) {
   gradcomp::python::bind_message(module);
   gradcomp::python::bind_compressor(module);
   gradcomp::python::bind_catalog(module);
+  gradcomp::python::bind_optimizer(module);
   module.def("simd_target", &gradcomp::simd_target,
              "The instruction set whose kernels run on this CPU: AVX3 (AVX-512), AVX2, SSE4 or "
              "SCALAR.");

@@ -10,7 +10,7 @@
 #include "gradcomp/algo/algorithm.hpp"
 #include "gradcomp/comm/communicator.hpp"
 #include "gradcomp/model/objective.hpp"
-#include "gradcomp/train/traffic_totals.hpp"
+#include "gradcomp/exchange/traffic_totals.hpp"
 
 namespace gradcomp {
 

@@ -24,7 +24,7 @@
 #include "gradcomp/train/run_checkpoint.hpp"
 #include "gradcomp/train/run_data.hpp"
 #include "gradcomp/train/stop_signals.hpp"
-#include "gradcomp/train/traffic_totals.hpp"
+#include "gradcomp/exchange/traffic_totals.hpp"
 #include "gradcomp/train/worker_gradients.hpp"
 
 namespace gradcomp {

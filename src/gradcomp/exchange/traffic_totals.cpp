@@ -1,4 +1,4 @@
-#include "gradcomp/train/traffic_totals.hpp"
+#include "gradcomp/exchange/traffic_totals.hpp"
 
 #include <cmath>
 
