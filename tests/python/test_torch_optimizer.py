@@ -12,6 +12,7 @@ import numpy
 import pytest
 
 torch = pytest.importorskip("torch")
+import gradcomp  # noqa: E402
 import gradcomp.torch  # noqa: E402
 
 import torch_logistic  # noqa: E402
@@ -197,3 +198,51 @@ def test_under_mpirun_a_mismatch_between_ranks_is_named_on_every_rank():
                "'topk:k=2,scope=model,index=auto,values=auto' on rank 0")
     for rank in (0, 1):
         assert f"rank {rank}: {message}" in result.stdout, result.stdout
+
+
+NAN_ON_RANK_1 = """
+import os, numpy, gradcomp
+rank = int(os.environ["OMPI_COMM_WORLD_RANK"])
+opt = gradcomp.Optimizer(gradcomp.Layout.flat(8), numpy.zeros(8), backend="mpi")
+g = numpy.ones(8)
+if rank == 1:
+    g[5] = numpy.nan
+opt.step([g])
+print(f"rank {rank} went on", flush=True)
+"""
+
+
+def test_under_mpirun_an_error_inside_a_step_on_one_rank_ends_the_job():
+    mpirun = shutil.which("mpirun")
+    if not mpirun:
+        pytest.skip("mpirun is not installed")
+    env = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1",
+               OMPI_MCA_btl_vader_single_copy_mechanism="none",
+               OMPI_MCA_rmaps_base_oversubscribe="1")
+    result = subprocess.run([mpirun, "-np", "2", "--bind-to", "none", sys.executable, "-c",
+                             NAN_ON_RANK_1], capture_output=True, text=True, env=env,
+                            timeout=120, check=False)
+    assert result.returncode != 0
+    assert ("gradcomp (rank 1 of 2): step 0, worker 1: the gradient has NaN at index 5 "
+            "(layer 'all'); the run diverged") in result.stderr, result.stderr
+    assert "went on" not in result.stdout
+
+
+def test_every_algorithm_steps_through_the_optimizer(cli_catalog):
+    layout = gradcomp.Layout.from_shapes([("w", [3, 4]), ("b", [4])])
+    rng = numpy.random.default_rng(1)
+    for entry in gradcomp.list_algorithms():
+        # The -sync algorithms all-reduce payloads: a linear compressor under a shared seed.
+        second = "randk:ratio=0.5,shared=true" if entry["name"].endswith("-sync") else \
+            "topk:ratio=0.25"
+        for compressor in ("rbgs:ratio=4", second):
+            opt = gradcomp.Optimizer(layout, numpy.zeros(16, dtype=numpy.float32),
+                                     algorithm=entry["name"], compressor=compressor,
+                                     quantizer="randk:ratio=0.5,unbiased=true,shared=true",
+                                     workers=2, schedule="constant:lr=0.1")
+            for _ in range(3):
+                opt.step([rng.standard_normal(16).astype(numpy.float32) for _ in opt.hosted])
+            model = opt.model()
+            assert numpy.all(numpy.isfinite(model)) and numpy.any(model != 0), entry["name"]
+            assert opt.stats()["bits_up"] > 0, entry["name"]
+    assert len(gradcomp.list_algorithms()) == len(cli_catalog["algorithms"]) == 24
