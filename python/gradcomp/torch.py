@@ -12,15 +12,21 @@
 The step is the C++ library's (gradcomp.Optimizer, the same code as `gradcomp train`): nothing is
 reimplemented here. This module moves values between the model's parameters and the optimizer's
 flat vectors. See docs/torch.md.
+
+For DistributedDataParallel, compression_hook is a DDP communication hook: each bucket is
+compressed (with error feedback or EF21), exchanged through the process group, and averaged.
+
+    state = gradcomp.torch.HookState(compressor="topk:ratio=0.01", error_feedback=True)
+    ddp_model.register_comm_hook(state, gradcomp.torch.compression_hook)
 """
 import contextlib
 import os
 
 import torch
 
-from ._gradcomp import Layout, Optimizer
+from ._gradcomp import Compressor, Layout, Message, Optimizer
 
-__all__ = ["DistributedOptimizer"]
+__all__ = ["DistributedOptimizer", "HookState", "compression_hook"]
 
 
 def _default_backend():
@@ -222,3 +228,166 @@ class DistributedOptimizer(torch.optim.Optimizer):
                 target[offset:offset + n].copy_(p.grad.reshape(-1))
             offset += n
         self._collected.add(j)
+
+
+class HookState:
+    """The state of compression_hook: per-bucket error-feedback buffers (keyed by the bucket's
+    index, as PyTorch's PowerSGD hook keys its state), the iteration, and the bits sent.
+
+    compressor: any compressor spec of `gradcomp list`.
+    error_feedback: True (e ← p − C(p), p = g + e), False (plain compression), or "ef21" (each rank
+        keeps an estimate v_i of its gradient, sends C(g − v_i), and every rank returns the mean
+        estimate).
+    process_group: the group to exchange over (None: the default group).
+    start_iter: the first start_iter iterations are plain allreduces (as PowerSGD's warm-up).
+    seed: the shared randomness (rbgs, shared randk, sketch) of bucket b at iteration t is keyed
+        by (seed, b, t) on every rank.
+    """
+
+    def __init__(self, compressor="topk:ratio=0.01", error_feedback=True, process_group=None,
+                 start_iter=10, seed=0):
+        if error_feedback not in (True, False, "ef21"):
+            raise ValueError(f"HookState: error_feedback = {error_feedback!r}; use True, False "
+                             "or \"ef21\"")
+        if int(start_iter) < 0:
+            raise ValueError(f"HookState: start_iter = {start_iter}; give 0 or more iterations")
+        Compressor(compressor)  # a bad spec fails here, not inside backward()
+        self.compressor = compressor
+        self.error_feedback = error_feedback
+        self.process_group = process_group
+        self.start_iter = int(start_iter)
+        self.seed = int(seed)
+        self.iter = 0
+        self.bits_sent = 0
+        self.errors = {}      # bucket index → e (error feedback) or v_i (EF21)
+        self.estimates = {}   # EF21: bucket index → the mean estimate v
+        self._compressors = {}
+
+    def state_dict(self):
+        """Everything a resumed run needs: iteration, bits, and every bucket's buffers."""
+        return {"compressor": self.compressor, "error_feedback": self.error_feedback,
+                "start_iter": self.start_iter, "seed": self.seed, "iter": self.iter,
+                "bits_sent": self.bits_sent,
+                "errors": {b: t.clone() for b, t in self.errors.items()},
+                "estimates": {b: t.clone() for b, t in self.estimates.items()}}
+
+    def load_state_dict(self, state):
+        for key in ("compressor", "error_feedback", "seed"):
+            if state.get(key) != getattr(self, key):
+                raise ValueError(f"HookState.load_state_dict: the state has {key} = "
+                                 f"{state.get(key)!r}, this hook {getattr(self, key)!r}; build "
+                                 "the HookState the state was saved from")
+        self.start_iter = state["start_iter"]
+        self.iter = state["iter"]
+        self.bits_sent = state["bits_sent"]
+        self.errors = {b: t.clone() for b, t in state["errors"].items()}
+        self.estimates = {b: t.clone() for b, t in state["estimates"].items()}
+
+    def _compressor_for(self, bucket):
+        """One instance per bucket, seeing the bucket's tensors as its layers."""
+        index = bucket.index()
+        shapes = [list(g.shape) or [1] for g in bucket.gradients()]
+        known = self._compressors.get(index)
+        if known is None or known[0] != shapes:
+            layout = Layout.from_shapes([(f"bucket{index}.{i}", s) for i, s in enumerate(shapes)])
+            known = (shapes, Compressor(self.compressor, layout=layout))
+            self._compressors[index] = known
+        return known[1]
+
+    def _bucket_seed(self, index):
+        return (self.seed * 1_000_003 + index) % (1 << 63)
+
+
+def _exchange_linear(state, compressor, message, size, dtype, group, world, seed, step, rank):
+    """All-reduce of the payload values: the decode of the sum is the sum of the decodes."""
+    payload = torch.zeros(compressor.payload_size(size), dtype=dtype)
+    compressor.read_payload(message, payload.numpy(), size=size, seed=seed, step=step, worker=rank)
+    torch.distributed.all_reduce(payload, group=group)
+    out = torch.zeros(size, dtype=dtype)
+    compressor.decode_payload_add(payload.numpy(), out.numpy(), weight=1.0 / world, seed=seed,
+                                  step=step)
+    return out
+
+
+def _exchange_gathered(state, compressor, message, size, dtype, group, world, seed, step):
+    """all_gather of the sizes first (never a hang on unequal lengths), then of the messages padded
+    to the longest; every rank decodes them in rank order, so every rank gets the same bits."""
+    mine = torch.frombuffer(bytearray(bytes(message)), dtype=torch.uint8)
+    length = torch.tensor([mine.numel()], dtype=torch.int64)
+    lengths = [torch.zeros(1, dtype=torch.int64) for _ in range(world)]
+    torch.distributed.all_gather(lengths, length, group=group)
+    longest = int(max(int(n) for n in lengths))
+    padded = torch.zeros(longest, dtype=torch.uint8)
+    padded[:mine.numel()] = mine
+    gathered = [torch.zeros(longest, dtype=torch.uint8) for _ in range(world)]
+    torch.distributed.all_gather(gathered, padded, group=group)
+    out = torch.zeros(size, dtype=dtype)
+    for r in range(world):
+        received = Message.from_bytes(gathered[r][:int(lengths[r])].numpy().tobytes())
+        compressor.decode_add(received, out.numpy(), weight=1.0 / world, seed=seed, step=step,
+                              worker=r)
+    return out
+
+
+def compression_hook(state, bucket):
+    """A DDP communication hook: the bucket's average, compressed as `state` says; returns a
+    completed torch.futures.Future holding it, as DDP requires. CUDA buckets are copied to the
+    host and back (one device-to-host and one host-to-device copy of the bucket per iteration)."""
+    group = state.process_group
+    world = torch.distributed.get_world_size(group)
+    rank = torch.distributed.get_rank(group)
+    buffer = bucket.buffer()
+    if buffer.dtype not in (torch.float32, torch.float64):
+        raise ValueError(f"compression_hook: the bucket holds {buffer.dtype} gradients; gradcomp "
+                         "compresses float32 or float64 (model.float())")
+    host = buffer.detach().cpu().contiguous() if buffer.device.type != "cpu" else buffer.detach()
+    step = state.iter
+    if step < state.start_iter:
+        result = host.clone()
+        torch.distributed.all_reduce(result, group=group)
+        result /= world
+        state.bits_sent += 8 * result.element_size() * result.numel()
+    else:
+        result = _compressed_average(state, bucket, host, group, world, rank, step)
+    if buffer.device.type != "cpu":
+        buffer.copy_(result)
+        result = buffer
+    if bucket.is_last():
+        state.iter += 1
+    future = torch.futures.Future()
+    future.set_result(result)
+    return future
+
+
+def _compressed_average(state, bucket, gradient, group, world, rank, step):
+    compressor = state._compressor_for(bucket)
+    index = bucket.index()
+    seed = state._bucket_seed(index)
+    size = gradient.numel()
+    if state.error_feedback is True:
+        error = state.errors.setdefault(index, torch.zeros_like(gradient))
+        sent = gradient + error
+    elif state.error_feedback == "ef21":
+        estimate = state.errors.setdefault(index, torch.zeros_like(gradient))
+        sent = gradient - estimate
+    else:
+        sent = gradient.clone()
+    message = compressor.encode(sent.numpy(), seed=seed, step=step, worker=rank)
+    state.bits_sent += message.bits
+    if compressor.payload_size(size) is not None:
+        average = _exchange_linear(state, compressor, message, size, gradient.dtype, group, world,
+                                   seed, step, rank)
+    else:
+        average = _exchange_gathered(state, compressor, message, size, gradient.dtype, group,
+                                     world, seed, step)
+    if state.error_feedback is False:
+        return average
+    own = torch.from_numpy(compressor.decode(message, dtype=sent.numpy().dtype, seed=seed,
+                                             step=step, worker=rank))
+    if state.error_feedback is True:
+        state.errors[index] = sent - own
+        return average
+    state.errors[index] = state.errors[index] + own              # v_i ← v_i + C(g − v_i)
+    mean = state.estimates.setdefault(index, torch.zeros_like(gradient))
+    state.estimates[index] = mean + average                        # v ← v + mean C(g_i − v_i)
+    return state.estimates[index].clone()

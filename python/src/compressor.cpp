@@ -75,6 +75,55 @@ class PyCompressor {
     return out;
   }
 
+  // The all-reduce path: the number of payload values for a vector of `size` elements (None for
+  // compressors whose messages do not add element-wise).
+  [[nodiscard]] std::optional<std::size_t> payload_size(std::size_t size) const {
+    std::optional<std::size_t> result;
+    with_layout(size, [&](const Layout& layout) { result = compressor_->payload_size(layout); });
+    return result;
+  }
+
+  // out ← the message's payload values (widened to out's dtype).
+  void read_payload(const PyMessage& message, const py::handle& out, std::size_t size,
+                    const StepContext& context) const {
+    const Reading reading(message, "read_payload");
+    const VectorView view = view_vector(out, "read_payload: out", Access::kWrite);
+    require(payload_size(size) == view.size,
+            "read_payload: out has {} values, the payload of a {}-element vector {}", view.size,
+            size, payload_size(size) ? std::to_string(*payload_size(size)) : "does not exist");
+    py::gil_scoped_release unlocked;
+    with_layout(size, [&](const Layout& layout) {
+      if (view.is_double) {
+        compressor_->read_payload(message.message.bytes, layout, context, view.as<double>());
+      } else {
+        compressor_->read_payload(message.message.bytes, layout, context, view.as<float>());
+      }
+    });
+  }
+
+  // out += weight · decode(payload), payload typically a sum over workers.
+  void decode_payload_add(const py::handle& payload, const py::handle& out, double weight,
+                          const StepContext& context) const {
+    const VectorView values = view_vector(payload, "decode_payload_add: payload", Access::kRead);
+    const VectorView view = view_vector(out, "decode_payload_add: out", Access::kWrite);
+    require(values.is_double == view.is_double,
+            "decode_payload_add: the payload and out must have one dtype");
+    require(payload_size(view.size) == values.size,
+            "decode_payload_add: the payload has {} values, a {}-element vector's {}", values.size,
+            view.size,
+            payload_size(view.size) ? std::to_string(*payload_size(view.size)) : "does not exist");
+    py::gil_scoped_release unlocked;
+    with_layout(view.size, [&](const Layout& layout) {
+      if (view.is_double) {
+        compressor_->decode_payload_add(values.as<const double>(), layout, context,
+                                        view.as<double>(), weight);
+      } else {
+        compressor_->decode_payload_add(values.as<const float>(), layout, context, view.as<float>(),
+                                        static_cast<float>(weight));
+      }
+    });
+  }
+
  private:
   // A message's values are fp64 only when a vector of doubles was encoded (or values=fp64 was
   // asked for); everything else decodes to float32 unless dtype says otherwise.
@@ -176,6 +225,30 @@ void bind_compressor(py::module_& module) {
           py::arg("message"), py::arg("out"), py::kw_only(), py::arg("weight") = 1.0,
           py::arg("seed") = 0, py::arg("step") = 0, py::arg("worker") = 0,
           "out += weight * C(x), in place (a writeable NumPy array or CPU tensor, no copy).")
+      .def("payload_size", &PyCompressor::payload_size, py::arg("size"),
+           "Values in the payload of a message for a vector of `size` elements, for compressors "
+           "whose payloads add element-wise (identity, fp16, rbgs, randk:shared=true, sketch); "
+           "None for the others.")
+      .def(
+          "read_payload",
+          [](const PyCompressor& c, const PyMessage& m, const py::handle& out, std::size_t size,
+             std::uint64_t seed, std::uint64_t step, std::uint32_t worker) {
+            c.read_payload(m, out, size, context_of(seed, step, worker));
+          },
+          py::arg("message"), py::arg("out"), py::kw_only(), py::arg("size"), py::arg("seed") = 0,
+          py::arg("step") = 0, py::arg("worker") = 0,
+          "out <- the message's payload values (payload_size(size) of them), to be summed across "
+          "workers and decoded once with decode_payload_add.")
+      .def(
+          "decode_payload_add",
+          [](const PyCompressor& c, const py::handle& payload, const py::handle& out, double weight,
+             std::uint64_t seed, std::uint64_t step) {
+            c.decode_payload_add(payload, out, weight, context_of(seed, step, 0));
+          },
+          py::arg("payload"), py::arg("out"), py::kw_only(), py::arg("weight") = 1.0,
+          py::arg("seed") = 0, py::arg("step") = 0,
+          "out += weight * decode(payload): the decode of a sum of payloads is the sum of the "
+          "decodes.")
       .def("__repr__", [](const PyCompressor& c) {
         return fmt::format("Compressor('{}')", c.compressor().spec());
       });

@@ -1,0 +1,49 @@
+"""Two-process DDP training on gloo for the hook tests (torch.multiprocessing.spawn): a small
+linear model, each rank its own fixed batch; rank 0 saves the parameters after every step."""
+import os
+
+import torch
+
+import gradcomp.torch
+
+STEPS = 50
+LR = 0.1
+
+
+def batch(rank):
+    generator = torch.Generator().manual_seed(100 + rank)
+    return (torch.randn(8, 5, generator=generator), torch.randn(8, 4, generator=generator))
+
+
+def model():
+    torch.manual_seed(0)
+    return torch.nn.Linear(5, 4)
+
+
+def train(rank, world, port, out, hook):
+    """hook: None (DDP's allreduce) or a dict of HookState arguments."""
+    os.environ["MASTER_ADDR"] = "127.0.0.1"
+    os.environ["MASTER_PORT"] = str(port)
+    torch.distributed.init_process_group("gloo", rank=rank, world_size=world)
+    torch.set_num_threads(1)
+    net = torch.nn.parallel.DistributedDataParallel(model())
+    state = None
+    if hook is not None:
+        state = gradcomp.torch.HookState(**hook)
+        net.register_comm_hook(state, gradcomp.torch.compression_hook)
+    opt = torch.optim.SGD(net.parameters(), lr=LR)
+    x, y = batch(rank)
+    history = []
+    for _ in range(STEPS):
+        opt.zero_grad()
+        torch.nn.functional.mse_loss(net(x), y).backward()
+        opt.step()
+        history.append([p.detach().clone() for p in net.module.parameters()])
+    if rank == 0:
+        torch.save({"history": history, "bits_sent": state.bits_sent if state else None,
+                    "state": state.state_dict() if state else None}, out)
+    # Both ranks leave together: a rank tearing gloo down while the other still holds its pairs
+    # could leave the other's destructors waiting (seen as a rare hang at exit).
+    torch.distributed.barrier()
+    del net
+    torch.distributed.destroy_process_group()

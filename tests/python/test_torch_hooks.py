@@ -1,0 +1,119 @@
+"""gradcomp.torch.compression_hook inside DistributedDataParallel (2 processes, gloo): with the
+identity compressor it gives DDP's own allreduce; with Top-k and error feedback it follows an
+error-feedback reference written here in NumPy step for step; EF21 likewise; bad arguments are
+ValueErrors."""
+import socket
+
+import numpy
+import pytest
+
+torch = pytest.importorskip("torch")
+import torch.multiprocessing  # noqa: E402
+
+import ddp_hooks  # noqa: E402
+import gradcomp.torch  # noqa: E402
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def run(tmp_path, hook):
+    out = tmp_path / "history.pt"
+    torch.multiprocessing.spawn(ddp_hooks.train, args=(2, free_port(), str(out), hook), nprocs=2)
+    return torch.load(out)
+
+
+def flat(parameters):
+    return numpy.concatenate([p.numpy().ravel() for p in parameters])
+
+
+def rank_gradients(parameters):
+    """Each rank's gradient at the given parameters, flattened in parameter order."""
+    net = ddp_hooks.model()
+    with torch.no_grad():
+        for p, value in zip(net.parameters(), parameters):
+            p.copy_(value)
+    gradients = []
+    for rank in range(2):
+        net.zero_grad()
+        x, y = ddp_hooks.batch(rank)
+        torch.nn.functional.mse_loss(net(x), y).backward()
+        gradients.append(flat([p.grad for p in net.parameters()]).astype(numpy.float32))
+    return gradients
+
+
+def unflatten(vector, like):
+    out, offset = [], 0
+    for p in like:
+        out.append(torch.from_numpy(vector[offset:offset + p.numel()].reshape(p.shape).copy()))
+        offset += p.numel()
+    return out
+
+
+def top_k(v, k):
+    kept = numpy.zeros_like(v)
+    order = numpy.argsort(-numpy.abs(v), kind="stable")[:k]
+    kept[order] = v[order]
+    return kept
+
+
+def test_the_identity_hook_gives_ddps_allreduce(tmp_path):
+    plain = run(tmp_path, None)
+    hooked = run(tmp_path, {"compressor": "identity", "error_feedback": False, "start_iter": 0})
+    a, b = flat(plain["history"][-1]), flat(hooked["history"][-1])
+    assert numpy.linalg.norm(a - b) <= 1e-6 * numpy.linalg.norm(a)
+    assert hooked["bits_sent"] > 50 * 24 * 32  # the identity's messages: 24 fp32 values + header
+
+
+@pytest.mark.parametrize("feedback", [True, "ef21"])
+def test_topk_with_error_feedback_follows_the_reference_step_for_step(tmp_path, feedback):
+    k, start = 6, 3
+    hooked = run(tmp_path, {"compressor": f"topk:k={k}", "error_feedback": feedback,
+                            "start_iter": start})
+    params = [p.detach().clone() for p in ddp_hooks.model().parameters()]
+    memory = [numpy.zeros(24, numpy.float32) for _ in range(2)]  # e_i, or v_i for EF21
+    mean_estimate = numpy.zeros(24, numpy.float32)
+    for step, recorded in enumerate(hooked["history"]):
+        g = rank_gradients(params)
+        if step < start:
+            average = (g[0] + g[1]) / 2
+        elif feedback is True:
+            sent = [g[r] + memory[r] for r in range(2)]
+            kept = [top_k(s, k) for s in sent]
+            memory = [sent[r] - kept[r] for r in range(2)]
+            average = (kept[0] + kept[1]) / 2
+        else:
+            kept = [top_k(g[r] - memory[r], k) for r in range(2)]
+            memory = [memory[r] + kept[r] for r in range(2)]
+            mean_estimate = mean_estimate + (kept[0] + kept[1]) / 2
+            average = mean_estimate
+        params = [p - ddp_hooks.LR * a for p, a in zip(params, unflatten(average, params))]
+        expected, got = flat(params), flat(recorded)
+        assert numpy.linalg.norm(got - expected) <= 1e-6 * numpy.linalg.norm(expected), step
+    assert len(hooked["history"]) == ddp_hooks.STEPS
+    state = hooked["state"]
+    assert state["iter"] == ddp_hooks.STEPS and set(state["errors"]) == {0}
+
+
+def test_a_gathered_compressor_and_a_linear_one_exchange_without_error(tmp_path):
+    # blocksign messages are exchanged by all_gather (its scales do not add), rbgs payloads by
+    # all_reduce; both train (the loss of the last step is below the first's).
+    for spec in ("blocksign", "rbgs:ratio=4"):
+        hooked = run(tmp_path, {"compressor": spec, "start_iter": 0})
+        first, last = flat(hooked["history"][0]), flat(hooked["history"][-1])
+        assert numpy.all(numpy.isfinite(last)) and not numpy.array_equal(first, last), spec
+
+
+def test_bad_hook_arguments_are_value_errors():
+    with pytest.raises(ValueError, match="unknown compressor 'zip'"):
+        gradcomp.torch.HookState(compressor="zip")
+    with pytest.raises(ValueError, match=r"error_feedback = 'yes'; use True, False or \"ef21\""):
+        gradcomp.torch.HookState(error_feedback="yes")
+    with pytest.raises(ValueError, match="start_iter = -1; give 0 or more iterations"):
+        gradcomp.torch.HookState(start_iter=-1)
+    state = gradcomp.torch.HookState(compressor="topk:k=2")
+    with pytest.raises(ValueError, match="the state has compressor = 'rbgs'"):
+        state.load_state_dict(dict(gradcomp.torch.HookState(compressor="rbgs").state_dict()))
