@@ -43,8 +43,9 @@ class DistributedOptimizer(torch.optim.Optimizer):
         initialises itself) or "local" (every worker in this process; the default otherwise).
     workers: n; default one per rank ("mpi") or 1 ("local"). With several workers in this process,
         compute each one's gradient inside `for j in opt.workers():` (see workers()).
-    schedule, steps_per_epoch, total_steps: the step sizes, as `gradcomp train`'s schedule spec
-        (epoch milestones need steps_per_epoch; the s002 schedules need total_steps).
+    schedule, steps_per_epoch, total_steps: the step sizes, as `gradcomp train`'s schedule spec;
+        epoch milestones need steps_per_epoch and the s002 schedules total_steps (0: not given,
+        a ValueError for the schedules that need it).
 
     After construction and after every step() the parameters hold the point the next gradient is
     computed at (the algorithm's query point: x − κe for DEF). evaluated_model() swaps in the model
@@ -52,8 +53,8 @@ class DistributedOptimizer(torch.optim.Optimizer):
     """
 
     def __init__(self, named_parameters, algorithm="sgd", compressor="identity",
-                 quantizer="qsgd:levels=4", schedule="constant:lr=0.1", steps_per_epoch=1,
-                 total_steps=1, workers=None, backend=None, seed=0, network="1Gbit"):
+                 quantizer="qsgd:levels=4", schedule="constant:lr=0.1", steps_per_epoch=0,
+                 total_steps=0, workers=None, backend=None, seed=0, network="1Gbit"):
         named = list(named_parameters)
         if not named:
             raise ValueError("DistributedOptimizer: no parameters; give model.named_parameters()")

@@ -193,7 +193,9 @@ class PyOptimizer {
             start.size, layout_.total_size());
     is_double_ = start.is_double;
     const auto compressor = make_compressor(spec.compressor);
-    const ScheduleContext context{spec.total_steps, spec.steps_per_epoch, spec.workers,
+    require_schedule_counts(spec);
+    const ScheduleContext context{std::max<std::uint64_t>(spec.total_steps, 1),
+                                  std::max<std::uint64_t>(spec.steps_per_epoch, 1), spec.workers,
                                   compressor->constants(layout_).delta.value_or(1.0)};
     auto schedule = make_schedule(spec.schedule, context);
     handshake(*compressor);
@@ -265,6 +267,21 @@ class PyOptimizer {
         "Optimizer: backend '{}' is not known; use 'local' (every worker in this process) or "
         "'mpi' (one share of the workers per rank, under mpirun)",
         backend));
+  }
+
+  // Epoch milestones need the epoch's length and S002's schedules the run's length: a schedule
+  // computed with a guessed one would be silently wrong.
+  static void require_schedule_counts(const OptimizerSpec& spec) {
+    const std::string kind = spec.schedule.substr(0, spec.schedule.find(':'));
+    require(spec.total_steps > 0 || kind.rfind("s002-", 0) != 0,
+            "Optimizer: schedule '{}' is computed from the run's total number of steps T; give "
+            "total_steps",
+            spec.schedule);
+    require(spec.steps_per_epoch > 0 || kind != "step" ||
+                spec.schedule.find("epochs=") == std::string::npos,
+            "Optimizer: schedule '{}' has epoch milestones; give steps_per_epoch (the steps of "
+            "one epoch)",
+            spec.schedule);
   }
 
   // The fields of `gradcomp train`'s handshake that a Python run has (its data is the user's).
@@ -345,7 +362,7 @@ void bind_optimizer(py::module_& module) {
            py::arg("layout"), py::arg("x0"), py::kw_only(), py::arg("algorithm") = "sgd",
            py::arg("compressor") = "identity", py::arg("quantizer") = "qsgd:levels=4",
            py::arg("schedule") = "constant:lr=0.1", py::arg("workers") = 0,
-           py::arg("steps_per_epoch") = 1, py::arg("total_steps") = 1, py::arg("backend") = "local",
+           py::arg("steps_per_epoch") = 0, py::arg("total_steps") = 0, py::arg("backend") = "local",
            py::arg("seed") = 0, py::arg("network") = "1Gbit")
       .def_property_readonly("algorithm", [](PyOptimizer& o) { return o.core().spec(); })
       .def_property_readonly("layout", &PyOptimizer::layout)

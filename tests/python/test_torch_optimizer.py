@@ -160,6 +160,12 @@ def test_bad_input_is_a_value_error_naming_the_fix():
         gradcomp.torch.DistributedOptimizer([])
     with pytest.raises(ValueError, match=r"give \(name, parameter\) pairs"):
         gradcomp.torch.DistributedOptimizer(model.parameters())
+    with pytest.raises(ValueError, match=r"schedule 's002-constant:lr=1' is computed from the "
+                                         r"run's total number of steps T; give total_steps"):
+        gradcomp.torch.DistributedOptimizer(model.named_parameters(), schedule="s002-constant:lr=1")
+    with pytest.raises(ValueError, match=r"has epoch milestones; give steps_per_epoch"):
+        gradcomp.torch.DistributedOptimizer(model.named_parameters(),
+                                            schedule="step:lr=0.1,epochs=2")
 
     opt = gradcomp.torch.DistributedOptimizer(model.named_parameters(), workers=2)
     with pytest.raises(ValueError, match="compute each worker's gradient inside"):
