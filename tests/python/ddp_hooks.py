@@ -1,7 +1,5 @@
 """Two-process DDP training on gloo for the hook tests (torch.multiprocessing.spawn): a small
 linear model, each rank its own fixed batch; rank 0 saves the parameters after every step."""
-import os
-
 import torch
 
 import gradcomp.torch
@@ -20,11 +18,12 @@ def model():
     return torch.nn.Linear(5, 4)
 
 
-def train(rank, world, port, out, hook):
-    """hook: None (DDP's allreduce) or a dict of HookState arguments."""
-    os.environ["MASTER_ADDR"] = "127.0.0.1"
-    os.environ["MASTER_PORT"] = str(port)
-    torch.distributed.init_process_group("gloo", rank=rank, world_size=world)
+def train(rank, world, store, out, hook):
+    """hook: None (DDP's allreduce) or a dict of HookState arguments. store: a file of this run
+    only, the rendezvous (a TCP port could be taken by another job's run between choosing it and
+    binding it, and two runs meeting on one port would wait for each other forever)."""
+    torch.distributed.init_process_group("gloo", init_method=f"file://{store}", rank=rank,
+                                         world_size=world)
     torch.set_num_threads(1)
     net = torch.nn.parallel.DistributedDataParallel(model())
     state = None

@@ -2,7 +2,7 @@
 identity compressor it gives DDP's own allreduce; with Top-k and error feedback it follows an
 error-feedback reference written here in NumPy step for step; EF21 likewise; bad arguments are
 ValueErrors."""
-import socket
+import uuid
 
 import numpy
 import pytest
@@ -14,15 +14,10 @@ import ddp_hooks  # noqa: E402
 import gradcomp.torch  # noqa: E402
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def run(tmp_path, hook):
     out = tmp_path / "history.pt"
-    torch.multiprocessing.spawn(ddp_hooks.train, args=(2, free_port(), str(out), hook), nprocs=2)
+    store = tmp_path / f"store-{uuid.uuid4().hex}"
+    torch.multiprocessing.spawn(ddp_hooks.train, args=(2, str(store), str(out), hook), nprocs=2)
     return torch.load(out)
 
 
