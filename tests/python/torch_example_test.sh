@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# examples/torch_mpi.py in its quick mode, as docs/torch.md runs it: under `mpirun -np 2` (one
+# worker per rank) and with the same two workers simulated in one process. Both must print the
+# same figures (the run does not depend on the layout), learn (test accuracy above 20%, chance is
+# 10%) and send 64 times fewer bits than a dense fp32 allreduce (RBGS r = 64).
+# Usage: torch_example_test.sh PYTHON EXAMPLE MPIRUN
+set -uo pipefail
+python=$1
+example=$2
+mpirun=$3
+[ -d /usr/share/datasets/fashion-mnist ] || { echo "no Fashion-MNIST (dataset-fashion-mnist)"; exit 77; }
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_btl_vader_single_copy_mechanism=none
+local_out=$("$python" "$example" --quick --workers 2) || { echo "FAIL: local run: $local_out"; exit 1; }
+mpi_out=$(timeout 300 "$mpirun" --oversubscribe --bind-to none -np 2 "$python" "$example" --quick) ||
+  { echo "FAIL: mpirun: $mpi_out"; exit 1; }
+echo "$mpi_out"
+[ "$local_out" = "$mpi_out" ] || { echo "FAIL: local and mpirun differ: $local_out"; exit 1; }
+last=$(tail -n 1 <<<"$mpi_out")
+[[ $last =~ ^step\ 60/60:\ test\ accuracy\ ([0-9.]+)%.*\ 64\.0x\ more\)$ ]] ||
+  { echo "FAIL: unexpected last line: $last"; exit 1; }
+awk -v a="${BASH_REMATCH[1]}" 'BEGIN { exit !(a > 20) }' || { echo "FAIL: accuracy ${BASH_REMATCH[1]}%"; exit 1; }
+echo "torch_example_test: all checks passed"
