@@ -13,6 +13,7 @@
 #include <optional>
 
 #include "bindings.hpp"
+#include "gradcomp/algo/diagnostics_record.hpp"
 #include "gradcomp/algo/registry.hpp"
 #include "gradcomp/algo/stepper.hpp"
 #include "gradcomp/comm/handshake.hpp"
@@ -41,10 +42,6 @@ struct OptimizerSpec {
   std::uint64_t seed = 0;
   std::string network;
 };
-
-nlohmann::ordered_json number(double v) {
-  return std::isfinite(v) ? nlohmann::ordered_json(v) : nlohmann::ordered_json(nullptr);
-}
 
 // The part of the optimizer that depends on the value type (float or double).
 class Core {
@@ -157,13 +154,7 @@ class TypedCore final : public Core {
     r["step"] = steps;
     r["lr"] = stepper_.rate(static_cast<std::int64_t>(steps) - 1);
     const Diagnostics diag = steps > 0 ? algorithm_->diagnostics() : Diagnostics{};
-    r["error_norm2"] = number(diag.mean_error_norm2);
-    r["error_of_mean_norm2"] = number(diag.error_of_mean_norm2);
-    r["def_distance"] = number(diag.def_distance);
-    r["kappa_star"] = number(diag.kappa_star);
-    r["server_error_norm2"] = number(diag.server_error_norm2);
-    r["density"] = number(diag.density);
-    r["total_error"] = number(diag.total_error);
+    write_diagnostics(diag, r);
     totals_.write_record(r);
     return r;
   }

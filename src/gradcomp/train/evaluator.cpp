@@ -5,6 +5,7 @@
 #include <cmath>
 #include <limits>
 
+#include "gradcomp/algo/diagnostics_record.hpp"
 #include "gradcomp/core/error.hpp"
 #include "gradcomp/train/gradient_geometry.hpp"
 
@@ -77,13 +78,7 @@ nlohmann::ordered_json Evaluator<T>::evaluate(Stepper<T>& stepper) {
     r["suboptimality"] = number(train.loss - optimum_.value);
     r["grad_norm2"] = number(full_gradient_norm2(y));
   }
-  r["error_norm2"] = number(diag.mean_error_norm2);
-  r["error_of_mean_norm2"] = number(diag.error_of_mean_norm2);
-  r["def_distance"] = number(diag.def_distance);
-  r["kappa_star"] = number(diag.kappa_star);
-  r["server_error_norm2"] = number(diag.server_error_norm2);
-  r["density"] = number(diag.density);
-  r["total_error"] = number(diag.total_error);
+  write_diagnostics(diag, r);
   if (config_.gradient_geometry) {
     const auto [phi, delta] = gradient_geometry(y);
     r["grad_phi"] = number(phi);
