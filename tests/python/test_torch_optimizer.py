@@ -87,22 +87,27 @@ def test_the_optimizer_ends_at_gradcomp_trains_model(data, algorithm, compressor
     assert stats["bits_up"] == summary["bits_up_per_worker"], (stats, summary)
 
 
-@pytest.mark.parametrize("algorithm,compressor,schedule", CASES[:2])
-def test_under_mpirun_two_workers_per_rank_end_at_the_same_model(data, algorithm, compressor,
-                                                                  schedule):
+def run_two_ranks(*args, timeout=120):
+    """`mpirun -np 2 python3 ARGS` as root, oversubscribed; skips without mpirun."""
     mpirun = shutil.which("mpirun")
     if not mpirun:
         pytest.skip("mpirun is not installed")
+    env = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1",
+               OMPI_MCA_btl_vader_single_copy_mechanism="none",
+               OMPI_MCA_rmaps_base_oversubscribe="1",
+               PYTHONPATH=os.pathsep.join([HERE, os.environ.get("PYTHONPATH", "")]))
+    return subprocess.run([mpirun, "-np", "2", "--bind-to", "none", sys.executable, *args],
+                          capture_output=True, text=True, env=env, timeout=timeout, check=False)
+
+
+@pytest.mark.parametrize("algorithm,compressor,schedule", CASES[:2])
+def test_under_mpirun_two_workers_per_rank_end_at_the_same_model(data, algorithm, compressor,
+                                                                  schedule):
     expected, _ = cli_model(data, algorithm, compressor, schedule)
     out = data / "mpi_model.npy"
-    env = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1",
-               OMPI_MCA_btl_vader_single_copy_mechanism="none", OMPI_MCA_rmaps_base_oversubscribe="1",
-               PYTHONPATH=os.pathsep.join([HERE, os.environ.get("PYTHONPATH", "")]))
-    result = subprocess.run(
-        [mpirun, "-np", "2", "--bind-to", "none", sys.executable,
-         os.path.join(HERE, "torch_logistic.py"), str(data / "train.svm"), str(out), algorithm,
-         compressor, schedule, str(STEPS), str(WORKERS)],
-        capture_output=True, text=True, env=env, timeout=300, check=False)
+    result = run_two_ranks(os.path.join(HERE, "torch_logistic.py"), str(data / "train.svm"),
+                           str(out), algorithm, compressor, schedule, str(STEPS), str(WORKERS),
+                           timeout=300)
     assert result.returncode == 0, result.stdout + result.stderr
     assert relative(numpy.load(out), expected) <= 1e-6
 
@@ -189,15 +194,7 @@ except ValueError as e:
 
 
 def test_under_mpirun_a_mismatch_between_ranks_is_named_on_every_rank():
-    mpirun = shutil.which("mpirun")
-    if not mpirun:
-        pytest.skip("mpirun is not installed")
-    env = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1",
-               OMPI_MCA_btl_vader_single_copy_mechanism="none",
-               OMPI_MCA_rmaps_base_oversubscribe="1")
-    result = subprocess.run([mpirun, "-np", "2", "--bind-to", "none", sys.executable, "-c",
-                             MISMATCH], capture_output=True, text=True, env=env, timeout=120,
-                            check=False)
+    result = run_two_ranks("-c", MISMATCH)
     assert result.returncode == 0, result.stderr
     message = ("rank 1 disagrees with rank 0 on the compressor: "
                "'topk:k=3,scope=model,index=auto,values=auto' on rank 1, "
@@ -219,15 +216,7 @@ print(f"rank {rank} went on", flush=True)
 
 
 def test_under_mpirun_an_error_inside_a_step_on_one_rank_ends_the_job():
-    mpirun = shutil.which("mpirun")
-    if not mpirun:
-        pytest.skip("mpirun is not installed")
-    env = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1",
-               OMPI_MCA_btl_vader_single_copy_mechanism="none",
-               OMPI_MCA_rmaps_base_oversubscribe="1")
-    result = subprocess.run([mpirun, "-np", "2", "--bind-to", "none", sys.executable, "-c",
-                             NAN_ON_RANK_1], capture_output=True, text=True, env=env,
-                            timeout=120, check=False)
+    result = run_two_ranks("-c", NAN_ON_RANK_1)
     assert result.returncode != 0
     assert ("gradcomp (rank 1 of 2): step 0, worker 1: the gradient has NaN at index 5 "
             "(layer 'all'); the run diverged") in result.stderr, result.stderr
