@@ -9,49 +9,17 @@ dataset-fashion-mnist (/usr/share/datasets/fashion-mnist). Prints the test accur
 DEF outputs (y = x - mean error) and the bits each worker sent, against a dense fp32 allreduce.
 """
 import argparse
-import gzip
 import os
 
-import numpy
 import torch
 
+import fashion_mnist as fm
 import gradcomp.torch
-
-MEAN, STD = 0.2860, 0.3530  # Fashion-MNIST's pixel statistics
-
-
-def read_idx(path):
-    with gzip.open(path, "rb") as f:
-        data = f.read()
-    dims = data[3]
-    shape = [int.from_bytes(data[4 + 4 * i:8 + 4 * i], "big") for i in range(dims)]
-    return numpy.frombuffer(data, dtype=numpy.uint8, offset=4 + 4 * dims).reshape(shape)
-
-
-def load(directory, split, limit):
-    prefix = "train" if split == "train" else "t10k"
-    images = read_idx(os.path.join(directory, f"{prefix}-images-idx3-ubyte.gz"))[:limit]
-    labels = read_idx(os.path.join(directory, f"{prefix}-labels-idx1-ubyte.gz"))[:limit]
-    x = (torch.from_numpy(images.astype(numpy.float32) / 255.0) - MEAN) / STD
-    return x.unsqueeze(1), torch.from_numpy(labels.astype(numpy.int64))
-
-
-def lenet():
-    return torch.nn.Sequential(
-        torch.nn.Conv2d(1, 6, 5, padding=2), torch.nn.ReLU(), torch.nn.MaxPool2d(2),
-        torch.nn.Conv2d(6, 16, 5), torch.nn.ReLU(), torch.nn.MaxPool2d(2), torch.nn.Flatten(),
-        torch.nn.Linear(400, 120), torch.nn.ReLU(), torch.nn.Linear(120, 84), torch.nn.ReLU(),
-        torch.nn.Linear(84, 10))
-
-
-def accuracy(model, x, y):
-    with torch.no_grad():
-        return (model(x).argmax(1) == y).double().mean().item()
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", default="/usr/share/datasets/fashion-mnist")
+    parser.add_argument("--data", default=fm.DEFAULT_DATA)
     parser.add_argument("--epochs", type=int, default=2)
     parser.add_argument("--batch", type=int, default=32)
     parser.add_argument("--lr", type=float, default=0.05)
@@ -60,14 +28,17 @@ def main():
     parser.add_argument("--ratio", type=int, default=64)
     parser.add_argument("--workers", type=int, default=0, help="n (default: one per rank)")
     parser.add_argument("--quick", action="store_true", help="60 steps on 2,000 images")
+    parser.add_argument("--eval-every", type=int, default=0, help="steps (default: each epoch)")
+    parser.add_argument("--target", type=float, help="record when the test accuracy reaches it")
+    parser.add_argument("--json", help="write the run's record (rank 0) to this file")
     args = parser.parse_args()
 
     torch.manual_seed(1)
     torch.set_num_threads(1)
     limit = 2000 if args.quick else None
-    train_x, train_y = load(args.data, "train", limit)
-    test_x, test_y = load(args.data, "test", 1000 if args.quick else None)
-    model = lenet()
+    train_x, train_y = fm.load(args.data, "train", limit)
+    test_x, test_y = fm.load(args.data, "test", 1000 if args.quick else None)
+    model = fm.lenet()
     # n workers: --workers, else one per rank (Open MPI's environment under mpirun), else 1.
     n = args.workers or int(os.environ.get("OMPI_COMM_WORLD_SIZE", "1"))
     steps_per_epoch = max(1, len(train_x) // (n * args.batch))
@@ -75,29 +46,34 @@ def main():
     opt = gradcomp.torch.DistributedOptimizer(
         model.named_parameters(), algorithm=f"def:kappa={args.kappa},momentum={args.momentum}",
         compressor=f"rbgs:ratio={args.ratio}",
-        schedule=f"step:lr={args.lr},epochs={0.5 * steps / steps_per_epoch}/{0.75 * steps / steps_per_epoch}",
+        schedule="step:lr={},epochs={}/{}".format(args.lr, *fm.step_decay(steps, steps_per_epoch)),
         steps_per_epoch=steps_per_epoch, total_steps=steps, workers=n, seed=1)
-    hosted = opt.hosted
-
-    shards = [torch.arange(w, len(train_x), n) for w in range(n)]  # worker w: every n-th image
-    order = {w: shards[w][torch.randperm(len(shards[w]), generator=torch.Generator().manual_seed(w))]
-             for w in hosted}
+    order = {w: fm.worker_order(len(train_x), n, w) for w in opt.hosted}
+    eval_every = args.eval_every or steps_per_epoch
+    record = fm.RunRecord(f"def+rbgs:ratio={args.ratio} (optimizer)", args.target)
     loss_fn = torch.nn.CrossEntropyLoss()
     for step in range(steps):
+        record.start_step()
         for worker in opt.workers():
-            start = (step * args.batch) % max(1, len(order[worker]) - args.batch)
-            rows = order[worker][start:start + args.batch]
+            rows = fm.batch_rows(order[worker], step, args.batch)
             loss_fn(model(train_x[rows]), train_y[rows]).backward()
         opt.step()
-        if (step + 1) % steps_per_epoch == 0 or step + 1 == steps:
+        record.end_step()
+        if (step + 1) % eval_every == 0 or step + 1 == steps:
             with opt.evaluated_model():
-                acc = accuracy(model, test_x, test_y)
+                acc = fm.accuracy(model, test_x, test_y)
+            record.evaluated(acc)
             stats = opt.stats()
             if opt.rank == 0:
                 print(f"step {step + 1}/{steps}: test accuracy {100 * acc:.2f}%, "
                       f"bits per worker {stats['bits_up']:.4g} "
                       f"(dense fp32 allreduce {stats['dense_bits']:.4g}, "
                       f"{stats['dense_bits'] / stats['bits_up']:.1f}x more)", flush=True)
+
+    if args.json and opt.rank == 0:
+        stats = opt.stats()
+        record.write(args.json, stats["bits_up_step"] / 8, bits_per_worker=stats["bits_up"],
+                     dense_bits=stats["dense_bits"])
 
 
 if __name__ == "__main__":

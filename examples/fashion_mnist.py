@@ -1,0 +1,96 @@
+"""What examples/torch_mpi.py and examples/torch_ddp.py share: Fashion-MNIST from Debian's
+dataset-fashion-mnist (gzip IDX files), LeNet, each worker's batches, the test accuracy, and the
+run record (time to a target accuracy) the benchmark script bench/torch_netem.sh collects."""
+import gzip
+import json
+import os
+import time
+
+import numpy
+import torch
+
+MEAN, STD = 0.2860, 0.3530  # Fashion-MNIST's pixel statistics
+DEFAULT_DATA = "/usr/share/datasets/fashion-mnist"
+
+
+def read_idx(path):
+    with gzip.open(path, "rb") as f:
+        data = f.read()
+    dims = data[3]
+    shape = [int.from_bytes(data[4 + 4 * i:8 + 4 * i], "big") for i in range(dims)]
+    return numpy.frombuffer(data, dtype=numpy.uint8, offset=4 + 4 * dims).reshape(shape)
+
+
+def load(directory, split, limit):
+    """Images normalised to Fashion-MNIST's mean and deviation, shape (n, 1, 28, 28); labels."""
+    prefix = "train" if split == "train" else "t10k"
+    images = read_idx(os.path.join(directory, f"{prefix}-images-idx3-ubyte.gz"))[:limit]
+    labels = read_idx(os.path.join(directory, f"{prefix}-labels-idx1-ubyte.gz"))[:limit]
+    x = (torch.from_numpy(images.astype(numpy.float32) / 255.0) - MEAN) / STD
+    return x.unsqueeze(1), torch.from_numpy(labels.astype(numpy.int64))
+
+
+def lenet():
+    return torch.nn.Sequential(
+        torch.nn.Conv2d(1, 6, 5, padding=2), torch.nn.ReLU(), torch.nn.MaxPool2d(2),
+        torch.nn.Conv2d(6, 16, 5), torch.nn.ReLU(), torch.nn.MaxPool2d(2), torch.nn.Flatten(),
+        torch.nn.Linear(400, 120), torch.nn.ReLU(), torch.nn.Linear(120, 84), torch.nn.ReLU(),
+        torch.nn.Linear(84, 10))
+
+
+def worker_order(size, workers, worker):
+    """Worker w's images: every n-th image from the w-th, in an order fixed by w."""
+    shard = torch.arange(worker, size, workers)
+    return shard[torch.randperm(len(shard), generator=torch.Generator().manual_seed(worker))]
+
+
+def batch_rows(order, step, batch):
+    """The rows of a worker's batch at a step: consecutive windows cycling through its order."""
+    start = (step * batch) % max(1, len(order) - batch)
+    return order[start:start + batch]
+
+
+def step_decay(steps, steps_per_epoch):
+    """The learning-rate milestones both examples use: ÷10 at half and at three quarters."""
+    return (0.5 * steps / steps_per_epoch, 0.75 * steps / steps_per_epoch)
+
+
+def accuracy(model, x, y):
+    with torch.no_grad():
+        return (model(x).argmax(1) == y).double().mean().item()
+
+
+class RunRecord:
+    """Training time (steps only: evaluations are not counted), the first training time at which
+    the test accuracy reached the target, and the payload bytes per step, for --json."""
+
+    def __init__(self, name, target):
+        self.name, self.target = name, target
+        self.training_seconds, self.steps = 0.0, 0
+        self.time_to_target, self.step_to_target = None, None
+        self.accuracy = None
+        self._started = None
+
+    def start_step(self):
+        self._started = time.perf_counter()
+
+    def end_step(self):
+        self.training_seconds += time.perf_counter() - self._started
+        self.steps += 1
+
+    def evaluated(self, acc):
+        self.accuracy = acc
+        if self.time_to_target is None and self.target is not None and acc >= self.target:
+            self.time_to_target, self.step_to_target = self.training_seconds, self.steps
+
+    def write(self, path, bytes_per_step, **extra):
+        record = {"name": self.name, "steps": self.steps,
+                  "step_ms": 1e3 * self.training_seconds / max(1, self.steps),
+                  "bytes_per_step": bytes_per_step, "accuracy": self.accuracy,
+                  "target": self.target, "time_to_target_s": self.time_to_target,
+                  "step_to_target": self.step_to_target, **extra}
+        partial = f"{path}.partial"
+        with open(partial, "w") as f:
+            json.dump(record, f)
+            f.write("\n")
+        os.replace(partial, path)  # a reader never sees half a record
