@@ -69,6 +69,7 @@ class RunRecord:
         self.training_seconds, self.steps = 0.0, 0
         self.time_to_target, self.step_to_target = None, None
         self.accuracy = None
+        self.diverged_at = None
         self._started = None
 
     def start_step(self):
@@ -88,7 +89,8 @@ class RunRecord:
                   "step_ms": 1e3 * self.training_seconds / max(1, self.steps),
                   "bytes_per_step": bytes_per_step, "accuracy": self.accuracy,
                   "target": self.target, "time_to_target_s": self.time_to_target,
-                  "step_to_target": self.step_to_target, **extra}
+                  "step_to_target": self.step_to_target, "diverged_at": self.diverged_at,
+                  **extra}
         partial = f"{path}.partial"
         with open(partial, "w") as f:
             json.dump(record, f)

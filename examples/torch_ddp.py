@@ -77,6 +77,20 @@ class Communication:
         return (self.state.bits_sent - self.bits_at_start) / 8 / compressed
 
 
+def step_is_finite(backward, opt, model):
+    """One step; False when it diverged: gradcomp's hook raised on every rank (a rank's gradient
+    was not finite), or the parameters are not finite after the step (DDP's allreduce and
+    PyTorch's hooks carry a NaN to every rank, so every rank decides alike)."""
+    try:
+        backward()
+    except RuntimeError as error:
+        if "the run diverged" not in str(error):
+            raise
+        return False
+    opt.step()
+    return all(bool(p.isfinite().all()) for p in model.parameters())
+
+
 def train(rank, world, init_method, args):
     dist.init_process_group("gloo", init_method=init_method, rank=rank, world_size=world)
     torch.manual_seed(1)
@@ -100,8 +114,12 @@ def train(rank, world, init_method, args):
         record.start_step()
         rows = fm.batch_rows(order, step, args.batch)
         opt.zero_grad()
-        loss_fn(model(train_x[rows]), train_y[rows]).backward()
-        opt.step()
+        if not step_is_finite(lambda: loss_fn(model(train_x[rows]), train_y[rows]).backward(),
+                              opt, model):
+            record.diverged_at = step
+            if rank == 0:
+                print(f"step {step + 1}/{steps}: the run diverged ({communication.name})")
+            break
         decay.step()
         record.end_step()
         if (step + 1) % eval_every == 0 or step + 1 == steps:
@@ -113,7 +131,7 @@ def train(rank, world, init_method, args):
                       f"per step (dense fp32 {4 * communication.numel})", flush=True)
             dist.barrier()  # the next step's time starts on both ranks together
     if args.json and rank == 0:
-        record.write(args.json, communication.bytes_per_step(steps), ranks=world)
+        record.write(args.json, communication.bytes_per_step(record.steps), ranks=world)
     dist.barrier()  # both ranks leave together (gloo's teardown)
     del model
     dist.destroy_process_group()

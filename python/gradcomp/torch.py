@@ -299,24 +299,37 @@ class HookState:
         return (self.seed * 1_000_003 + index) % (1 << 63)
 
 
-def _exchange_linear(state, compressor, message, size, dtype, group, world, seed, step, rank):
-    """All-reduce of the payload values: the decode of the sum is the sum of the decodes."""
-    payload = torch.zeros(compressor.payload_size(size), dtype=dtype)
-    compressor.read_payload(message, payload.numpy(), size=size, seed=seed, step=step, worker=rank)
+def _exchange_linear(compressor, message, size, dtype, group, world, seed, step, rank):
+    """All-reduce of the payload values: the decode of the sum is the sum of the decodes. One
+    more value counts the ranks whose gradient was not finite (message None), so all of them
+    raise together instead of one waiting in the all_reduce for the others."""
+    payload_size = compressor.payload_size(size)
+    payload = torch.zeros(payload_size + 1, dtype=dtype)
+    if message is None:
+        payload[payload_size] = 1
+    else:
+        compressor.read_payload(message, payload[:payload_size].numpy(), size=size, seed=seed,
+                                step=step, worker=rank)
     torch.distributed.all_reduce(payload, group=group)
+    if payload[payload_size] != 0:
+        return None
     out = torch.zeros(size, dtype=dtype)
-    compressor.decode_payload_add(payload.numpy(), out.numpy(), weight=1.0 / world, seed=seed,
-                                  step=step)
+    compressor.decode_payload_add(payload[:payload_size].numpy(), out.numpy(),
+                                  weight=1.0 / world, seed=seed, step=step)
     return out
 
 
-def _exchange_gathered(state, compressor, message, size, dtype, group, world, seed, step):
-    """all_gather of the sizes first (never a hang on unequal lengths), then of the messages padded
-    to the longest; every rank decodes them in rank order, so every rank gets the same bits."""
-    mine = torch.frombuffer(bytearray(bytes(message)), dtype=torch.uint8)
-    length = torch.tensor([mine.numel()], dtype=torch.int64)
+def _exchange_gathered(compressor, message, size, dtype, group, world, seed, step):
+    """all_gather of the sizes first (never a hang on unequal lengths; -1: this rank's gradient
+    was not finite, and every rank returns None), then of the messages padded to the longest;
+    every rank decodes them in rank order, so every rank gets the same bits."""
+    mine = torch.frombuffer(bytearray(bytes(message) if message is not None else b"\0"),
+                            dtype=torch.uint8)
+    length = torch.tensor([mine.numel() if message is not None else -1], dtype=torch.int64)
     lengths = [torch.zeros(1, dtype=torch.int64) for _ in range(world)]
     torch.distributed.all_gather(lengths, length, group=group)
+    if any(int(n) < 0 for n in lengths):
+        return None
     longest = int(max(int(n) for n in lengths))
     padded = torch.zeros(longest, dtype=torch.uint8)
     padded[:mine.numel()] = mine
@@ -373,14 +386,20 @@ def _compressed_average(state, bucket, gradient, group, world, rank, step):
         sent = gradient - estimate
     else:
         sent = gradient.clone()
-    message = compressor.encode(sent.numpy(), seed=seed, step=step, worker=rank)
-    state.bits_sent += message.bits
+    finite = bool(torch.isfinite(sent).all())
+    message = compressor.encode(sent.numpy(), seed=seed, step=step, worker=rank) if finite else None
+    state.bits_sent += message.bits if finite else 0
     if compressor.payload_size(size) is not None:
-        average = _exchange_linear(state, compressor, message, size, gradient.dtype, group, world,
-                                   seed, step, rank)
+        average = _exchange_linear(compressor, message, size, gradient.dtype, group, world, seed,
+                                   step, rank)
     else:
-        average = _exchange_gathered(state, compressor, message, size, gradient.dtype, group,
-                                     world, seed, step)
+        average = _exchange_gathered(compressor, message, size, gradient.dtype, group, world,
+                                     seed, step)
+    if average is None:  # every rank raises here, at the same step
+        raise ValueError(f"compression_hook: step {step}, bucket {index}: a rank's gradient"
+                         f"{'' if state.error_feedback is False else ' (with its error memory)'} "
+                         "is not finite; the run diverged — lower the learning rate or the "
+                         "compression ratio")
     if state.error_feedback is False:
         return average
     own = torch.from_numpy(compressor.decode(message, dtype=sent.numpy().dtype, seed=seed,

@@ -1,5 +1,7 @@
 """Two-process DDP training on gloo for the hook tests (torch.multiprocessing.spawn): a small
 linear model, each rank its own fixed batch; rank 0 saves the parameters after every step."""
+import datetime
+
 import torch
 
 import gradcomp.torch
@@ -18,12 +20,14 @@ def model():
     return torch.nn.Linear(5, 4)
 
 
-def train(rank, world, store, out, hook):
+def train(rank, world, store, out, hook, poison=None):
     """hook: None (DDP's allreduce) or a dict of HookState arguments. store: a file of this run
     only, the rendezvous (a TCP port could be taken by another job's run between choosing it and
-    binding it, and two runs meeting on one port would wait for each other forever)."""
+    binding it, and two runs meeting on one port would wait for each other forever).
+    poison: (rank, step): that rank's batch holds a NaN at that step; every rank writes the error
+    it raised to OUT.rankR (a rank waiting for the others fails after gloo's 60 s timeout)."""
     torch.distributed.init_process_group("gloo", init_method=f"file://{store}", rank=rank,
-                                         world_size=world)
+                                         world_size=world, timeout=datetime.timedelta(seconds=60))
     torch.set_num_threads(1)
     net = torch.nn.parallel.DistributedDataParallel(model())
     state = None
@@ -33,9 +37,15 @@ def train(rank, world, store, out, hook):
     opt = torch.optim.SGD(net.parameters(), lr=LR)
     x, y = batch(rank)
     history = []
-    for _ in range(STEPS):
+    for step in range(STEPS):
         opt.zero_grad()
-        torch.nn.functional.mse_loss(net(x), y).backward()
+        poisoned = poison == (rank, step)
+        try:
+            torch.nn.functional.mse_loss(net(x * float("nan") if poisoned else x), y).backward()
+        except RuntimeError as error:
+            with open(f"{out}.rank{rank}", "w") as f:
+                f.write(str(error))
+            return
         opt.step()
         history.append([p.detach().clone() for p in net.module.parameters()])
     if rank == 0:

@@ -14,11 +14,12 @@ import ddp_hooks  # noqa: E402
 import gradcomp.torch  # noqa: E402
 
 
-def run(tmp_path, hook):
+def run(tmp_path, hook, poison=None):
     out = tmp_path / "history.pt"
     store = tmp_path / f"store-{uuid.uuid4().hex}"
-    torch.multiprocessing.spawn(ddp_hooks.train, args=(2, str(store), str(out), hook), nprocs=2)
-    return torch.load(out)
+    torch.multiprocessing.spawn(ddp_hooks.train, args=(2, str(store), str(out), hook, poison),
+                                nprocs=2)
+    return torch.load(out) if poison is None else out
 
 
 def flat(parameters):
@@ -100,6 +101,17 @@ def test_a_gathered_compressor_and_a_linear_one_exchange_without_error(tmp_path)
         hooked = run(tmp_path, {"compressor": spec, "start_iter": 0})
         first, last = flat(hooked["history"][0]), flat(hooked["history"][-1])
         assert numpy.all(numpy.isfinite(last)) and not numpy.array_equal(first, last), spec
+
+
+@pytest.mark.parametrize("spec", ["topk:k=6", "rbgs:ratio=4"])
+def test_a_gradient_that_is_not_finite_on_one_rank_stops_every_rank(tmp_path, spec):
+    # Rank 1 alone sees a NaN at step 5: both ranks raise the same error at that step (gathered
+    # and all-reduced exchanges alike) instead of rank 0 waiting in a collective for rank 1.
+    out = run(tmp_path, {"compressor": spec, "start_iter": 2}, poison=(1, 5))
+    expected = ("compression_hook: step 5, bucket 0: a rank's gradient (with its error memory) is "
+                "not finite; the run diverged — lower the learning rate or the compression ratio")
+    for rank in range(2):
+        assert expected in (tmp_path / f"{out.name}.rank{rank}").read_text(), rank
 
 
 def test_bad_hook_arguments_are_value_errors():
