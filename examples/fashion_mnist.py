@@ -55,9 +55,12 @@ def step_decay(steps, steps_per_epoch):
     return (0.5 * steps / steps_per_epoch, 0.75 * steps / steps_per_epoch)
 
 
-def accuracy(model, x, y):
+def accuracy(model, x, y, chunk=500):
+    """In chunks: one forward pass over 10,000 images is ten times slower (cache misses)."""
     with torch.no_grad():
-        return (model(x).argmax(1) == y).double().mean().item()
+        right = sum(int((model(x[i:i + chunk]).argmax(1) == y[i:i + chunk]).sum())
+                    for i in range(0, len(x), chunk))
+    return right / len(x)
 
 
 class RunRecord:

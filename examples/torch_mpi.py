@@ -70,8 +70,8 @@ def main():
                       f"(dense fp32 allreduce {stats['dense_bits']:.4g}, "
                       f"{stats['dense_bits'] / stats['bits_up']:.1f}x more)", flush=True)
 
+    stats = opt.stats()  # collective: every rank asks, rank 0 writes
     if args.json and opt.rank == 0:
-        stats = opt.stats()
         record.write(args.json, stats["bits_up_step"] / 8, bits_per_worker=stats["bits_up"],
                      dense_bits=stats["dense_bits"])
 
