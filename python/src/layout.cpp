@@ -36,27 +36,14 @@ Block block_of(const py::handle& layer, std::size_t index) {
           "[(\"fc1.weight\", (128, 784)), (\"fc1.bias\", (128,))]",
           index);
   block.shape = shape_of(shape, block.name);
-  block.size = 1;
-  for (const std::size_t dim : block.shape) {
-    require(!__builtin_mul_overflow(block.size, dim, &block.size),
-            "Layout: layer '{}' with shape {} has more elements than 64 bits count", block.name,
-            block.shape);
-  }
   if (block.shape.empty()) block.shape = {1};  // a scalar parameter: one element
   return block;
 }
 
 Layout from_layers(const py::iterable& layers) {
   std::vector<Block> blocks;
-  std::size_t offset = 0;
-  for (const py::handle layer : layers) {
-    Block block = block_of(layer, blocks.size());
-    block.offset = offset;
-    require(!__builtin_add_overflow(offset, block.size, &offset),
-            "Layout: the layers up to '{}' hold more elements than 64 bits count", block.name);
-    blocks.push_back(std::move(block));
-  }
-  return Layout(std::move(blocks));
+  for (const py::handle layer : layers) blocks.push_back(block_of(layer, blocks.size()));
+  return Layout::tile(std::move(blocks));  // sizes and offsets, checked
 }
 
 Layout from_module(const py::handle& module) {

@@ -36,6 +36,12 @@ check "not npy" 2 "is not a NumPy .npy file" -- "$gradcomp" inspect -c topk -i "
 check "unknown compressor" 2 "unknown compressor 'topq'; valid compressors: identity" -- "$gradcomp" inspect --demo -c topq
 check "bad parameter" 2 "topk: parameter ratio=2 is out of range; valid range (0, 1]" -- "$gradcomp" inspect --demo -c topk:ratio=2
 check "unknown subcommand" 2 "" -- "$gradcomp" frobnicate
+# Layouts whose sizes overflow 64 bits or pass the wire format's 2^32 − 1 elements (they crashed
+# with a segfault or became 0-element layers).
+echo '{"layers": [{"shape": [18446744073709551000]}, {"shape": [1616]}]}' >"$work/huge1.json"
+check "layout past the wire limit" 2 "gradcomp: error: layout file '$work/huge1.json': the layers up to 'layer0' hold 18446744073709551000 elements, more than the 4294967295 (2^32 − 1) a message can address" -- "$gradcomp" inspect -c topk --demo --layout "$work/huge1.json"
+echo '{"layers": [{"name": "w", "shape": [4294967296, 4294967296]}]}' >"$work/huge2.json"
+check "layout overflowing 64 bits" 2 "layer 'w' has shape [4294967296, 4294967296], whose element count overflows 64 bits" -- "$gradcomp" inspect -c topk --demo --layout "$work/huge2.json"
 
 if [ -n "$python" ] && "$python" -c "import numpy" 2>/dev/null; then
   "$python" - "$work" <<'PY'

@@ -60,5 +60,46 @@ TEST(Layout, ReadsJsonAndNamesTheProblem) {
   }
 }
 
+// Shapes whose element counts overflow 64 bits, or whose sum passes what a message's 32-bit
+// length field addresses, are bad input with the layer named (they once wrapped around into small
+// sizes and crashed `gradcomp inspect`).
+TEST(Layout, RefusesSizesThatOverflowOrPassTheWireLimit) {
+  const auto dir = std::filesystem::temp_directory_path();
+  const auto message_of = [&](const std::string& layers) {
+    const std::string path = (dir / "gradcomp_layout_huge.json").string();
+    std::ofstream(path) << R"({"layers": )" << layers << "}";
+    try {
+      Layout::from_json_file(path);
+    } catch (const InvalidInput& e) {
+      const std::string what = e.what();
+      const std::string prefix = "layout file '" + path + "': ";
+      return what.starts_with(prefix) ? what.substr(prefix.size()) : "unprefixed: " + what;
+    }
+    return std::string("accepted");
+  };
+  EXPECT_EQ(message_of(R"([{"shape": [18446744073709551000]}, {"shape": [1616]}])"),
+            "the layers up to 'layer0' hold 18446744073709551000 elements, more than the "
+            "4294967295 (2^32 − 1) a message can address (its length field has 32 bits); split "
+            "the model into parts below that");
+  EXPECT_EQ(message_of(R"([{"name": "w", "shape": [2, 9223372036854775308]}, {"shape": [2000]}])"),
+            "the layers up to 'w' hold 18446744073709550616 elements, more than the 4294967295 "
+            "(2^32 − 1) a message can address (its length field has 32 bits); split the model "
+            "into parts below that");
+  EXPECT_EQ(message_of(R"([{"name": "w", "shape": [3, 9223372036854775308]}])"),
+            "layer 'w' has shape [3, 9223372036854775308], whose element count overflows 64 "
+            "bits; give the layer's real shape");
+  EXPECT_EQ(message_of(R"([{"name": "w", "shape": [4294967296, 4294967296]}])"),
+            "layer 'w' has shape [4294967296, 4294967296], whose element count overflows 64 "
+            "bits; give the layer's real shape");
+  EXPECT_EQ(message_of(R"([{"shape": [4294967295]}, {"name": "b", "shape": [1]}])"),
+            "the layers up to 'b' hold 4294967296 elements, more than the 4294967295 (2^32 − 1) a "
+            "message can address (its length field has 32 bits); split the model into parts "
+            "below that");
+  EXPECT_EQ(Layout::from_shapes({{65537, 65535}}).total_size(), Layout::kMaxElements);
+  // Blocks given with sizes directly are checked alike.
+  EXPECT_THROW(Layout({Block{"w", 0, 0, {std::size_t{1} << 32, std::size_t{1} << 32}}}),
+               InvalidInput);
+}
+
 }  // namespace
 }  // namespace gradcomp

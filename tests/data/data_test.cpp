@@ -109,6 +109,19 @@ TEST(Libsvm, NamesTheLineAndTheProblem) {
             b + ":1: feature index 0 must be a whole number from 1 (LIBSVM indices are 1-based)");
   auto [c, ec] = error("range.svm", "1 1:1 9:2\n", 5);
   EXPECT_EQ(ec, c + ":1: feature index 9 is beyond the 5 features declared");
+  // Indices past what a model can hold, or past 64 bits, or not whole: the line and the limit
+  // (they were an out-of-memory exit and an internal error).
+  auto [u, eu] = error("huge.svm", "1 1:1\n0 4294967295:1\n");
+  EXPECT_EQ(eu, u + ":2: feature index 4294967295 is beyond the 4294967294 features a model can "
+                    "have (its weights travel in messages of at most 2^32 − 1 elements); "
+                    "renumber the features");
+  auto [v, ev] = error("digits.svm", "1 99999999999999999999:1\n");
+  EXPECT_EQ(ev, v + ":1: feature index 99999999999999999999 is beyond the 4294967294 features a "
+                    "model can have (its weights travel in messages of at most 2^32 − 1 "
+                    "elements); renumber the features");
+  auto [w, ew] = error("fraction.svm", "1 2.5:1\n");
+  EXPECT_EQ(ew,
+            w + ":1: feature index 2.5 must be a whole number from 1 (LIBSVM indices are 1-based)");
   auto [e, ee] = error("pair.svm", "1 1:1 2\n");
   EXPECT_EQ(ee, e + ":1: '2' is not index:value");
   auto [f, ef] = error("label.svm", "1 1:1\nyes 1:2\n");
@@ -190,9 +203,17 @@ TEST(Partitions, CoverEverySampleOnceWithTheRequestedSkew) {
   EXPECT_EQ(error_of([&] { partition(d, 4, "shuffle", 1); }),
             "unknown partition 'shuffle'; partitions: iid, contiguous, label-skew:classes=c, "
             "dirichlet:alpha=a");
-  EXPECT_EQ(error_of([&] { partition(d, 500, "contiguous", 1); }),
-            "partition contiguous leaves worker 0 without samples (400 samples, 500 workers); use "
-            "fewer workers, more data or a less skewed partition");
+  // More workers than samples is refused before anything is allocated per worker (a billion
+  // workers once took minutes and 23 GB to reach an error).
+  const std::string more = "500 workers but '" + d.name +
+                           "' has 400 training samples; every worker needs at least one: choose "
+                           "workers.n ≤ 400";
+  EXPECT_EQ(error_of([&] { partition(d, 500, "contiguous", 1); }), more);
+  EXPECT_EQ(error_of([&] { partition(d, 1'000'000'000, "iid", 1); }),
+            "1000000000" + more.substr(3));
+  EXPECT_EQ(error_of([&] { partition(d, 4, "label-skew:classes=20", 1); }),
+            "partition label-skew:classes=20: 20 classes per worker, but '" + d.name +
+                "' has 2 classes; choose classes ≤ 2");
 }
 
 }  // namespace

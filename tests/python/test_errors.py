@@ -107,7 +107,12 @@ def test_bad_layouts():
     raises(ValueError, "Layout.from_shapes: layer 0 is not a shape nor a (name, shape) pair; give "
            "e.g. [(\"fc1.weight\", (128, 784)), (\"fc1.bias\", (128,))]",
            gradcomp.Layout.from_shapes, [3])
-    raises(ValueError, "Layout: layer 'w' with shape [4294967296, 4294967296] has more elements "
-           "than 64 bits count", gradcomp.Layout.from_shapes, [("w", (2**32, 2**32))])
+    raises(ValueError, "layout: layer 'w' has shape [4294967296, 4294967296], whose element "
+           "count overflows 64 bits; give the layer's real shape", gradcomp.Layout.from_shapes,
+           [("w", (2**32, 2**32))])
+    raises(ValueError, "layout: the layers up to 'b' hold 4294967296 elements, more than the "
+           "4294967295 (2^32 − 1) a message can address (its length field has 32 bits); split "
+           "the model into parts below that", gradcomp.Layout.from_shapes,
+           [("a", (2**31,)), ("b", (2**31,))])
     raises(ValueError, "Layout.from_module: a int has no named_parameters(); give a "
            "torch.nn.Module", gradcomp.Layout.from_module, 3)

@@ -317,6 +317,33 @@ import sys, numpy as np
 a, m = (np.load(f"{d}/model.npy") for d in sys.argv[1:3])
 assert np.linalg.norm(a - m) <= 1e-6 * np.linalg.norm(a), np.linalg.norm(a - m)
 PY
+  # Ranks started with other settings or with same-named data of other contents: the start-up
+  # handshake compares every setting and the data's hash and names the key (different eval_every
+  # hung, different steps aborted with MPI_ERR_TRUNCATE, different batch or data trained a mixed
+  # job). Rank 1 is started with the extra arguments, in directory WDIR.
+  mismatch() {  # mismatch EXPECTED WDIR -- rank 1's extra arguments
+    local expected=$1 wdir=$2
+    shift 3
+    timeout 120 "$mpirun" --oversubscribe --bind-to none \
+      -np 1 "$gradcomp" train run.toml --set workers.backend=mpi --out "$work/mm" : \
+      -np 1 -wdir "$wdir" "$gradcomp" train run.toml --set workers.backend=mpi \
+      --out "$work/mm" "$@" >mm.log 2>&1
+    local code=$?
+    { [ "$code" -eq 2 ] && grep -qF "$expected" mm.log; } || fail "mismatch $*: exit $code: $(cat mm.log)"
+    rm -rf "$work/mm"
+  }
+  mismatch "rank 1 disagrees with rank 0 on the setting run.eval_every: '5' on rank 1, '20' on rank 0" \
+    "$work" -- --set run.eval_every=5
+  mismatch "rank 1 disagrees with rank 0 on the setting run.steps: '40' on rank 1, '60' on rank 0" \
+    "$work" -- --set run.steps=40
+  mismatch "rank 1 disagrees with rank 0 on the setting run.batch: '8' on rank 1, 'full' on rank 0" \
+    "$work" -- --set run.batch=8
+  mismatch "rank 1 disagrees with rank 0 on the setting data.partition: 'iid' on rank 1, 'contiguous' on rank 0" \
+    "$work" -- --set data.partition=iid
+  mismatch "rank 1 disagrees with rank 0 on the setting workers.allreduce: 'library' on rank 1, 'ring' on rank 0" \
+    "$work" -- --set workers.allreduce=library
+  mkdir -p other && cp run.toml other/ && sed '5s/:[0-9.e-]*/:7/' data.svm >other/data.svm
+  mismatch "rank 1 disagrees with rank 0 on the training data's contents: 'hash " "$work/other" --
   "$mpirun" --oversubscribe --bind-to none -np 2 "$gradcomp" train run.toml \
     --set workers.backend=mpi --set workers.n=3 --out n >n.log 2>&1
   grep -qF "3 workers cannot be split evenly over 2 mpi ranks" n.log || fail "uneven split: $(cat n.log)"

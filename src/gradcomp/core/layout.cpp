@@ -1,32 +1,40 @@
 #include "gradcomp/core/layout.hpp"
 
+#include <fmt/ranges.h>
+
 #include <algorithm>
 #include <fstream>
-#include <functional>
+#include <limits>
 #include <nlohmann/json.hpp>
-#include <numeric>
+#include <optional>
+#include <string_view>
 
+#include "gradcomp/core/checked_size.hpp"
 #include "gradcomp/core/error.hpp"
 
 namespace gradcomp {
-
-namespace {
-std::size_t product(const std::vector<std::size_t>& shape) {
-  return std::accumulate(shape.begin(), shape.end(), std::size_t{1}, std::multiplies<>());
-}
-}  // namespace
 
 Layout::Layout(std::vector<Block> blocks) : blocks_(std::move(blocks)) {
   std::size_t next = 0;
   for (auto& block : blocks_) {
     if (block.shape.empty()) block.shape = {block.size};
+    const std::optional<std::size_t> count = checked_product(block.shape);
+    require(count.has_value(),
+            "layout: layer '{}' has shape {}, whose element count overflows 64 bits; give the "
+            "layer's real shape",
+            block.name, block.shape);
     require(block.offset == next,
             "layout: block '{}' starts at {} but the previous block ends at {}", block.name,
             block.offset, next);
-    require(product(block.shape) == block.size,
-            "layout: block '{}' has size {} but its shape holds {} elements", block.name,
-            block.size, product(block.shape));
-    next += block.size;
+    require(*count == block.size, "layout: block '{}' has size {} but its shape holds {} elements",
+            block.name, block.size, *count);
+    const std::optional<std::size_t> end = checked_add(next, block.size);
+    require(end.has_value() && *end <= kMaxElements,
+            "layout: the layers up to '{}' hold {} elements, more than the {} (2^32 − 1) a message "
+            "can address (its length field has 32 bits); split the model into parts below that",
+            block.name, end ? fmt::format("{}", *end) : std::string("2^64 or more"),
+            kMaxElements);
+    next = *end;
   }
   total_size_ = next;
 }
@@ -35,15 +43,28 @@ Layout Layout::flat(std::size_t size) {
   return Layout({Block{"all", 0, size, {size}}});
 }
 
-Layout Layout::from_shapes(const std::vector<std::vector<std::size_t>>& shapes) {
-  std::vector<Block> blocks;
+Layout Layout::tile(std::vector<Block> blocks) {
   std::size_t offset = 0;
-  for (std::size_t i = 0; i < shapes.size(); ++i) {
-    const std::size_t size = product(shapes[i]);
-    blocks.push_back(Block{fmt::format("layer{}", i), offset, size, shapes[i]});
-    offset += size;
+  for (Block& block : blocks) {
+    const std::optional<std::size_t> count = checked_product(block.shape);
+    require(count.has_value(),
+            "layout: layer '{}' has shape {}, whose element count overflows 64 bits; give the "
+            "layer's real shape",
+            block.name, block.shape);
+    block.size = *count;
+    block.offset = offset;
+    // The sum may overflow only past the limit the constructor reports; saturate to reach it.
+    offset = checked_add(offset, block.size).value_or(std::numeric_limits<std::size_t>::max());
   }
   return Layout(std::move(blocks));
+}
+
+Layout Layout::from_shapes(const std::vector<std::vector<std::size_t>>& shapes) {
+  std::vector<Block> blocks;
+  for (std::size_t i = 0; i < shapes.size(); ++i) {
+    blocks.push_back(Block{fmt::format("layer{}", i), 0, 0, shapes[i]});
+  }
+  return tile(std::move(blocks));
 }
 
 Layout Layout::from_json_file(const std::string& path) {
@@ -61,7 +82,6 @@ Layout Layout::from_json_file(const std::string& path) {
   require(doc.is_object() && doc.contains("layers") && doc["layers"].is_array(),
           "layout file '{}' needs a top-level object with a \"layers\" array", path);
   std::vector<Block> blocks;
-  std::size_t offset = 0;
   for (std::size_t i = 0; i < doc["layers"].size(); ++i) {
     const auto& layer = doc["layers"][i];
     require(layer.is_object() && layer.contains("shape") && layer["shape"].is_array(),
@@ -74,13 +94,16 @@ Layout Layout::from_json_file(const std::string& path) {
               path, block.name);
       block.shape.push_back(dim.get<std::size_t>());
     }
-    block.size = product(block.shape);
-    block.offset = offset;
-    offset += block.size;
     blocks.push_back(std::move(block));
   }
   require(!blocks.empty(), "layout file '{}' lists no layers", path);
-  return Layout(std::move(blocks));
+  try {
+    return tile(std::move(blocks));
+  } catch (const InvalidInput& e) {  // "layout: ..." becomes "layout file 'F': ..."
+    std::string_view what = e.what();
+    if (what.starts_with("layout: ")) what.remove_prefix(8);
+    throw InvalidInput(fmt::format("layout file '{}': {}", path, what));
+  }
 }
 
 const Block& Layout::block_of(std::size_t index) const {

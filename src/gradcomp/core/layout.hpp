@@ -21,8 +21,12 @@ struct Block {
 
 class Layout {
  public:
+  // The most elements a layout may hold: a message's length field has 32 bits (docs/wire-format.md).
+  static constexpr std::size_t kMaxElements = 0xFFFF'FFFF;
+
   Layout() = default;
-  // Blocks must tile [0, total) in order, without gaps or overlaps.
+  // Blocks must tile [0, total) in order, without gaps or overlaps, and hold at most kMaxElements;
+  // an element count that overflows is bad input (InvalidInput), never a wrapped-around size.
   explicit Layout(std::vector<Block> blocks);
 
   // One block holding the whole vector.
@@ -31,6 +35,8 @@ class Layout {
   static Layout from_shapes(const std::vector<std::vector<std::size_t>>& shapes);
   // Reads {"layers": [{"name": "fc1.weight", "shape": [128, 784]}, ...]}.
   static Layout from_json_file(const std::string& path);
+  // Consecutive blocks given by name and shape: fills their sizes and offsets, checked.
+  static Layout tile(std::vector<Block> blocks);
 
   [[nodiscard]] std::size_t total_size() const { return total_size_; }
   [[nodiscard]] std::span<const Block> blocks() const { return blocks_; }

@@ -9,10 +9,12 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
-#include <numeric>
+#include <charconv>
+#include <optional>
 #include <regex>
 #include <sstream>
 
+#include "gradcomp/core/checked_size.hpp"
 #include "gradcomp/core/error.hpp"
 
 namespace gradcomp {
@@ -81,10 +83,19 @@ NpyArray read_npy(const std::string& path) {
     if (item.empty()) continue;
     require(std::all_of(item.begin(), item.end(), ::isdigit),
             "'{}': shape {} is not a tuple of integers", path, shape_text);
-    array.shape.push_back(std::stoull(item));
+    std::size_t dim = 0;
+    const auto [end, error] = std::from_chars(item.data(), item.data() + item.size(), dim);
+    require(error == std::errc{} && end == item.data() + item.size(),
+            "'{}': shape {} has a dimension that does not fit in 64 bits", path, shape_text);
+    array.shape.push_back(dim);
   }
-  const std::size_t count =
-      std::accumulate(array.shape.begin(), array.shape.end(), std::size_t{1}, std::multiplies<>());
+  const std::optional<std::size_t> counted = checked_product(array.shape);
+  const std::optional<std::size_t> data_bytes =
+      counted ? checked_mul(*counted, 8) : std::optional<std::size_t>{};
+  require(data_bytes.has_value(),
+          "'{}': shape {} holds more elements than 64 bits count; the header is corrupt", path,
+          shape_text);
+  const std::size_t count = *counted;
   require(fortran == "False" || array.shape.size() <= 1,
           "'{}' is stored in Fortran order; save a C-ordered array (np.ascontiguousarray)", path);
   require(count > 0, "'{}' holds an empty array (shape {}); give at least one element", path,

@@ -1,8 +1,22 @@
 #include "gradcomp/data/dataset.hpp"
 
 #include "gradcomp/core/error.hpp"
+#include "gradcomp/core/fnv_hash.hpp"
 
 namespace gradcomp {
+
+std::uint64_t Dataset::content_hash() const {
+  const std::size_t header[] = {samples, features, classes, sparse ? std::size_t{1} : 0};
+  return FnvHash()
+      .add_bytes(header, sizeof header)
+      .add_span(std::span<const std::size_t>(shape))
+      .add_span(std::span<const float>(dense))
+      .add_span(std::span<const std::size_t>(row_offsets))
+      .add_span(std::span<const std::uint32_t>(columns))
+      .add_span(std::span<const float>(values))
+      .add_span(std::span<const float>(labels))
+      .value();
+}
 
 void Dataset::check() const {
   require<InternalError>(labels.size() == samples, "{}: {} labels for {} samples", name,

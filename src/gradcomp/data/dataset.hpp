@@ -31,6 +31,9 @@ struct Dataset {
   }
   // Checks the invariants above; InternalError if a loader broke them.
   void check() const;
+  // A fingerprint of what was loaded (shape, values, indices, labels; not the name): the ranks of
+  // one job compare it, so a same-named file with other contents is noticed.
+  [[nodiscard]] std::uint64_t content_hash() const;
 };
 
 // Every sample of `from` whose index is listed, in that order (the test split of a generated set).

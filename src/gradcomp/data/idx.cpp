@@ -1,11 +1,14 @@
 #include "gradcomp/data/idx.hpp"
 
+#include <fmt/ranges.h>
 #include <zlib.h>
 
 #include <algorithm>
 #include <filesystem>
 #include <memory>
+#include <optional>
 
+#include "gradcomp/core/checked_size.hpp"
 #include "gradcomp/core/error.hpp"
 
 namespace gradcomp {
@@ -54,15 +57,16 @@ IdxFile parse(const std::string& path, std::size_t expected_dims) {
   f.data_offset = 4 + 4 * expected_dims;
   require(f.bytes.size() >= f.data_offset, "IDX file '{}' is truncated in its header at offset {}",
           path, f.bytes.size());
-  std::size_t total = 1;
-  for (std::size_t k = 0; k < expected_dims; ++k) {
-    f.dims.push_back(big_endian(f.bytes, 4 + 4 * k));
-    total *= f.dims.back();
-  }
-  require(f.bytes.size() == f.data_offset + total,
+  for (std::size_t k = 0; k < expected_dims; ++k) f.dims.push_back(big_endian(f.bytes, 4 + 4 * k));
+  const std::optional<std::size_t> counted = checked_product(f.dims);
+  require(counted.has_value(),
+          "IDX file '{}': dimensions {} hold more bytes than 64 bits count; the header is corrupt",
+          path, f.dims);
+  const std::size_t total = *counted;
+  require(f.bytes.size() - f.data_offset == total,
           "IDX file '{}' is {}: the header promises {} bytes of data after offset {}, the file "
           "has {}",
-          path, f.bytes.size() < f.data_offset + total ? "truncated" : "longer than its header",
+          path, f.bytes.size() - f.data_offset < total ? "truncated" : "longer than its header",
           total, f.data_offset, f.bytes.size() - f.data_offset);
   return f;
 }

@@ -123,6 +123,12 @@ Shards partition(const Dataset& data, std::size_t workers, std::string_view spec
   const std::size_t colon = spec.find(':');
   const std::string name(spec.substr(0, colon));
   const std::string_view rest = colon == std::string_view::npos ? "" : spec.substr(colon + 1);
+  // Before anything is allocated per worker (a billion workers once took minutes and 23 GB to
+  // reach the empty-shard error below).
+  require(workers <= data.samples,
+          "{} workers but '{}' has {} training samples; every worker needs at least one: choose "
+          "workers.n ≤ {}",
+          workers, data.name, data.samples, data.samples);
   Shards shards;
   if (name == "iid") {
     Params::parse(name, rest, {});
@@ -141,6 +147,9 @@ Shards partition(const Dataset& data, std::size_t workers, std::string_view spec
         Params::parse(name, rest, {int_param("classes", "2", 1, 1e6, "classes per worker")});
     require(data.classes > 0, "partition label-skew needs class labels; '{}' is a regression set",
             data.name);
+    require(static_cast<std::size_t>(p.integer("classes")) <= data.classes,
+            "partition {}: {} classes per worker, but '{}' has {} classes; choose classes ≤ {}",
+            spec, p.integer("classes"), data.name, data.classes, data.classes);
     shards = label_skew(data, workers, static_cast<std::size_t>(p.integer("classes")), seed);
   } else if (name == "dirichlet") {
     const Params p = Params::parse(

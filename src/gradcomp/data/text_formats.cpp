@@ -11,6 +11,7 @@
 #include <variant>
 
 #include "gradcomp/core/error.hpp"
+#include "gradcomp/core/layout.hpp"
 #include "gradcomp/core/npy.hpp"
 
 namespace gradcomp {
@@ -51,6 +52,24 @@ std::vector<std::string_view> fields(std::string_view line) {
   return out;
 }
 
+// A LIBSVM feature index: a whole number from 1 up to the most features a model can have (its
+// weights are one vector, and a message addresses at most Layout::kMaxElements elements).
+std::size_t parse_feature_index(std::string_view text, const std::string& path,
+                                std::size_t line) {
+  std::uint64_t index = 0;
+  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), index);
+  const bool whole = error != std::errc::invalid_argument && end == text.data() + text.size();
+  const bool too_long = error == std::errc::result_out_of_range;  // index is left 0 then
+  require(whole && (too_long || index >= 1),
+          "{}:{}: feature index {} must be a whole number from 1 (LIBSVM indices are 1-based)",
+          path, line, text);
+  require(!too_long && index < Layout::kMaxElements,
+          "{}:{}: feature index {} is beyond the {} features a model can have (its weights travel "
+          "in messages of at most 2^32 − 1 elements); renumber the features",
+          path, line, text, Layout::kMaxElements - 1);
+  return index;
+}
+
 }  // namespace
 
 void map_class_labels(Dataset& data, const std::vector<std::size_t>& lines) {
@@ -88,15 +107,10 @@ Dataset read_libsvm(const std::string& path, std::size_t features, LabelKind kin
     std::size_t previous = 0;
     for (std::size_t k = 1; k < parts.size(); ++k) {
       const std::size_t colon = parts[k].find(':');
-      double index = 0;
       double value = 0;
-      require(colon != std::string_view::npos && parse_double(parts[k].substr(0, colon), index) &&
-                  parse_double(parts[k].substr(colon + 1), value),
+      require(colon != std::string_view::npos && parse_double(parts[k].substr(colon + 1), value),
               "{}:{}: '{}' is not index:value", path, number, parts[k]);
-      require(index >= 1 && index == std::floor(index),
-              "{}:{}: feature index {} must be a whole number from 1 (LIBSVM indices are 1-based)",
-              path, number, parts[k].substr(0, colon));
-      const auto column = static_cast<std::size_t>(index);
+      const std::size_t column = parse_feature_index(parts[k].substr(0, colon), path, number);
       require(column > previous, "{}:{}: feature index {} after {}: indices must increase", path,
               number, column, previous);
       require(features == 0 || column <= features,

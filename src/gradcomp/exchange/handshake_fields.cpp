@@ -1,25 +1,21 @@
 #include "gradcomp/exchange/handshake_fields.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include "gradcomp/core/fnv_hash.hpp"
 
 namespace gradcomp {
 
 namespace {
 
-// FNV-1a over every block's name and shape: layouts that differ anywhere differ here.
+// Every block's name and shape: layouts that differ anywhere differ here.
 std::uint64_t layout_hash(const Layout& layout) {
-  std::uint64_t hash = 0xcbf29ce484222325ULL;
-  auto mix = [&](std::string_view text) {
-    for (const char c : text) {
-      hash ^= static_cast<unsigned char>(c);
-      hash *= 0x100000001b3ULL;
-    }
-  };
+  FnvHash hash;
   for (const Block& block : layout.blocks()) {
-    mix(block.name);
-    mix(fmt::format("[{}]", fmt::join(block.shape, ",")));
+    hash.add_text(block.name).add_text(fmt::format("[{}]", fmt::join(block.shape, ",")));
   }
-  return hash;
+  return hash.value();
 }
 
 }  // namespace

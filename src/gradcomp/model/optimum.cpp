@@ -9,6 +9,7 @@
 #include <fstream>
 #include <numeric>
 
+#include "gradcomp/core/fnv_hash.hpp"
 #include "gradcomp/core/npy.hpp"
 
 namespace gradcomp {
@@ -21,25 +22,16 @@ double dot(const std::vector<double>& a, const std::vector<double>& b) {
   return s;
 }
 
-std::uint64_t fnv(std::uint64_t hash, const void* data, std::size_t bytes) {
-  const auto* p = static_cast<const unsigned char*>(data);
-  for (std::size_t i = 0; i < bytes; ++i) {
-    hash ^= p[i];
-    hash *= 0x100000001b3ULL;
-  }
-  return hash;
-}
-
 std::uint64_t key_of(const Objective<double>& objective, const Dataset& d) {
-  std::uint64_t h = 0xcbf29ce484222325ULL;
-  h = fnv(h, objective.name().data(), objective.name().size());
   const double smoothness = objective.smoothness();  // l2 = -1 resolves through it
-  h = fnv(h, &smoothness, sizeof smoothness);
-  h = fnv(h, d.dense.data(), d.dense.size() * sizeof(float));
-  h = fnv(h, d.values.data(), d.values.size() * sizeof(float));
-  h = fnv(h, d.columns.data(), d.columns.size() * sizeof(std::uint32_t));
-  h = fnv(h, d.labels.data(), d.labels.size() * sizeof(float));
-  return h;
+  return FnvHash()
+      .add_text(objective.name())
+      .add_bytes(&smoothness, sizeof smoothness)
+      .add_bytes(d.dense.data(), d.dense.size() * sizeof(float))
+      .add_bytes(d.values.data(), d.values.size() * sizeof(float))
+      .add_bytes(d.columns.data(), d.columns.size() * sizeof(std::uint32_t))
+      .add_bytes(d.labels.data(), d.labels.size() * sizeof(float))
+      .value();
 }
 
 struct Evaluator {

@@ -235,44 +235,70 @@ void validate_specs(const TrainConfig& config) {
   (void)make_schedule(config.schedule, ScheduleContext{});
 }
 
-std::string TrainConfig::to_toml() const {
-  toml::table root{
-      {"data", toml::table{{"source", data_source},
-                           {"train", train_path},
-                           {"train_labels", train_labels},
-                           {"test", test_path},
-                           {"test_labels", test_labels},
-                           {"generator", generator},
-                           {"features", static_cast<std::int64_t>(features)},
-                           {"labels", labels},
-                           {"test_fraction", test_fraction},
-                           {"partition", partition},
-                           {"train_samples", static_cast<std::int64_t>(train_samples)},
-                           {"test_samples", static_cast<std::int64_t>(test_samples)},
-                           {"validation_samples", static_cast<std::int64_t>(validation_samples)}}},
-      {"model", toml::table{{"name", model}, {"init", init}}},
-      {"workers", toml::table{{"n", static_cast<std::int64_t>(workers)},
-                              {"backend", backend},
-                              {"allreduce", allreduce}}},
+namespace {
+
+toml::table as_table(const TrainConfig& c) {
+  return toml::table{
+      {"data", toml::table{{"source", c.data_source},
+                           {"train", c.train_path},
+                           {"train_labels", c.train_labels},
+                           {"test", c.test_path},
+                           {"test_labels", c.test_labels},
+                           {"generator", c.generator},
+                           {"features", static_cast<std::int64_t>(c.features)},
+                           {"labels", c.labels},
+                           {"test_fraction", c.test_fraction},
+                           {"partition", c.partition},
+                           {"train_samples", static_cast<std::int64_t>(c.train_samples)},
+                           {"test_samples", static_cast<std::int64_t>(c.test_samples)},
+                           {"validation_samples", static_cast<std::int64_t>(c.validation_samples)}}},
+      {"model", toml::table{{"name", c.model}, {"init", c.init}}},
+      {"workers", toml::table{{"n", static_cast<std::int64_t>(c.workers)},
+                              {"backend", c.backend},
+                              {"allreduce", c.allreduce}}},
       {"algorithm",
-       toml::table{{"spec", choice.algorithm}, {"schedule", schedule}, {"lr_unit", lr_unit}}},
-      {"compressor", toml::table{{"spec", choice.compressor}, {"quantizer", choice.quantizer}}},
-      {"network", toml::table{{"name", network}}},
-      {"run", toml::table{{"epochs", static_cast<std::int64_t>(epochs)},
-                          {"steps", static_cast<std::int64_t>(steps)},
-                          {"batch", batch},
-                          {"eval_every", static_cast<std::int64_t>(eval_every)},
-                          {"seed", static_cast<std::int64_t>(seed)},
-                          {"precision", precision},
-                          {"save_model", save_model},
-                          {"checkpoint_every", static_cast<std::int64_t>(checkpoint_every)},
-                          {"gradient_geometry", gradient_geometry},
-                          {"train_eval_samples", static_cast<std::int64_t>(train_eval_samples)},
-                          {"out", out}}},
+       toml::table{{"spec", c.choice.algorithm}, {"schedule", c.schedule}, {"lr_unit", c.lr_unit}}},
+      {"compressor", toml::table{{"spec", c.choice.compressor}, {"quantizer", c.choice.quantizer}}},
+      {"network", toml::table{{"name", c.network}}},
+      {"run", toml::table{{"epochs", static_cast<std::int64_t>(c.epochs)},
+                          {"steps", static_cast<std::int64_t>(c.steps)},
+                          {"batch", c.batch},
+                          {"eval_every", static_cast<std::int64_t>(c.eval_every)},
+                          {"seed", static_cast<std::int64_t>(c.seed)},
+                          {"precision", c.precision},
+                          {"save_model", c.save_model},
+                          {"checkpoint_every", static_cast<std::int64_t>(c.checkpoint_every)},
+                          {"gradient_geometry", c.gradient_geometry},
+                          {"train_eval_samples", static_cast<std::int64_t>(c.train_eval_samples)},
+                          {"out", c.out}}},
   };
+}
+
+}  // namespace
+
+std::string TrainConfig::to_toml() const {
   std::ostringstream text;
-  text << root << "\n";
+  text << as_table(*this) << "\n";
   return text.str();
+}
+
+std::vector<std::pair<std::string, std::string>> TrainConfig::settings() const {
+  std::vector<std::pair<std::string, std::string>> entries;
+  const toml::table root = as_table(*this);
+  for (const auto& [section, keys] : root) {
+    for (const auto& [key, value] : *keys.as_table()) {
+      // Strings as they are, unless a tab or newline would need TOML's escapes; others as TOML.
+      std::ostringstream text;
+      const auto* string = value.as_string();
+      if (string != nullptr && string->get().find_first_of("\t\n") == std::string::npos) {
+        text << string->get();
+      } else {
+        value.visit([&](const auto& node) { text << node; });
+      }
+      entries.emplace_back(fmt::format("{}.{}", section.str(), key.str()), text.str());
+    }
+  }
+  return entries;
 }
 
 }  // namespace gradcomp

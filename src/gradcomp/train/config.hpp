@@ -4,6 +4,8 @@
 // DEF with RBGS r = 64). Unknown sections or keys are errors that list the valid ones.
 #include <cstdint>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "gradcomp/algo/algorithm.hpp"
 
@@ -56,6 +58,9 @@ struct TrainConfig {
 
   // The resolved configuration as TOML (written to the run directory).
   [[nodiscard]] std::string to_toml() const;
+  // Every key of the resolved configuration as ("section.key", its TOML text), in to_toml()'s
+  // order: what the ranks of one job must agree on (the start-up handshake compares them).
+  [[nodiscard]] std::vector<std::pair<std::string, std::string>> settings() const;
 };
 
 // The embedded default run (`gradcomp train` without a config; `make run`).

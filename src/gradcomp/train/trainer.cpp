@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <set>
 
 #include "gradcomp/algo/registry.hpp"
 #include "gradcomp/algo/schedule.hpp"
@@ -196,6 +197,20 @@ class Trainer {
     fields.push_back(
         {"data", fmt::format("{} ({} samples)", data_.train.name, data_.train.samples)});
     fields.push_back({"seed", std::to_string(config_.seed)});
+    // Every other setting too (a rank with another eval_every or steps would wait in a collective
+    // the others never reach), but not where rank 0 alone writes, nor the data files' paths:
+    // hosts may mount the data elsewhere, and the contents' hashes below compare what matters.
+    static const std::set<std::string> rank_local = {"run.out", "data.train", "data.train_labels",
+                                                     "data.test", "data.test_labels"};
+    for (auto& [key, value] : config_.settings()) {
+      if (!rank_local.contains(key)) fields.push_back({"setting " + key, std::move(value)});
+    }
+    if (communicator_.size() > 1) {  // one pass over the data: only where there is a peer
+      fields.push_back({"training data's contents",
+                        fmt::format("hash {:016x}", data_.train.content_hash())});
+      fields.push_back(
+          {"test data's contents", fmt::format("hash {:016x}", data_.test.content_hash())});
+    }
     return fields;
   }
 
