@@ -20,24 +20,31 @@ def model():
     return torch.nn.Linear(5, 4)
 
 
-def train(rank, world, store, out, hook, poison=None):
+def train(rank, world, store, out, hook, poison=None, span=(0, STEPS), checkpoint=None):
     """hook: None (DDP's allreduce) or a dict of HookState arguments. store: a file of this run
     only, the rendezvous (a TCP port could be taken by another job's run between choosing it and
     binding it, and two runs meeting on one port would wait for each other forever).
     poison: (rank, step): that rank's batch holds a NaN at that step; every rank writes the error
-    it raised to OUT.rankR (a rank waiting for the others fails after gloo's 60 s timeout)."""
+    it raised to OUT.rankR (a rank waiting for the others fails after gloo's 60 s timeout).
+    span: the steps to run; a run starting after 0 loads CHECKPOINT.rankR (parameters and hook
+    state), a run ending before STEPS saves it."""
     torch.distributed.init_process_group("gloo", init_method=f"file://{store}", rank=rank,
                                          world_size=world, timeout=datetime.timedelta(seconds=60))
     torch.set_num_threads(1)
     net = torch.nn.parallel.DistributedDataParallel(model())
     state = None
-    if hook is not None:
-        state = gradcomp.torch.HookState(**hook)
+    if hook is not None:  # "by_name": True gives HookState the model (memory kept by name)
+        arguments = {k: v for k, v in hook.items() if k != "by_name"}
+        state = gradcomp.torch.HookState(**arguments, model=net if hook.get("by_name") else None)
         net.register_comm_hook(state, gradcomp.torch.compression_hook)
+    if span[0] > 0:
+        saved = torch.load(f"{checkpoint}.rank{rank}")
+        net.module.load_state_dict(saved["model"])
+        state.load_state_dict(saved["hook"])
     opt = torch.optim.SGD(net.parameters(), lr=LR)
     x, y = batch(rank)
     history = []
-    for step in range(STEPS):
+    for step in range(*span):
         opt.zero_grad()
         poisoned = poison == (rank, step)
         try:
@@ -48,6 +55,9 @@ def train(rank, world, store, out, hook, poison=None):
             return
         opt.step()
         history.append([p.detach().clone() for p in net.module.parameters()])
+    if span[1] < STEPS:
+        torch.save({"model": net.module.state_dict(), "hook": state.state_dict()},
+                   f"{checkpoint}.rank{rank}")
     if rank == 0:
         torch.save({"history": history, "bits_sent": state.bits_sent if state else None,
                     "state": state.state_dict() if state else None}, out)
