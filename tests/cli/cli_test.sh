@@ -35,7 +35,10 @@ printf 'not numpy' >"$work/text.npy"
 check "not npy" 2 "is not a NumPy .npy file" -- "$gradcomp" inspect -c topk -i "$work/text.npy"
 check "unknown compressor" 2 "unknown compressor 'topq'; valid compressors: identity" -- "$gradcomp" inspect --demo -c topq
 check "bad parameter" 2 "topk: parameter ratio=2 is out of range; valid range (0, 1]" -- "$gradcomp" inspect --demo -c topk:ratio=2
-check "unknown subcommand" 2 "" -- "$gradcomp" frobnicate
+check "unknown subcommand" 2 "gradcomp: error: unknown command 'frobnicate'; commands: list, inspect, train, sweep, plot, reproduce (gradcomp --help)" -- "$gradcomp" frobnicate
+check "no subcommand" 2 "gradcomp: error: give a command; commands: list, inspect, train, sweep, plot, reproduce" -- "$gradcomp"
+check "option conflict" 2 "gradcomp: error: --input excludes --demo (gradcomp inspect --help lists the options)" -- "$gradcomp" inspect --demo -i x.npy -c topk
+check "help" 0 "Usage:" -- "$gradcomp" --help
 # Layouts whose sizes overflow 64 bits or pass the wire format's 2^32 − 1 elements (they crashed
 # with a segfault or became 0-element layers).
 echo '{"layers": [{"shape": [18446744073709551000]}, {"shape": [1616]}]}' >"$work/huge1.json"

@@ -355,6 +355,34 @@ TEST(TernGrad, C11TernarySupport) {
   EXPECT_EQ(q[argmax], v[argmax]);
 }
 
+// fp16 rounding (the fp16 compressor, or values=fp16 on identity and scale) is deterministic and
+// lossy: biased, not exact, and its declared δ holds on data (`gradcomp list` once called it
+// unbiased and exact).
+TEST(Fp16, DeclaresItselfBiasedWithADeltaThatHolds) {
+  const Layout layout = Layout::flat(1000);
+  const auto x = testing::gaussian_vector<float>(1000, 5);
+  for (const std::string spec : {"fp16", "identity:values=fp16", "scale:delta=0.5,values=fp16"}) {
+    auto c = make_compressor(spec);
+    EXPECT_FALSE(c->properties().unbiased) << spec;
+    const double delta = *c->constants(layout).delta;
+    std::vector<float> y(x.size());
+    c->decode(c->encode(std::span<const float>(x), layout, {}), layout, {}, std::span<float>(y));
+    double error = 0, norm = 0;
+    for (std::size_t i = 0; i < x.size(); ++i) {
+      error += (double(y[i]) - x[i]) * (double(y[i]) - x[i]);
+      norm += double(x[i]) * x[i];
+    }
+    EXPECT_GT(error, 0.0) << spec << ": fp16 rounding is not exact";
+    EXPECT_LE(error, (1 - delta) * norm) << spec;
+  }
+  EXPECT_DOUBLE_EQ(*make_compressor("identity:values=fp16")->constants(layout).delta,
+                   1 - std::ldexp(1.0, -22));
+  EXPECT_DOUBLE_EQ(*make_compressor("scale:delta=0.5,values=fp16")->constants(layout).delta,
+                   0.5 * (1 - std::ldexp(1.0, -11)));
+  EXPECT_TRUE(make_compressor("identity")->properties().unbiased);
+  EXPECT_DOUBLE_EQ(*make_compressor("identity")->constants(layout).delta, 1.0);
+}
+
 // The constants each compressor declares (docs/compressors.md §2.2).
 TEST(Constants, MatchTheReference) {
   const Layout layout = Layout::from_shapes({{100}, {50}});

@@ -132,6 +132,26 @@ TEST(Unbiased, TernGradMeanAndSecondMoment) {
   expect_law("terngrad", v, law, 20000);
 }
 
+// TernGrad with fp16 values: the scale travels as a half, rounded up to the first half at or
+// above ‖v‖∞, so a kept trit decodes to a magnitude ≥ |v_j| and the law stays unbiased. (Rounded
+// to nearest, 1.0001 travelled as 1.0: its entry was always kept and decoded 1e-4 low.)
+TEST(Unbiased, TernGradHalfScaleIsNotBelowTheLargestEntry) {
+  const std::vector<double> v = {1.0001, -0.25, 0.5, 0.0};  // between the halves 1 and 1 + 2^-10
+  const double sent = 1.0 + std::ldexp(1.0, -10);
+  const Layout layout = Layout::flat(v.size());
+  auto compressor = make_compressor("terngrad:values=fp16");
+  std::vector<double> out(v.size());
+  for (std::uint64_t t = 0; t < 50; ++t) {
+    const StepContext context{77, t, 3};
+    compressor->decode(compressor->encode(std::span<const double>(v), layout, context), layout,
+                       context, std::span<double>(out));
+    for (const double y : out) EXPECT_TRUE(y == 0 || std::fabs(y) == sent) << y;
+  }
+  std::vector<TwoPoint> law;
+  for (double x : v) law.push_back({0.0, std::copysign(sent, x), std::fabs(x) / sent});
+  expect_law("terngrad:values=fp16", v, law, 20000);
+}
+
 // The float path of TernGrad (vector kernel, 24-bit uniforms) is unbiased.
 TEST(Unbiased, TernGradFloatVectorPath) {
   const auto v = gaussian_vector<float>(256, 27);

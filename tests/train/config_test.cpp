@@ -49,6 +49,26 @@ TEST(TrainConfig, OverridesAndSpecsRoundTrip) {
   EXPECT_EQ(again.workers, c.workers);
 }
 
+// README's "the same run uncompressed": naming another algorithm or compressor starts that
+// section from the new choice's defaults (def's kappa once leaked into sgd, which refused it);
+// the schedule and the quantizer stay, and parameters given with the new name apply.
+TEST(TrainConfig, ANewNameStartsItsSectionFromThatChoicesDefaults) {
+  const TrainConfig plain = parse_config(
+      default_config_toml(), "default",
+      {"algorithm.name=sgd", "compressor.name=identity", "run.epochs=3"});
+  EXPECT_EQ(plain.choice.algorithm, "sgd");
+  EXPECT_EQ(plain.choice.compressor, "identity");
+  EXPECT_EQ(plain.schedule, "step:lr=0.03,epochs=6");
+  EXPECT_NO_THROW(validate_specs(plain));
+  const TrainConfig topk = parse_config(default_config_toml(), "default",
+                                        {"compressor.ratio=0.01", "compressor.name=\"topk\""});
+  EXPECT_EQ(topk.choice.compressor, "topk:ratio=0.01");
+  // The same name keeps the section's other parameters.
+  const TrainConfig same = parse_config(default_config_toml(), "default",
+                                        {"algorithm.name=def", "algorithm.kappa=0.5"});
+  EXPECT_EQ(same.choice.algorithm, "def:kappa=0.5,momentum=0.9");
+}
+
 TEST(TrainConfig, ErrorsNameTheKeyAndTheFix) {
   EXPECT_EQ(error_of("[optimizer]\nname = \"sgd\"\n"),
             "test.toml: unknown section [optimizer]; sections: algorithm, compressor, data, "

@@ -203,6 +203,25 @@ else
   fail "no 'interrupted after step' line: $(cat int.log)"
 fi
 
+# SIGHUP (a closed terminal) stops a run like SIGINT: checkpoint, exit 130, and the notice that it
+# is stopping. (A second signal stopping at once is tested in tests/train/trainer_parts_test.cpp:
+# two kills from here can reach the process as one.)
+start_long_run() {  # start_long_run DIR: a long run in the background, once its handlers are in
+  "$gradcomp" train run.toml --set run.steps=50000000 --set run.eval_every=1000000 --out "$1" \
+    >"$1.log" 2>&1 &
+  pid=$!
+  for _ in $(seq 600); do
+    [ -e "$1/config.toml" ] && break
+    sleep 0.1
+  done
+}
+start_long_run hup
+kill -HUP "$pid"
+wait "$pid"
+status=$?
+{ [ "$status" -eq 130 ] && grep -q "^interrupted after step" hup.log &&
+  grep -qF "gradcomp: stopping after the step in progress: writing the checkpoint" hup.log &&
+  [ -e hup/checkpoint/trainer.json ]; } || fail "SIGHUP: exit $status: $(cat hup.log)"
 # γ in units of 1/L and S004's start x* + c: the logged step is 0.5/L exactly, and the first
 # evaluation from x* + 1e-3 is much closer to f* than the run from zero.
 "$gradcomp" train run.toml --set algorithm.lr_unit=1/L --set algorithm.lr=0.5 \

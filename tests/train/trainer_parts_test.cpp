@@ -4,6 +4,7 @@
 // restores every state buffer, the totals and the step, and a run without one is named.
 #include <gtest/gtest.h>
 
+#include <csignal>
 #include <filesystem>
 #include <fstream>
 
@@ -13,6 +14,7 @@
 #include "gradcomp/model/registry.hpp"
 #include "gradcomp/train/evaluator.hpp"
 #include "gradcomp/train/run_checkpoint.hpp"
+#include "gradcomp/train/stop_signals.hpp"
 #include "gradcomp/train/worker_gradients.hpp"
 
 namespace gradcomp {
@@ -176,6 +178,27 @@ TEST(RunCheckpoint, RestoresEveryStateBufferTheTotalsAndTheStep) {
   }
   std::filesystem::remove_all(directory);
   std::filesystem::remove_all(empty);
+}
+
+// The first SIGINT, SIGTERM or SIGHUP asks the run to stop after its step (announced); a second
+// one ends the process at once with code 130 and says the last checkpoint is kept.
+TEST(StopSignals, TheFirstSignalAsksToStopAndASecondStopsAtOnce) {
+  LocalCommunicator one;
+  for (const int signal : {SIGINT, SIGTERM, SIGHUP}) {
+    StopSignals signals(false);
+    EXPECT_FALSE(signals.requested(one));
+    std::raise(signal);
+    EXPECT_TRUE(signals.requested(one)) << signal;
+  }
+  EXPECT_EXIT(
+      {
+        StopSignals signals(true);
+        std::raise(SIGHUP);
+        std::raise(SIGINT);
+      },
+      testing::ExitedWithCode(130),
+      "gradcomp: stopping after the step in progress(.|\n)*gradcomp: stopped at once; the last "
+      "complete checkpoint is kept");
 }
 
 }  // namespace

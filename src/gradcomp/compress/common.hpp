@@ -9,6 +9,7 @@
 #include "gradcomp/compress/params.hpp"
 #include "gradcomp/core/error.hpp"
 #include "gradcomp/core/layout.hpp"
+#include "gradcomp/core/message.hpp"
 
 namespace gradcomp {
 
@@ -27,6 +28,16 @@ inline ParamSpec scope_param(std::string def) {
 }
 inline Scope parse_scope(const std::string& text) {
   return text == "layer" ? Scope::kLayer : Scope::kModel;
+}
+
+// A value after a round trip through the wire format: what the decoder will read. Scales and
+// norms are used as sent, so that encoder and decoder agree on them.
+template <class T>
+T value_as_sent(T value, ValueFormat format) {
+  std::vector<std::uint8_t> bytes;
+  append_value<T>(bytes, value, format);
+  ByteReader reader(bytes);
+  return read_value<T>(reader, format);
 }
 
 inline double fraction(std::size_t part, std::size_t whole) {

@@ -32,25 +32,41 @@ class Identity final : public TypedCompressor<Identity> {
       : TypedCompressor(id, std::move(name), params.canonical(), std::move(values)),
         factor_(factor) {}
 
+  // fp16 values (the fp16 compressor, or values=fp16) round to nearest: deterministic, so biased
+  // (by up to 2^-11 relative), and never exact. The payload still all-reduces: the sum of the
+  // rounded values, widened, is the sum of the decodes.
   [[nodiscard]] Properties properties() const override {
-    const bool exact = id() == CompressorId::kIdentity;
-    const bool linear = exact || id() == CompressorId::kScale;
-    return {exact || factor_ == 1.0, linear, false, false, false, ErrorBound::kRelative};
+    const bool identity = id() == CompressorId::kIdentity;
+    const bool linear = identity || id() == CompressorId::kScale;
+    const bool unbiased = !rounds_to_halves() && (identity || factor_ == 1.0);
+    return {unbiased, linear, false, false, false, ErrorBound::kRelative};
   }
 
   [[nodiscard]] Constants constants(const Layout&) const override {
-    if (id() == CompressorId::kIdentity)
-      return {1.0, 0.0, {}, "exact (fp32 values round float input exactly)"};
+    const double half_delta = 1.0 - std::ldexp(1.0, -22);  // |round16(x) - x| <= 2^-11 |x|
     if (id() == CompressorId::kScale) {
+      if (rounds_to_halves()) {
+        return {factor_ * (1.0 - std::ldexp(1.0, -11)),
+                {},
+                {},
+                "delta >= d (1 - 2^-11): |round16(dx) - x| <= (1 - d + 2^-11 d)|x| when no value "
+                "underflows fp16 (docs/compressors.md §2.3.2)"};
+      }
       return {factor_,
               {},
               {},
               "delta: |dx - x|^2 = (1-d)^2 |x|^2 <= (1-d)|x|^2 (docs/testing.md §4.3 C13)"};
     }
-    return {1.0 - std::ldexp(1.0, -22),
+    if (id() == CompressorId::kIdentity && !rounds_to_halves())
+      return {1.0, 0.0, {}, "exact (fp32 values round float input exactly)"};
+    return {half_delta,
             {},
             {},
             "delta >= 1 - 2^-22 when no value underflows fp16 (docs/compressors.md §2.3.2)"};
+  }
+
+  [[nodiscard]] bool rounds_to_halves() const {
+    return id() == CompressorId::kFp16 || value_format<float>() == ValueFormat::kFp16;
   }
 
   template <class T>

@@ -131,10 +131,7 @@ class Qsgd final : public TypedCompressor<Qsgd> {
   // The norm after a round trip through the wire format.
   template <class T>
   [[nodiscard]] double read_back(T norm) const {
-    std::vector<std::uint8_t> bytes;
-    append_value<T>(bytes, norm, value_format<T>());
-    ByteReader reader(bytes);
-    return static_cast<double>(read_value<T>(reader, value_format<T>()));
+    return static_cast<double>(value_as_sent<T>(norm, value_format<T>()));
   }
 
   // Fields (level + s) of `count` coordinates in double arithmetic with 32-bit uniforms: double

@@ -94,7 +94,7 @@ class TernGrad final : public TypedCompressor<TernGrad> {
     for (const Segment& s : segments) {
       const auto largest = simd::max_magnitude(x.data() + s.offset, s.size);
       if (largest >= simd::kInfinityBits<T>) reject_non_finite(x, layout);
-      scales.push_back(std::bit_cast<T>(largest));
+      scales.push_back(scale_as_sent(std::bit_cast<T>(largest)));
     }
     append_values<T>(out, scales, value_format<T>());
     trits_.resize(x.size());  // kept between steps: no allocation (and page faults) per encode
@@ -161,6 +161,23 @@ class TernGrad final : public TypedCompressor<TernGrad> {
       }
     });
     require<DecodeError>(valid, "terngrad: message corrupt: a byte is not 5 trits");
+  }
+
+  // The scale as the decoder will read it, and never below max |v_j|: a scale rounded down by
+  // the wire format (fp16, or fp32 for double input) would make the keep probability |v_j|/s of
+  // the largest entries exceed 1, and clipping it would bias them toward zero.
+  template <class T>
+  [[nodiscard]] T scale_as_sent(T largest) const {
+    const ValueFormat format = value_format<T>();
+    T sent = value_as_sent<T>(largest, format);
+    // Up by the format's relative spacing (2^-10 for fp16, 2^-23 for fp32), doubling it where the
+    // spacing is wider (subnormal halves): the first representable value at or above `largest`.
+    double gap = format == ValueFormat::kFp16 ? 0x1p-10 : 0x1p-23;
+    while (sent < largest) {
+      sent = value_as_sent<T>(static_cast<T>(static_cast<double>(largest) * (1.0 + gap)), format);
+      gap *= 2;
+    }
+    return sent;
   }
 
   template <class T>

@@ -136,6 +136,34 @@ void apply_override(toml::table& root, const std::string& assignment) {
   }
 }
 
+// "--set algorithm.name=sgd" on a document whose [algorithm] is def: the section starts from
+// sgd's defaults, so def's parameters (kappa, momentum) do not leak into sgd, which would refuse
+// them. Its settings that are not the choice's parameters (schedule, lr, quantizer) stay.
+void restart_renamed_section(toml::table& root, const std::string& assignment) {
+  static const std::map<std::string, Keys> kept = {
+      {"algorithm", {"schedule", "lr", "lr_unit"}}, {"compressor", {"quantizer"}}};
+  const std::size_t eq = assignment.find('=');
+  if (eq == std::string::npos) return;
+  const std::string target = assignment.substr(0, eq);
+  const std::size_t dot = target.find('.');
+  if (dot == std::string::npos || target.substr(dot + 1) != "name") return;
+  const auto section_keys = kept.find(target.substr(0, dot));
+  toml::table* section = root[target.substr(0, dot)].as_table();
+  if (section_keys == kept.end() || section == nullptr) return;
+  std::string value = assignment.substr(eq + 1);
+  if (value.size() >= 2 && value.front() == '"' && value.back() == '"')
+    value = value.substr(1, value.size() - 2);
+  const auto* current = section->get_as<std::string>("name");
+  if (current != nullptr && current->get() == value) return;  // the same choice: keep its keys
+  const Keys& keep = section_keys->second;
+  std::vector<std::string> dropped;
+  for (const auto& [key, node] : *section) {
+    const std::string k(key.str());
+    if (std::find(keep.begin(), keep.end(), k) == keep.end()) dropped.push_back(k);
+  }
+  for (const auto& k : dropped) section->erase(k);
+}
+
 template <class V>
 V get(const toml::table& root, const char* section, const char* key, V fallback) {
   const auto node = root[section][key];
@@ -162,6 +190,7 @@ V get(const toml::table& root, const char* section, const char* key, V fallback)
 TrainConfig parse_config(const std::string& text, const std::string& origin,
                          const std::vector<std::string>& overrides) {
   toml::table root = parse_toml_document(text, origin);
+  for (const auto& assignment : overrides) restart_renamed_section(root, assignment);
   for (const auto& assignment : overrides) apply_override(root, assignment);
   check_sections(root, origin);
 

@@ -1,6 +1,8 @@
 #pragma once
-// SIGINT and SIGTERM during a training run: the run stops after the step in progress, writes its
-// checkpoint, metrics and summary, and the command exits with code 130 (docs/outputs.md).
+// SIGINT, SIGTERM and SIGHUP (a closed terminal or SSH session) during a training run: the run
+// stops after the step in progress, writes its checkpoint, metrics and summary, and the command
+// exits with code 130 (docs/outputs.md). A second signal ends the process at once with code 130;
+// the last complete checkpoint stays (checkpoints are written atomically).
 //
 // The handlers are installed for the trainer's whole lifetime, from before the data is loaded: a
 // signal during start-up (loading, the optimum solve) is kept and honoured after the first step,
@@ -12,7 +14,9 @@ namespace gradcomp {
 
 class StopSignals {
  public:
-  StopSignals();   // clears any earlier request and installs the handlers
+  // Clears any earlier request and installs the handlers; `announce`: this process (rank 0)
+  // prints that it is stopping.
+  explicit StopSignals(bool announce);
   ~StopSignals();  // restores the previous handlers
   StopSignals(const StopSignals&) = delete;
   StopSignals& operator=(const StopSignals&) = delete;
@@ -23,6 +27,7 @@ class StopSignals {
  private:
   void (*previous_int_)(int) = nullptr;
   void (*previous_term_)(int) = nullptr;
+  void (*previous_hup_)(int) = nullptr;
 };
 
 }  // namespace gradcomp

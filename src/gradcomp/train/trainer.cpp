@@ -45,7 +45,7 @@ template <class T>
 class Trainer {
  public:
   Trainer(const TrainConfig& config, Communicator& communicator, std::string resume)
-      : signals_(),
+      : signals_(communicator.rank() == 0),
         config_(config),
         resume_(std::move(resume)),
         communicator_(communicator),
