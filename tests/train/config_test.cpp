@@ -53,9 +53,9 @@ TEST(TrainConfig, OverridesAndSpecsRoundTrip) {
 // section from the new choice's defaults (def's kappa once leaked into sgd, which refused it);
 // the schedule and the quantizer stay, and parameters given with the new name apply.
 TEST(TrainConfig, ANewNameStartsItsSectionFromThatChoicesDefaults) {
-  const TrainConfig plain = parse_config(
-      default_config_toml(), "default",
-      {"algorithm.name=sgd", "compressor.name=identity", "run.epochs=3"});
+  const TrainConfig plain =
+      parse_config(default_config_toml(), "default",
+                   {"algorithm.name=sgd", "compressor.name=identity", "run.epochs=3"});
   EXPECT_EQ(plain.choice.algorithm, "sgd");
   EXPECT_EQ(plain.choice.compressor, "identity");
   EXPECT_EQ(plain.schedule, "step:lr=0.03,epochs=6");
@@ -64,8 +64,8 @@ TEST(TrainConfig, ANewNameStartsItsSectionFromThatChoicesDefaults) {
                                         {"compressor.ratio=0.01", "compressor.name=\"topk\""});
   EXPECT_EQ(topk.choice.compressor, "topk:ratio=0.01");
   // The same name keeps the section's other parameters.
-  const TrainConfig same = parse_config(default_config_toml(), "default",
-                                        {"algorithm.name=def", "algorithm.kappa=0.5"});
+  const TrainConfig same =
+      parse_config(default_config_toml(), "default", {"algorithm.name=def", "algorithm.kappa=0.5"});
   EXPECT_EQ(same.choice.algorithm, "def:kappa=0.5,momentum=0.9");
 }
 

@@ -1,5 +1,6 @@
-// gradcomp: the command line. Exit codes come from one mapping, core/exit_report.hpp (docs/cli.md, exit codes):
-// 0 success, 2 bad input (including undecodable messages), 3 I/O failure, 70 internal error.
+// gradcomp: the command line. Exit codes come from one mapping, core/exit_report.hpp (docs/cli.md,
+// exit codes): 0 success, 2 bad input (including undecodable messages), 3 I/O failure, 70 internal
+// error.
 #include <fmt/core.h>
 #include <fmt/ranges.h>
 
@@ -17,8 +18,7 @@ namespace {
 
 // CLI11's parse errors in gradcomp's style (docs/cli.md): "gradcomp: error: ...", the command
 // named when it is unknown or missing, and where the valid options are listed.
-std::string parse_error_text(const CLI::App& app, const CLI::ParseError& e, int argc,
-                             char** argv) {
+std::string parse_error_text(const CLI::App& app, const CLI::ParseError& e, int argc, char** argv) {
   std::vector<std::string> commands;
   for (const auto* sub : app.get_subcommands({})) commands.push_back(sub->get_name());
   const std::string listed = fmt::format("commands: {}", fmt::join(commands, ", "));

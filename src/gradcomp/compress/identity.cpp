@@ -190,14 +190,14 @@ CompressorEntry fp16_entry() {
 }
 
 CompressorEntry scale_entry() {
-  return {
-      "scale",
-      "x -> delta x: a delta-compressor for every delta in (0, 1] (docs/testing.md §4.3 C13, S000 eq 12)",
-      "d x (value bits)",
-      {real_param("delta", "0.5", 0, 1, "the factor delta", true), values_param()},
-      [](const Params& p) {
-        return HWY_DYNAMIC_DISPATCH(make_identity_family)(CompressorId::kScale, p);
-      }};
+  return {"scale",
+          "x -> delta x: a delta-compressor for every delta in (0, 1] (docs/testing.md §4.3 C13, "
+          "S000 eq 12)",
+          "d x (value bits)",
+          {real_param("delta", "0.5", 0, 1, "the factor delta", true), values_param()},
+          [](const Params& p) {
+            return HWY_DYNAMIC_DISPATCH(make_identity_family)(CompressorId::kScale, p);
+          }};
 }
 
 }  // namespace gradcomp

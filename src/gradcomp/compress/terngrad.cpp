@@ -1,5 +1,5 @@
-// TernGrad (Wen et al. 2017; docs/compressors.md §2.3.12): Q(v)_j = s·sign(v_j)·b_j with s = ‖v‖_∞ per
-// segment and b_j ~ Bernoulli(|v_j|/s). Unbiased, E‖Q(v)‖² = ‖v‖_∞‖v‖₁. Wire: one scale per
+// TernGrad (Wen et al. 2017; docs/compressors.md §2.3.12): Q(v)_j = s·sign(v_j)·b_j with s = ‖v‖_∞
+// per segment and b_j ~ Bernoulli(|v_j|/s). Unbiased, E‖Q(v)‖² = ‖v‖_∞‖v‖₁. Wire: one scale per
 // segment, then the trits of the whole vector five to a byte (trit 0 = zero, 1 = +s, 2 = −s):
 // 1.6 bits per coordinate, ⌈d/5⌉ bytes. The five trits of a byte are m coordinates apart
 // (TritLayout): byte b of a group of 5m coordinates holds t_b + 3t_{b+m} + 9t_{b+2m} + 27t_{b+3m} +

@@ -32,8 +32,7 @@ Layout::Layout(std::vector<Block> blocks) : blocks_(std::move(blocks)) {
     require(end.has_value() && *end <= kMaxElements,
             "layout: the layers up to '{}' hold {} elements, more than the {} (2^32 − 1) a message "
             "can address (its length field has 32 bits); split the model into parts below that",
-            block.name, end ? fmt::format("{}", *end) : std::string("2^64 or more"),
-            kMaxElements);
+            block.name, end ? fmt::format("{}", *end) : std::string("2^64 or more"), kMaxElements);
     next = *end;
   }
   total_size_ = next;

@@ -21,7 +21,8 @@ struct Block {
 
 class Layout {
  public:
-  // The most elements a layout may hold: a message's length field has 32 bits (docs/wire-format.md).
+  // The most elements a layout may hold: a message's length field has 32 bits
+  // (docs/wire-format.md).
   static constexpr std::size_t kMaxElements = 0xFFFF'FFFF;
 
   Layout() = default;

@@ -1,15 +1,14 @@
 #include "gradcomp/core/npy.hpp"
 
-#include <unistd.h>
-
 #include <fmt/format.h>
 #include <fmt/ranges.h>
+#include <unistd.h>
 
+#include <charconv>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
-#include <charconv>
 #include <optional>
 #include <regex>
 #include <sstream>

@@ -1,8 +1,8 @@
 #pragma once
-// Dataset: samples as the objectives read them (docs/architecture.md, data/). Features are dense row-major
-// float (images, CSV, .npy, generated data) or sparse CSR (LIBSVM files); labels are class indices
-// 0..classes−1 for classification (binary sets use 0/1 here; the logistic objective maps them to
-// ±1) or real targets for regression (classes = 0).
+// Dataset: samples as the objectives read them (docs/architecture.md, data/). Features are dense
+// row-major float (images, CSV, .npy, generated data) or sparse CSR (LIBSVM files); labels are
+// class indices 0..classes−1 for classification (binary sets use 0/1 here; the logistic objective
+// maps them to ±1) or real targets for regression (classes = 0).
 #include <cstddef>
 #include <cstdint>
 #include <span>

@@ -54,8 +54,7 @@ std::vector<std::string_view> fields(std::string_view line) {
 
 // A LIBSVM feature index: a whole number from 1 up to the most features a model can have (its
 // weights are one vector, and a message addresses at most Layout::kMaxElements elements).
-std::size_t parse_feature_index(std::string_view text, const std::string& path,
-                                std::size_t line) {
+std::size_t parse_feature_index(std::string_view text, const std::string& path, std::size_t line) {
   std::uint64_t index = 0;
   const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), index);
   const bool whole = error != std::errc::invalid_argument && end == text.data() + text.size();

@@ -140,8 +140,8 @@ void apply_override(toml::table& root, const std::string& assignment) {
 // sgd's defaults, so def's parameters (kappa, momentum) do not leak into sgd, which would refuse
 // them. Its settings that are not the choice's parameters (schedule, lr, quantizer) stay.
 void restart_renamed_section(toml::table& root, const std::string& assignment) {
-  static const std::map<std::string, Keys> kept = {
-      {"algorithm", {"schedule", "lr", "lr_unit"}}, {"compressor", {"quantizer"}}};
+  static const std::map<std::string, Keys> kept = {{"algorithm", {"schedule", "lr", "lr_unit"}},
+                                                   {"compressor", {"quantizer"}}};
   const std::size_t eq = assignment.find('=');
   if (eq == std::string::npos) return;
   const std::string target = assignment.substr(0, eq);
@@ -268,19 +268,20 @@ namespace {
 
 toml::table as_table(const TrainConfig& c) {
   return toml::table{
-      {"data", toml::table{{"source", c.data_source},
-                           {"train", c.train_path},
-                           {"train_labels", c.train_labels},
-                           {"test", c.test_path},
-                           {"test_labels", c.test_labels},
-                           {"generator", c.generator},
-                           {"features", static_cast<std::int64_t>(c.features)},
-                           {"labels", c.labels},
-                           {"test_fraction", c.test_fraction},
-                           {"partition", c.partition},
-                           {"train_samples", static_cast<std::int64_t>(c.train_samples)},
-                           {"test_samples", static_cast<std::int64_t>(c.test_samples)},
-                           {"validation_samples", static_cast<std::int64_t>(c.validation_samples)}}},
+      {"data",
+       toml::table{{"source", c.data_source},
+                   {"train", c.train_path},
+                   {"train_labels", c.train_labels},
+                   {"test", c.test_path},
+                   {"test_labels", c.test_labels},
+                   {"generator", c.generator},
+                   {"features", static_cast<std::int64_t>(c.features)},
+                   {"labels", c.labels},
+                   {"test_fraction", c.test_fraction},
+                   {"partition", c.partition},
+                   {"train_samples", static_cast<std::int64_t>(c.train_samples)},
+                   {"test_samples", static_cast<std::int64_t>(c.test_samples)},
+                   {"validation_samples", static_cast<std::int64_t>(c.validation_samples)}}},
       {"model", toml::table{{"name", c.model}, {"init", c.init}}},
       {"workers", toml::table{{"n", static_cast<std::int64_t>(c.workers)},
                               {"backend", c.backend},

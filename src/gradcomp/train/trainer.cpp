@@ -16,6 +16,7 @@
 #include "gradcomp/data/partition.hpp"
 #include "gradcomp/exchange/handshake_fields.hpp"
 #include "gradcomp/exchange/network_model.hpp"
+#include "gradcomp/exchange/traffic_totals.hpp"
 #include "gradcomp/model/optimum.hpp"
 #include "gradcomp/model/registry.hpp"
 #include "gradcomp/train/batches.hpp"
@@ -25,7 +26,6 @@
 #include "gradcomp/train/run_checkpoint.hpp"
 #include "gradcomp/train/run_data.hpp"
 #include "gradcomp/train/stop_signals.hpp"
-#include "gradcomp/exchange/traffic_totals.hpp"
 #include "gradcomp/train/worker_gradients.hpp"
 
 namespace gradcomp {
@@ -206,8 +206,8 @@ class Trainer {
       if (!rank_local.contains(key)) fields.push_back({"setting " + key, std::move(value)});
     }
     if (communicator_.size() > 1) {  // one pass over the data: only where there is a peer
-      fields.push_back({"training data's contents",
-                        fmt::format("hash {:016x}", data_.train.content_hash())});
+      fields.push_back(
+          {"training data's contents", fmt::format("hash {:016x}", data_.train.content_hash())});
       fields.push_back(
           {"test data's contents", fmt::format("hash {:016x}", data_.test.content_hash())});
     }
