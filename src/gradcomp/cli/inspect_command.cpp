@@ -83,7 +83,7 @@ std::function<int()> add_inspect_command(CLI::App& app) {
                                  "use the built-in demo gradient (582k elements, 8 layers)");
   input->excludes(demo);
   command->add_option("--layout", options->layout,
-                      "layers as JSON: {\"layers\": [{\"name\", \"shape\"}]}");
+                      "a JSON file naming the layers: {\"layers\": [{\"name\", \"shape\"}]}");
   command->add_option("-o,--output", options->output,
                       "write the decoded vector (.npy); needs exactly one --compressor");
   command->add_flag("--json", options->json,
