@@ -77,8 +77,8 @@ TEST(AlgorithmRegistry, ErrorsListWhatIsValid) {
             "sketch); 'topk:k=3,scope=model,index=auto,values=auto' is not one");
   EXPECT_EQ(message({"diana", "identity", "topk:k=3"}),
             "diana: the quantizer 'topk:k=3,scope=model,index=auto,values=auto' declares no "
-            "omega, so alpha = beta/(1 + omega) is unknown; give alpha, or use an unbiased "
-            "quantizer (qsgd, terngrad, randk:unbiased=true, round)");
+            "omega, so alpha = beta/(1 + omega) is unknown; give alpha, or use a quantizer "
+            "that declares omega (qsgd, terngrad, randk:unbiased=true)");
 }
 
 TEST(AlgorithmRegistry, RerunsAreBitIdentical) {

@@ -22,7 +22,7 @@ inline double shift_step(const Params& p, const Compressor& quantizer, const Lay
   const Constants constants = quantizer.constants(layout);
   require(constants.omega.has_value(),
           "{}: the quantizer '{}' declares no omega, so alpha = beta/(1 + omega) is unknown; give "
-          "alpha, or use an unbiased quantizer (qsgd, terngrad, randk:unbiased=true, round)",
+          "alpha, or use a quantizer that declares omega (qsgd, terngrad, randk:unbiased=true)",
           algorithm, quantizer.spec());
   return beta / (1 + *constants.omega);
 }
