@@ -136,30 +136,49 @@ void apply_override(toml::table& root, const std::string& assignment) {
   }
 }
 
-// "--set algorithm.name=sgd" on a document whose [algorithm] is def: the section starts from
-// sgd's defaults, so def's parameters (kappa, momentum) do not leak into sgd, which would refuse
-// them. Its settings that are not the choice's parameters (schedule, lr, quantizer) stay.
+// The parameter names of the algorithm or compressor `name`; none if the name is unknown (the
+// spec's validation reports that later, with the list of valid names).
+std::vector<std::string> parameters_of(const std::string& section, const std::string& name) {
+  std::vector<std::string> names;
+  try {
+    const auto& params =
+        section == "algorithm" ? find_algorithm(name).params : find_compressor(name).params;
+    for (const auto& p : params) names.push_back(p.name);
+  } catch (const InvalidInput&) {
+  }
+  return names;
+}
+
+bool contains(const std::vector<std::string>& names, const std::string& name) {
+  return std::find(names.begin(), names.end(), name) != names.end();
+}
+
+// "--set algorithm.name=sgd" on a document whose [algorithm] is def: def's parameters that sgd
+// does not take (kappa, momentum) are dropped instead of leaking into sgd, which would refuse
+// them. Keys both take (wd), keys of the section itself (schedule, quantizer) and keys neither
+// takes (a typo, reported as before) stay; the section's other --set keys apply afterwards.
 void restart_renamed_section(toml::table& root, const std::string& assignment) {
-  static const std::map<std::string, Keys> kept = {{"algorithm", {"schedule", "lr", "lr_unit"}},
-                                                   {"compressor", {"quantizer"}}};
+  static const std::map<std::string, std::string> fallback = {{"algorithm", "sgd"},
+                                                              {"compressor", "identity"}};
   const std::size_t eq = assignment.find('=');
   if (eq == std::string::npos) return;
   const std::string target = assignment.substr(0, eq);
   const std::size_t dot = target.find('.');
   if (dot == std::string::npos || target.substr(dot + 1) != "name") return;
-  const auto section_keys = kept.find(target.substr(0, dot));
-  toml::table* section = root[target.substr(0, dot)].as_table();
-  if (section_keys == kept.end() || section == nullptr) return;
+  const std::string section_name = target.substr(0, dot);
+  toml::table* section = root[section_name].as_table();
+  if (!fallback.contains(section_name) || section == nullptr) return;
   std::string value = assignment.substr(eq + 1);
   if (value.size() >= 2 && value.front() == '"' && value.back() == '"')
     value = value.substr(1, value.size() - 2);
   const auto* current = section->get_as<std::string>("name");
-  if (current != nullptr && current->get() == value) return;  // the same choice: keep its keys
-  const Keys& keep = section_keys->second;
+  const std::string old_name = current != nullptr ? current->get() : fallback.at(section_name);
+  const std::vector<std::string> old_params = parameters_of(section_name, old_name);
+  const std::vector<std::string> new_params = parameters_of(section_name, value);
   std::vector<std::string> dropped;
   for (const auto& [key, node] : *section) {
     const std::string k(key.str());
-    if (std::find(keep.begin(), keep.end(), k) == keep.end()) dropped.push_back(k);
+    if (contains(old_params, k) && !contains(new_params, k)) dropped.push_back(k);
   }
   for (const auto& k : dropped) section->erase(k);
 }
