@@ -30,6 +30,19 @@ def load(directory, split, limit):
     return x.unsqueeze(1), torch.from_numpy(labels.astype(numpy.int64))
 
 
+def add_training_arguments(parser):
+    """The options both examples take: data, length, batch, step size and the benchmark record."""
+    parser.add_argument("--data", default=DEFAULT_DATA)
+    parser.add_argument("--epochs", type=int, default=2)
+    parser.add_argument("--batch", type=int, default=32)
+    parser.add_argument("--lr", type=float, default=0.05)
+    parser.add_argument("--momentum", type=float, default=0.9)
+    parser.add_argument("--quick", action="store_true", help="60 steps on 2,000 images")
+    parser.add_argument("--eval-every", type=int, default=0, help="steps (default: each epoch)")
+    parser.add_argument("--target", type=float, help="record when the test accuracy reaches it")
+    parser.add_argument("--json", help="write the run's record (rank 0) to this file")
+
+
 def lenet():
     return torch.nn.Sequential(
         torch.nn.Conv2d(1, 6, 5, padding=2), torch.nn.ReLU(), torch.nn.MaxPool2d(2),

@@ -145,18 +145,10 @@ def parse():
     parser.add_argument("--error-feedback", choices=["true", "false", "ef21"], default="true")
     parser.add_argument("--start-iter", type=int, default=10,
                         help="dense allreduces before compression starts (PowerSGD and gradcomp)")
-    parser.add_argument("--data", default=fm.DEFAULT_DATA)
-    parser.add_argument("--epochs", type=int, default=2)
-    parser.add_argument("--batch", type=int, default=32)
-    parser.add_argument("--lr", type=float, default=0.05)
-    parser.add_argument("--momentum", type=float, default=0.9)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--processes", type=int, default=2, help="spawned when not under mpirun")
     parser.add_argument("--rendezvous", help="init_method under mpirun")
-    parser.add_argument("--quick", action="store_true", help="60 steps on 2,000 images")
-    parser.add_argument("--eval-every", type=int, default=0, help="steps (default: each epoch)")
-    parser.add_argument("--target", type=float, help="record when the test accuracy reaches it")
-    parser.add_argument("--json", help="write the run's record (rank 0) to this file")
+    fm.add_training_arguments(parser)
     args = parser.parse_args()
     if args.hook not in GRADCOMP_HOOKS and (args.compressor or args.error_feedback != "true"):
         parser.error(f"--compressor and --error-feedback choose a gradcomp hook's compression; "

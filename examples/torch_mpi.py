@@ -19,18 +19,10 @@ import gradcomp.torch
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", default=fm.DEFAULT_DATA)
-    parser.add_argument("--epochs", type=int, default=2)
-    parser.add_argument("--batch", type=int, default=32)
-    parser.add_argument("--lr", type=float, default=0.05)
     parser.add_argument("--kappa", type=float, default=0.3)
-    parser.add_argument("--momentum", type=float, default=0.9)
     parser.add_argument("--ratio", type=int, default=64)
     parser.add_argument("--workers", type=int, default=0, help="n (default: one per rank)")
-    parser.add_argument("--quick", action="store_true", help="60 steps on 2,000 images")
-    parser.add_argument("--eval-every", type=int, default=0, help="steps (default: each epoch)")
-    parser.add_argument("--target", type=float, help="record when the test accuracy reaches it")
-    parser.add_argument("--json", help="write the run's record (rank 0) to this file")
+    fm.add_training_arguments(parser)
     args = parser.parse_args()
 
     torch.manual_seed(1)
