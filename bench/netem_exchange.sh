@@ -21,11 +21,8 @@ echo "netem: loopback, shared memory" >&2
 mpirun "${common[@]}" "$bench" --network="$network" --benchmark_format=json \
   --benchmark_repetitions="${REPETITIONS:-3}" >"$out/loopback.json"
 
-trap 'ip netns del "$namespace" 2>/dev/null || true' EXIT
-ip netns add "$namespace"
-ip netns exec "$namespace" ip link set lo mtu 9000
-ip netns exec "$namespace" ip link set lo up
-ip netns exec "$namespace" tc qdisc add dev lo root tbf rate "$rate" burst 1mb latency 100ms
+source "$(dirname "$0")/../scripts/limited_link.sh"
+limited_link "$namespace" "$rate"
 echo "netem: TCP over loopback limited to $rate ($(ip netns exec "$namespace" tc qdisc show dev lo))" >&2
 ip netns exec "$namespace" mpirun "${common[@]}" --mca btl tcp,self --mca btl_tcp_if_include lo \
   --mca oob_tcp_if_include lo "$bench" --network="$network" --benchmark_format=json \

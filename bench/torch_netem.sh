@@ -23,11 +23,8 @@ export GLOO_SOCKET_IFNAME=lo
 python=${PYTHON:-/usr/bin/python3}
 common=(--target "${TARGET:-0.85}" --epochs "${EPOCHS:-4}" --eval-every "${EVAL_EVERY:-50}")
 
-trap 'ip netns del "$namespace" 2>/dev/null || true' EXIT
-ip netns add "$namespace"
-ip netns exec "$namespace" ip link set lo mtu 9000
-ip netns exec "$namespace" ip link set lo up
-ip netns exec "$namespace" tc qdisc add dev lo root tbf rate "$rate" burst 1mb latency 100ms
+source "$here/../scripts/limited_link.sh"
+limited_link "$namespace" "$rate"
 echo "torch-netem: TCP over loopback limited to $rate" >&2
 
 # Every process over TCP on the namespace's loopback: gloo for DDP, Open MPI's tcp transport for

@@ -10,11 +10,8 @@ shift || true
 rate=${RATE:-1gbit}
 namespace="gradcomp-tta-$$"
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
-trap 'ip netns del "$namespace" 2>/dev/null || true' EXIT
-ip netns add "$namespace"
-ip netns exec "$namespace" ip link set lo mtu 9000
-ip netns exec "$namespace" ip link set lo up
-ip netns exec "$namespace" tc qdisc add dev lo root tbf rate "$rate" burst 1mb latency 100ms
+source "$(dirname "$0")/../scripts/limited_link.sh"
+limited_link "$namespace" "$rate"
 echo "time-to-accuracy-real: TCP over loopback limited to $rate" >&2
 ip netns exec "$namespace" mpirun --oversubscribe --bind-to none -np 2 --mca btl tcp,self \
   --mca btl_tcp_if_include lo --mca oob_tcp_if_include lo \
