@@ -1,9 +1,13 @@
 #include "gradcomp/core/npy.hpp"
 
 #include <gtest/gtest.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
+#include <csignal>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 
 #include "gradcomp/core/error.hpp"
 
@@ -51,6 +55,42 @@ TEST(Npy, NamesTheProblemWithBadFiles) {
   } catch (const InvalidInput& e) {
     EXPECT_NE(std::string(e.what()).find("is truncated or padded"), std::string::npos) << e.what();
   }
+}
+
+// A write that fails (the disk full: here a file-size limit, which fails the write the same way
+// with EFBIG) raises IoError naming the file, keeps the previous complete file, and leaves no
+// temporary beside it (a full disk used to leak checkpoint/rank-0.bin.tmp.PID).
+TEST(WriteFileAtomically, AFailedWriteKeepsTheOldFileAndLeavesNoTemporary) {
+  const std::string path = temp_path("gradcomp_atomic.txt");
+  const std::string temporary = path + ".tmp." + std::to_string(::getpid());
+  write_file_atomically(path, "the previous contents\n");
+
+  rlimit saved{};
+  ASSERT_EQ(::getrlimit(RLIMIT_FSIZE, &saved), 0);
+  const auto previous_handler = std::signal(SIGXFSZ, SIG_IGN);
+  rlimit small = saved;
+  small.rlim_cur = 4096;
+  ASSERT_EQ(::setrlimit(RLIMIT_FSIZE, &small), 0);
+  std::string message;
+  try {
+    write_file_atomically(path, std::string(1 << 20, 'x'));
+  } catch (const IoError& e) {
+    message = e.what();
+  }
+  ::setrlimit(RLIMIT_FSIZE, &saved);
+  std::signal(SIGXFSZ, previous_handler);
+  EXPECT_EQ(message.rfind("writing '" + path + "' failed: ", 0), 0U) << message;
+  EXPECT_FALSE(std::filesystem::exists(temporary));
+  std::ifstream in(path);
+  EXPECT_EQ(std::string(std::istreambuf_iterator<char>(in), {}), "the previous contents\n");
+
+  // A rename that fails (the target is a folder) removes the temporary too.
+  const std::string folder = temp_path("gradcomp_atomic_folder");
+  std::filesystem::create_directories(folder + "/inside");
+  EXPECT_THROW(write_file_atomically(folder, "text"), IoError);
+  EXPECT_FALSE(std::filesystem::exists(folder + ".tmp." + std::to_string(::getpid())));
+  std::filesystem::remove_all(folder);
+  std::filesystem::remove(path);
 }
 
 }  // namespace

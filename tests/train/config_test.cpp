@@ -69,6 +69,33 @@ TEST(TrainConfig, ANewNameStartsItsSectionFromThatChoicesDefaults) {
   EXPECT_EQ(same.choice.algorithm, "def:kappa=0.5,momentum=0.9");
 }
 
+// A section given as a spec (how a run's config.toml writes it) with a name or parameters beside
+// it is refused (the spec silently won); a --set of a name or parameter turns the spec into name
+// and keys first, so overriding a run's own config.toml works as overriding any other.
+TEST(TrainConfig, ASpecWithParametersBesideItIsRefusedAndSetExpandsIt) {
+  EXPECT_EQ(error_of("[compressor]\nspec = \"topk:k=2\"\nk = 3\n"),
+            "compressor.spec = 'topk:k=2' and compressor.k are both given: the spec already names "
+            "the compressor and its parameters; give either spec or name with parameters");
+  EXPECT_EQ(error_of("[algorithm]\nspec = \"def:kappa=0.5\"\nname = \"sgd\"\n"),
+            "algorithm.spec = 'def:kappa=0.5' and algorithm.name are both given: the spec already "
+            "names the algorithm and its parameters; give either spec or name with parameters");
+  const std::string written =
+      "[algorithm]\nspec = \"def:kappa=0.5,momentum=0.9\"\n"
+      "schedule = \"constant:lr=0.1\"\n[compressor]\nspec = \"topk:k=2\"\n";
+  EXPECT_EQ(parse_config(written, "run", {}).choice.compressor, "topk:k=2");
+  EXPECT_EQ(parse_config(written, "run", {"compressor.k=5"}).choice.compressor, "topk:k=5");
+  const TrainConfig renamed = parse_config(written, "run", {"algorithm.name=sgd"});
+  EXPECT_EQ(renamed.choice.algorithm, "sgd");  // kappa and momentum are def's alone
+  EXPECT_EQ(renamed.schedule, "constant:lr=0.1");
+  // Setting a spec replaces the section's name and parameters (the default's def and kappa).
+  EXPECT_EQ(
+      parse_config(default_config_toml(), "default", {"algorithm.spec=\"sgd\""}).choice.algorithm,
+      "sgd");
+  EXPECT_EQ(
+      parse_config(written, "run", {"algorithm.schedule=\"constant:lr=0.2\""}).choice.algorithm,
+      "def:kappa=0.5,momentum=0.9");
+}
+
 TEST(TrainConfig, ErrorsNameTheKeyAndTheFix) {
   EXPECT_EQ(error_of("[optimizer]\nname = \"sgd\"\n"),
             "test.toml: unknown section [optimizer]; sections: algorithm, compressor, data, "

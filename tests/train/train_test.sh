@@ -276,7 +276,7 @@ expect() {  # expect CODE TEXT -- command...
   grep -qF -- "$text" <<<"$out" || fail "'$*' lacks '$text': $out"
 }
 expect 2 "config file 'none.toml' does not exist" -- "$gradcomp" train none.toml
-expect 2 "output directory 'a' exists and is not empty" -- "$gradcomp" train run.toml --out a
+expect 2 "output directory 'a' exists and holds results or files of its own" -- "$gradcomp" train run.toml --out a
 expect 2 "unknown key run.epoch; keys of [run]" -- "$gradcomp" train run.toml --set run.epoch=2 --out c
 expect 2 "run.train_eval_samples = 10 with the convex model 'logistic:l2=0.001': f - f* is defined on the whole training set; remove the key (0 = every sample)" -- \
   "$gradcomp" train run.toml --set run.train_eval_samples=10 --out c
@@ -290,6 +290,49 @@ expect 2 "unknown algorithm 'adam'" -- "$gradcomp" train run.toml --set algorith
 expect 2 "--resume accepts --set run.steps, run.epochs and workers.backend only" -- \
   "$gradcomp" train --resume half --set algorithm.lr=1
 expect 2 "'d' has no checkpoint" -- "$gradcomp" train --resume d
+# Checkpoints carry checksums: a flipped bit in a rank's file, a damaged trainer.json and a
+# hand-edited config.toml are refused with exit 2 naming the file (before, a flipped bit resumed
+# with exit 0 into another result, and a damaged trainer.json was an internal error, exit 70).
+for copy in flip torn edited; do cp -r half "$copy"; done
+"$python" - flip/checkpoint/rank-0.bin <<'PY'
+import sys
+data = bytearray(open(sys.argv[1], "rb").read())
+data[len(data) // 2] ^= 0x10
+open(sys.argv[1], "wb").write(data)
+PY
+expect 2 "checkpoint 'flip/checkpoint/rank-0.bin' is corrupt: its contents do not match the checksum saved with them" -- \
+  "$gradcomp" train --resume flip --set run.steps=80
+head -c 100 half/checkpoint/trainer.json >torn/checkpoint/trainer.json
+expect 2 "checkpoint 'torn/checkpoint/trainer.json' is corrupt: it is not JSON" -- \
+  "$gradcomp" train --resume torn --set run.steps=80
+echo "# a note" >>edited/config.toml
+expect 2 "'edited/config.toml' was changed after the run started" -- \
+  "$gradcomp" train --resume edited --set run.steps=80
+cmp -s half/metrics.jsonl flip/metrics.jsonl || fail "a refused resume changed the run's metrics"
+# A resume with no steps left is refused (it did nothing and exited 0).
+expect 2 "the checkpoint in 'half' is at step 60 and the run is 20 steps long: nothing is left to train" -- \
+  "$gradcomp" train --resume half --set run.steps=20
+# --out reuses what a run that failed before its first result left (config.toml, a temporary),
+# and refuses a directory holding anything else, which stays untouched.
+mkdir -p stub/checkpoint && cp a/config.toml stub/ && echo x >stub/checkpoint/rank-0.bin.tmp.4242
+"$gradcomp" train run.toml --set run.steps=3 --out stub >stub.log 2>&1 || fail "reuse: $(cat stub.log)"
+[ -s stub/summary.json ] && [ ! -e stub/checkpoint/rank-0.bin.tmp.4242 ] || fail "stub not reused"
+mkdir mine && echo notes >mine/notes.txt
+expect 2 "output directory 'mine' exists and holds results or files of its own; choose another --out" -- \
+  "$gradcomp" train run.toml --out mine
+[ "$(cat mine/notes.txt)" = notes ] || fail "the user's file was touched"
+# Errors a run can know before it starts are found before its directory exists.
+expect 2 "model.init = 'optimum:offset=1' needs a convex model with an optimum; 'mlp:hidden=4' is not" -- \
+  "$gradcomp" train run.toml --set data.source=generate --set 'data.generator="madelon:samples=100"' \
+  --set model.name=mlp:hidden=4 --set run.precision=float --set 'model.init="optimum:offset=1"' \
+  --out init_dir
+expect 2 "model.init = 'optimum:offset=x': the offset must be a number" -- \
+  "$gradcomp" train run.toml --set 'model.init="optimum:offset=x"' --out init_dir
+[ ! -e init_dir ] || fail "a run refused at its start left its directory"
+# A sweep checks every grid point before the first run (the last point's typo cost the others).
+expect 2 "unknown compressor 'topkk'" -- \
+  "$gradcomp" sweep run.toml --grid compressor.name=topk,topkk --seeds 1 --out sweep_bad
+[ ! -e sweep_bad ] || fail "a refused sweep ran or created its directory"
 expect 2 "--y 'speed'; choose accuracy, loss, suboptimality, error or geometry" -- "$gradcomp" plot a --y speed
 expect 2 "'nowhere' has no metrics.jsonl" -- "$gradcomp" plot nowhere
 expect 2 "--grid 'compressor.k': expected section.key=v1,v2,..." -- \

@@ -1,12 +1,15 @@
 // The trainer's parts, each alone (train/worker_gradients, train/evaluator, train/run_checkpoint):
 // the workers' gradients are the objective's at the query points on each worker's batch; an
 // evaluation record holds the model's losses, f − f*, the step's rate and epoch; a checkpoint
-// restores every state buffer, the totals and the step, and a run without one is named.
+// restores every state buffer, the totals and the step, a run without one is named, and a damaged
+// checkpoint or a changed configuration is refused.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <csignal>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 
 #include "gradcomp/algo/registry.hpp"
 #include "gradcomp/comm/local_communicator.hpp"
@@ -178,6 +181,105 @@ TEST(RunCheckpoint, RestoresEveryStateBufferTheTotalsAndTheStep) {
   }
   std::filesystem::remove_all(directory);
   std::filesystem::remove_all(empty);
+}
+
+std::string file_text(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+void write_text(const std::filesystem::path& path, const std::string& text) {
+  std::ofstream(path, std::ios::binary) << text;
+}
+
+// Every single-bit change of a rank's file and every changed byte of trainer.json is refused as
+// corruption naming the file (before checksums, a flipped bit resumed into another result or was
+// misread as another configuration), and a config.toml changed after the start is named too.
+TEST(RunCheckpoint, RefusesEveryDamagedFileAndAChangedConfiguration) {
+  const auto directory = std::filesystem::temp_directory_path() / "gradcomp_parts_corrupt";
+  std::filesystem::remove_all(directory);
+  std::filesystem::create_directories(directory);
+  const std::string run_dir = directory.string();
+  SmallRun run;
+  WorkerGradients<double> gradients(*run.objective, run.data.train, run.batches, run.group,
+                                    run.local);
+  TrafficTotals totals(NetworkModel::parse("1Gbit"), 2, 3);
+  run.steps(gradients, 2);
+  totals.add_step(run.algorithm->traffic(), 0.5, 3);
+  const std::string config = run.config.to_toml();
+  write_text(directory / "config.toml", config);
+  RunCheckpoint<double> saver(*run.algorithm, *run.objective, totals, run.local);
+  saver.record_config(config);
+  saver.save(2, run_dir);
+  EXPECT_EQ(verify_resumable(run_dir), 2U);
+
+  SmallRun other;
+  TrafficTotals other_totals(NetworkModel::parse("1Gbit"), 2, 3);
+  RunCheckpoint<double> restorer(*other.algorithm, *other.objective, other_totals, other.local);
+  const auto refusal = [&]() -> std::string {
+    try {
+      restorer.restore(run_dir);
+    } catch (const InvalidInput& e) {
+      return e.what();
+    }
+    return "restored";
+  };
+  ASSERT_EQ(refusal(), "restored");
+
+  const auto rank_file = directory / "checkpoint" / "rank-0.bin";
+  const std::string rank_bytes = file_text(rank_file);
+  const std::string rank_corrupt = fmt::format(
+      "checkpoint '{}' is corrupt: its contents do not match the checksum saved with them (the "
+      "file was changed or damaged after it was written); restore it from a copy, or start the "
+      "run again",
+      rank_file.string());
+  const std::string not_a_checkpoint =
+      fmt::format("'{}' is not a gradcomp checkpoint", rank_file.string());
+  for (std::size_t at = 0; at < rank_bytes.size(); ++at) {
+    for (int bit = 0; bit < 8; ++bit) {
+      std::string flipped = rank_bytes;
+      flipped[at] = static_cast<char>(flipped[at] ^ (1 << bit));
+      write_text(rank_file, flipped);
+      EXPECT_EQ(refusal(), at < 8 ? not_a_checkpoint : rank_corrupt) << "byte " << at;
+    }
+  }
+  write_text(rank_file, rank_bytes.substr(0, rank_bytes.size() - 3));
+  EXPECT_EQ(refusal(), rank_corrupt);
+  write_text(rank_file, rank_bytes);
+
+  const auto trainer_file = directory / "checkpoint" / "trainer.json";
+  const std::string trainer_bytes = file_text(trainer_file);
+  const std::string trainer_corrupt =
+      fmt::format("checkpoint '{}' is corrupt: ", trainer_file.string());
+  for (std::size_t at = 0; at < trainer_bytes.size(); ++at) {
+    std::string changed = trainer_bytes;
+    changed[at] = static_cast<char>(changed[at] ^ 1);
+    write_text(trainer_file, changed);
+    EXPECT_EQ(refusal().rfind(trainer_corrupt, 0), 0U) << "byte " << at << ": " << refusal();
+  }
+  write_text(trainer_file, trainer_bytes.substr(0, trainer_bytes.size() / 2));
+  EXPECT_EQ(
+      refusal().rfind(
+          trainer_corrupt + "it is not JSON ([json.exception.parse_error.101] parse error", 0),
+      0U)
+      << refusal();
+  write_text(trainer_file, trainer_bytes);
+  ASSERT_EQ(refusal(), "restored");
+
+  write_text(directory / "config.toml", config + "# edited\n");
+  const std::string config_path = run_dir + "/config.toml";
+  try {
+    verify_resumable(run_dir);
+    FAIL() << "an edited config.toml was accepted";
+  } catch (const InvalidInput& e) {
+    EXPECT_EQ(std::string(e.what()),
+              fmt::format("'{}' was changed after the run started (it no longer matches the "
+                          "checksum in checkpoint/trainer.json): a resumed run keeps its "
+                          "configuration. Restore the file, or start a new run from the changed "
+                          "one (gradcomp train {} --out NEW_DIRECTORY)",
+                          config_path, config_path));
+  }
+  std::filesystem::remove_all(directory);
 }
 
 // The first SIGINT, SIGTERM or SIGHUP asks the run to stop after its step (announced); a second

@@ -13,6 +13,7 @@
 #include "gradcomp/comm/mpi_communicator.hpp"
 #include "gradcomp/comm/mpi_session.hpp"
 #include "gradcomp/core/error.hpp"
+#include "gradcomp/train/run_checkpoint.hpp"
 #include "gradcomp/train/trainer.hpp"
 
 namespace gradcomp::cli {
@@ -83,9 +84,7 @@ TrainConfig resolve_config(const TrainOptions& options) {
               "change the run",
               assignment);
     }
-    require(std::filesystem::exists(options.resume + "/checkpoint/trainer.json"),
-            "'{}' has no checkpoint (checkpoint/trainer.json); it cannot be resumed",
-            options.resume);
+    verify_resumable(options.resume);
     const std::string path = options.resume + "/config.toml";
     return parse_config(read_config(path), path, options.overrides);
   }

@@ -124,18 +124,24 @@ NpyArray read_npy(const std::string& path) {
 
 void write_file_atomically(const std::string& path, const std::string& contents) {
   // A temporary name of this process's own: the ranks of one machine may write the same shared
-  // file (the optimum cache) at once; each renames its own complete copy.
+  // file (the optimum cache) at once; each renames its own complete copy. A failed write (a full
+  // disk) removes its temporary: nothing half-written is left beside the file.
   const std::string temporary = fmt::format("{}.tmp.{}", path, ::getpid());
+  const auto fail = [&](const std::string& message) {
+    std::error_code ignored;
+    std::filesystem::remove(temporary, ignored);
+    throw IoError(message);
+  };
   {
     std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
-    require<IoError>(out.good(), "cannot write '{}': {}", temporary, std::strerror(errno));
+    if (!out.good()) fail(fmt::format("cannot write '{}': {}", path, std::strerror(errno)));
     out.write(contents.data(), static_cast<std::streamsize>(contents.size()));
     out.flush();
-    require<IoError>(out.good(), "writing '{}' failed: {}", temporary, std::strerror(errno));
+    if (!out.good()) fail(fmt::format("writing '{}' failed: {}", path, std::strerror(errno)));
   }
   std::error_code ec;
   std::filesystem::rename(temporary, path, ec);
-  require<IoError>(!ec, "cannot move '{}' to '{}': {}", temporary, path, ec.message());
+  if (ec) fail(fmt::format("cannot move '{}' to '{}': {}", temporary, path, ec.message()));
 }
 
 template <class T>

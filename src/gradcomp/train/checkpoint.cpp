@@ -8,13 +8,14 @@
 #include <sstream>
 
 #include "gradcomp/core/error.hpp"
+#include "gradcomp/core/fnv_hash.hpp"
 #include "gradcomp/core/npy.hpp"
 
 namespace gradcomp {
 
 namespace {
 
-constexpr char kMagic[] = "GCCKPT1\n";
+constexpr char kMagic[] = "GCCKPT2\n";
 constexpr std::size_t kMagicBytes = 8;
 
 template <class V>
@@ -49,6 +50,29 @@ class Reader {
   std::size_t at_ = 0;
 };
 
+// The file's bytes without its checksum, once the checksum matches them: a flipped bit anywhere
+// is named as corruption here, not misread later as another configuration, a truncated name or
+// a diverged run.
+std::string read_verified(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream text;
+  text << in.rdbuf();
+  std::string bytes = text.str();
+  require(bytes.size() >= kMagicBytes + sizeof(std::uint64_t) &&
+              bytes.compare(0, kMagicBytes, kMagic, kMagicBytes) == 0,
+          "'{}' is not a gradcomp checkpoint", path);
+  const std::size_t body = bytes.size() - sizeof(std::uint64_t);
+  std::uint64_t stored = 0;
+  std::memcpy(&stored, bytes.data() + body, sizeof(stored));
+  bytes.resize(body);
+  require(FnvHash().add_text(bytes).value() == stored,
+          "checkpoint '{}' is corrupt: its contents do not match the checksum saved with them (the "
+          "file was changed or damaged after it was written); restore it from a copy, or start "
+          "the run again",
+          path);
+  return bytes;
+}
+
 }  // namespace
 
 std::string checkpoint_path(const std::string& run_directory, std::size_t rank) {
@@ -71,6 +95,7 @@ void save_checkpoint(const std::string& path, std::uint64_t step,
   }
   put<std::uint32_t>(out, static_cast<std::uint32_t>(scalars.size()));
   for (const double v : scalars) put<double>(out, v);
+  put<std::uint64_t>(out, FnvHash().add_text(out).value());
   write_file_atomically(path, out);
 }
 
@@ -80,10 +105,7 @@ std::uint64_t load_checkpoint(const std::string& path, const std::vector<StateBu
   require(std::filesystem::exists(path),
           "checkpoint '{}' does not exist; the run was not checkpointed (set run.checkpoint_every)",
           path);
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream text;
-  text << in.rdbuf();
-  Reader reader(text.str(), path);
+  Reader reader(read_verified(path), path);
   require(std::memcmp(reader.take(kMagicBytes, "the magic"), kMagic, kMagicBytes) == 0,
           "'{}' is not a gradcomp checkpoint", path);
   const auto step = reader.get<std::uint64_t>("the step");

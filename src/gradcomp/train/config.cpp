@@ -4,7 +4,9 @@
 #include <fmt/ranges.h>
 #include <toml++/toml.h>
 
+#include <cmath>
 #include <map>
+#include <set>
 #include <sstream>
 
 #include "gradcomp/algo/registry.hpp"
@@ -100,7 +102,15 @@ std::string spec_of(const toml::table* section, const std::string& what, const K
                     const std::string& fallback) {
   if (section == nullptr) return fallback;
   if (const auto* spec = section->get("spec")) {
-    return text_of(*spec, what + ".spec");
+    const std::string text = text_of(*spec, what + ".spec");
+    for (const auto& [key, node] : *section) {
+      const std::string k(key.str());
+      require(std::find(reserved.begin(), reserved.end(), k) != reserved.end(),
+              "{0}.spec = '{1}' and {0}.{2} are both given: the spec already names the {0} and "
+              "its parameters; give either spec or name with parameters",
+              what, text, k);
+    }
+    return text;
   }
   std::string name = fallback.substr(0, fallback.find(':'));
   if (const auto* n = section->get("name")) name = text_of(*n, what + ".name");
@@ -153,6 +163,26 @@ bool contains(const std::vector<std::string>& names, const std::string& name) {
   return std::find(names.begin(), names.end(), name) != names.end();
 }
 
+// A section given as spec = "name:key=value,..." (as a run's config.toml writes it) becomes name
+// and keys, so that renaming it follows the rule below and its keys can be overridden.
+void expand_spec(toml::table& section) {
+  const auto* spec = section.get_as<std::string>("spec");
+  if (spec == nullptr) return;
+  const std::string text = spec->get();
+  const std::size_t colon = text.find(':');
+  section.insert_or_assign("name", text.substr(0, colon));
+  if (colon != std::string::npos) {
+    std::stringstream params(text.substr(colon + 1));
+    std::string param;
+    while (std::getline(params, param, ',')) {
+      const std::size_t eq = param.find('=');
+      if (eq != std::string::npos)
+        section.insert_or_assign(param.substr(0, eq), param.substr(eq + 1));
+    }
+  }
+  section.erase("spec");
+}
+
 // "--set algorithm.name=sgd" on a document whose [algorithm] is def: def's parameters that sgd
 // does not take (kappa, momentum) are dropped instead of leaking into sgd, which would refuse
 // them. Keys both take (wd), keys of the section itself (schedule, quantizer) and keys neither
@@ -164,10 +194,25 @@ void restart_renamed_section(toml::table& root, const std::string& assignment) {
   if (eq == std::string::npos) return;
   const std::string target = assignment.substr(0, eq);
   const std::size_t dot = target.find('.');
-  if (dot == std::string::npos || target.substr(dot + 1) != "name") return;
+  if (dot == std::string::npos) return;
   const std::string section_name = target.substr(0, dot);
+  const std::string key = target.substr(dot + 1);
   toml::table* section = root[section_name].as_table();
   if (!fallback.contains(section_name) || section == nullptr) return;
+  // Setting a spec replaces the section's name and parameters; setting the name or a parameter of
+  // a section given as a spec turns the spec into name and keys first.
+  static const std::set<std::string> section_keys = {"spec", "schedule", "lr", "lr_unit",
+                                                     "quantizer"};
+  if (key == "spec") {  // a whole new choice: the old name and parameters go
+    std::vector<std::string> replaced;
+    for (const auto& [existing, node] : *section)
+      if (!section_keys.contains(std::string(existing.str())))
+        replaced.emplace_back(existing.str());
+    for (const auto& k : replaced) section->erase(k);
+    return;
+  }
+  expand_spec(*section);
+  if (key != "name") return;
   std::string value = assignment.substr(eq + 1);
   if (value.size() >= 2 && value.front() == '"' && value.back() == '"')
     value = value.substr(1, value.size() - 2);
@@ -176,8 +221,8 @@ void restart_renamed_section(toml::table& root, const std::string& assignment) {
   const std::vector<std::string> old_params = parameters_of(section_name, old_name);
   const std::vector<std::string> new_params = parameters_of(section_name, value);
   std::vector<std::string> dropped;
-  for (const auto& [key, node] : *section) {
-    const std::string k(key.str());
+  for (const auto& [existing, node] : *section) {
+    const std::string k(existing.str());
     if (contains(old_params, k) && !contains(new_params, k)) dropped.push_back(k);
   }
   for (const auto& k : dropped) section->erase(k);
@@ -271,9 +316,22 @@ TrainConfig parse_config(const std::string& text, const std::string& origin,
   require(c.init == "default" || c.init.rfind("optimum:offset=", 0) == 0,
           "model.init = '{}'; choose \"default\" or \"optimum:offset=c\" (x* + c, convex models)",
           c.init);
+  (void)init_offset(c.init);
   require(c.test_fraction >= 0 && c.test_fraction < 1, "data.test_fraction = {} must be in [0, 1)",
           c.test_fraction);
   return c;
+}
+
+double init_offset(const std::string& init) {
+  if (init == "default") return 0;
+  const std::string text = init.substr(init.find('=') + 1);
+  try {
+    std::size_t used = 0;
+    const double offset = std::stod(text, &used);
+    if (used == text.size() && std::isfinite(offset)) return offset;
+  } catch (const std::exception&) {
+  }
+  throw InvalidInput(fmt::format("model.init = '{}': the offset must be a number", init));
 }
 
 void validate_specs(const TrainConfig& config) {

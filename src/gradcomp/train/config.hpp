@@ -71,6 +71,9 @@ const char* default_config_toml();
 TrainConfig parse_config(const std::string& text, const std::string& origin,
                          const std::vector<std::string>& overrides);
 
+// model.init = "optimum:offset=c": c (0 for "default"). InvalidInput when c is not a number.
+double init_offset(const std::string& init);
+
 // Checks the algorithm, compressor, quantizer and schedule specs against their registries, as the
 // trainer would when it starts (the reproduction suite checks every run before the first starts).
 void validate_specs(const TrainConfig& config);

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 
 #include "gradcomp/core/csv.hpp"
 #include "gradcomp/core/error.hpp"
@@ -31,9 +32,19 @@ MetricsLog::MetricsLog(std::string directory) : directory_(std::move(directory))
 void MetricsLog::resume_until(std::uint64_t step) {
   std::ifstream in(directory_ + "/metrics.jsonl");
   std::string line;
+  std::size_t number = 0;
   while (std::getline(in, line)) {
+    ++number;
     if (line.empty()) continue;
-    auto record = nlohmann::ordered_json::parse(line);
+    nlohmann::ordered_json record;
+    try {
+      record = nlohmann::ordered_json::parse(line);
+    } catch (const nlohmann::json::exception&) {
+    }
+    require(record.is_object() && record.contains("step") && record["step"].is_number_unsigned(),
+            "'{}/metrics.jsonl':{} is not a metrics record (the file was changed after it was "
+            "written); restore it, or delete the lines after the checkpoint's step {}",
+            directory_, number, step);
     if (record["step"].get<std::uint64_t>() <= step) records_.push_back(std::move(record));
   }
 }
@@ -60,14 +71,51 @@ void MetricsLog::write_summary(const nlohmann::ordered_json& summary) const {
   write_file_atomically(directory_ + "/summary.json", summary.dump(2) + "\n");
 }
 
+namespace {
+
+// A temporary of write_file_atomically: "NAME.tmp.PID".
+bool is_temporary(const std::string& name) {
+  const std::size_t at = name.rfind(".tmp.");
+  return at != std::string::npos && at + 5 < name.size() &&
+         name.find_first_not_of("0123456789", at + 5) == std::string::npos;
+}
+
+// What a run leaves when it fails before its first record and its first checkpoint: its
+// config.toml, an empty checkpoint/ folder, temporaries. Such a directory holds no result, so
+// --out may reuse it. nullopt when it holds anything else (a result, a file of the user's).
+std::optional<std::vector<std::filesystem::path>> leftovers_of_a_failed_start(
+    const std::filesystem::path& dir) {
+  namespace fs = std::filesystem;
+  if (!fs::is_directory(dir)) return std::nullopt;
+  std::vector<fs::path> found;
+  for (const auto& entry : fs::recursive_directory_iterator(dir)) {
+    const std::string name = entry.path().filename().string();
+    const bool top = entry.path().parent_path() == dir;
+    const bool ours =
+        entry.is_directory()
+            ? top && name == "checkpoint"
+            : entry.is_regular_file() && ((top && name == "config.toml") || is_temporary(name));
+    if (!ours) return std::nullopt;
+    found.push_back(entry.path());
+  }
+  return found;
+}
+
+}  // namespace
+
 std::string make_run_directory(const std::string& requested) {
   namespace fs = std::filesystem;
   std::error_code error;
   if (!requested.empty()) {
-    require(!fs::exists(requested) || (fs::is_directory(requested) && fs::is_empty(requested)),
-            "output directory '{}' exists and is not empty; choose another --out (gradcomp never "
-            "overwrites a run)",
+    const auto leftovers = leftovers_of_a_failed_start(requested);
+    require(!fs::exists(requested) || leftovers.has_value(),
+            "output directory '{}' exists and holds results or files of its own; choose another "
+            "--out (gradcomp never overwrites a run; it reuses only a directory that is empty or "
+            "holds what a run that failed before its first result left)",
             requested);
+    // Deepest first: the checkpoint folder after its temporaries.
+    if (leftovers)
+      for (auto it = leftovers->rbegin(); it != leftovers->rend(); ++it) fs::remove(*it, error);
     fs::create_directories(requested, error);
     if (error) throw IoError(fmt::format("cannot create '{}': {}", requested, error.message()));
     return requested;

@@ -106,6 +106,13 @@ std::string run_sweep(const SweepPlan& plan) {
   require(plan.seeds >= 1, "--seeds must be at least 1");
   std::vector<Axis> axes;
   for (const auto& g : plan.grid) axes.push_back(parse_axis(g));
+  // Every grid point is checked before the first runs: a typo in the last value must not cost
+  // the runs before it.
+  for (const auto& point : combinations(axes)) {
+    std::vector<std::string> overrides = plan.overrides;
+    overrides.insert(overrides.end(), point.begin(), point.end());
+    validate_specs(parse_config(plan.config_text, plan.origin, overrides));
+  }
   const std::string out = make_run_directory(plan.out.empty() ? "" : plan.out);
   std::string markdown = "| configuration | runs |";
   std::string csv = "configuration,runs";

@@ -66,6 +66,7 @@ class Trainer {
         gradients_(*objective_, data_.train, batches_, group_, communicator),
         evaluator_(config, *objective_, data_, shards_, optimum_, steps_per_epoch_),
         checkpoint_(*algorithm_, *objective_, totals_, communicator) {
+    check_initialization();
     handshake(communicator, describe());
     if (objective_->convex()) solve_optimum();
   }
@@ -76,15 +77,23 @@ class Trainer {
     std::unique_ptr<MetricsLog> log;
     if (writer) {
       result.directory = resume_.empty() ? make_run_directory(config_.out) : resume_;
-      if (resume_.empty())
-        write_file_atomically(result.directory + "/config.toml", config_.to_toml());
+      if (resume_.empty()) {
+        const std::string text = config_.to_toml();
+        write_file_atomically(result.directory + "/config.toml", text);
+        checkpoint_.record_config(text);
+      }
       log = std::make_unique<MetricsLog>(result.directory);
     }
     std::vector<T> x0(layout_.total_size());
     initialize(x0);
     algorithm_->start(x0);
     if (!resume_.empty()) {
-      stepper_.resume_at(checkpoint_.restore(resume_));
+      const std::uint64_t step = checkpoint_.restore(resume_);
+      require(step < total_steps_,
+              "the checkpoint in '{}' is at step {} and the run is {} steps long: nothing is left "
+              "to train; give a longer run (--set run.steps=N with N > {}, or run.epochs)",
+              resume_, step, total_steps_, step);
+      stepper_.resume_at(step);
       if (writer) log->resume_until(stepper_.next_step());
     }
     const auto wall = Clock::now();
@@ -169,23 +178,18 @@ class Trainer {
     }
   }
 
-  // model.init = "optimum:offset=c": x0 = x* + c·1, S004's start for its convex runs.
+  // model.init = "optimum:offset=c": x0 = x* + c·1, S004's start for its convex runs. Checked
+  // when the trainer is built, before the run directory exists.
+  void check_initialization() const {
+    require(config_.init == "default" || objective_->convex(),
+            "model.init = '{}' needs a convex model with an optimum; '{}' is not", config_.init,
+            config_.model);
+  }
+
   void initialize(std::vector<T>& x0) {
     objective_->initialize(x0, config_.seed);
     if (config_.init == "default") return;
-    const std::string text = config_.init.substr(config_.init.find('=') + 1);
-    double offset = 0;
-    try {
-      std::size_t used = 0;
-      offset = std::stod(text, &used);
-      require(used == text.size(), "");
-    } catch (const std::exception&) {
-      throw InvalidInput(
-          fmt::format("model.init = '{}': the offset must be a number", config_.init));
-    }
-    require(objective_->convex(),
-            "model.init = '{}' needs a convex model with an optimum; '{}' is not", config_.init,
-            config_.model);
+    const double offset = init_offset(config_.init);
     for (std::size_t i = 0; i < x0.size(); ++i) x0[i] = static_cast<T>(optimum_.x[i] + offset);
   }
 
