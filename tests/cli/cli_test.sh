@@ -37,6 +37,12 @@ check "unknown compressor" 2 "unknown compressor 'topq'; valid compressors: iden
 check "bad parameter" 2 "topk: parameter ratio=2 is out of range; valid range (0, 1]" -- "$gradcomp" inspect --demo -c topk:ratio=2
 check "unknown subcommand" 2 "gradcomp: error: unknown command 'frobnicate'; commands: list, inspect, train, sweep, plot, reproduce (gradcomp --help)" -- "$gradcomp" frobnicate
 check "no subcommand" 2 "gradcomp: error: give a command; commands: list, inspect, train, sweep, plot, reproduce" -- "$gradcomp"
+# Whole-number options refuse what CLI11 alone wrapped around or truncated.
+check "negative seed" 2 "gradcomp: error: --seed: '-1' is not a whole number from 0 to 18446744073709551615 (gradcomp inspect --help lists the options)" -- "$gradcomp" inspect --demo -c topk --seed -1
+check "24-digit seed" 2 "--seed: '123456789012345678901234' is not a whole number from 0 to 18446744073709551615" -- "$gradcomp" inspect --demo -c topk --seed 123456789012345678901234
+check "negative step" 2 "--step: '-3' is not a whole number" -- "$gradcomp" inspect --demo -c topk --step -3
+check "negative seeds" 2 "--seeds: '-2' is not a whole number" -- "$gradcomp" sweep --seeds -2
+check "largest seed" 0 "topk" -- "$gradcomp" inspect --demo -c topk --seed 18446744073709551615
 check "option conflict" 2 "gradcomp: error: --input excludes --demo (gradcomp inspect --help lists the options)" -- "$gradcomp" inspect --demo -i x.npy -c topk
 check "help" 0 "Usage:" -- "$gradcomp" --help
 # Layouts whose sizes overflow 64 bits or pass the wire format's 2^32 − 1 elements (they crashed

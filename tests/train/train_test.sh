@@ -333,6 +333,32 @@ expect 2 "model.init = 'optimum:offset=x': the offset must be a number" -- \
 expect 2 "unknown compressor 'topkk'" -- \
   "$gradcomp" sweep run.toml --grid compressor.name=topk,topkk --seeds 1 --out sweep_bad
 [ ! -e sweep_bad ] || fail "a refused sweep ran or created its directory"
+# A directory given as the config is refused (it ran the default sgd/identity as an empty config).
+mkdir -p conf_dir
+expect 2 "config file 'conf_dir' is a directory; give a TOML file (to continue the run in it: gradcomp train --resume conf_dir)" -- \
+  "$gradcomp" train conf_dir
+# What the user gave and the run does not use is said; summary.json records what ran.
+"$gradcomp" train run.toml --set algorithm.name=signsgd-mv --set run.steps=2 --out own >own.log 2>&1 ||
+  fail "signsgd-mv: $(cat own.log)"
+grep -qF "gradcomp: warning: [compressor] 'topk:k=3' is not used: signsgd-mv compresses with its own sign; remove the compressor's name and parameters" own.log ||
+  fail "no warning for an unused [compressor]: $(cat own.log)"
+"$gradcomp" train run.toml --set algorithm.name=dqsgd --set run.steps=2 \
+  --set compressor.quantizer=qsgd:levels=8 --out quant >quant.log 2>&1 || fail "dqsgd: $(cat quant.log)"
+grep -qF "gradcomp: warning: [compressor] 'topk:k=3' is not used: dqsgd compresses with its quantizer (compressor.quantizer)" quant.log ||
+  fail "no warning for dqsgd's unused compressor: $(cat quant.log)"
+"$gradcomp" train run.toml --set compressor.quantizer=qsgd:levels=8 --set workers.allreduce=library \
+  --set run.steps=2 --out unused >unused.log 2>&1 || fail "unused: $(cat unused.log)"
+grep -qF "gradcomp: warning: compressor.quantizer = 'qsgd:levels=8' is not used: def-a takes no quantizer" unused.log &&
+  grep -qF "gradcomp: warning: workers.allreduce = 'library' is not used: it chooses the all-reduce of workers.backend = \"mpi\"" unused.log ||
+  fail "no warning for an unused quantizer or allreduce: $(cat unused.log)"
+grep -q "warning" a.log && fail "a run using everything it was given warned: $(cat a.log)"
+"$python" - own quant a <<'PY' || fail "summary.json does not record what ran"
+import json, sys
+own, quant, a = (json.load(open(f"{d}/summary.json")) for d in sys.argv[1:4])
+assert own["compressor"] == "sign" and "quantizer" not in own, own
+assert quant["compressor"] == "qsgd:levels=8" and quant["quantizer"] == "qsgd:levels=8", quant
+assert a["compressor"].startswith("topk:k=3") and "quantizer" not in a, a
+PY
 expect 2 "--y 'speed'; choose accuracy, loss, suboptimality, error or geometry" -- "$gradcomp" plot a --y speed
 expect 2 "'nowhere' has no metrics.jsonl" -- "$gradcomp" plot nowhere
 expect 2 "--grid 'compressor.k': expected section.key=v1,v2,..." -- \
@@ -406,6 +432,12 @@ PY
     "$work" -- --set workers.allreduce=library
   mkdir -p other && cp run.toml other/ && sed '5s/:[0-9.e-]*/:7/' data.svm >other/data.svm
   mismatch "rank 1 disagrees with rank 0 on the training data's contents: 'hash " "$work/other" --
+  # workers.backend = "mpi" without mpirun runs as the only rank, and says so.
+  "$gradcomp" train run.toml --set workers.backend=mpi --set run.steps=2 --out alone >alone.log 2>&1 ||
+    fail "mpi backend without mpirun: $(cat alone.log)"
+  grep -qF 'gradcomp: note: workers.backend = "mpi" without mpirun: this process is the job'"'"'s only rank' alone.log ||
+    fail "no note without mpirun: $(cat alone.log)"
+  grep -q "note" m.log && fail "a job under mpirun printed the note: $(cat m.log)"
   "$mpirun" --oversubscribe --bind-to none -np 2 "$gradcomp" train run.toml \
     --set workers.backend=mpi --set workers.n=3 --out n >n.log 2>&1
   grep -qF "3 workers cannot be split evenly over 2 mpi ranks" n.log || fail "uneven split: $(cat n.log)"

@@ -60,6 +60,23 @@ void validate_algorithm_spec(std::string_view spec) {
                       entry.params);
 }
 
+CompressorsInUse compressors_in_use(const AlgorithmChoice& choice) {
+  const std::string_view spec = choice.algorithm;
+  const std::string& uses = find_algorithm(spec.substr(0, spec.find(':'))).uses;
+  constexpr std::string_view kOwn = "its own: ";
+  CompressorsInUse in_use;
+  in_use.takes_compressor = uses.starts_with("compressor");
+  if (uses.find("quantizer") != std::string::npos) in_use.quantizer = choice.quantizer;
+  if (in_use.takes_compressor) {
+    in_use.compressor = choice.compressor;
+  } else if (uses.starts_with(kOwn)) {
+    in_use.compressor = uses.substr(kOwn.size());
+  } else {
+    in_use.compressor = choice.quantizer;
+  }
+  return in_use;
+}
+
 template std::unique_ptr<Algorithm<float>> make_algorithm(const AlgorithmSetup<float>&);
 template std::unique_ptr<Algorithm<double>> make_algorithm(const AlgorithmSetup<double>&);
 

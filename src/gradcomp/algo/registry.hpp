@@ -38,6 +38,17 @@ std::unique_ptr<Algorithm<T>> make_algorithm(const AlgorithmSetup<T>& setup);
 // make_algorithm would raise it).
 void validate_algorithm_spec(std::string_view spec);
 
+// What the algorithm of `choice` compresses with, from its entry's `uses`: the choice's
+// compressor, its own (signsgd-mv's sign, dist-ef-block*'s blocksign) or, for dqsgd and diana,
+// the quantizer; `quantizer` is empty when the algorithm takes none. What summary.json records
+// and what tells the user that a given [compressor] key goes unused.
+struct CompressorsInUse {
+  std::string compressor;
+  std::string quantizer;
+  bool takes_compressor = false;  // the choice's compressor (its name and parameters)
+};
+CompressorsInUse compressors_in_use(const AlgorithmChoice& choice);
+
 // Both makers of an entry from a class template A<T> constructed as A<T>(setup, params, extra...).
 template <template <class> class A, class... Extra>
 AlgorithmEntry algorithm_entry(std::string name, std::string summary, std::string section,

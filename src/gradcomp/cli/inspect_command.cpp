@@ -5,6 +5,7 @@
 
 #include "gradcomp/cli/commands.hpp"
 #include "gradcomp/cli/demo_gradient.hpp"
+#include "gradcomp/cli/whole_number.hpp"
 #include "gradcomp/compress/inspect.hpp"
 #include "gradcomp/compress/registry.hpp"
 #include "gradcomp/core/error.hpp"
@@ -88,8 +89,9 @@ std::function<int()> add_inspect_command(CLI::App& app) {
                       "write the decoded vector (.npy); needs exactly one --compressor");
   command->add_flag("--json", options->json,
                     "print JSON (one object, or an array for several compressors)");
-  command->add_option("--seed", options->seed, "seed of the random streams");
-  command->add_option("--step", options->step, "step number (keys shared randomness)");
+  command->add_option("--seed", options->seed, "seed of the random streams")->check(whole_number());
+  command->add_option("--step", options->step, "step number (keys shared randomness)")
+      ->check(whole_number());
   command->add_option("--repeat", options->repeat, "timing repetitions (the minimum is reported)")
       ->check(CLI::Range(1U, 1000U));
   return [options]() {

@@ -5,6 +5,7 @@
 #include <fmt/ranges.h>
 
 #include "gradcomp/cli/commands.hpp"
+#include "gradcomp/cli/whole_number.hpp"
 #include "gradcomp/comm/local_communicator.hpp"
 #include "gradcomp/comm/mpi_communicator.hpp"
 #include "gradcomp/comm/mpi_session.hpp"
@@ -64,7 +65,8 @@ std::function<int()> add_reproduce_command(CLI::App& app) {
   command->add_option("--out", options->request.out,
                       "directory (default reproductions/NAME or NAME-quick); finished runs with "
                       "the same configuration are reused");
-  command->add_option("--seeds", options->request.seeds, "override the experiment's seed count");
+  command->add_option("--seeds", options->request.seeds, "override the experiment's seed count")
+      ->check(whole_number());
   command->add_flag("--list", options->list, "list the experiments");
   command->add_flag("--quiet", options->request.quiet, "no progress lines");
   command->add_flag("--mpi", options->mpi,

@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "gradcomp/cli/commands.hpp"
+#include "gradcomp/cli/whole_number.hpp"
 #include "gradcomp/core/error.hpp"
 #include "gradcomp/train/config.hpp"
 #include "gradcomp/train/sweep.hpp"
@@ -21,7 +22,9 @@ std::function<int()> add_sweep_command(CLI::App& app) {
   command->add_option("config", *path, "TOML configuration (default: the embedded default run)");
   command->add_option("--grid", plan->grid, "section.key=v1,v2,... (repeatable: a product grid)")
       ->allow_extra_args(false);
-  command->add_option("--seeds", plan->seeds, "runs per grid point, seeds 1..N")->default_val(3);
+  command->add_option("--seeds", plan->seeds, "runs per grid point, seeds 1..N")
+      ->check(whole_number())
+      ->default_val(3);
   command->add_option("--set", plan->overrides, "override a key for every run")
       ->allow_extra_args(false);
   command->add_option("--out", plan->out, "the sweep's directory (must not exist or be empty)");

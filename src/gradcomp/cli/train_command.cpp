@@ -3,6 +3,7 @@
 // With workers.backend = "mpi" it runs as one rank of `mpirun -np p gradcomp train ...`.
 #include <fmt/format.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <memory>
@@ -32,6 +33,10 @@ constexpr int kInterrupted = 130;
 
 std::string read_config(const std::string& path) {
   require(std::filesystem::exists(path), "config file '{}' does not exist", path);
+  require(!std::filesystem::is_directory(path),
+          "config file '{}' is a directory; give a TOML file (to continue the run in it: "
+          "gradcomp train --resume {})",
+          path, path);
   std::ifstream in(path);
   if (!in) throw IoError(fmt::format("cannot read config file '{}'", path));
   std::stringstream text;
@@ -96,18 +101,40 @@ TrainConfig resolve_config(const TrainOptions& options) {
       text, options.config_path.empty() ? "the default config" : options.config_path, overrides);
 }
 
+// Settings the run will not use, said before it starts (not again when it is resumed).
+void warn_unused(const TrainOptions& options, const TrainConfig& config) {
+  if (!options.resume.empty()) return;
+  for (const auto& note : unused_settings(config))
+    fmt::print(stderr, "gradcomp: warning: {}\n", note);
+}
+
+// Open MPI's mpirun sets OMPI_COMM_WORLD_SIZE (PMIx launchers PMIX_RANK) in every process it
+// starts.
+bool started_by_mpirun() {
+  return std::getenv("OMPI_COMM_WORLD_SIZE") != nullptr || std::getenv("PMIX_RANK") != nullptr;
+}
+
 int run_train(const TrainOptions& options) {
   const TrainConfig config = resolve_config(options);
   if (config.backend == "local") {
+    warn_unused(options, config);
     LocalCommunicator local;
     const TrainResult result = train(config, local, options.resume);
     print_outcome(result);
     return result.interrupted ? kInterrupted : 0;
   }
+  const bool under_mpirun = started_by_mpirun();  // before MPI_Init, which sets them itself
   int argc = 0;
   char** argv = nullptr;
   MpiSession session(argc, argv);
   return run_rank(session, [&] {
+    if (session.rank() == 0) {
+      warn_unused(options, config);
+      if (!under_mpirun)
+        fmt::print(stderr,
+                   "gradcomp: note: workers.backend = \"mpi\" without mpirun: this process is the "
+                   "job's only rank (start p ranks with: mpirun -np p gradcomp train ...)\n");
+    }
     MpiCommunicator mpi(MPI_COMM_WORLD, parse_allreduce_algorithm(config.allreduce));
     const TrainResult result = train(config, mpi, options.resume);
     if (session.rank() == 0) print_outcome(result);

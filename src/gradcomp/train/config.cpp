@@ -4,6 +4,7 @@
 #include <fmt/ranges.h>
 #include <toml++/toml.h>
 
+#include <algorithm>
 #include <cmath>
 #include <map>
 #include <set>
@@ -249,6 +250,27 @@ V get(const toml::table& root, const char* section, const char* key, V fallback)
   }
 }
 
+// The "section.key" the user gave: the file's keys (not the embedded default's) and the --set
+// keys that are still in the document.
+std::set<std::string> given_keys(const toml::table& root, bool default_text,
+                                 const std::vector<std::string>& overrides) {
+  std::set<std::string> given;
+  if (!default_text) {
+    for (const auto& [section, node] : root) {
+      if (const auto* table = node.as_table())
+        for (const auto& [key, value] : *table)
+          given.insert(fmt::format("{}.{}", section.str(), key.str()));
+    }
+  }
+  for (const auto& assignment : overrides) {
+    const std::string key = assignment.substr(0, assignment.find('='));
+    const std::size_t dot = key.find('.');
+    if (dot != std::string::npos && root[key.substr(0, dot)][key.substr(dot + 1)])
+      given.insert(key);
+  }
+  return given;
+}
+
 }  // namespace
 
 TrainConfig parse_config(const std::string& text, const std::string& origin,
@@ -259,6 +281,7 @@ TrainConfig parse_config(const std::string& text, const std::string& origin,
   check_sections(root, origin);
 
   TrainConfig c;
+  c.given = given_keys(root, text == default_config_toml(), overrides);
   c.data_source = get(root, "data", "source", c.data_source);
   c.train_path = get(root, "data", "train", c.train_path);
   c.train_labels = get(root, "data", "train_labels", c.train_labels);
@@ -320,6 +343,36 @@ TrainConfig parse_config(const std::string& text, const std::string& origin,
   require(c.test_fraction >= 0 && c.test_fraction < 1, "data.test_fraction = {} must be in [0, 1)",
           c.test_fraction);
   return c;
+}
+
+std::vector<std::string> unused_settings(const TrainConfig& c) {
+  std::vector<std::string> notes;
+  const CompressorsInUse in_use = compressors_in_use(c.choice);
+  const std::string algorithm = c.choice.algorithm.substr(0, c.choice.algorithm.find(':'));
+  const bool compressor_given = std::any_of(c.given.begin(), c.given.end(), [](const auto& key) {
+    return key.starts_with("compressor.") && key != "compressor.quantizer";
+  });
+  if (compressor_given && !in_use.takes_compressor) {
+    notes.push_back(fmt::format(
+        "[compressor] '{}' is not used: {} compresses with {}; remove the compressor's name and "
+        "parameters",
+        c.choice.compressor, algorithm,
+        in_use.quantizer.empty() ? fmt::format("its own {}", in_use.compressor)
+                                 : "its quantizer (compressor.quantizer)"));
+  }
+  if (c.given.contains("compressor.quantizer") && in_use.quantizer.empty()) {
+    notes.push_back(fmt::format(
+        "compressor.quantizer = '{}' is not used: {} takes no quantizer (dqsgd, dqsgd-sync, "
+        "diana, ef-bc and ec-sgd-diana do); remove it",
+        c.choice.quantizer, algorithm));
+  }
+  if (c.given.contains("workers.allreduce") && c.backend == "local") {
+    notes.push_back(fmt::format(
+        "workers.allreduce = '{}' is not used: it chooses the all-reduce of workers.backend = "
+        "\"mpi\"; the local backend sums in memory",
+        c.allreduce));
+  }
+  return notes;
 }
 
 double init_offset(const std::string& init) {

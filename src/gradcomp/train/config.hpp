@@ -3,6 +3,7 @@
 // overridden by `--set section.key=value`, or the embedded default (Fashion-MNIST, MLP, 8 workers,
 // DEF with RBGS r = 64). Unknown sections or keys are errors that list the valid ones.
 #include <cstdint>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -55,6 +56,7 @@ struct TrainConfig {
   std::string out;                       // empty: the next free runs/run-NNN
   bool progress =
       true;  // progress lines on stderr (not a key: the reproduction suite turns it off)
+  std::set<std::string> given;  // "section.key" the user's file or --set gave (not a key)
 
   // The resolved configuration as TOML (written to the run directory).
   [[nodiscard]] std::string to_toml() const;
@@ -73,6 +75,11 @@ TrainConfig parse_config(const std::string& text, const std::string& origin,
 
 // model.init = "optimum:offset=c": c (0 for "default"). InvalidInput when c is not a number.
 double init_offset(const std::string& init);
+
+// What the user gave that the run does not use (a [compressor] of an algorithm with its own, a
+// quantizer of one that takes none, workers.allreduce on the local backend), one note each:
+// `gradcomp train` prints them as warnings.
+std::vector<std::string> unused_settings(const TrainConfig& config);
 
 // Checks the algorithm, compressor, quantizer and schedule specs against their registries, as the
 // trainer would when it starts (the reproduction suite checks every run before the first starts).

@@ -221,7 +221,11 @@ class Trainer {
   nlohmann::ordered_json summary(const nlohmann::ordered_json& last, double wall) const {
     nlohmann::ordered_json s;
     s["algorithm"] = algorithm_->spec();
-    s["compressor"] = config_.choice.compressor;
+    // What ran: an algorithm with its own compressor, or with a quantizer alone, ignores the
+    // [compressor] name and parameters.
+    const CompressorsInUse in_use = compressors_in_use(config_.choice);
+    s["compressor"] = in_use.compressor;
+    if (!in_use.quantizer.empty()) s["quantizer"] = in_use.quantizer;
     s["model"] = objective_->name();
     s["parameters"] = layout_.total_size();
     s["workers"] = config_.workers;
