@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The step-size tuning behind experiments/s002-blocksign.toml (docs/reproduction.md "s002"), as
-# S002 tunes: on a 6,000-image hold-out split of the training set (data.validation_samples; the
+# [BlockEF] tunes: on a 6,000-image hold-out split of the training set (data.validation_samples; the
 # test set is not looked at), one seed, 4 epochs with the experiment's decays.
 #  1. batch 16: SGD, SGDM, signSGD, signum (and, for the record, dist-EF-blockSGD(M)) over
 #     η × {1/4, 1/2, 1, 2, 4} around the pre-tuning steps, widened where the best was at an edge;

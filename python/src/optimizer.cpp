@@ -260,7 +260,7 @@ class PyOptimizer {
         backend));
   }
 
-  // Epoch milestones need the epoch's length and S002's schedules the run's length: a schedule
+  // Epoch milestones need the epoch's length and [BlockEF]'s schedules the run's length: a schedule
   // computed with a guessed one would be silently wrong.
   static void require_schedule_counts(const OptimizerSpec& spec) {
     const std::string kind = spec.schedule.substr(0, spec.schedule.find(':'));

@@ -1,8 +1,9 @@
-// Convergence sanity on strongly convex heterogeneous quadratics (S003 §5.3):
+// Convergence sanity on strongly convex heterogeneous quadratics ([Heterogeneous] §5.3):
 // with exact gradients (σ = 0) and dissimilar workers, DIANA, D-EF-SGD with bias correction and
 // EC-SGD-DIANA converge linearly to x*, while D-QSGD stalls at a floor set by the quantization of
-// the workers' non-zero gradients at x*; EF-GDstar reaches f − f* ≤ 5e-12 (S004 §C.3.2) where
-// EF-GD with the same compressor stays above it. Every other algorithm gets well below f(x_0).
+// the workers' non-zero gradients at x*; EF-GDstar reaches f − f* ≤ 5e-12 ([HardThreshold] §C.3.2)
+// where EF-GD with the same compressor stays above it. Every other algorithm gets well below
+// f(x_0).
 #include <gtest/gtest.h>
 
 #include "quadratics.hpp"

@@ -1,5 +1,5 @@
-// The diagnostics every algorithm exposes (docs/algorithms.md §4.4, S004's total error), against the
-// same quantities computed directly from the state buffers.
+// The diagnostics every algorithm exposes (docs/algorithms.md §4.4, [HardThreshold]'s total error),
+// against the same quantities computed directly from the state buffers.
 #include <gtest/gtest.h>
 
 #include "gradcomp/algo/schedule.hpp"
@@ -87,7 +87,7 @@ TEST(Schedules, RatesOfEveryKind) {
   EXPECT_DOUBLE_EQ(warm->rate(2), 0.75);
   EXPECT_DOUBLE_EQ(warm->rate(4), 1.0);
   EXPECT_DOUBLE_EQ(make_schedule("inverse:c=2,t0=3", context)->rate(6), 0.2);
-  // S002 Corollaries with F = (1−δ)^{1/3}(1/δ² + 16/δ⁴)^{1/3}, δ = 0.5: F = (0.5·260)^{1/3}.
+  // [BlockEF] Corollaries with F = (1−δ)^{1/3}(1/δ² + 16/δ⁴)^{1/3}, δ = 0.5: F = (0.5·260)^{1/3}.
   const double F = std::cbrt(0.5 * 260);
   EXPECT_NEAR(make_schedule("s002-constant:lr=1", context)->rate(5),
               1 / (std::sqrt(1000.0 / 4) + F * 10), 1e-15);

@@ -1,5 +1,6 @@
-// The reductions R1–R11 of docs/algorithms.md §4.2: special cases where one algorithm must reproduce
-// another (or must not: R5), step by step on the same stochastic gradients, 1e-12 relative.
+// The reductions R1–R11 of docs/algorithms.md §4.2: special cases where one algorithm must
+// reproduce another (or must not: R5), step by step on the same stochastic gradients, 1e-12
+// relative.
 #include <gtest/gtest.h>
 
 #include "gradcomp/compress/registry.hpp"
@@ -129,7 +130,7 @@ TEST(Reductions, R5DistEfSgdWithOneWorkerIsNotEfSgd) {
 }
 
 TEST(Reductions, R6ParameterAndGradientUnitsAgreeForHomogeneousCompressors) {
-  // Constant γ, Top-3: DEF(κ = 0, mean of C(p_i)) ≡ S004 Alg 1 ≡ S003 Alg 2.
+  // Constant γ, Top-3: DEF(κ = 0, mean of C(p_i)) ≡ [HardThreshold] Alg 1 ≡ [Heterogeneous] Alg 2.
   const Quadratics problem(4, kSteps, 0.5);
   const auto def =
       run(problem, {"def-a:kappa=0,pattern=allgather", "topk:k=3"}, kSteps, constant_rate).models;

@@ -43,7 +43,7 @@ std::vector<double> minus(std::vector<double> a, const std::vector<double>& b, d
 }
 
 TEST(VirtualIterates, V1AndV4ScaledEfAnyCompressorAnySchedule) {
-  // V1: EF-SGD is n = 1; V4: S004 Alg 1 with n workers, hard threshold and Top-k.
+  // V1: EF-SGD is n = 1; V4: [HardThreshold] Alg 1 with n workers, hard threshold and Top-k.
   for (const std::size_t n : {1U, 4U}) {
     const Quadratics problem(n, kSteps, 0.3);
     for (const std::string compressor : {"topk:k=3", "threshold:lambda=0.4", "scaledsign"}) {
@@ -96,7 +96,7 @@ TEST(VirtualIterates, V3BlockwiseWithNesterovMomentum) {
 }
 
 TEST(VirtualIterates, V3WithS002WeightDecay) {
-  // S002 App A: x̃_{t+1} = x̃_t − γ_t[(1/n)Σ(μm_t^i + g_t^i) + μm̃_t + β_wd x_t] (§3.10).
+  // [BlockEF] App A: x̃_{t+1} = x̃_t − γ_t[(1/n)Σ(μm_t^i + g_t^i) + μm̃_t + β_wd x_t] (§3.10).
   const Quadratics problem(4, kSteps, 0.3);
   const double mu = 0.9;
   const double wd = 0.01;
@@ -123,7 +123,7 @@ TEST(VirtualIterates, V3WithS002WeightDecay) {
 }
 
 TEST(VirtualIterates, V3PrimeConstantStepRemovesMomentum) {
-  // z_t = x̃_t − (γμ²/(1−μ))·mean m_{t−1} ⇒ z_{t+1} = z_t − (γ/(1−μ)) ḡ_t (S002 App G).
+  // z_t = x̃_t − (γμ²/(1−μ))·mean m_{t−1} ⇒ z_{t+1} = z_t − (γ/(1−μ)) ḡ_t ([BlockEF] App G).
   const Quadratics problem(4, kSteps, 0.3);
   const double mu = 0.9;
   const double gamma = 0.05;

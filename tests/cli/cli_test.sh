@@ -26,7 +26,7 @@ check() {  # check NAME EXPECTED_CODE EXPECTED_STDERR_SUBSTRING -- command...
 check "list" 0 "topk" -- "$gradcomp" list
 check "list json" 0 '"linear_under_shared_seed"' -- "$gradcomp" list --json
 check "list exchange" 0 '"exchange": "allreduce"' -- "$gradcomp" list --json
-check "list algorithms" 0 '"section": "§3.9 (S002 Alg 3)"' -- "$gradcomp" list --json
+check "list algorithms" 0 '"section": "§3.9 ([BlockEF] Alg 3)"' -- "$gradcomp" list --json
 check "list schedules" 0 's002-increasing' -- "$gradcomp" list
 check "demo" 0 "built-in demo gradient" -- "$gradcomp" inspect --demo -c topk:ratio=0.01
 check "missing input" 2 "inspect needs a vector" -- "$gradcomp" inspect -c topk

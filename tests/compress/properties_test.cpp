@@ -151,8 +151,9 @@ TEST(TopK, C5OptimalAmongAllSupports) {
   }
 }
 
-// C6 (S004 Lemma 3): for a fixed sequence and a total budget K, the hard threshold between the
-// K-th and (K+1)-th largest magnitudes beats every per-step Top-k_t allocation with Σ k_t ≤ K.
+// C6 ([HardThreshold] Lemma 3): for a fixed sequence and a total budget K, the hard threshold
+// between the K-th and (K+1)-th largest magnitudes beats every per-step Top-k_t allocation with Σ
+// k_t ≤ K.
 TEST(Threshold, C6OptimalForATotalBudget) {
   const std::size_t steps = 3, d = 4;
   std::vector<std::vector<double>> a;
@@ -264,8 +265,8 @@ TEST(BlockSign, DecodeGivesEachBlockOneMagnitudeAndTheInputsSigns) {
   expect_one_magnitude_per_block_with_the_inputs_signs<double>();
 }
 
-// C9 (S002 §3.2): equal blocks with |v_j| = c_b, c_b/c_{b+1} = α: the whole-vector scaled sign has
-// δ = (1+α)(1−α^B)/(B(1−α)(1+α^B)), the blockwise one φ = 1 (no error).
+// C9 ([BlockEF] §3.2): equal blocks with |v_j| = c_b, c_b/c_{b+1} = α: the whole-vector scaled sign
+// has δ = (1+α)(1−α^B)/(B(1−α)(1+α^B)), the blockwise one φ = 1 (no error).
 TEST(BlockSign, C9GeometricBlocks) {
   const std::size_t blocks = 6, size = 5;
   for (const double alpha : {0.1, 0.5, 0.9}) {

@@ -6,7 +6,8 @@
 //   allreduce, allgather  EF-SGD: p_i = g_i + e_i, Δ_i = C(p_i), e_i = p_i − decode(Δ_i),
 //                         x ← x − γ·(1/n)Σ_i decode(Δ_i)
 //   vote                  signSGD-MV: Δ_i = sign(g_i), x ← x − γ·sign(Σ_i sign(g_i))
-//   server                dist-EF-SGD with the same compressor at the server (docs/algorithms.md §3.8,
+//   server                dist-EF-SGD with the same compressor at the server (docs/algorithms.md
+//   §3.8,
 //                         constant γ): the server keeps ẽ and answers C((1/n)ΣΔ_i + ẽ).
 #include <memory>
 #include <string>
@@ -30,7 +31,7 @@ class EfProblem {
   EfProblem(std::size_t workers, std::uint64_t seed) : layout_(ef_problem_layout()) {
     const std::size_t d = layout_.total_size();
     for (std::size_t i = 0; i < workers; ++i) {
-      // Worker-dependent shift of the targets: heterogeneous data, as in S003.
+      // Worker-dependent shift of the targets: heterogeneous data, as in [Heterogeneous].
       auto a = gaussian_vector<double>(kRows * d, seed, static_cast<std::uint32_t>(2 * i));
       auto b = gaussian_vector<double>(kRows, seed, static_cast<std::uint32_t>(2 * i + 1));
       for (double& v : b) v += static_cast<double>(i);

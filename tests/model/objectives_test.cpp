@@ -1,5 +1,5 @@
-// The objectives (model/): analytic gradients against central differences, S004's constants,
-// and the libtorch networks' flat-buffer views (gradients land where the layout says).
+// The objectives (model/): analytic gradients against central differences, [HardThreshold]'s
+// constants, and the libtorch networks' flat-buffer views (gradients land where the layout says).
 #include <gtest/gtest.h>
 
 #include <cmath>

@@ -109,6 +109,12 @@ TEST(TrainConfig, ErrorsNameTheKeyAndTheFix) {
   EXPECT_EQ(error_of("[run]\nepochs = -2\n"), "run.epochs must be a whole number >= 0");
   EXPECT_EQ(error_of("[run\n"),
             "test.toml:1:5: Error while parsing table header: expected ']', saw '\\n'");
+  EXPECT_EQ(error_of("algorithm.algoritm.name = \"def\"\n"),
+            "test.toml: unknown key algorithm.algoritm.name: keys of [algorithm] hold values, not "
+            "tables (a dotted key?)");
+  EXPECT_EQ(error_of("[run]\nepochs.count = 3\n"),
+            "test.toml: unknown key run.epochs.count: keys of [run] hold values, not tables (a "
+            "dotted key?)");
   EXPECT_EQ(error_of("", {"algorithm"}),
             "--set 'algorithm': expected section.key=value, e.g. --set algorithm.kappa=0.5");
 }

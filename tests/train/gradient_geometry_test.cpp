@@ -1,5 +1,5 @@
-// S002 §3.2's worked example (docs/testing.md §4.3 C9): equal blocks with |v_j| = c_b on block b and
-// c_{b+1} = α·c_b. The whole-model sign keeps δ = (1+α)(1−α^B)/(B(1−α)(1+α^B)) of ‖v‖², the
+// [BlockEF] §3.2's worked example (docs/testing.md §4.3 C9): equal blocks with |v_j| = c_b on block
+// b and c_{b+1} = α·c_b. The whole-model sign keeps δ = (1+α)(1−α^B)/(B(1−α)(1+α^B)) of ‖v‖², the
 // blockwise sign keeps everything (φ = 1); and φ of a general vector is the worst layer's ratio.
 #include "gradcomp/train/gradient_geometry.hpp"
 

@@ -222,7 +222,7 @@ status=$?
 { [ "$status" -eq 130 ] && grep -q "^interrupted after step" hup.log &&
   grep -qF "gradcomp: stopping after the step in progress: writing the checkpoint" hup.log &&
   [ -e hup/checkpoint/trainer.json ]; } || fail "SIGHUP: exit $status: $(cat hup.log)"
-# γ in units of 1/L and S004's start x* + c: the logged step is 0.5/L exactly, and the first
+# γ in units of 1/L and [HardThreshold]'s start x* + c: the logged step is 0.5/L exactly, and the first
 # evaluation from x* + 1e-3 is much closer to f* than the run from zero.
 "$gradcomp" train run.toml --set algorithm.lr_unit=1/L --set algorithm.lr=0.5 \
   --set 'model.init="optimum:offset=0.001"' --set run.steps=10 --set run.eval_every=1 --out unit \
@@ -351,6 +351,10 @@ grep -qF "gradcomp: warning: [compressor] 'topk:k=3' is not used: dqsgd compress
 grep -qF "gradcomp: warning: compressor.quantizer = 'qsgd:levels=8' is not used: def-a takes no quantizer" unused.log &&
   grep -qF "gradcomp: warning: workers.allreduce = 'library' is not used: it chooses the all-reduce of workers.backend = \"mpi\"" unused.log ||
   fail "no warning for an unused quantizer or allreduce: $(cat unused.log)"
+"$gradcomp" train run.toml --set 'algorithm.schedule="constant:lr=0.5"' --set algorithm.lr=5 \
+  --set run.steps=2 --out lr_unused >lr_unused.log 2>&1 || fail "lr beside a schedule: $(cat lr_unused.log)"
+grep -qF "gradcomp: warning: algorithm.lr is not used: algorithm.schedule = 'constant:lr=0.5' sets the rates" lr_unused.log ||
+  fail "no warning for an lr beside a schedule: $(cat lr_unused.log)"
 grep -q "warning" a.log && fail "a run using everything it was given warned: $(cat a.log)"
 "$python" - own quant a <<'PY' || fail "summary.json does not record what ran"
 import json, sys

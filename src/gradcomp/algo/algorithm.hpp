@@ -1,8 +1,8 @@
 #pragma once
-// Algorithm: the distributed optimizer of one step (docs/architecture.md, the boxes around the exchange).
-// It says where each worker's gradient is evaluated (query_point), what each worker compresses,
-// which exchange pattern carries it, how the aggregate updates the model and the algorithm's own
-// state (step), and which model is evaluated and output (evaluated_model).
+// Algorithm: the distributed optimizer of one step (docs/architecture.md, the boxes around the
+// exchange). It says where each worker's gradient is evaluated (query_point), what each worker
+// compresses, which exchange pattern carries it, how the aggregate updates the model and the
+// algorithm's own state (step), and which model is evaluated and output (evaluated_model).
 //
 // One object per process: it holds the state of the workers this process hosts (errors e_i,
 // momenta m_i, shifts h_i), the replicated model x and, on the rank hosting it, the server's state.
@@ -47,8 +47,8 @@ struct StepRates {
   double previous_gamma = 0;
 };
 
-// Per-step diagnostics (docs/algorithms.md §4.4, S004's total error). NaN where an algorithm has no
-// such quantity (no error buffer, no server).
+// Per-step diagnostics (docs/algorithms.md §4.4, [HardThreshold]'s total error). NaN where an
+// algorithm has no such quantity (no error buffer, no server).
 struct Diagnostics {
   double mean_error_norm2 = std::numeric_limits<double>::quiet_NaN();     // (1/n)Σ‖e_i‖²
   double error_of_mean_norm2 = std::numeric_limits<double>::quiet_NaN();  // ‖ē‖²
@@ -102,7 +102,8 @@ class Algorithm {
   // Called after state() buffers were overwritten (a checkpoint restored): recompute whatever is
   // derived from them (DEF's detached points).
   virtual void restored() {}
-  // EF-GDstar only: worker j's full local gradient at the optimum, ∇f_j(x*) (docs/algorithms.md §3.17).
+  // EF-GDstar only: worker j's full local gradient at the optimum, ∇f_j(x*) (docs/algorithms.md
+  // §3.17).
   virtual void set_optimum_gradient(std::size_t /*local_worker*/, std::span<const T> /*gradient*/) {
   }
   [[nodiscard]] virtual bool needs_optimum_gradients() const { return false; }

@@ -102,7 +102,7 @@ class AlgorithmBase : public Algorithm<T> {
   }
   // out = weight·Σ decode over all workers (or the pattern's answer); records the traffic.
   // Under the server pattern an algorithm without a server of its own gets the relay: the server
-  // averages and broadcasts the mean uncompressed (S003's parameter server).
+  // averages and broadcasts the mean uncompressed ([Heterogeneous]'s parameter server).
   void exchange(Pattern pattern, const Compressor& codec, const std::vector<Message>& messages,
                 std::uint64_t step, std::span<T> out, T weight, ServerRole<T>* server = nullptr) {
     if (pattern == Pattern::kServer && server == nullptr) server = &relay();
@@ -196,9 +196,9 @@ double AlgorithmBase<T>::local_density() {
   return kept / static_cast<double>(d_);
 }
 
-// One allreduce of [Σ_j e_j (d values), Σ_j‖e_j‖², density, total error, ‖ẽ‖²]; then docs/algorithms.md
-// §4.4: Var = (1/n)Σ‖e_i‖² − ‖ē‖², κ* = ‖ē‖²/(‖ē‖² + Var) and
-// (1/n)Σ‖ē − κe_i‖² = (‖ē‖² + Var)κ² − 2‖ē‖²κ + ‖ē‖².
+// One allreduce of [Σ_j e_j (d values), Σ_j‖e_j‖², density, total error, ‖ẽ‖²]; then
+// docs/algorithms.md §4.4: Var = (1/n)Σ‖e_i‖² − ‖ē‖², κ* = ‖ē‖²/(‖ē‖² + Var) and (1/n)Σ‖ē − κe_i‖²
+// = (‖ē‖² + Var)κ² − 2‖ē‖²κ + ‖ē‖².
 template <class T>
 Diagnostics AlgorithmBase<T>::diagnostics() {
   const bool has_errors = errors_ != nullptr;

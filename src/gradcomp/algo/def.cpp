@@ -1,5 +1,5 @@
-// DEF, DEF-A, SAEF and PSync (docs/algorithms.md §3.6–3.7, S000 Alg 1 and eq. 11), error in parameter
-// units, with the fixes of the authors' code (§3.6 i–ii):
+// DEF, DEF-A, SAEF and PSync (docs/algorithms.md §3.6–3.7, [DEF] Alg 1 and eq. 11), error in
+// parameter units, with the fixes of the authors' code (§3.6 i–ii):
 //   z_i = x − κ e_i                                  (the detached point; no communication)
 //   g_i = ∇f(z_i; ξ),  m_i ← μ m_i + (g_i + β_wd z_i) (weight decay at the detached point)
 //   p_i = γ_t m_i + e_i   (μ = 0: p_i = γ_t(g_i + β_wd z_i) + e_i; e is not rescaled when γ decays)
@@ -8,8 +8,8 @@
 //   def    κ (default 0.3), y = x − ē (an uncompressed allreduce of the errors)
 //   def-a  κ (default 0.3), x
 //   saef   κ = 1, x
-//   psync  κ = 1, worker 0's local model x − e_0 (S000's PSync = CSER with C₁ ≡ 0, §3.7)
-// def-a with κ = 0 is S000's EF baseline (gradient at x, output x).
+//   psync  κ = 1, worker 0's local model x − e_0 ([DEF]'s PSync = CSER with C₁ ≡ 0, §3.7)
+// def-a with κ = 0 is [DEF]'s EF baseline (gradient at x, output x).
 #include <cstring>
 
 #include "gradcomp/algo/algorithm_base.hpp"
@@ -104,7 +104,7 @@ class Def final : public AlgorithmBase<T> {
       }
     }
   }
-  // y = x − ē: the rank sums its workers' errors in worker order, then one allreduce (S000 Alg 1
+  // y = x − ē: the rank sums its workers' errors in worker order, then one allreduce ([DEF] Alg 1
   // line 13, the "one-time communication cost").
   void virtual_model(std::span<T> out) {
     std::vector<T> sum(Base::d_, T{0});
@@ -160,16 +160,16 @@ std::vector<ParamSpec> def_params(bool with_kappa) {
 std::vector<AlgorithmEntry> def_entries() {
   return {
       algorithm_entry<Def>("def", "detached error feedback; evaluates y = x - mean(e)",
-                           "§3.6 (S000 Alg 1, eq 11)", "compressor (linear: rbgs)",
+                           "§3.6 ([DEF] Alg 1, eq 11)", "compressor (linear: rbgs)",
                            def_params(true), DefOutput::kVirtual, Kappa::kParameter),
-      algorithm_entry<Def>("def-a", "detached error feedback; evaluates x (kappa = 0: S000's EF)",
-                           "§3.6 (S000 Alg 1)", "compressor (linear: rbgs)", def_params(true),
+      algorithm_entry<Def>("def-a", "detached error feedback; evaluates x (kappa = 0: [DEF]'s EF)",
+                           "§3.6 ([DEF] Alg 1)", "compressor (linear: rbgs)", def_params(true),
                            DefOutput::kSynchronized, Kappa::kParameter),
       algorithm_entry<Def>("saef", "step-ahead EF: gradient at x - e_i, evaluates x",
-                           "§3.7 (S000 baseline)", "compressor (linear: rbgs)", def_params(false),
+                           "§3.7 ([DEF] baseline)", "compressor (linear: rbgs)", def_params(false),
                            DefOutput::kSynchronized, Kappa::kOne),
-      algorithm_entry<Def>("psync", "PSync (CSER, S000's configuration): evaluates x - e_0",
-                           "§3.7 (S000 baseline)", "compressor (linear: rbgs)", def_params(false),
+      algorithm_entry<Def>("psync", "PSync (CSER, [DEF]'s configuration): evaluates x - e_0",
+                           "§3.7 ([DEF] baseline)", "compressor (linear: rbgs)", def_params(false),
                            DefOutput::kWorkerZero, Kappa::kOne),
   };
 }

@@ -1,4 +1,4 @@
-// DIANA (docs/algorithms.md §3.13, S003 Alg 3 as reconstructed there):
+// DIANA (docs/algorithms.md §3.13, [Heterogeneous] Alg 3 as reconstructed there):
 //   worker: Δ_i = Q_ω(g_i − h_i);  h_i ← h_i + α Δ_i;  push Δ_i
 //   server: ĝ = h + (1/n)Σ_i Δ_i;  x ← x − γ ĝ (every replica applies the broadcast ĝ);
 //           h ← h + α(1/n)Σ_i Δ_i   (so h = (1/n)Σ_i h_i exactly)
@@ -63,7 +63,7 @@ class Diana final : public AlgorithmBase<T> {
 std::vector<AlgorithmEntry> diana_entries() {
   return {algorithm_entry<Diana>("diana",
                                  "DIANA: quantized gradient differences with learned shifts",
-                                 "§3.13 (S003 Alg 3)", "quantizer", {alpha_param()})};
+                                 "§3.13 ([Heterogeneous] Alg 3)", "quantizer", {alpha_param()})};
 }
 
 }  // namespace gradcomp

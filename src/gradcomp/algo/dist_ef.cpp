@@ -1,10 +1,10 @@
-// dist-EF-SGD, dist-EF-SGDM and their blockwise forms (docs/algorithms.md §3.8–3.10, S002 Alg 2–4):
-// two-way compression through a parameter server, errors in gradient units rescaled by
-// r_t = γ_{t−1}/γ_t (γ_{−1} = 0, so r_0 = 0):
+// dist-EF-SGD, dist-EF-SGDM and their blockwise forms (docs/algorithms.md §3.8–3.10, [BlockEF] Alg
+// 2–4): two-way compression through a parameter server, errors in gradient units rescaled by r_t =
+// γ_{t−1}/γ_t (γ_{−1} = 0, so r_0 = 0):
 //   worker: m_i ← μ m_i + g_i;  p_i = μ m_i + g_i + r_t e_i   (μ = 0: p_i = g_i + r_t e_i)
 //           push Δ_i = C(p_i);  e_i ← p_i − Δ_i
 //   server: p̃ = (1/n)Σ_i Δ_i + r_t ẽ;  push Δ̃ = C(p̃);  ẽ ← p̃ − Δ̃
-//   worker: x ← x − γ_t(Δ̃ + β_wd x)                          (μ = 0, S002 App A)
+//   worker: x ← x − γ_t(Δ̃ + β_wd x)                          (μ = 0, [BlockEF] App A)
 //           m̃ ← μ m̃ + β_wd x;  x ← x − γ_t(Δ̃ + μ m̃ + β_wd x)  (μ > 0)
 // Weight decay is neither compressed nor added to g (App A). The blockwise forms fix C = C_B, the
 // blockwise scaled sign (blocksign:block=B; B = 0: one block per layer), on workers and server.
@@ -111,18 +111,20 @@ std::vector<AlgorithmEntry> dist_ef_entries() {
   return {
       algorithm_entry<DistEf>("dist-ef-sgd",
                               "two-way compression with worker and server errors (gradient units)",
-                              "§3.8 (S002 Alg 2)", "compressor (workers and server)",
+                              "§3.8 ([BlockEF] Alg 2)", "compressor (workers and server)",
                               {momentum_param("0"), wd_param()}, Compression::kChosen),
       algorithm_entry<DistEf>("dist-ef-sgdm", "dist-EF-SGD with Nesterov momentum",
-                              "§3.10 (S002 Alg 4, non-block)", "compressor (workers and server)",
+                              "§3.10 ([BlockEF] Alg 4, non-block)",
+                              "compressor (workers and server)",
                               {momentum_param("0.9"), wd_param()}, Compression::kChosen),
       algorithm_entry<DistEf>("dist-ef-blocksgd", "dist-EF-SGD with the blockwise scaled sign",
-                              "§3.9 (S002 Alg 3)", "its own: blocksign",
+                              "§3.9 ([BlockEF] Alg 3)", "its own: blocksign",
                               {block_param(), momentum_param("0"), wd_param()},
                               Compression::kBlockSign),
       algorithm_entry<DistEf>(
-          "dist-ef-blocksgdm", "dist-EF-blockSGD with Nesterov momentum and S002's weight decay",
-          "§3.10 (S002 Alg 4, App A)", "its own: blocksign",
+          "dist-ef-blocksgdm",
+          "dist-EF-blockSGD with Nesterov momentum and [BlockEF]'s weight decay",
+          "§3.10 ([BlockEF] Alg 4, App A)", "its own: blocksign",
           {block_param(), momentum_param("0.9"), wd_param()}, Compression::kBlockSign),
   };
 }

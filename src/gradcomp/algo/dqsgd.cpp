@@ -1,7 +1,7 @@
-// dqsgd: D-QSGD (docs/algorithms.md §3.12, S003 Alg 1): Δ_i = Q_ω(g_i), x ← x − γ(1/n)Σ_i Δ_i, the
-// server averaging and broadcasting. dqsgd-sync is S003 Alg 5 (§3.16): a linear unbiased
-// quantizer under a shared seed (randk:shared=true,unbiased=true, sketch), all-reduced.
-// Both use the choice's quantizer Q_ω.
+// dqsgd: D-QSGD (docs/algorithms.md §3.12, [Heterogeneous] Alg 1): Δ_i = Q_ω(g_i), x ← x −
+// γ(1/n)Σ_i Δ_i, the server averaging and broadcasting. dqsgd-sync is [Heterogeneous] Alg 5
+// (§3.16): a linear unbiased quantizer under a shared seed (randk:shared=true,unbiased=true,
+// sketch), all-reduced. Both use the choice's quantizer Q_ω.
 #include "gradcomp/algo/algorithm_base.hpp"
 #include "gradcomp/algo/common.hpp"
 #include "gradcomp/algo/entries.hpp"
@@ -51,12 +51,13 @@ class Dqsgd final : public AlgorithmBase<T> {
 std::vector<AlgorithmEntry> dqsgd_entries() {
   return {
       algorithm_entry<Dqsgd>("dqsgd", "D-QSGD: unbiased quantized gradients, server averages",
-                             "§3.12 (S003 Alg 1)", "quantizer",
+                             "§3.12 ([Heterogeneous] Alg 1)", "quantizer",
                              {pattern_param("server", {"server", "allgather", "allreduce"})},
                              DqsgdForm::kAnyPattern),
-      algorithm_entry<Dqsgd>(
-          "dqsgd-sync", "D-QSGD with a synchronized linear quantizer over allreduce",
-          "§3.16 (S003 Alg 5)", "quantizer (linear, shared seed)", {}, DqsgdForm::kSynchronized),
+      algorithm_entry<Dqsgd>("dqsgd-sync",
+                             "D-QSGD with a synchronized linear quantizer over allreduce",
+                             "§3.16 ([Heterogeneous] Alg 5)", "quantizer (linear, shared seed)", {},
+                             DqsgdForm::kSynchronized),
   };
 }
 

@@ -1,4 +1,5 @@
-// ec-sgd-diana: EC-SGD-DIANA (docs/algorithms.md §3.15, S003 Alg 7; Gorbunov et al. 2020):
+// ec-sgd-diana: EC-SGD-DIANA (docs/algorithms.md §3.15, [Heterogeneous] Alg 7; Gorbunov et al.
+// 2020):
 //   worker: Δ̂_i = C_δ(e_i + g_i − h_i + h);  Δ_i = Q_ω(g_i − h_i)
 //           e_i ← e_i + g_i − h_i + h − Δ̂_i;  h_i ← h_i + α Δ_i;  push Δ̂_i, Δ_i
 //   server: x ← x − γ(1/n)Σ_i Δ̂_i;  h ← (1/n)Σ_i h_i = h + α(1/n)Σ_i Δ_i;  broadcast x and h
@@ -79,7 +80,7 @@ class EcSgdDiana final : public AlgorithmBase<T> {
 std::vector<AlgorithmEntry> ec_sgd_diana_entries() {
   return {algorithm_entry<EcSgdDiana>(
       "ec-sgd-diana", "error compensation with DIANA shifts: EF on g - h_i + h",
-      "§3.15 (S003 Alg 7)", "compressor and quantizer", {alpha_param()})};
+      "§3.15 ([Heterogeneous] Alg 7)", "compressor and quantizer", {alpha_param()})};
 }
 
 }  // namespace gradcomp

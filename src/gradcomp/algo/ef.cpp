@@ -1,7 +1,7 @@
-// ef: D-EF-SGD, error in gradient units (docs/algorithms.md §3.4, S003 Alg 2):
+// ef: D-EF-SGD, error in gradient units (docs/algorithms.md §3.4, [Heterogeneous] Alg 2):
 //   p_i = e_i + g_i,  Δ_i = C(p_i),  e_i ← p_i − Δ_i,  x ← x − γ·(1/n)Σ_i Δ_i.
 // The server averages and broadcasts (pattern=server, the paper's parameter server: C up, d values
-// down), or the workers allgather. ef-sync is S003 Alg 6 (§3.16): the same with a linear
+// down), or the workers allgather. ef-sync is [Heterogeneous] Alg 6 (§3.16): the same with a linear
 // compressor under a shared seed, all-reduced; with the same C it equals ef (R8).
 #include "gradcomp/algo/algorithm_base.hpp"
 #include "gradcomp/algo/common.hpp"
@@ -60,11 +60,12 @@ std::vector<AlgorithmEntry> ef_entries() {
   return {
       algorithm_entry<DistributedEf>(
           "ef", "D-EF-SGD: error feedback in gradient units, p = e + g, server averages",
-          "§3.4 (S003 Alg 2)", "compressor",
+          "§3.4 ([Heterogeneous] Alg 2)", "compressor",
           {pattern_param("server", {"server", "allgather", "allreduce"})}, EfForm::kAnyPattern),
       algorithm_entry<DistributedEf>(
           "ef-sync", "D-EF-SGD with a synchronized linear compressor over allreduce",
-          "§3.16 (S003 Alg 6)", "compressor (linear, shared seed)", {}, EfForm::kSynchronized),
+          "§3.16 ([Heterogeneous] Alg 6)", "compressor (linear, shared seed)", {},
+          EfForm::kSynchronized),
   };
 }
 

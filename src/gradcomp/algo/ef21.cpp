@@ -1,4 +1,4 @@
-// ef21 (Richtárik, Sokolov and Fatkhullin 2021; named in S000 as a baseline that fails with RBGS),
+// ef21 (Richtárik, Sokolov and Fatkhullin 2021; named in [DEF] as a baseline that fails with RBGS),
 // the rule as written in docs/algorithms.md. Each worker keeps an estimate v_i of its gradient and
 // sends only a compressed correction; every replica keeps v = (1/n)Σ_i v_i:
 //   c_i = C(g_i − v_i);  v_i ← v_i + c_i;  v ← v + (1/n)Σ_i c_i;  x ← x − γ v

@@ -1,4 +1,5 @@
-// ef-bc: D-EF-SGD with bias correction (docs/algorithms.md §3.14, S003 Alg 4 as reconstructed there):
+// ef-bc: D-EF-SGD with bias correction (docs/algorithms.md §3.14, [Heterogeneous] Alg 4 as
+// reconstructed there):
 //   worker: u_i = g_i − h_i;  Δ̂_i = C_δ(e_i + u_i);  Δ_i = Q_ω(u_i)
 //           e_i ← e_i + u_i − Δ̂_i;  h_i ← h_i + α Δ_i;  push Δ̂_i and Δ_i
 //   server: x ← x − γ(h + (1/n)Σ_i Δ̂_i);  h ← h + α(1/n)Σ_i Δ_i
@@ -85,7 +86,7 @@ class EfBiasCorrection final : public AlgorithmBase<T> {
 std::vector<AlgorithmEntry> ef_bias_correction_entries() {
   return {algorithm_entry<EfBiasCorrection>(
       "ef-bc", "D-EF-SGD with bias correction: EF on g - h_i, shifts learned with a quantizer",
-      "§3.14 (S003 Alg 4)", "compressor and quantizer",
+      "§3.14 ([Heterogeneous] Alg 4)", "compressor and quantizer",
       {real_param("beta", "1", 0, 1, "bias-correction beta_bc: alpha = beta/(1 + omega)", true),
        alpha_param()})};
 }

@@ -1,11 +1,11 @@
 // ef-scaled: distributed EF-SGD with the error in parameter units and Δ = γ·C(p/γ)
-// (docs/algorithms.md §3.5, S004 Alg 1), the form absolute compressors need (hard threshold:
-// γ·C_λ(p/γ) = C_{γλ}(p), R7):
+// (docs/algorithms.md §3.5, [HardThreshold] Alg 1), the form absolute compressors need (hard
+// threshold: γ·C_λ(p/γ) = C_{γλ}(p), R7):
 //   p_i = e_i + γ_t g_i,  Δ_i = γ_t C(p_i/γ_t),  e_i ← p_i − Δ_i,  x ← x − (1/n)Σ_i Δ_i.
-// Exchanged by allgather, as in S004's experiments. With n = 1 it is EF-SGD (§3.3) for any
-// positively homogeneous C.
-// ef-gdstar (§3.17, EC-GD-star): the same with g_i replaced by g_i − ∇f_i(x*); the trainer
-// supplies ∇f_i(x*) (set_optimum_gradient). With full gradients the error vanishes at x*.
+// Exchanged by allgather, as in [HardThreshold]'s experiments. With n = 1 it is EF-SGD (§3.3) for
+// any positively homogeneous C. ef-gdstar (§3.17, EC-GD-star): the same with g_i replaced by g_i −
+// ∇f_i(x*); the trainer supplies ∇f_i(x*) (set_optimum_gradient). With full gradients the error
+// vanishes at x*.
 #include "gradcomp/algo/algorithm_base.hpp"
 #include "gradcomp/algo/common.hpp"
 #include "gradcomp/algo/entries.hpp"
@@ -87,11 +87,11 @@ std::vector<AlgorithmEntry> ef_scaled_entries() {
       algorithm_entry<ScaledEf>("ef-scaled",
                                 "EF-SGD with the error in parameter units, Delta = gamma "
                                 "C(p/gamma) (absolute compressors)",
-                                "§3.5 (S004 Alg 1); n = 1: §3.3", "compressor",
+                                "§3.5 ([HardThreshold] Alg 1); n = 1: §3.3", "compressor",
                                 {pattern_param("allgather", patterns())}, Shift::kNone),
       algorithm_entry<ScaledEf>("ef-gdstar",
                                 "EF-GD with every worker's gradient shifted by its gradient at x*",
-                                "§3.17 (S004 §C.3.2)", "compressor",
+                                "§3.17 ([HardThreshold] §C.3.2)", "compressor",
                                 {pattern_param("allgather", patterns())}, Shift::kOptimumGradient),
   };
 }

@@ -1,12 +1,12 @@
-// Gradient compression vs update compression with momentum (docs/algorithms.md §3.18, S004 Alg 2 and
-// Alg 3), error in gradient units, the step size applied after aggregation, exchanged by
-// allgather; weight decay joins the aggregate (the code's default), e is not rescaled when γ
-// changes.
+// Gradient compression vs update compression with momentum (docs/algorithms.md §3.18,
+// [HardThreshold] Alg 2 and Alg 3), error in gradient units, the step size applied after
+// aggregation, exchanged by allgather; weight decay joins the aggregate (the code's default), e is
+// not rescaled when γ changes.
 //   ef-gc (Alg 2): Δ_w = g_w + e_w;  c_w = C(Δ_w);  e_w ← Δ_w − c_w;  u = mean c_w + β_wd x
 //                  m ← μ m + u (one buffer, replicated);  x ← x − γ(u + m)
 //   ef-uc (Alg 3): m_w ← μ m_w + g_w;  Δ_w = m_w + g_w + e_w;  c_w = C(Δ_w);  e_w ← Δ_w − c_w
 //                  x ← x − γ(mean c_w + β_wd x)
-// Both use S004's "g + m" form, not S002's μm + g (§3.2c).
+// Both use [HardThreshold]'s "g + m" form, not [BlockEF]'s μm + g (§3.2c).
 #include "gradcomp/algo/algorithm_base.hpp"
 #include "gradcomp/algo/common.hpp"
 #include "gradcomp/algo/entries.hpp"
@@ -99,10 +99,11 @@ std::vector<AlgorithmEntry> momentum_compression_entries() {
   return {
       algorithm_entry<MomentumEf>(
           "ef-gc", "EF compressing gradients, momentum after aggregation (g + m form)",
-          "§3.18 (S004 Alg 2)", "compressor", momentum_ef_params(), Compressed::kGradient),
+          "§3.18 ([HardThreshold] Alg 2)", "compressor", momentum_ef_params(),
+          Compressed::kGradient),
       algorithm_entry<MomentumEf>(
           "ef-uc", "EF compressing local momentum updates (DGC style, g + m form)",
-          "§3.18 (S004 Alg 3)", "compressor", momentum_ef_params(), Compressed::kUpdate),
+          "§3.18 ([HardThreshold] Alg 3)", "compressor", momentum_ef_params(), Compressed::kUpdate),
   };
 }
 

@@ -19,7 +19,7 @@ using AlgorithmMaker =
 struct AlgorithmEntry {
   std::string name;
   std::string summary;  // one line
-  std::string section;  // its section of docs/algorithms.md, e.g. "§3.6 (S000 Alg 1)"
+  std::string section;  // its section of docs/algorithms.md, e.g. "§3.6 ([DEF] Alg 1)"
   std::string uses;     // which of the choice's compressors it uses: "compressor", ...
   std::vector<ParamSpec> params;
   AlgorithmMaker<float> make_float;

@@ -24,7 +24,7 @@ ParamSpec delta_param() {
                     true);
 }
 
-// S002 Corollaries 1–3 share (1−δ)^{1/3}(1/δ² + 16/δ⁴)^{1/3}.
+// [BlockEF] Corollaries 1–3 share (1−δ)^{1/3}(1/δ² + 16/δ⁴)^{1/3}.
 double s002_factor(double delta) {
   return std::cbrt(1 - delta) * std::cbrt(1 / (delta * delta) + 16 / std::pow(delta, 4));
 }
@@ -65,7 +65,7 @@ const std::vector<Kind>& kinds() {
                  }});
     k.push_back(
         {{"step",
-          "lr, multiplied by factor at each epoch milestone (S000's decay)",
+          "lr, multiplied by factor at each epoch milestone ([DEF]'s decay)",
           {lr_param(), real_param("factor", "0.1", 0, 1, "multiplier at each milestone", true),
            list_param("epochs", "", 0, 1e9, "epoch milestones, e.g. 150/250"), warmup_param()}},
          [](const Params& p, const ScheduleContext& c) -> RateFunction {
@@ -90,7 +90,7 @@ const std::vector<Kind>& kinds() {
                    return [=](std::uint64_t t) { return c / (static_cast<double>(t) + 1 + t0); };
                  }});
     k.push_back({{"s002-constant",
-                  "S002 Cor 3: lr / (sqrt(T/n) + F T^(1/3)), F = (1-delta)^(1/3)(1/delta^2 + "
+                  "[BlockEF] Cor 3: lr / (sqrt(T/n) + F T^(1/3)), F = (1-delta)^(1/3)(1/delta^2 + "
                   "16/delta^4)^(1/3)",
                   {lr_param("gamma_0"), delta_param(), warmup_param()}},
                  [](const Params& p, const ScheduleContext& c) -> RateFunction {
@@ -102,7 +102,7 @@ const std::vector<Kind>& kinds() {
                    return [rate](std::uint64_t) { return rate; };
                  }});
     k.push_back({{"s002-increasing",
-                  "S002 Cor 2: lr sqrt(t+1) / (T/sqrt(n) + F T^(5/6))",
+                  "[BlockEF] Cor 2: lr sqrt(t+1) / (T/sqrt(n) + F T^(5/6))",
                   {lr_param("gamma_0"), delta_param(), warmup_param()}},
                  [](const Params& p, const ScheduleContext& c) -> RateFunction {
                    const double steps = static_cast<double>(c.total_steps);
@@ -115,7 +115,7 @@ const std::vector<Kind>& kinds() {
                    };
                  }});
     k.push_back({{"s002-decreasing",
-                  "S002 Cor 2: lr / (((t+1) T)^(1/4)/sqrt(n) + F T^(1/3))",
+                  "[BlockEF] Cor 2: lr / (((t+1) T)^(1/4)/sqrt(n) + F T^(1/3))",
                   {lr_param("gamma_0"), delta_param(), warmup_param()}},
                  [](const Params& p, const ScheduleContext& c) -> RateFunction {
                    const double steps = static_cast<double>(c.total_steps);

@@ -1,7 +1,7 @@
 #pragma once
 // Step-size schedules γ_t, chosen by spec like compressors ("step:lr=0.1,epochs=150/250").
-// Algorithms that rescale their errors by γ_{t−1}/γ_t (dist-EF-SGD, docs/algorithms.md §3.8) are given
-// both rates every step (StepRates), so a schedule change is seen exactly.
+// Algorithms that rescale their errors by γ_{t−1}/γ_t (dist-EF-SGD, docs/algorithms.md §3.8) are
+// given both rates every step (StepRates), so a schedule change is seen exactly.
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -17,7 +17,7 @@ struct ScheduleContext {
   std::uint64_t total_steps = 1;      // T
   std::uint64_t steps_per_epoch = 1;  // for epoch milestones
   std::size_t workers = 1;            // n
-  double delta = 1;                   // δ of the compressor (S002 Corollaries)
+  double delta = 1;                   // δ of the compressor ([BlockEF] Corollaries)
 };
 
 class Schedule {

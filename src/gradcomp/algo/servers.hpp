@@ -1,6 +1,7 @@
 #pragma once
 // The server sides of the two-way pattern (exchange/exchange.hpp ServerRole):
-//   RelayServer          S003's parameter server (docs/algorithms.md §3.4, §3.12–3.15): it averages
+//   RelayServer          [Heterogeneous]'s parameter server (docs/algorithms.md §3.4, §3.12–3.15):
+//   it averages
 //                        the workers' messages, optionally turns the mean into its answer with its
 //                        own state (DIANA's ĝ = h + mean), and broadcasts the answer uncompressed.
 //                        The paper broadcasts x_{t+1}; every replica holds x_t, so the update

@@ -1,11 +1,12 @@
-// sgd and sgdm (docs/algorithms.md §3.1–3.2): the baselines, uncompressed (compressor = identity) or
-// with any compressor and no error feedback (the no-EF baselines of S004 §C.6.1).
+// sgd and sgdm (docs/algorithms.md §3.1–3.2): the baselines, uncompressed (compressor = identity)
+// or with any compressor and no error feedback (the no-EF baselines of [HardThreshold] §C.6.1).
 // Weight decay joins the gradient (PyTorch's convention, §3.2). Momentum is applied to the
 // aggregated gradient u, one buffer replicated on every worker; uncompressed this equals local
 // buffers averaged (R10), and it is the only sound reading once u is compressed:
 //   heavy-ball  m = μm + u;  x −= γ m                       (§3.2a)
-//   nesterov    m = μm + u;  x −= γ (u + μ m)               (§3.2b, S002)
-//   g+m         m = μm + u;  x −= γ (u + m)                 (§3.2c, S004 Alg 2 / PowerSGD code)
+//   nesterov    m = μm + u;  x −= γ (u + μ m)               (§3.2b, [BlockEF])
+//   g+m         m = μm + u;  x −= γ (u + m)                 (§3.2c, [HardThreshold] Alg 2 /
+//   PowerSGD code)
 #include "gradcomp/algo/algorithm_base.hpp"
 #include "gradcomp/algo/common.hpp"
 #include "gradcomp/algo/entries.hpp"
@@ -97,11 +98,12 @@ std::vector<AlgorithmEntry> sgd_entries() {
   return {
       algorithm_entry<Sgd>("sgd",
                            "distributed SGD; the compressor (no error feedback) if not identity",
-                           "§3.1 (S000 eq 2)", "compressor",
+                           "§3.1 ([DEF] eq 2)", "compressor",
                            {wd_param(), pattern_param("auto", patterns())}, Momentum::kOff),
       algorithm_entry<Sgd>(
           "sgdm",
-          "SGD with momentum on the aggregate: heavy-ball, Nesterov (S002) or g+m (S004 Alg 2)",
+          "SGD with momentum on the aggregate: heavy-ball, Nesterov ([BlockEF]) or g+m "
+          "([HardThreshold] Alg 2)",
           "§3.2", "compressor",
           {momentum_param("0.9"),
            choice_param("kind", "heavy-ball", {"heavy-ball", "nesterov", "g+m"},

@@ -1,4 +1,4 @@
-// signsgd-mv and signum-mv (docs/algorithms.md §3.11, S002's baselines; Bernstein et al.):
+// signsgd-mv and signum-mv (docs/algorithms.md §3.11, [BlockEF]'s baselines; Bernstein et al.):
 //   signsgd-mv: push sign(g_i); the vote V = sign(Σ_i sign(g_i)) (sign(0) = +1); x ← x − γ V
 //   signum-mv:  v_i ← β v_i + (1 − β) g_i; push sign(v_i); the vote; x ← x − γ(V + β_wd x)
 // (weight decay outside the sign, §3.11's reading of Bernstein et al. 2019).

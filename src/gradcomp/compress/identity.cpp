@@ -1,5 +1,5 @@
 // Identity (fp32 by default; docs/compressors.md §2.3.1), the fp16 cast (§2.3.2), and the scaling
-// x ↦ δx (§4.3 C13: a δ-compressor for every δ ∈ (0, 1]; the C of S000's iterate-averaging
+// x ↦ δx (§4.3 C13: a δ-compressor for every δ ∈ (0, 1]; the C of [DEF]'s iterate-averaging
 // identity R2, used by the tests and by theory-minded users).
 // Identity sends the vector in the value format: with values=auto a double vector travels as
 // fp64 and decodes bit-exactly, so "EF with the identity compressor equals uncompressed" holds to
@@ -192,7 +192,7 @@ CompressorEntry fp16_entry() {
 CompressorEntry scale_entry() {
   return {"scale",
           "x -> delta x: a delta-compressor for every delta in (0, 1] (docs/testing.md §4.3 C13, "
-          "S000 eq 12)",
+          "[DEF] eq 12)",
           "d x (value bits)",
           {real_param("delta", "0.5", 0, 1, "the factor delta", true), values_param()},
           [](const Params& p) {

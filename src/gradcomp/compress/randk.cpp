@@ -50,8 +50,9 @@ class RandK final : public TypedCompressor<RandK> {
     for (const Segment& s : make_segments(layout, scope_)) {
       if (s.size > 0) smallest = std::min(smallest, fraction(keep_.of(s.size), s.size));
     }
-    if (unbiased_) return {{}, 1.0 / smallest - 1.0, {}, "omega = d/k - 1 (docs/compressors.md §2.3.5)"};
-    return {smallest, {}, {}, "delta = k/d in expectation (S003 §3.4)"};
+    if (unbiased_)
+      return {{}, 1.0 / smallest - 1.0, {}, "omega = d/k - 1 (docs/compressors.md §2.3.5)"};
+    return {smallest, {}, {}, "delta = k/d in expectation ([Heterogeneous] §3.4)"};
   }
 
   template <class T>

@@ -41,7 +41,7 @@ class Rbgs final : public TypedCompressor<Rbgs> {
       if (s.size > 0) delta = std::min(delta, fraction(rbgs_block_size(s.size, ratio_), s.size));
     }
     return {
-        delta, {}, {}, "delta = min_l k_l/d_l in expectation over the start (S000 Remark 4.11)"};
+        delta, {}, {}, "delta = min_l k_l/d_l in expectation over the start ([DEF] Remark 4.11)"};
   }
 
   template <class T>
@@ -92,7 +92,7 @@ class Rbgs final : public TypedCompressor<Rbgs> {
 CompressorEntry rbgs_entry() {
   return {
       "rbgs",
-      "random block of d_l/r consecutive coordinates per layer, shared seed, wrap-around (S000)",
+      "random block of d_l/r consecutive coordinates per layer, shared seed, wrap-around ([DEF])",
       "sum over segments of k_l x (value bits); no indices (the start comes from the seed)",
       {real_param("ratio", "64", 1, 1e12, "compression ratio r: k_l = max(1, floor(d_l/r))"),
        scope_param("layer"), values_param()},

@@ -1,7 +1,7 @@
 #pragma once
-// RBGS, random block-wise gradient sparsification (S000; docs/compressors.md §2.3.6): per segment one
-// block of k_l = max(1, ⌊d_l / r⌋) consecutive coordinates starting at a shared uniform s_{t,l},
-// wrapping around the end of the segment.
+// RBGS, random block-wise gradient sparsification ([DEF]; docs/compressors.md §2.3.6): per segment
+// one block of k_l = max(1, ⌊d_l / r⌋) consecutive coordinates starting at a shared uniform
+// s_{t,l}, wrapping around the end of the segment.
 #include <cstddef>
 #include <span>
 

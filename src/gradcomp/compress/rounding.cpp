@@ -1,8 +1,8 @@
-// Rounding to a grid of spacing ε (S004 §5; docs/compressors.md §2.3.14): an absolute compressor.
-// mode=stochastic: ε·(⌊x/ε⌋ + b), b ~ Bernoulli(frac(x/ε)), unbiased, υ² = dε² (E-bound dε²/4);
-// mode=nearest: ε·round(x/ε), υ² = dε²/4. Levels are b-bit two's-complement integers
-// (field = level + 2^(b−1)); values outside [−2^(b−1), 2^(b−1) − 1]·ε are clipped, which breaks the
-// bound, so inspect reports how many were clipped through the relative error.
+// Rounding to a grid of spacing ε ([HardThreshold] §5; docs/compressors.md §2.3.14): an absolute
+// compressor. mode=stochastic: ε·(⌊x/ε⌋ + b), b ~ Bernoulli(frac(x/ε)), unbiased, υ² = dε² (E-bound
+// dε²/4); mode=nearest: ε·round(x/ε), υ² = dε²/4. Levels are b-bit two's-complement integers (field
+// = level + 2^(b−1)); values outside [−2^(b−1), 2^(b−1) − 1]·ε are clipped, which breaks the bound,
+// so inspect reports how many were clipped through the relative error.
 #include <cmath>
 
 #include "gradcomp/compress/common.hpp"
@@ -41,7 +41,7 @@ class Rounding final : public TypedCompressor<Rounding> {
     return {{},
             {},
             bound,
-            stochastic_ ? "upsilon^2 = d eps^2 (S004 §5), if nothing is clipped"
+            stochastic_ ? "upsilon^2 = d eps^2 ([HardThreshold] §5), if nothing is clipped"
                         : "upsilon^2 = d eps^2 / 4, if nothing is clipped"};
   }
 
@@ -104,7 +104,8 @@ HWY_EXPORT(make_rounding);
 
 CompressorEntry rounding_entry() {
   return {"round",
-          "rounding to a grid of spacing eps, stochastic (unbiased) or nearest; absolute (S004 §5)",
+          "rounding to a grid of spacing eps, stochastic (unbiased) or nearest; absolute "
+          "([HardThreshold] §5)",
           "d x bits (eps is a parameter, not sent)",
           {real_param("eps", "0.0001", 0, 1e300, "grid spacing epsilon", true),
            int_param("bits", "16", 2, 32, "bits per level (two's complement, clipped)"),

@@ -1,4 +1,5 @@
-// The sign compressors (docs/compressors.md §2.3.8–2.3.10), one family sharing the packed sign bits:
+// The sign compressors (docs/compressors.md §2.3.8–2.3.10), one family sharing the packed sign
+// bits:
 //   scaledsign  (‖v‖₁/d)·sign(v) over the whole vector                       d + 32 bits
 //   blocksign   the same per block: one block per layer, or fixed-size blocks  d + 32B bits
 //   sign        plain sign(v) ∈ {−1, +1}^d, for majority vote                    d bits
@@ -100,8 +101,8 @@ class SignFamily final : public TypedCompressor<SignFamily> {
             {},
             {},
             kind_ == SignKind::kScaled
-                ? "delta(v) = |v|_1^2/(d |v|_2^2) >= 1/d (S002 §3.2); inspect reports delta(v)"
-                : "phi(v) = min_b |v_b|_1^2/(d_b |v_b|_2^2) >= min_b 1/d_b (S002 Prop 1)"};
+                ? "delta(v) = |v|_1^2/(d |v|_2^2) >= 1/d ([BlockEF] §3.2); inspect reports delta(v)"
+                : "phi(v) = min_b |v_b|_1^2/(d_b |v_b|_2^2) >= min_b 1/d_b ([BlockEF] Prop 1)"};
   }
 
   template <class T>
@@ -174,7 +175,7 @@ HWY_EXPORT(make_sign_family);
 
 CompressorEntry scaled_sign_entry() {
   return {"scaledsign",
-          "(|v|_1/d) sign(v) over the whole vector (S002 eq 1)",
+          "(|v|_1/d) sign(v) over the whole vector ([BlockEF] eq 1)",
           "d sign bits + 1 scale",
           {values_param()},
           [](const Params& p) {
@@ -183,15 +184,16 @@ CompressorEntry scaled_sign_entry() {
 }
 
 CompressorEntry block_sign_entry() {
-  return {"blocksign",
-          "blockwise scaled sign: one l1 scale per block (per layer, or fixed-size) (S002 §3.2)",
-          "d sign bits + B scales",
-          {int_param("block", "0", 0, 4294967295.0,
-                     "block size; 0 = one block per layer of the layout"),
-           values_param()},
-          [](const Params& p) {
-            return HWY_DYNAMIC_DISPATCH(make_sign_family)(CompressorId::kBlockSign, p);
-          }};
+  return {
+      "blocksign",
+      "blockwise scaled sign: one l1 scale per block (per layer, or fixed-size) ([BlockEF] §3.2)",
+      "d sign bits + B scales",
+      {int_param("block", "0", 0, 4294967295.0,
+                 "block size; 0 = one block per layer of the layout"),
+       values_param()},
+      [](const Params& p) {
+        return HWY_DYNAMIC_DISPATCH(make_sign_family)(CompressorId::kBlockSign, p);
+      }};
 }
 
 CompressorEntry sign_entry() {

@@ -1,7 +1,7 @@
-// Linear sketch S_V(x) = V(VᵀV)⁻¹Vᵀx with a shared random V ∈ ℝ^{d×p} (S003 eq (8); docs/compressors.md
-// §2.3.13): the orthogonal projector onto range(V). The message is Vᵀx (p values); V is drawn
-// again by the receiver from the shared stream of (seed, step), so the payloads of all workers can
-// be summed (linear) and decoded once.
+// Linear sketch S_V(x) = V(VᵀV)⁻¹Vᵀx with a shared random V ∈ ℝ^{d×p} ([Heterogeneous] eq (8);
+// docs/compressors.md §2.3.13): the orthogonal projector onto range(V). The message is Vᵀx (p
+// values); V is drawn again by the receiver from the shared stream of (seed, step), so the payloads
+// of all workers can be summed (linear) and decoded once.
 //   kind=gaussian  i.i.d. N(0,1) entries: δ = p/d in expectation; O(d·p²) to decode, so d·p is
 //                  limited to 2^22 (the convex experiments' scale).
 //   kind=hash      V_{i,b} = s_i·[h(i) = b] with random bucket h(i) and sign s_i: VᵀV is diagonal,
@@ -37,8 +37,9 @@ class Sketch final : public TypedCompressor<Sketch> {
     return {static_cast<double>(keep_.of(d)) / static_cast<double>(d),
             {},
             {},
-            gaussian_ ? "delta = p/d in expectation (rotation-invariant V, docs/compressors.md §2.3.13)"
-                      : "delta ~ p/d in expectation (random buckets)"};
+            gaussian_
+                ? "delta = p/d in expectation (rotation-invariant V, docs/compressors.md §2.3.13)"
+                : "delta ~ p/d in expectation (random buckets)"};
   }
 
   template <class T>
@@ -211,7 +212,7 @@ class Sketch final : public TypedCompressor<Sketch> {
 
 CompressorEntry sketch_entry() {
   return {"sketch",
-          "linear sketch S_V(x) = V (V^T V)^-1 V^T x with a shared random V (S003 eq 8)",
+          "linear sketch S_V(x) = V (V^T V)^-1 V^T x with a shared random V ([Heterogeneous] eq 8)",
           "p x (value bits)",
           {int_param("p", "", 1, 4294967295.0, "sketch size p (instead of ratio)"),
            real_param("ratio", "", 0, 1, "p = max(1, floor(ratio d)); default 0.01", true),

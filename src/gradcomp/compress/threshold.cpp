@@ -1,7 +1,7 @@
-// Hard threshold C_λ (S004 §4.2; docs/compressors.md §2.3.7): keep every coordinate with |x_j| ≥ λ.
-// Element-wise, so the layer-wise and whole-model results are identical (S004 §C.5) and the
-// compressor works on the whole vector. Absolute compressor, υ² = dλ². The number kept varies,
-// so the message carries it (varint) before the sparse section.
+// Hard threshold C_λ ([HardThreshold] §4.2; docs/compressors.md §2.3.7): keep every coordinate with
+// |x_j| ≥ λ. Element-wise, so the layer-wise and whole-model results are identical ([HardThreshold]
+// §C.5) and the compressor works on the whole vector. Absolute compressor, υ² = dλ². The number
+// kept varies, so the message carries it (varint) before the sparse section.
 #include <bit>
 #include <cmath>
 
@@ -73,7 +73,7 @@ class Threshold final : public TypedCompressor<Threshold> {
 
   [[nodiscard]] Constants constants(const Layout& layout) const override {
     const double d = static_cast<double>(layout.total_size());
-    return {{}, {}, d * lambda_ * lambda_, "upsilon^2 = d lambda^2 (S004 §5)"};
+    return {{}, {}, d * lambda_ * lambda_, "upsilon^2 = d lambda^2 ([HardThreshold] §5)"};
   }
 
   template <class T>
@@ -120,7 +120,7 @@ HWY_EXPORT(make_threshold);
 
 CompressorEntry threshold_entry() {
   return {"threshold",
-          "hard threshold: keep every coordinate with |x_j| >= lambda (S004)",
+          "hard threshold: keep every coordinate with |x_j| >= lambda ([HardThreshold])",
           "varint count + count x (value bits) + coded indices",
           {real_param("lambda", "0.001", 0, 1e300, "the threshold lambda"), index_param(),
            values_param()},

@@ -31,7 +31,7 @@ class TopK final : public TypedCompressor<TopK> {
     return {delta,
             {},
             {},
-            scope_ == Scope::kModel ? "delta = k/d (S004 §4.5)"
+            scope_ == Scope::kModel ? "delta = k/d ([HardThreshold] §4.5)"
                                     : "delta = min_l k_l/d_l (docs/compressors.md §2.3.3)"};
   }
 

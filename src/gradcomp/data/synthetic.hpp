@@ -8,7 +8,7 @@
 //   least-squares:samples=4000,features=50,noise=0.1,dissimilarity=1,groups=8
 //     y = aᵀ(x* + ζ·δ_g) + σε for samples of group g (contiguous blocks): each group's optimum
 //     is shifted by ζδ_g, so with a contiguous partition the workers' gradients differ by ~ζ
-//     (S003).
+//     ([Heterogeneous]).
 //   logistic:samples=4000,features=50,condition=100,noise=0.1
 //     features scaled so the covariance's condition number is `condition`; labels
 //     sign(aᵀw* + σε) as 0/1.

@@ -1,9 +1,9 @@
 #pragma once
 // Text data formats, validated line by line: every error names the file, the line and the problem.
 //   LIBSVM / SVMlight: "label index:value index:value ..." with 1-based, strictly increasing
-//     indices (the convex experiments of S004 use it). Labels: {−1, +1} or {0, 1} (binary: stored
-//     as 0/1), other integers (classes 0..K−1 after mapping sorted distinct labels), or, with
-//     regression, any number.
+//     indices (the convex experiments of [HardThreshold] use it). Labels: {−1, +1} or {0, 1}
+//     (binary: stored as 0/1), other integers (classes 0..K−1 after mapping sorted distinct
+//     labels), or, with regression, any number.
 //   CSV: one sample per line, the label first, then the features; an optional header line whose
 //     first field is not a number; every line the same width.
 #include <cstddef>

@@ -1,5 +1,6 @@
-// The analytic objectives (docs/architecture.md, model/): ℓ2-regularised logistic regression (S004 eq 31,
-// docs/reproduction.md §5.1), least squares and softmax regression, dense or sparse, computed in double.
+// The analytic objectives (docs/architecture.md, model/): ℓ2-regularised logistic regression
+// ([HardThreshold] eq 31, docs/reproduction.md §5.1), least squares and softmax regression, dense
+// or sparse, computed in double.
 //   logistic:l2=auto       labels 0/1 → y = ±1; f = mean log(1 + exp(−y aᵀx)) + (μ/2)‖x‖²;
 //                          L = λ_max(AᵀA)/(4N) + μ; l2=auto: μ = 1e-4·λ_max(AᵀA)/(4N) (§5.1)
 //   least-squares:l2=0     f = mean ½(aᵀx − y)² + (μ/2)‖x‖²;  L = λ_max(AᵀA)/N + μ

@@ -9,7 +9,8 @@ class LinearObjective final : public Objective<T> {
  public:
   enum class Kind { kLogistic, kLeastSquares, kSoftmax };
 
-  // l2_auto: μ = 1e-4·(the curvature constant), S004's choice (logistic and least squares).
+  // l2_auto: μ = 1e-4·(the curvature constant), [HardThreshold]'s choice (logistic and least
+  // squares).
   LinearObjective(Kind kind, const Dataset& train, std::string spec, double l2, bool l2_auto);
 
   [[nodiscard]] const std::string& name() const override { return spec_; }

@@ -1,8 +1,8 @@
 #pragma once
-// The reference optimum of a convex objective on its training set (docs/reproduction.md §5.1: S004 uses
-// L-BFGS to 1e-30): L-BFGS with memory 20 and a backtracking line search in double precision,
-// until ‖∇f‖ ≤ 1e-10·max(1, ‖∇f(x_0)‖) or 5000 iterations. The result is cached in
-// .gradcomp-cache/ (next to where the runs are started), keyed by a hash of the data and the
+// The reference optimum of a convex objective on its training set (docs/reproduction.md §5.1:
+// [HardThreshold] uses L-BFGS to 1e-30): L-BFGS with memory 20 and a backtracking line search in
+// double precision, until ‖∇f‖ ≤ 1e-10·max(1, ‖∇f(x_0)‖) or 5000 iterations. The result is cached
+// in .gradcomp-cache/ (next to where the runs are started), keyed by a hash of the data and the
 // objective's spec, so sweeps and reruns solve it once.
 #include <string>
 #include <vector>

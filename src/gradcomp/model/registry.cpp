@@ -19,8 +19,9 @@ std::unique_ptr<Objective<T>> make_objective(std::string_view spec, const Datase
   const auto linear = [&](Kind kind, const char* def) -> std::unique_ptr<Objective<T>> {
     const Params p = Params::parse(
         name, rest,
-        {real_param("l2", def, -1, 1e12,
-                    "l2 regularisation mu; -1 = 1e-4 times the curvature constant (S004)")});
+        {real_param(
+            "l2", def, -1, 1e12,
+            "l2 regularisation mu; -1 = 1e-4 times the curvature constant ([HardThreshold])")});
     return std::make_unique<LinearObjective<T>>(kind, train, p.canonical(),
                                                 std::max(0.0, p.real("l2")), p.real("l2") < 0);
   };

@@ -130,7 +130,7 @@ const std::map<std::string, Function>& functions() {
        {0, "mean density over the evaluations (fraction of d)",
         [](const Records& r, const auto&) { return mean_of(r, "density"); }}},
       {"grad_phi",
-       {0, "mean φ(g) over the evaluations (run.gradient_geometry; S002 Fig. 1b)",
+       {0, "mean φ(g) over the evaluations (run.gradient_geometry; [BlockEF] Fig. 1b)",
         [](const Records& r, const auto&) { return mean_of(r, "grad_phi"); }}},
       {"grad_sign_delta",
        {0, "mean ‖g‖₁²/(d‖g‖²) over the evaluations (run.gradient_geometry)",

@@ -34,7 +34,7 @@ struct PlotSpec {
   std::string y = "accuracy";
 };
 
-// A table in a paper's form (S000 Table 1: methods × compression ratios): one function of the
+// A table in a paper's form ([DEF] Table 1: methods × compression ratios): one function of the
 // arms' results (mean ± std over seeds) per cell. A row is a pattern ("def-{c}": {c} takes each
 // column's value; no {c}: the same arm in every column) or an explicit list of arm ids, one per
 // column ("" leaves a cell empty).
@@ -50,7 +50,7 @@ struct TableSpec {
 struct Experiment {
   std::string name;
   std::string title;
-  std::string paper;        // where the claim is in the papers (paper key and section: S000 Table 1)
+  std::string paper;  // where the claim is in the papers (paper key and section: [DEF] Table 1)
   std::string config_text;  // the base training configuration, as TOML
   std::string origin;       // the experiment file, for errors
   std::size_t seeds = 1;

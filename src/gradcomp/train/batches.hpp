@@ -19,7 +19,8 @@ class Batches {
 
   // Local worker j's samples at step t (valid until the next call for j).
   std::span<const std::size_t> batch(std::size_t local_worker, std::uint64_t step);
-  // Steps of one epoch: every worker sees about its shard once (S004: N/(n·b)); 1 for "full".
+  // Steps of one epoch: every worker sees about its shard once ([HardThreshold]: N/(n·b)); 1 for
+  // "full".
   [[nodiscard]] std::uint64_t steps_per_epoch(std::size_t samples, std::size_t workers) const;
 
  private:

@@ -88,9 +88,17 @@ void check_sections(const toml::table& root, const std::string& origin) {
     require(known_keys().count(section) != 0 && node.is_table(),
             "{}: unknown section [{}]; sections: {}", origin, section, fmt::join(sections, ", "));
     const Keys& valid = known_keys().at(section);
-    if (valid.empty()) continue;
-    for (const auto& [inner, _] : *node.as_table()) {
+    for (const auto& [inner, value] : *node.as_table()) {
       const std::string name(inner.str());
+      // A dotted key (algoritm.name = ...) makes a table inside the section: a typo, since no
+      // key of any section holds a table.
+      if (const auto* nested = value.as_table(); nested != nullptr) {
+        const std::string first = nested->empty() ? "" : std::string(nested->begin()->first.str());
+        throw InvalidInput(fmt::format(
+            "{}: unknown key {}.{}{}: keys of [{}] hold values, not tables (a dotted key?)", origin,
+            section, name, first.empty() ? "" : "." + first, section));
+      }
+      if (valid.empty()) continue;
       require(std::find(valid.begin(), valid.end(), name) != valid.end(),
               "{}: unknown key {}.{}; keys of [{}]: {}", origin, section, name, section,
               fmt::join(valid, ", "));
@@ -309,6 +317,7 @@ TrainConfig parse_config(const std::string& text, const std::string& origin,
   c.choice.quantizer = get(root, "compressor", "quantizer", c.choice.quantizer);
   if (root["algorithm"]["schedule"]) {
     c.schedule = get(root, "algorithm", "schedule", c.schedule);
+    c.lr_overridden = static_cast<bool>(root["algorithm"]["lr"]);
   } else if (root["algorithm"]["lr"]) {
     c.schedule = fmt::format("constant:lr={}", get(root, "algorithm", "lr", 0.1));
   }
@@ -365,6 +374,12 @@ std::vector<std::string> unused_settings(const TrainConfig& c) {
         "compressor.quantizer = '{}' is not used: {} takes no quantizer (dqsgd, dqsgd-sync, "
         "diana, ef-bc and ec-sgd-diana do); remove it",
         c.choice.quantizer, algorithm));
+  }
+  if (c.given.contains("algorithm.lr") && c.lr_overridden) {
+    notes.push_back(fmt::format(
+        "algorithm.lr is not used: algorithm.schedule = '{}' sets the rates; put the rate in the "
+        "schedule (--set algorithm.schedule=\"constant:lr=...\" or the schedule's lr)",
+        c.schedule));
   }
   if (c.given.contains("workers.allreduce") && c.backend == "local") {
     notes.push_back(fmt::format(

@@ -31,7 +31,8 @@ struct TrainConfig {
   std::size_t validation_samples = 0;
   // [model]
   std::string model = "mlp:hidden=128";
-  std::string init = "default";  // or "optimum:offset=c": x0 = x* + c·1 (S004 §C.3, convex models)
+  std::string init =
+      "default";  // or "optimum:offset=c": x0 = x* + c·1 ([HardThreshold] §C.3, convex models)
   // [workers]
   std::size_t workers = 8;
   std::string backend = "local";  // local | mpi
@@ -50,13 +51,14 @@ struct TrainConfig {
   std::uint64_t seed = 1;
   std::string precision = "float";  // float | double
   bool save_model = false;
-  std::uint64_t checkpoint_every = 0;    // steps; 0: only at the end and when interrupted
-  bool gradient_geometry = false;        // log φ(g) and ‖g‖₁²/(d‖g‖²) (S002 Fig. 1b)
+  std::uint64_t checkpoint_every = 0;  // steps; 0: only at the end and when interrupted
+  bool gradient_geometry = false;  // log φ(g) and ‖g‖₁²/(d‖g‖²) ([BlockEF] Fig. 1b)
   std::uint64_t train_eval_samples = 0;  // > 0: evaluate the training loss on this many samples
   std::string out;                       // empty: the next free runs/run-NNN
   bool progress =
       true;  // progress lines on stderr (not a key: the reproduction suite turns it off)
   std::set<std::string> given;  // "section.key" the user's file or --set gave (not a key)
+  bool lr_overridden = false;   // algorithm.lr beside a schedule, which wins (not a key)
 
   // The resolved configuration as TOML (written to the run directory).
   [[nodiscard]] std::string to_toml() const;

@@ -99,8 +99,8 @@ double Evaluator<T>::full_gradient_norm2(std::span<const T> y) {
   return norm;
 }
 
-// S002 Fig. 1b: worker 0's stochastic gradient on the first `batch` samples of its shard, at y;
-// returns {φ(g), ‖g‖₁²/(d‖g‖²)}. The model's running statistics are put back afterwards: the
+// [BlockEF] Fig. 1b: worker 0's stochastic gradient on the first `batch` samples of its shard, at
+// y; returns {φ(g), ‖g‖₁²/(d‖g‖²)}. The model's running statistics are put back afterwards: the
 // measurement must not change the run.
 template <class T>
 std::pair<double, double> Evaluator<T>::gradient_geometry(std::span<const T> y) {

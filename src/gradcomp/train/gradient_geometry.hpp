@@ -1,8 +1,9 @@
 #pragma once
-// The geometry of a gradient that decides how well sign compressors keep it (S002 §3.2, Fig. 1b):
-// the blockwise scaled sign's contraction φ(v) = min_b ‖v_b‖₁²/(d_b‖v_b‖²) over the layers
-// (docs/compressors.md §2.3.9; a zero layer counts 1, it contributes no error) against the whole-model
-// scaled sign's ‖v‖₁²/(d‖v‖²). S002's claim: on real networks φ(v) ≫ the whole-model value.
+// The geometry of a gradient that decides how well sign compressors keep it ([BlockEF] §3.2, Fig.
+// 1b): the blockwise scaled sign's contraction φ(v) = min_b ‖v_b‖₁²/(d_b‖v_b‖²) over the layers
+// (docs/compressors.md §2.3.9; a zero layer counts 1, it contributes no error) against the
+// whole-model scaled sign's ‖v‖₁²/(d‖v‖²). [BlockEF]'s claim: on real networks φ(v) ≫ the
+// whole-model value.
 #include <algorithm>
 #include <cmath>
 #include <span>

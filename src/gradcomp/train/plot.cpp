@@ -57,7 +57,7 @@ Axis y_axis(const std::string& name) {
       fmt::format("--y '{}'; choose accuracy, loss, suboptimality, error or geometry", name));
 }
 
-// The curves of one run on the y axis: one, except "geometry" (S002 Fig. 1b), which draws the
+// The curves of one run on the y axis: one, except "geometry" ([BlockEF] Fig. 1b), which draws the
 // blockwise φ(g) and the whole-model ‖g‖₁²/(d‖g‖²) of the same gradients.
 std::vector<std::pair<Axis, std::string>> y_series(const std::string& name) {
   const Axis y = y_axis(name);

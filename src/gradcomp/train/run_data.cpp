@@ -59,7 +59,7 @@ Dataset limited(Dataset all, std::size_t wanted, const char* key) {
 }
 
 // data.validation_samples: that many training samples become the evaluation set (tuning without
-// the test set, as S002 tunes its step sizes on a hold-out split); the test set is set aside.
+// the test set, as [BlockEF] tunes its step sizes on a hold-out split); the test set is set aside.
 RunData validation_split(const Dataset& train, std::size_t wanted) {
   require(wanted < train.samples,
           "data.validation_samples = {} but the training set has only {} samples; hold out fewer",

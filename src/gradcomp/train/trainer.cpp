@@ -151,8 +151,8 @@ class Trainer {
     return make_schedule(config_.schedule, context);
   }
 
-  // algorithm.lr_unit = "1/L": the schedule's rates are multiples of 1/L (S004's γ = 1/L,
-  // docs/reproduction.md).
+  // algorithm.lr_unit = "1/L": the schedule's rates are multiples of 1/L ([HardThreshold]'s γ =
+  // 1/L, docs/reproduction.md).
   [[nodiscard]] double rate_unit() const {
     if (config_.lr_unit == "1") return 1;
     const double smoothness = objective_->smoothness();
@@ -178,8 +178,8 @@ class Trainer {
     }
   }
 
-  // model.init = "optimum:offset=c": x0 = x* + c·1, S004's start for its convex runs. Checked
-  // when the trainer is built, before the run directory exists.
+  // model.init = "optimum:offset=c": x0 = x* + c·1, [HardThreshold]'s start for its convex runs.
+  // Checked when the trainer is built, before the run directory exists.
   void check_initialization() const {
     require(config_.init == "default" || objective_->convex(),
             "model.init = '{}' needs a convex model with an optimum; '{}' is not", config_.init,
