@@ -132,7 +132,7 @@ TEST(Stepper, NamesAModelThatOverflowed) {
   std::vector<float> huge(12, 0.0F);
   huge[10] = 3e38F;  // finite, but γ·g is not in float
   EXPECT_EQ(diverged_message([&] { stepper.step({huge}); }),
-            "step 0, worker 0: the model has an infinity at index 10 (layer 'layer1'); the run "
+            "step 0: the model has an infinity at index 10 (layer 'layer1'); the run "
             "diverged — lower the learning rate or the compression ratio");
 }
 

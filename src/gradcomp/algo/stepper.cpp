@@ -44,17 +44,19 @@ void Stepper<T>::step(const std::vector<std::span<const T>>& gradients) {
     throw Diverged(fmt::format("step {}: {}; {}", t, e.what(), kAdvice));
   }
   ++next_step_;
-  check_finite(algorithm_.model(), t, first_worker_, "model");
+  check_finite(algorithm_.model(), t, std::nullopt, "model");
 }
 
-// Names the first non-finite value: NaN or infinity, its index and its layer.
+// Names the first non-finite value: NaN or infinity, its index and its layer, and the worker
+// whose gradient it is (the model is every worker's: no worker is named for it).
 template <class T>
-void Stepper<T>::check_finite(std::span<const T> values, std::uint64_t step, std::size_t worker,
-                              const char* what) const {
+void Stepper<T>::check_finite(std::span<const T> values, std::uint64_t step,
+                              std::optional<std::size_t> worker, const char* what) const {
   const std::size_t bad = first_non_finite(values);
   if (bad == values.size()) return;
-  throw Diverged(fmt::format("step {}, worker {}: the {} has {} at index {} (layer '{}'); {}", step,
-                             worker, what,
+  const std::string where =
+      worker ? fmt::format("step {}, worker {}", step, *worker) : fmt::format("step {}", step);
+  throw Diverged(fmt::format("{}: the {} has {} at index {} (layer '{}'); {}", where, what,
                              std::isnan(static_cast<double>(values[bad])) ? "NaN" : "an infinity",
                              bad, layout_.block_of(bad).name, kAdvice));
 }

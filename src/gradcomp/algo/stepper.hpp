@@ -10,6 +10,7 @@
 // computed at query_point(j) of the coming step.
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <vector>
 
@@ -49,8 +50,8 @@ class Stepper {
   [[nodiscard]] const Schedule& schedule() const { return *schedule_; }
 
  private:
-  void check_finite(std::span<const T> values, std::uint64_t step, std::size_t worker,
-                    const char* what) const;
+  void check_finite(std::span<const T> values, std::uint64_t step,
+                    std::optional<std::size_t> worker, const char* what) const;
 
   Algorithm<T>& algorithm_;
   const Layout& layout_;

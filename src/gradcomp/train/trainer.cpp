@@ -97,6 +97,8 @@ class Trainer {
       if (writer) log->resume_until(stepper_.next_step());
     }
     const auto wall = Clock::now();
+    Progress progress(total_steps_, stepper_.next_step(), stderr_is_terminal(), stderr);
+    const bool show_progress = writer && config_.progress;
     bool stopped = false;
     nlohmann::ordered_json last =
         writer && !log->records().empty() ? log->records().back() : nlohmann::ordered_json{};
@@ -106,12 +108,13 @@ class Trainer {
       totals_.add_step(algorithm_->traffic(), seconds_since(start), group_.count);
       const std::uint64_t t = stepper_.next_step();
       stopped = signals_.requested(communicator_);
+      if (show_progress) progress.step_done(t);
       if (t % eval_every_ == 0 || t == total_steps_ || stopped) {
         last = evaluator_.evaluate(stepper_);
         totals_.write_record(last);
         if (writer) {
           log->append(last);
-          if (config_.progress) report_progress(last, total_steps_);
+          if (show_progress) progress.evaluated(last);
         }
       }
       if (stopped || t == total_steps_ ||
