@@ -436,6 +436,38 @@ PY
     "$work" -- --set workers.allreduce=library
   mkdir -p other && cp run.toml other/ && sed '5s/:[0-9.e-]*/:7/' data.svm >other/data.svm
   mismatch "rank 1 disagrees with rank 0 on the training data's contents: 'hash " "$work/other" --
+  # Errors found while the ranks start are printed once: by rank 0 when every rank found it (a
+  # config error was printed by each rank), naming the rank otherwise (a rank whose data is
+  # missing aborted the job with its own message), and no run directory is made.
+  timeout 120 "$mpirun" --oversubscribe --bind-to none -np 2 "$gradcomp" train run.toml \
+    --set workers.backend=mpi --set run.epoch=2 --out "$work/once" >once.log 2>&1
+  code=$?
+  { [ "$code" -eq 2 ] && [ "$(grep -c "unknown key run.epoch" once.log)" -eq 1 ]; } ||
+    fail "a config error under mpirun: exit $code, printed $(grep -c "unknown key run.epoch" once.log) times: $(cat once.log)"
+  mkdir -p nodata && cp run.toml nodata/
+  timeout 120 "$mpirun" --oversubscribe --bind-to none \
+    -np 1 "$gradcomp" train run.toml --set workers.backend=mpi --out "$work/once" : \
+    -np 1 -wdir "$work/nodata" "$gradcomp" train run.toml --set workers.backend=mpi \
+    --out "$work/once" >once.log 2>&1
+  code=$?
+  { [ "$code" -eq 2 ] && [ "$(grep -c "gradcomp: error: LIBSVM file 'data.svm' does not exist (found by rank 1 of 2)" once.log)" -eq 1 ]; } ||
+    fail "rank 1 without its data: exit $code: $(cat once.log)"
+  [ ! -e "$work/once" ] || fail "a job that failed to start made its run directory"
+  expect 2 "started by mpirun with 2 ranks, but workers.backend = \"local\": every rank would run the whole job; add --set workers.backend=mpi" -- \
+    timeout 120 "$mpirun" --oversubscribe --bind-to none -np 2 "$gradcomp" train run.toml --out "$work/once"
+  # SIGUSR1 to mpirun (which forwards it to every rank; Ctrl-C makes Open MPI kill the job) stops
+  # a job as SIGINT stops a local run: every rank checkpoints and mpirun exits 130.
+  timeout 120 "$mpirun" --oversubscribe --bind-to none -np 2 "$gradcomp" train run.toml \
+    --set workers.backend=mpi --set run.steps=100000000 --set run.eval_every=100000000 \
+    --out "$work/usr1" >usr1.log 2>&1 &
+  job=$!
+  for _ in $(seq 100); do [ -e "$work/usr1/config.toml" ] && break; sleep 0.1; done
+  sleep 1
+  pkill -USR1 -P "$job"  # mpirun, the child of timeout
+  wait "$job"
+  code=$?
+  { [ "$code" -eq 130 ] && [ -e "$work/usr1/checkpoint/trainer.json" ] &&
+    [ -e "$work/usr1/checkpoint/rank-1.bin" ]; } || fail "SIGUSR1 to mpirun: exit $code: $(tail -n 5 usr1.log)"
   # workers.backend = "mpi" without mpirun runs as the only rank, and says so.
   "$gradcomp" train run.toml --set workers.backend=mpi --set run.steps=2 --out alone >alone.log 2>&1 ||
     fail "mpi backend without mpirun: $(cat alone.log)"

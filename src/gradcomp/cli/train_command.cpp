@@ -13,6 +13,7 @@
 #include "gradcomp/comm/local_communicator.hpp"
 #include "gradcomp/comm/mpi_communicator.hpp"
 #include "gradcomp/comm/mpi_session.hpp"
+#include "gradcomp/comm/start_agreement.hpp"
 #include "gradcomp/core/error.hpp"
 #include "gradcomp/train/run_checkpoint.hpp"
 #include "gradcomp/train/trainer.hpp"
@@ -114,20 +115,33 @@ bool started_by_mpirun() {
   return std::getenv("OMPI_COMM_WORLD_SIZE") != nullptr || std::getenv("PMIX_RANK") != nullptr;
 }
 
-int run_train(const TrainOptions& options) {
-  const TrainConfig config = resolve_config(options);
-  if (config.backend == "local") {
-    warn_unused(options, config);
-    LocalCommunicator local;
-    const TrainResult result = train(config, local, options.resume);
-    print_outcome(result);
-    return result.interrupted ? kInterrupted : 0;
-  }
-  const bool under_mpirun = started_by_mpirun();  // before MPI_Init, which sets them itself
+int run_local(const TrainOptions& options, const TrainConfig& config) {
+  warn_unused(options, config);
+  LocalCommunicator local;
+  const TrainResult result = train(config, local, options.resume);
+  print_outcome(result);
+  return result.interrupted ? kInterrupted : 0;
+}
+
+// One rank of an MPI job. Under mpirun the ranks read their configuration together
+// (comm/start_agreement.hpp): an error in it is printed once, not once per rank.
+int run_mpi_rank(const TrainOptions& options, bool under_mpirun) {
   int argc = 0;
   char** argv = nullptr;
   MpiSession session(argc, argv);
   return run_rank(session, [&] {
+    TrainConfig config;
+    {
+      MpiCommunicator world;
+      start_together(world, [&] {
+        config = resolve_config(options);
+        require(config.backend == "mpi" || session.size() == 1,
+                "started by mpirun with {} ranks, but workers.backend = \"{}\": every rank "
+                "would run the whole job; add --set workers.backend=mpi",
+                session.size(), config.backend);
+      });
+    }
+    if (config.backend == "local") return run_local(options, config);
     if (session.rank() == 0) {
       warn_unused(options, config);
       if (!under_mpirun)
@@ -140,6 +154,14 @@ int run_train(const TrainOptions& options) {
     if (session.rank() == 0) print_outcome(result);
     return result.interrupted ? kInterrupted : 0;
   });
+}
+
+int run_train(const TrainOptions& options) {
+  // Checked before MPI_Init, which sets these variables itself.
+  if (started_by_mpirun()) return run_mpi_rank(options, true);
+  const TrainConfig config = resolve_config(options);
+  if (config.backend == "local") return run_local(options, config);
+  return run_mpi_rank(options, false);
 }
 
 }  // namespace

@@ -4,7 +4,8 @@
 // A job must never hang: an error raised on one rank ends the whole job through MPI_Abort (Open
 // MPI's runtime then stops every rank within seconds), after the rank printed what happened with
 // its rank number. An error every rank raised at the same point (a handshake mismatch:
-// AgreedError) is printed once, by rank 0, and every rank finalizes and exits with its code.
+// AgreedError, or any error of the start agreed on by start_together: AgreedFailure) is printed
+// once, by rank 0, and every rank finalizes and exits with its code.
 #include <functional>
 #include <string>
 

@@ -9,6 +9,8 @@ namespace gradcomp {
 ExitReport report_current_exception() {
   try {
     throw;
+  } catch (const AgreedFailure& e) {
+    return e.report();
   } catch (const AgreedError& e) {
     return {2, fmt::format("error: {}", e.what()), true};
   } catch (const InvalidInput& e) {

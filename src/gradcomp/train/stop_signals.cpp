@@ -40,12 +40,14 @@ StopSignals::StopSignals(bool announce) {
   previous_int_ = std::signal(SIGINT, request_stop);
   previous_term_ = std::signal(SIGTERM, request_stop);
   previous_hup_ = std::signal(SIGHUP, request_stop);
+  previous_usr1_ = std::signal(SIGUSR1, request_stop);
 }
 
 StopSignals::~StopSignals() {
   std::signal(SIGINT, previous_int_);
   std::signal(SIGTERM, previous_term_);
   std::signal(SIGHUP, previous_hup_);
+  std::signal(SIGUSR1, previous_usr1_);
 }
 
 bool StopSignals::requested(Communicator& communicator) const {

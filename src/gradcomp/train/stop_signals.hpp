@@ -1,5 +1,7 @@
 #pragma once
-// SIGINT, SIGTERM and SIGHUP (a closed terminal or SSH session) during a training run: the run
+// SIGINT, SIGTERM, SIGHUP (a closed terminal or SSH session) and SIGUSR1 (what Open MPI's mpirun
+// forwards to every rank: `kill -USR1 <mpirun>` stops a job this way, where Ctrl-C on mpirun
+// makes Open MPI kill the job itself) during a training run: the run
 // stops after the step in progress, writes its checkpoint, metrics and summary, and the command
 // exits with code 130 (docs/outputs.md). A second signal ends the process at once with code 130;
 // the last complete checkpoint stays (checkpoints are written atomically).
@@ -28,6 +30,7 @@ class StopSignals {
   void (*previous_int_)(int) = nullptr;
   void (*previous_term_)(int) = nullptr;
   void (*previous_hup_)(int) = nullptr;
+  void (*previous_usr1_)(int) = nullptr;
 };
 
 }  // namespace gradcomp

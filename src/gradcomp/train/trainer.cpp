@@ -10,6 +10,7 @@
 #include "gradcomp/algo/schedule.hpp"
 #include "gradcomp/algo/stepper.hpp"
 #include "gradcomp/comm/handshake.hpp"
+#include "gradcomp/comm/start_agreement.hpp"
 #include "gradcomp/compress/registry.hpp"
 #include "gradcomp/core/error.hpp"
 #include "gradcomp/core/npy.hpp"
@@ -67,7 +68,12 @@ class Trainer {
         evaluator_(config, *objective_, data_, shards_, optimum_, steps_per_epoch_),
         checkpoint_(*algorithm_, *objective_, totals_, communicator) {
     check_initialization();
-    handshake(communicator, describe());
+  }
+
+  // Collective, after every rank built its trainer (start_together): the ranks compare their
+  // settings and data, then find the optimum of a convex objective.
+  void start() {
+    handshake(communicator_, describe());
     if (objective_->convex()) solve_optimum();
   }
 
@@ -272,12 +278,25 @@ class Trainer {
   RunCheckpoint<T> checkpoint_;
 };
 
+// Every rank builds its trainer and starts it together with the others (comm/start_agreement.hpp):
+// an error one rank finds while reading its data or building its model is reported once, and no
+// rank is left waiting in the handshake.
+template <class T>
+TrainResult train_as(const TrainConfig& config, Communicator& communicator,
+                     const std::string& resume) {
+  std::unique_ptr<Trainer<T>> trainer;
+  start_together(communicator,
+                 [&] { trainer = std::make_unique<Trainer<T>>(config, communicator, resume); });
+  start_together(communicator, [&] { trainer->start(); });
+  return trainer->run();
+}
+
 }  // namespace
 
 TrainResult train(const TrainConfig& config, Communicator& communicator,
                   const std::string& resume) {
-  if (config.precision == "double") return Trainer<double>(config, communicator, resume).run();
-  return Trainer<float>(config, communicator, resume).run();
+  if (config.precision == "double") return train_as<double>(config, communicator, resume);
+  return train_as<float>(config, communicator, resume);
 }
 
 }  // namespace gradcomp
