@@ -96,6 +96,25 @@ TEST(Libsvm, ReadsSparseRowsAndMapsLabels) {
   EXPECT_EQ(regression.labels, (std::vector<float>{1, -1, 1}));
 }
 
+// Neural networks read dense rows: a sparse set becomes dense when it fits (the same values in
+// their columns, zeros elsewhere, labels kept), and is refused with the sizes when it does not.
+TEST(Libsvm, SparseRowsMadeDenseWithinTheMemoryLimit) {
+  const std::string path = temp_file("dense.svm", "+1 1:0.5 3:2\n-1 2:1\n+1 4:-1.5\n");
+  const Dataset dense = densified(read_libsvm(path), 48);  // 3 × 4 floats: exactly 48 bytes
+  EXPECT_FALSE(dense.sparse);
+  EXPECT_EQ(dense.dense, (std::vector<float>{0.5F, 0, 2, 0, 0, 1, 0, 0, 0, 0, 0, -1.5F}));
+  EXPECT_EQ(dense.labels, (std::vector<float>{1, 0, 1}));
+  EXPECT_EQ(dense.shape, (std::vector<std::size_t>{4}));
+  EXPECT_NO_THROW(dense.check());
+  EXPECT_EQ(
+      error_of([&] { (void)densified(read_libsvm(path), 47); }),
+      "'" + path +
+          "' is sparse (3 samples, 4 features); neural networks read dense rows, which "
+          "would take 4.8e-08 GB, more than the 4.7e-08 GB allowed (half this machine's "
+          "memory); use a linear model (logistic, least-squares, softmax), which reads sparse "
+          "rows, fewer samples (data.train_samples) or fewer features (data.features)");
+}
+
 TEST(Libsvm, NamesTheLineAndTheProblem) {
   const auto error = [](const std::string& name, const std::string& text,
                         std::size_t features = 0) {

@@ -333,6 +333,11 @@ expect 2 "model.init = 'optimum:offset=x': the offset must be a number" -- \
 expect 2 "unknown compressor 'topkk'" -- \
   "$gradcomp" sweep run.toml --grid compressor.name=topk,topkk --seeds 1 --out sweep_bad
 [ ! -e sweep_bad ] || fail "a refused sweep ran or created its directory"
+# A neural network on sparse LIBSVM rows: made dense (it was refused), and said so.
+"$gradcomp" train run.toml --set model.name=mlp:hidden=4 --set run.precision=float \
+  --set run.steps=3 --out sparse_mlp >sparse_mlp.log 2>&1 || fail "mlp on sparse data: $(cat sparse_mlp.log)"
+grep -qF "gradcomp: note: 'data.svm' is sparse and mlp reads dense rows: made dense (12 features, 0.0115 MB)" sparse_mlp.log ||
+  fail "no note for densified data: $(cat sparse_mlp.log)"
 # A directory given as the config is refused (it ran the default sgd/identity as an empty config).
 mkdir -p conf_dir
 expect 2 "config file 'conf_dir' is a directory; give a TOML file (to continue the run in it: gradcomp train --resume conf_dir)" -- \

@@ -1,5 +1,11 @@
 #include "gradcomp/data/dataset.hpp"
 
+#include <fmt/format.h>
+
+#include <cmath>
+#include <optional>
+
+#include "gradcomp/core/checked_size.hpp"
 #include "gradcomp/core/error.hpp"
 #include "gradcomp/core/fnv_hash.hpp"
 
@@ -30,6 +36,31 @@ void Dataset::check() const {
     require<InternalError>(dense.size() == samples * features, "{}: {} values for {} x {}", name,
                            dense.size(), samples, features);
   }
+}
+
+Dataset densified(Dataset from, std::uint64_t memory_limit) {
+  if (!from.sparse) return from;
+  const std::size_t dims[] = {from.samples, from.features, sizeof(float)};
+  const std::optional<std::size_t> size = checked_product(dims);
+  const double bytes = size ? static_cast<double>(*size) : INFINITY;
+  require(size.has_value() && *size <= memory_limit,
+          "'{}' is sparse ({} samples, {} features); neural networks read dense rows, which would "
+          "take {:.3g} GB, more than the {:.3g} GB allowed (half this machine's memory); use a "
+          "linear model (logistic, least-squares, softmax), which reads sparse rows, fewer samples "
+          "(data.train_samples) or fewer features (data.features)",
+          from.name, from.samples, from.features, bytes / 1e9,
+          static_cast<double>(memory_limit) / 1e9);
+  from.dense.assign(from.samples * from.features, 0.0F);
+  for (std::size_t i = 0; i < from.samples; ++i) {
+    for (std::size_t k = from.row_offsets[i]; k < from.row_offsets[i + 1]; ++k)
+      from.dense[i * from.features + from.columns[k]] = from.values[k];
+  }
+  from.sparse = false;
+  from.row_offsets.clear();
+  from.columns.clear();
+  from.values.clear();
+  from.shape = {from.features};
+  return from;
 }
 
 Dataset subset(const Dataset& from, std::span<const std::size_t> indices) {

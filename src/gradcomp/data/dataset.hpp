@@ -36,6 +36,11 @@ struct Dataset {
   [[nodiscard]] std::uint64_t content_hash() const;
 };
 
+// The same samples with dense rows (neural networks read only dense rows). A dense set is returned
+// as it is. InvalidInput naming the set and the sizes when the dense rows would take more than
+// `memory_limit` bytes.
+Dataset densified(Dataset from, std::uint64_t memory_limit);
+
 // Every sample of `from` whose index is listed, in that order (the test split of a generated set).
 Dataset subset(const Dataset& from, std::span<const std::size_t> indices);
 

@@ -9,6 +9,11 @@
 
 namespace gradcomp {
 
+bool reads_dense_rows_only(std::string_view spec) {
+  const std::string_view name = spec.substr(0, spec.find(':'));
+  return name == "mlp" || name == "lenet" || name == "resnet";
+}
+
 template <class T>
 std::unique_ptr<Objective<T>> make_objective(std::string_view spec, const Dataset& train,
                                              std::uint64_t seed) {

@@ -8,6 +8,9 @@
 
 namespace gradcomp {
 
+// True for the neural networks (mlp, lenet, resnet): they read dense rows only.
+bool reads_dense_rows_only(std::string_view spec);
+
 template <class T>
 std::unique_ptr<Objective<T>> make_objective(std::string_view spec, const Dataset& train,
                                              std::uint64_t seed);

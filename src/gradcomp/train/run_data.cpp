@@ -1,6 +1,7 @@
 #include "gradcomp/train/run_data.hpp"
 
 #include <fmt/format.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <numeric>
@@ -10,6 +11,7 @@
 #include "gradcomp/data/idx.hpp"
 #include "gradcomp/data/synthetic.hpp"
 #include "gradcomp/data/text_formats.hpp"
+#include "gradcomp/model/registry.hpp"
 
 namespace gradcomp {
 
@@ -20,7 +22,7 @@ constexpr const char* kFashionMnist = "/usr/share/datasets/fashion-mnist";
 // A seeded split: the last test_fraction of a shuffled order is the test set.
 RunData hold_out(const Dataset& all, double fraction, std::uint64_t seed) {
   // Nothing held out: the file order stays (contiguous partitions follow the generators' groups).
-  if (fraction == 0) return {all, subset(all, std::span<const std::size_t>())};
+  if (fraction == 0) return {all, subset(all, std::span<const std::size_t>()), ""};
   std::vector<std::size_t> order(all.samples);
   std::iota(order.begin(), order.end(), 0);
   RandomStream rng(seed, Purpose::kPartition, 1, 0, kSharedWorker);
@@ -29,7 +31,7 @@ RunData hold_out(const Dataset& all, double fraction, std::uint64_t seed) {
   require(test_count < all.samples, "data.test_fraction = {} leaves no training samples", fraction);
   const std::span<const std::size_t> both(order);
   RunData data{subset(all, both.first(all.samples - test_count)),
-               subset(all, both.last(test_count))};
+               subset(all, both.last(test_count)), ""};
   return data;
 }
 
@@ -66,7 +68,14 @@ RunData validation_split(const Dataset& train, std::size_t wanted) {
           wanted, train.samples);
   const auto order = fixed_draw(train.samples, wanted, 3);
   const std::span<const std::size_t> both(order);
-  return {subset_sorted(train, both.subspan(wanted)), subset_sorted(train, both.first(wanted))};
+  return {subset_sorted(train, both.subspan(wanted)), subset_sorted(train, both.first(wanted)), ""};
+}
+
+std::uint64_t half_the_memory() {
+  const long pages = ::sysconf(_SC_PHYS_PAGES);
+  const long page = ::sysconf(_SC_PAGE_SIZE);
+  if (pages <= 0 || page <= 0) return std::uint64_t{8} << 30;  // unknown: 8 GiB
+  return static_cast<std::uint64_t>(pages) * static_cast<std::uint64_t>(page) / 2;
 }
 
 LabelKind label_kind(const TrainConfig& c) {
@@ -82,7 +91,7 @@ RunData load_all_data(const TrainConfig& c) {
   if (c.data_source == "fashion-mnist") {
     const std::string dir = kFashionMnist;
     return {read_idx(dir + "/train-images-idx3-ubyte.gz", dir + "/train-labels-idx1-ubyte.gz"),
-            read_idx(dir + "/t10k-images-idx3-ubyte.gz", dir + "/t10k-labels-idx1-ubyte.gz")};
+            read_idx(dir + "/t10k-images-idx3-ubyte.gz", dir + "/t10k-labels-idx1-ubyte.gz"), ""};
   }
   if (c.data_source == "idx") {
     require(!c.train_path.empty() && !c.train_labels.empty(),
@@ -90,7 +99,7 @@ RunData load_all_data(const TrainConfig& c) {
             "data.test_labels for a test set)");
     Dataset train = read_idx(c.train_path, c.train_labels);
     if (c.test_path.empty()) return hold_out(train, c.test_fraction, c.seed);
-    return {std::move(train), read_idx(c.test_path, c.test_labels)};
+    return {std::move(train), read_idx(c.test_path, c.test_labels), ""};
   }
   if (c.data_source == "libsvm" || c.data_source == "csv") {
     require(!c.train_path.empty(), "data.source = \"{}\" needs data.train = \"path\"",
@@ -102,7 +111,7 @@ RunData load_all_data(const TrainConfig& c) {
             "test file '{}' has {} features, the training file {}; set data.features", c.test_path,
             test.features, train.features);
     test.features = train.features;
-    return {std::move(train), std::move(test)};
+    return {std::move(train), std::move(test), ""};
   }
   if (c.data_source == "npy") {
     require(!c.train_path.empty() && !c.train_labels.empty(),
@@ -110,7 +119,7 @@ RunData load_all_data(const TrainConfig& c) {
             "(labels .npy)");
     Dataset train = read_npy_dataset(c.train_path, c.train_labels, label_kind(c));
     if (c.test_path.empty()) return hold_out(train, c.test_fraction, c.seed);
-    return {std::move(train), read_npy_dataset(c.test_path, c.test_labels, label_kind(c))};
+    return {std::move(train), read_npy_dataset(c.test_path, c.test_labels, label_kind(c)), ""};
   }
   if (c.data_source == "generate") {
     require(!c.generator.empty(),
@@ -129,6 +138,16 @@ RunData load_run_data(const TrainConfig& c) {
   if (c.validation_samples > 0) data = validation_split(data.train, c.validation_samples);
   data.train = limited(std::move(data.train), c.train_samples, "train_samples");
   data.test = limited(std::move(data.test), c.test_samples, "test_samples");
+  if (reads_dense_rows_only(c.model) && data.train.sparse) {
+    const std::uint64_t limit = half_the_memory();
+    const double megabytes = 4e-6 * static_cast<double>(data.train.features) *
+                             static_cast<double>(data.train.samples + data.test.samples);
+    data.train = densified(std::move(data.train), limit);
+    data.test = densified(std::move(data.test), limit);
+    data.note = fmt::format(
+        "'{}' is sparse and {} reads dense rows: made dense ({} features, {:.3g} MB)",
+        data.train.name, c.model.substr(0, c.model.find(':')), data.train.features, megabytes);
+  }
   return data;
 }
 

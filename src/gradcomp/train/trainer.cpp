@@ -68,6 +68,8 @@ class Trainer {
         evaluator_(config, *objective_, data_, shards_, optimum_, steps_per_epoch_),
         checkpoint_(*algorithm_, *objective_, totals_, communicator) {
     check_initialization();
+    if (communicator.rank() == 0 && !data_.note.empty())
+      fmt::print(stderr, "gradcomp: note: {}\n", data_.note);
   }
 
   // Collective, after every rank built its trainer (start_together): the ranks compare their
