@@ -245,14 +245,24 @@ out=$("$gradcomp" train run.toml --set 'model.name="softmax:l2=0"' --set algorit
   >sweep.log 2>&1 || fail "sweep: $(cat sweep.log)"
 [ "$(grep -c '^| compressor.k=' sweep/sweep.md)" -eq 2 ] || fail "sweep table: $(cat sweep/sweep.md)"
 grep -q "± " sweep/sweep.md || fail "no ± in the sweep table"
-[ -d sweep/run-001-seed2 ] || fail "sweep runs missing: $(ls sweep)"
+[ -d sweep/run-001-compressor.k=6-seed2 ] || fail "sweep runs missing: $(ls sweep)"
 "$python" - <<'PY' || fail "sweep.csv"
-import csv
+import csv, json
 rows = list(csv.DictReader(open("sweep/sweep.csv")))
-assert [r["configuration"] for r in rows] == ["compressor.k=1", "compressor.k=6"], rows
+# One column per grid key, metrics.csv's units (fractions, bits), f − f* for the convex model.
+assert list(rows[0])[:2] == ["compressor.k", "runs"], list(rows[0])
+assert [r["compressor.k"] for r in rows] == ["1", "6"], rows
 assert all(r["runs"] == "2" for r in rows)
+for row, k in zip(rows, [1, 6]):
+    finals = [json.load(open(f"sweep/run-{k // 6:03}-compressor.k={k}-seed{s}/summary.json"))["final"]
+              for s in (1, 2)]
+    assert float(row["bits_up_mean"]) == sum(f["bits_up"] for f in finals) / 2, (row, finals)
+    assert abs(float(row["test_accuracy_mean"]) - sum(f["test_accuracy"] for f in finals) / 2) < 1e-12
+    assert 0 <= float(row["test_accuracy_mean"]) <= 1
+    assert abs(float(row["suboptimality_mean"]) - sum(f["suboptimality"] for f in finals) / 2) < 1e-12
 assert float(rows[0]["bits_up_mean"]) < float(rows[1]["bits_up_mean"]), rows
 PY
+grep -q "f − f\*" sweep/sweep.md || fail "no f − f* in a convex model's sweep table: $(cat sweep/sweep.md)"
 # A grid value in double quotes may hold commas (a schedule, a compressor spec).
 "$gradcomp" sweep run.toml --grid 'algorithm.schedule="step:lr=0.1,epochs=1","constant:lr=0.2"' \
   --seeds 1 --set run.steps=5 --out sweep-quoted >sweep-quoted.log 2>&1 ||
@@ -260,9 +270,11 @@ PY
 "$python" - <<'PY' || fail "quoted sweep.csv"
 import csv
 rows = list(csv.DictReader(open("sweep-quoted/sweep.csv")))
-assert [r["configuration"] for r in rows] == [
-    'algorithm.schedule="step:lr=0.1,epochs=1"', 'algorithm.schedule="constant:lr=0.2"'], rows
+assert [r["algorithm.schedule"] for r in rows] == ["step:lr=0.1,epochs=1", "constant:lr=0.2"], rows
 PY
+grep -q "±" sweep-quoted/sweep.md && fail "one seed printed ± 0: $(cat sweep-quoted/sweep.md)"
+[ -d "sweep-quoted/run-000-algorithm.schedule=step_lr=0.1_epochs=1-seed1" ] ||
+  fail "quoted sweep folders: $(ls sweep-quoted)"
 "$gradcomp" plot a half --x bits --y loss --out curves >plot.log 2>&1 || fail "plot: $(cat plot.log)"
 [ -s curves.png ] && [ -s curves.svg ] || fail "plot files missing"
 grep -q "ef-scaled\|def-a / topk" curves.svg || fail "curves are not labelled by method"

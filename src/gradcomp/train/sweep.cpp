@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <filesystem>
 
@@ -84,20 +86,124 @@ double field(const nlohmann::ordered_json& record, const char* key) {
   return record.contains(key) && record[key].is_number() ? record[key].get<double>() : NAN;
 }
 
-const std::vector<std::pair<const char*, const char*>>& columns() {
-  static const std::vector<std::pair<const char*, const char*>> all = {
-      {"test_accuracy", "test accuracy (%)"},
-      {"test_loss", "test loss"},
-      {"train_loss", "train loss"},
-      {"bits_up", "MB sent / worker"},
-      {"simulated_seconds", "simulated s"}};
+// A column of the tables: the final record's key, its Markdown heading and the factor the
+// Markdown shows it with (sweep.csv keeps metrics.csv's units: fractions and bits).
+struct Column {
+  const char* key;
+  const char* heading;
+  double markdown_scale;
+};
+
+const std::vector<Column>& columns() {
+  static const std::vector<Column> all = {{"test_accuracy", "test accuracy (%)", 100},
+                                          {"test_loss", "test loss", 1},
+                                          {"train_loss", "train loss", 1},
+                                          {"suboptimality", "f − f*", 1},
+                                          {"bits_up", "MB sent / worker", 1.0 / 8e6},
+                                          {"simulated_seconds", "simulated s", 1}};
   return all;
 }
 
-double scale_of(const std::string& key) {
-  if (key == "test_accuracy") return 100;
-  if (key == "bits_up") return 1.0 / 8e6;
-  return 1;
+// One grid point's runs: its "key=value" assignments and every seed's final record.
+struct PointResults {
+  std::vector<std::string> point;
+  std::vector<nlohmann::ordered_json> finals;
+};
+
+Stat column_stat(const PointResults& results, const char* key) {
+  std::vector<double> values;
+  values.reserve(results.finals.size());
+  for (const auto& f : results.finals) values.push_back(field(f, key));
+  return stat_of(values);
+}
+
+// The columns some grid point has a value for (no f − f* for a neural network, no accuracy for
+// a regression).
+std::vector<Column> present_columns(const std::vector<PointResults>& all) {
+  std::vector<Column> present;
+  for (const Column& column : columns()) {
+    const bool any = std::any_of(all.begin(), all.end(), [&](const PointResults& r) {
+      return std::isfinite(column_stat(r, column.key).mean);
+    });
+    if (any) present.push_back(column);
+  }
+  return present;
+}
+
+// The value of "key=value" as a CSV cell: a TOML string's quotes dropped.
+std::string value_of(const std::string& assignment) {
+  std::string value = assignment.substr(assignment.find('=') + 1);
+  if (value.size() >= 2 && value.front() == '"' && value.back() == '"')
+    value = value.substr(1, value.size() - 2);
+  return value;
+}
+
+// A run folder's name for its grid point: letters, digits and . = - kept, quotes dropped, the
+// rest '_'.
+std::string folder_label(const std::vector<std::string>& point) {
+  std::string label;
+  for (const auto& assignment : point) {
+    if (!label.empty()) label += '_';
+    label += assignment;
+  }
+  std::string kept;
+  for (const char c : label) {
+    if (c == '"') continue;
+    const bool plain =
+        std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '.' || c == '=' || c == '-';
+    kept.push_back(plain ? c : '_');
+  }
+  return kept.substr(0, 80);
+}
+
+std::string markdown_table(const std::vector<PointResults>& all, const std::vector<Column>& shown,
+                           std::size_t seeds) {
+  std::string text = "| configuration | runs |";
+  for (const Column& column : shown) text += fmt::format(" {} |", column.heading);
+  text += "\n|---|---|";
+  for (std::size_t k = 0; k < shown.size(); ++k) text += "---|";
+  text += "\n";
+  for (const PointResults& r : all) {
+    const std::string name = r.point.empty() ? "base" : fmt::format("{}", fmt::join(r.point, " "));
+    text += fmt::format("| {} | {} |", name, r.finals.size());
+    for (const Column& column : shown) {
+      const Stat s = column_stat(r, column.key);
+      const double mean = s.mean * column.markdown_scale;
+      if (!std::isfinite(mean)) {
+        text += " — |";
+      } else if (seeds == 1) {
+        text += fmt::format(" {:.4g} |", mean);
+      } else {
+        text += fmt::format(" {:.4g} ± {:.2g} |", mean, s.std * column.markdown_scale);
+      }
+    }
+    text += "\n";
+  }
+  return text;
+}
+
+std::string csv_table(const std::vector<PointResults>& all, const std::vector<Column>& shown,
+                      const std::vector<Axis>& axes) {
+  std::vector<std::string> header;
+  for (const Axis& axis : axes) header.push_back(csv_field(axis.key));
+  header.emplace_back("runs");
+  for (const Column& column : shown) {
+    header.push_back(fmt::format("{}_mean", column.key));
+    header.push_back(fmt::format("{}_std", column.key));
+  }
+  std::string text = fmt::format("{}\n", fmt::join(header, ","));
+  for (const PointResults& r : all) {
+    std::vector<std::string> cells;
+    for (const auto& assignment : r.point) cells.push_back(csv_field(value_of(assignment)));
+    cells.push_back(std::to_string(r.finals.size()));
+    for (const Column& column : shown) {
+      const Stat s = column_stat(r, column.key);
+      cells.push_back(std::isfinite(s.mean) ? fmt::format("{}", s.mean) : "");
+      cells.push_back(std::isfinite(s.std) ? fmt::format("{}", s.std) : "");
+    }
+    text += fmt::format("{}\n", fmt::join(cells, ","));
+  }
+  return text;
 }
 
 }  // namespace
@@ -114,45 +220,33 @@ std::string run_sweep(const SweepPlan& plan) {
     validate_specs(parse_config(plan.config_text, plan.origin, overrides));
   }
   const std::string out = make_run_directory(plan.out.empty() ? "" : plan.out);
-  std::string markdown = "| configuration | runs |";
-  std::string csv = "configuration,runs";
-  for (const auto& [key, label] : columns()) {
-    markdown += fmt::format(" {} |", label);
-    csv += fmt::format(",{}_mean,{}_std", key, key);
-  }
-  markdown += "\n|---|---|";
-  for (std::size_t k = 0; k < columns().size(); ++k) markdown += "---|";
-  markdown += "\n";
+  std::vector<PointResults> all;
   std::size_t index = 0;
   for (const auto& point : combinations(axes)) {
-    std::vector<nlohmann::ordered_json> finals;
+    PointResults results{point, {}};
+    const std::string label = point.empty() ? "" : fmt::format("-{}", folder_label(point));
     for (std::size_t seed = 1; seed <= plan.seeds; ++seed) {
       std::vector<std::string> overrides = plan.overrides;
       overrides.insert(overrides.end(), point.begin(), point.end());
       overrides.push_back(fmt::format("run.seed={}", seed));
-      overrides.push_back(fmt::format("run.out=\"{}/run-{:03}-seed{}\"", out, index, seed));
+      overrides.push_back(
+          fmt::format("run.out=\"{}/run-{:03}{}-seed{}\"", out, index, label, seed));
       const TrainConfig config = parse_config(plan.config_text, plan.origin, overrides);
       LocalCommunicator local;
-      finals.push_back(train(config, local).summary["final"]);
+      results.finals.push_back(train(config, local).summary["final"]);
     }
-    const std::string name = point.empty() ? "base" : fmt::format("{}", fmt::join(point, " "));
-    markdown += fmt::format("| {} | {} |", name, finals.size());
-    csv += fmt::format("\n{},{}", csv_field(name), finals.size());
-    for (const auto& [key, label] : columns()) {
-      std::vector<double> values;
-      values.reserve(finals.size());
-      for (const auto& f : finals) values.push_back(field(f, key) * scale_of(key));
-      const Stat s = stat_of(values);
-      markdown += std::isfinite(s.mean) ? fmt::format(" {:.4g} ± {:.2g} |", s.mean, s.std) : " — |";
-      csv += fmt::format(",{},{}", s.mean, s.std);
-    }
-    markdown += "\n";
+    all.push_back(std::move(results));
     ++index;
   }
+  const std::vector<Column> shown = present_columns(all);
+  const std::string markdown = markdown_table(all, shown, plan.seeds);
   write_file_atomically(out + "/sweep.md", markdown);
-  write_file_atomically(out + "/sweep.csv", csv + "\n");
-  return markdown + fmt::format("\n(mean ± sample std over {} seeds; runs and tables in {})\n",
-                                plan.seeds, out);
+  write_file_atomically(out + "/sweep.csv", csv_table(all, shown, axes));
+  return markdown +
+         (plan.seeds == 1
+              ? fmt::format("\n(one seed; runs and tables in {})\n", out)
+              : fmt::format("\n(mean ± sample std over {} seeds; runs and tables in {})\n",
+                            plan.seeds, out));
 }
 
 }  // namespace gradcomp
