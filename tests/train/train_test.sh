@@ -278,6 +278,17 @@ grep -q "±" sweep-quoted/sweep.md && fail "one seed printed ± 0: $(cat sweep-q
 "$gradcomp" plot a half --x bits --y loss --out curves >plot.log 2>&1 || fail "plot: $(cat plot.log)"
 [ -s curves.png ] && [ -s curves.svg ] || fail "plot files missing"
 grep -q "ef-scaled\|def-a / topk" curves.svg || fail "curves are not labelled by method"
+grep -qF "set ylabel 'test loss'" curves.gp || fail "the y label does not say test loss: $(grep ylabel curves.gp)"
+# --out into a missing directory (it failed with a temporary file's name), --label, --logx.
+"$gradcomp" plot a half --x bits --y accuracy --out figures/new/acc --label "full run" \
+  --label "it's resumed" --logx >plot2.log 2>&1 || fail "plot into a new directory: $(cat plot2.log)"
+[ -s figures/new/acc.png ] && [ -s figures/new/acc.svg ] || fail "plot into a new directory: $(ls -R figures)"
+grep -qF "full run" figures/new/acc.svg && grep -qF "set logscale x" figures/new/acc.gp ||
+  fail "--label or --logx not applied: $(cat figures/new/acc.gp)"
+grep -qF "set ylabel 'test accuracy (%)'" figures/new/acc.gp || fail "accuracy's y label: $(grep ylabel figures/new/acc.gp)"
+out=$("$gradcomp" plot a half --label x --label y --label z 2>&1)
+[ $? -eq 2 ] && grep -qF "3 --label for 2 runs; give at most one per run, in the runs' order" <<<"$out" ||
+  fail "three labels for two runs: $out"
 
 # Bad input: exit code 2 and the message.
 expect() {  # expect CODE TEXT -- command...

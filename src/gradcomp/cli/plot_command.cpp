@@ -1,4 +1,5 @@
-// `gradcomp plot RUN_DIR... [--x epoch|bits|time] [--y accuracy|loss|suboptimality|error]`.
+// `gradcomp plot RUN_DIR... [--x epoch|bits|time] [--y accuracy|loss|suboptimality|error]
+// [--label L ...] [--title T] [--logx] [--logy] [--out PREFIX]`.
 #include <fmt/format.h>
 
 #include "gradcomp/cli/commands.hpp"
@@ -20,7 +21,14 @@ std::function<int()> add_plot_command(CLI::App& app) {
           "--y", request->y,
           "accuracy, loss, suboptimality, error or geometry (grad_phi and grad_sign_delta)")
       ->default_val("accuracy");
-  command->add_option("--out", request->out, "file prefix (default: in the first run)");
+  command->add_option("--out", request->out,
+                      "file prefix (default: in the first run; its directory is created)");
+  command->add_option("--label", request->labels, "a curve's label, one per run in order")
+      ->allow_extra_args(false);
+  command->add_option("--title", request->title, "the plot's title");
+  command->add_flag("--logx", request->log_x, "logarithmic x axis");
+  command->add_flag("--logy", request->log_y,
+                    "logarithmic y axis (loss, suboptimality, error and geometry always are)");
   return [request] {
     const std::string prefix = plot_runs(*request);
     fmt::print("wrote {}.png and {}.svg\n", prefix, prefix);

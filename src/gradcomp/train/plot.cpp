@@ -1,6 +1,7 @@
 #include "gradcomp/train/plot.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <cmath>
 #include <cstdlib>
@@ -8,6 +9,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <set>
 
 #include "gradcomp/core/error.hpp"
 #include "gradcomp/core/npy.hpp"
@@ -67,14 +69,30 @@ std::vector<std::pair<Axis, std::string>> y_series(const std::string& name) {
   return {{y, ": phi(g), sign per layer"}, {whole, ": |g|_1^2/(d|g|^2), sign of the whole model"}};
 }
 
+// The key of `axis` a record has (the first of its keys), or nullptr.
+const std::string* key_in(const nlohmann::json& record, const Axis& axis) {
+  for (const auto& key : axis.keys) {
+    if (record.contains(key) && record[key].is_number()) return &key;
+  }
+  return nullptr;
+}
+
 double value_of(const nlohmann::json& record, const Axis& axis,
                 const std::optional<NetworkModel>& clock = std::nullopt) {
   if (clock) return seconds_on(record, *clock);
-  for (const auto& key : axis.keys) {
-    if (record.contains(key) && record[key].is_number())
-      return record[key].get<double>() * axis.scale;
+  const std::string* key = key_in(record, axis);
+  return key != nullptr ? record[*key].get<double>() * axis.scale : NAN;
+}
+
+// "test loss", "train accuracy (%)", or both joined when runs differ: which set the y values
+// come from (a run without a test set falls back to its training set).
+std::string y_label(const Axis& y, const std::set<std::string>& keys_used) {
+  if (y.keys.size() < 2) return y.label;
+  std::vector<std::string> sets;
+  for (const auto& key : y.keys) {
+    if (keys_used.contains(key)) sets.push_back(key.substr(0, key.find('_')));
   }
-  return NAN;
+  return fmt::format("{} {}", fmt::join(sets, " / "), y.label);
 }
 
 std::string label_of(const std::string& run) {
@@ -85,6 +103,16 @@ std::string label_of(const std::string& run) {
   const std::string algorithm = summary["algorithm"].get<std::string>();
   return fmt::format("{} / {}", algorithm.substr(0, algorithm.find(':')),
                      summary["compressor"].get<std::string>());
+}
+
+// A gnuplot single-quoted string holds a quote as two quotes.
+std::string quoted_for_gnuplot(const std::string& text) {
+  std::string out;
+  for (const char c : text) {
+    out.push_back(c);
+    if (c == '\'') out.push_back('\'');
+  }
+  return out;
 }
 
 }  // namespace
@@ -99,9 +127,21 @@ std::string plot_runs(const PlotRequest& request) {
   const Axis x = x_axis(request.x);
   const auto clock = clock_of(request.x);
   const Axis y = y_axis(request.y);
+  require(request.labels.size() <= request.runs.size(),
+          "{} --label for {} runs; give at most one per run, in the runs' order",
+          request.labels.size(), request.runs.size());
   std::string prefix = request.out.empty() ? fmt::format("{}/plot-{}-vs-{}", request.runs.front(),
                                                          request.y, request.x)
                                            : request.out;
+  const std::filesystem::path directory = std::filesystem::path(prefix).parent_path();
+  if (!directory.empty()) {
+    std::error_code error;
+    std::filesystem::create_directories(directory, error);
+    if (error)
+      throw IoError(
+          fmt::format("cannot create '{}' for --out: {}", directory.string(), error.message()));
+  }
+  std::set<std::string> keys_used;
   std::string plots;
   std::size_t points = 0;
   const auto series = y_series(request.y);
@@ -120,16 +160,20 @@ std::string plot_runs(const PlotRequest& request) {
       for (const auto& record : records) {
         const double a = value_of(record, x, clock);
         const double b = value_of(record, curve);
-        if (std::isfinite(a) && std::isfinite(b) && (!curve.log || b > 0)) {
+        const bool log_y = curve.log || request.log_y;
+        if (std::isfinite(a) && std::isfinite(b) && (!log_y || b > 0) &&
+            (!request.log_x || a > 0)) {
           data += fmt::format("{} {}\n", a, b);
+          keys_used.insert(*key_in(record, curve));
           ++points;
         }
       }
       const std::string file = series.size() == 1 ? fmt::format("{}.run{}.dat", prefix, r)
                                                   : fmt::format("{}.run{}.{}.dat", prefix, r, c);
       write_file_atomically(file, data);
-      plots += fmt::format("{}'{}' using 1:2 with linespoints title '{}{}'",
-                           plots.empty() ? "" : ", ", file, label, series[c].second);
+      plots +=
+          fmt::format("{}'{}' using 1:2 with linespoints title '{}{}'", plots.empty() ? "" : ", ",
+                      file, quoted_for_gnuplot(label), series[c].second);
     }
   }
   require(points > 0, "no run has '{}' against '{}' to plot", y.keys.front(), x.keys.front());
@@ -138,9 +182,11 @@ std::string plot_runs(const PlotRequest& request) {
            {"pngcairo size 900,600", "png"}, {"svg size 900,600", "svg"}}) {
     script += fmt::format("set terminal {}\nset output '{}.{}'\n", terminal, prefix, extension);
     script += fmt::format("set xlabel '{}'\nset ylabel '{}'\nset key outside below\nset grid\n",
-                          x.label, y.label);
-    script += y.log ? "set logscale y\n" : "unset logscale y\n";
-    if (!request.title.empty()) script += fmt::format("set title '{}' noenhanced\n", request.title);
+                          x.label, y_label(y, keys_used));
+    script += y.log || request.log_y ? "set logscale y\n" : "unset logscale y\n";
+    script += request.log_x ? "set logscale x\n" : "unset logscale x\n";
+    if (!request.title.empty())
+      script += fmt::format("set title '{}' noenhanced\n", quoted_for_gnuplot(request.title));
     script += fmt::format("plot {}\n", plots);
   }
   write_file_atomically(prefix + ".gp", script);

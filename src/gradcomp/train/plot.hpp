@@ -13,10 +13,14 @@ struct PlotRequest {
   std::string out;                  // file prefix; default: <first run>/plot-<y>-vs-<x>
   std::vector<std::string> labels;  // one per run; default: "algorithm / compressor"
   std::string title;
+  bool log_x = false;  // logarithmic x axis
+  bool log_y = false;  // logarithmic y axis (loss, f − f*, error and geometry are always)
 };
 
-// Writes PREFIX.png and PREFIX.svg; returns PREFIX. InvalidInput for unknown axes, a run without
-// metrics, a metric no run has; IoError when gnuplot is missing or fails.
+// Writes PREFIX.png and PREFIX.svg (creating PREFIX's directory); returns PREFIX. The y label
+// says which set the values come from (test, or train where a run has no test set). InvalidInput
+// for unknown axes, a run without metrics, a metric no run has, more labels than runs; IoError
+// when gnuplot is missing or fails.
 std::string plot_runs(const PlotRequest& request);
 
 // InvalidInput, as plot_runs would throw it, for an unknown x or y (checked before any run).
