@@ -338,7 +338,7 @@ expect 2 "the checkpoint in 'half' is at step 60 and the run is 20 steps long: n
 # --out reuses what a run that failed before its first result left (config.toml, a temporary),
 # and refuses a directory holding anything else, which stays untouched.
 mkdir -p stub/checkpoint && cp a/config.toml stub/ && echo x >stub/checkpoint/rank-0.bin.tmp.4242
-"$gradcomp" train run.toml --set run.steps=3 --out stub >stub.log 2>&1 || fail "reuse: $(cat stub.log)"
+"$gradcomp" train run.toml --set run.steps=3 --out stub/ >stub.log 2>&1 || fail "reuse: $(cat stub.log)"
 [ -s stub/summary.json ] && [ ! -e stub/checkpoint/rank-0.bin.tmp.4242 ] || fail "stub not reused"
 mkdir mine && echo notes >mine/notes.txt
 expect 2 "output directory 'mine' exists and holds results or files of its own; choose another --out" -- \

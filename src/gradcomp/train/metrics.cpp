@@ -87,10 +87,11 @@ std::optional<std::vector<std::filesystem::path>> leftovers_of_a_failed_start(
     const std::filesystem::path& dir) {
   namespace fs = std::filesystem;
   if (!fs::is_directory(dir)) return std::nullopt;
+  const fs::path base = (dir / "").parent_path();  // "run/" and "run" alike
   std::vector<fs::path> found;
-  for (const auto& entry : fs::recursive_directory_iterator(dir)) {
+  for (const auto& entry : fs::recursive_directory_iterator(base)) {
     const std::string name = entry.path().filename().string();
-    const bool top = entry.path().parent_path() == dir;
+    const bool top = entry.path().parent_path() == base;
     const bool ours =
         entry.is_directory()
             ? top && name == "checkpoint"
