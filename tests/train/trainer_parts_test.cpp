@@ -139,16 +139,28 @@ TEST(Evaluator, RefusesATrainingSubsetForAConvexModel) {
   }
 }
 
-TEST(RunCheckpoint, RestoresEveryStateBufferTheTotalsAndTheStep) {
-  const auto directory = std::filesystem::temp_directory_path() / "gradcomp_parts_checkpoint";
+// An empty temporary directory of this name.
+std::filesystem::path fresh_directory(const std::string& name) {
+  const auto directory = std::filesystem::temp_directory_path() / name;
   std::filesystem::remove_all(directory);
   std::filesystem::create_directories(directory);
-  SmallRun run;
+  return directory;
+}
+
+// `run` after `count` steps, and traffic totals holding its last step's traffic.
+TrafficTotals stepped(SmallRun& run, std::size_t count) {
   WorkerGradients<double> gradients(*run.objective, run.data.train, run.batches, run.group,
                                     run.local);
   TrafficTotals totals(NetworkModel::parse("1Gbit"), 2, 3);
-  run.steps(gradients, 3);
+  run.steps(gradients, count);
   totals.add_step(run.algorithm->traffic(), 0.5, 3);
+  return totals;
+}
+
+TEST(RunCheckpoint, RestoresEveryStateBufferTheTotalsAndTheStep) {
+  const auto directory = fresh_directory("gradcomp_parts_checkpoint");
+  SmallRun run;
+  TrafficTotals totals = stepped(run, 3);
   RunCheckpoint<double>(*run.algorithm, *run.objective, totals, run.local)
       .save(3, directory.string());
   std::vector<std::vector<double>> saved;
@@ -196,16 +208,10 @@ void write_text(const std::filesystem::path& path, const std::string& text) {
 // corruption naming the file (before checksums, a flipped bit resumed into another result or was
 // misread as another configuration), and a config.toml changed after the start is named too.
 TEST(RunCheckpoint, RefusesEveryDamagedFileAndAChangedConfiguration) {
-  const auto directory = std::filesystem::temp_directory_path() / "gradcomp_parts_corrupt";
-  std::filesystem::remove_all(directory);
-  std::filesystem::create_directories(directory);
+  const auto directory = fresh_directory("gradcomp_parts_corrupt");
   const std::string run_dir = directory.string();
   SmallRun run;
-  WorkerGradients<double> gradients(*run.objective, run.data.train, run.batches, run.group,
-                                    run.local);
-  TrafficTotals totals(NetworkModel::parse("1Gbit"), 2, 3);
-  run.steps(gradients, 2);
-  totals.add_step(run.algorithm->traffic(), 0.5, 3);
+  TrafficTotals totals = stepped(run, 2);
   const std::string config = run.config.to_toml();
   write_text(directory / "config.toml", config);
   RunCheckpoint<double> saver(*run.algorithm, *run.objective, totals, run.local);
