@@ -25,7 +25,6 @@ class AlgorithmBase : public Algorithm<T> {
   AlgorithmBase(const AlgorithmSetup<T>& setup, std::string spec)
       : exchange_(setup.exchange),
         layout_(setup.layout),
-        seed_(setup.seed),
         choice_(setup.choice),
         workers_(setup.exchange.workers()),
         d_(setup.layout.total_size()),
@@ -97,34 +96,24 @@ class AlgorithmBase : public Algorithm<T> {
     shared_state_.push_back({std::move(name), &buffer, true});
   }
 
-  [[nodiscard]] StepContext context(std::uint64_t step, std::size_t local_worker) const {
-    return {seed_, step, static_cast<std::uint32_t>(workers_.first + local_worker)};
-  }
   // out = weight·Σ decode over all workers (or the pattern's answer); records the traffic.
   // Under the server pattern an algorithm without a server of its own gets the relay: the server
   // averages and broadcasts the mean uncompressed ([Heterogeneous]'s parameter server).
-  void exchange(Pattern pattern, const Compressor& codec, const std::vector<Message>& messages,
-                std::uint64_t step, std::span<T> out, T weight, ServerRole<T>* server = nullptr) {
-    if (pattern == Pattern::kServer && server == nullptr) server = &relay();
-    exchange_.run<T>(pattern, {codec, layout_, seed_, step, messages}, server, out, weight);
-    traffic_.push_back(exchange_.traffic());
-  }
   void exchange(Pattern pattern, const WorkerCompression<T>& sent, std::uint64_t step,
                 std::span<T> out, T weight, ServerRole<T>* server = nullptr) {
-    exchange(pattern, sent.codec(), sent.messages(), step, out, weight, server);
+    if (pattern == Pattern::kServer && server == nullptr) server = &relay();
+    exchange_.run<T>(pattern, {sent.codec(), layout_, sent.seed(), step, sent.messages()}, server,
+                     out, weight);
+    traffic_.push_back(exchange_.traffic());
   }
   void begin_step() { traffic_.clear(); }
   // Marks the end of a step for the diagnostics: the error buffers' norms join the total error,
   // and the primary messages are remembered for the density.
   void end_step(const WorkerCompression<T>& sent, std::uint64_t step) {
-    end_step(&sent.codec(), &sent.messages(), step);
-  }
-  void end_step(const Compressor* codec, const std::vector<Message>* messages, std::uint64_t step) {
     if (errors_ != nullptr) {
       for (const auto& e : *errors_) total_error_local_ += squared_norm(e);
     }
-    density_codec_ = codec;
-    density_messages_ = messages;
+    density_source_ = &sent;
     density_step_ = step;
     ++steps_;
   }
@@ -144,7 +133,6 @@ class AlgorithmBase : public Algorithm<T> {
 
   Exchange& exchange_;
   const Layout& layout_;
-  std::uint64_t seed_;
   AlgorithmChoice choice_;
   WorkerGroup workers_;
   std::size_t d_;
@@ -175,8 +163,7 @@ class AlgorithmBase : public Algorithm<T> {
   PerWorker<T>* errors_ = nullptr;
   double kappa_ = 0;
   const std::vector<T>* server_error_ = nullptr;
-  const Compressor* density_codec_ = nullptr;
-  const std::vector<Message>* density_messages_ = nullptr;
+  const WorkerCompression<T>* density_source_ = nullptr;  // the primary messages of the last step
   std::uint64_t density_step_ = 0;
   double total_error_local_ = 0;
   std::uint64_t steps_ = 0;
@@ -184,12 +171,13 @@ class AlgorithmBase : public Algorithm<T> {
 
 template <class T>
 double AlgorithmBase<T>::local_density() {
-  if (density_codec_ == nullptr || density_messages_ == nullptr || d_ == 0) return 0;
+  if (density_source_ == nullptr || d_ == 0) return 0;
   std::vector<T> decoded(d_);
   double kept = 0;
-  for (std::size_t j = 0; j < density_messages_->size(); ++j) {
-    density_codec_->decode((*density_messages_)[j], layout_, context(density_step_, j),
-                           std::span<T>(decoded));
+  const std::vector<Message>& messages = density_source_->messages();
+  for (std::size_t j = 0; j < messages.size(); ++j) {
+    density_source_->codec().decode(
+        messages[j], layout_, density_source_->context_of(density_step_, j), std::span<T>(decoded));
     kept += static_cast<double>(
         std::count_if(decoded.begin(), decoded.end(), [](T v) { return v != T{0}; }));
   }
@@ -217,7 +205,7 @@ Diagnostics AlgorithmBase<T>::diagnostics() {
 
   const double n = static_cast<double>(workers_.total);
   Diagnostics result;
-  if (density_codec_ != nullptr) result.density = tail[0] / n;
+  if (density_source_ != nullptr) result.density = tail[0] / n;
   if (server_error_ != nullptr) result.server_error_norm2 = tail[2];
   if (!has_errors) return result;
   double mean_norm2 = 0;

@@ -19,7 +19,8 @@ class Diana final : public AlgorithmBase<T> {
  public:
   Diana(const AlgorithmSetup<T>& setup, const Params& p)
       : Base(setup, p.canonical()),
-        quantized_(setup.choice.quantizer, setup.layout, setup.seed, setup.exchange.workers()),
+        quantized_(setup.choice.quantizer, setup.layout, setup.seed, setup.exchange.workers(),
+                   CompressorRole::kQuantizer),
         alpha_(static_cast<T>(shift_step(p, quantized_.codec(), setup.layout, 1.0, "diana"))),
         shifts_(Base::per_worker_buffer()),
         server_shift_(Base::d_, T{0}),

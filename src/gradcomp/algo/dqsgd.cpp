@@ -20,7 +20,9 @@ class Dqsgd final : public AlgorithmBase<T> {
  public:
   Dqsgd(const AlgorithmSetup<T>& setup, const Params& p, DqsgdForm form)
       : Base(setup, p.canonical()),
-        sent_(setup.choice.quantizer, setup.layout, setup.seed, setup.exchange.workers()),
+        sent_(setup.choice.quantizer, setup.layout, setup.seed, setup.exchange.workers(),
+              form == DqsgdForm::kSynchronized ? CompressorRole::kSynchronizedQuantizer
+                                               : CompressorRole::kQuantizer),
         pattern_(form == DqsgdForm::kSynchronized ? Pattern::kAllreduce
                                                   : parse_pattern(p.choice("pattern"))),
         aggregate_(Base::d_) {

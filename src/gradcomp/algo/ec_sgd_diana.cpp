@@ -22,7 +22,8 @@ class EcSgdDiana final : public AlgorithmBase<T> {
   EcSgdDiana(const AlgorithmSetup<T>& setup, const Params& p)
       : Base(setup, p.canonical()),
         compressed_(setup.choice.compressor, setup.layout, setup.seed, setup.exchange.workers()),
-        quantized_(setup.choice.quantizer, setup.layout, setup.seed, setup.exchange.workers()),
+        quantized_(setup.choice.quantizer, setup.layout, setup.seed, setup.exchange.workers(),
+                   CompressorRole::kQuantizer),
         alpha_(
             static_cast<T>(shift_step(p, quantized_.codec(), setup.layout, 1.0, "ec-sgd-diana"))),
         errors_(Base::per_worker_buffer()),

@@ -23,7 +23,8 @@ class EfBiasCorrection final : public AlgorithmBase<T> {
   EfBiasCorrection(const AlgorithmSetup<T>& setup, const Params& p)
       : Base(setup, p.canonical()),
         compressed_(setup.choice.compressor, setup.layout, setup.seed, setup.exchange.workers()),
-        quantized_(setup.choice.quantizer, setup.layout, setup.seed, setup.exchange.workers()),
+        quantized_(setup.choice.quantizer, setup.layout, setup.seed, setup.exchange.workers(),
+                   CompressorRole::kQuantizer),
         alpha_(static_cast<T>(
             shift_step(p, quantized_.codec(), setup.layout, p.real("beta"), "ef-bc"))),
         errors_(Base::per_worker_buffer()),

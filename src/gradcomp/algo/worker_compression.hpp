@@ -14,23 +14,27 @@
 
 #include "gradcomp/comm/worker_group.hpp"
 #include "gradcomp/compress/registry.hpp"
+#include "gradcomp/core/random.hpp"
 
 namespace gradcomp {
 
 template <class T>
 class WorkerCompression {
  public:
+  // `seed` is the run's; a quantizer draws from streams of its own (quantizer_seed).
   WorkerCompression(const std::string& spec, const Layout& layout, std::uint64_t seed,
-                    const WorkerGroup& workers)
+                    const WorkerGroup& workers, CompressorRole role = CompressorRole::kCompressor)
       : layout_(layout),
-        seed_(seed),
+        seed_(role == CompressorRole::kCompressor ? seed : quantizer_seed(seed)),
         first_worker_(workers.first),
-        decoder_(make_compressor(spec)),
+        decoder_(make_compressor(spec, role)),
         messages_(workers.count),
         input_(layout.total_size()),
         sent_(layout.total_size()) {
     compressors_.reserve(workers.count);
-    for (std::size_t j = 0; j < workers.count; ++j) compressors_.push_back(make_compressor(spec));
+    for (std::size_t j = 0; j < workers.count; ++j) {
+      compressors_.push_back(make_compressor(spec, role));
+    }
   }
 
   // Local worker j sends v: its message holds C(v).
@@ -65,12 +69,14 @@ class WorkerCompression {
   // The settings every worker's message is decoded with (decoding needs no state).
   [[nodiscard]] const Compressor& codec() const { return *decoder_; }
   [[nodiscard]] const std::vector<Message>& messages() const { return messages_; }
-
- private:
+  // The seed every receiver decodes these messages with.
+  [[nodiscard]] std::uint64_t seed() const { return seed_; }
+  // Where local worker j's randomness at `step` comes from.
   [[nodiscard]] StepContext context_of(std::uint64_t step, std::size_t j) const {
     return {seed_, step, static_cast<std::uint32_t>(first_worker_ + j)};
   }
 
+ private:
   const Layout& layout_;
   std::uint64_t seed_;
   std::size_t first_worker_;

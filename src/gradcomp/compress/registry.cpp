@@ -36,13 +36,28 @@ const CompressorEntry& find_compressor(std::string_view name) {
       fmt::format("unknown compressor '{}'; valid compressors: {}", name, fmt::join(names, ", ")));
 }
 
-std::unique_ptr<Compressor> make_compressor(std::string_view spec) {
+namespace {
+
+// The entry's parameters with the defaults of `role`: a quantizer's randomness is private.
+std::vector<ParamSpec> params_for(const CompressorEntry& entry, CompressorRole role) {
+  std::vector<ParamSpec> params = entry.params;
+  if (role == CompressorRole::kQuantizer) {
+    for (ParamSpec& param : params) {
+      if (param.name == "shared") param.default_value = "false";
+    }
+  }
+  return params;
+}
+
+}  // namespace
+
+std::unique_ptr<Compressor> make_compressor(std::string_view spec, CompressorRole role) {
   const std::size_t colon = spec.find(':');
   const std::string_view name = spec.substr(0, colon);
   const std::string_view rest =
       colon == std::string_view::npos ? std::string_view() : spec.substr(colon + 1);
   const CompressorEntry& entry = find_compressor(name);
-  return entry.make(Params::parse(entry.name, rest, entry.params));
+  return entry.make(Params::parse(entry.name, rest, params_for(entry, role)));
 }
 
 }  // namespace gradcomp

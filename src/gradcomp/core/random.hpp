@@ -64,6 +64,14 @@ inline std::uint64_t mix64(std::uint64_t z) {
   return z ^ (z >> 31);
 }
 
+// The seed of a quantizer's streams under the run's seed: an algorithm that sends both a compressed
+// and a quantized vector (ef-bc, ec-sgd-diana) draws the two from independent streams even when
+// compressor and quantizer are the same kind (randk and randk draw the same purpose).
+inline std::uint64_t quantizer_seed(std::uint64_t run_seed) {
+  constexpr std::uint64_t kQuantizerSalt = 0x51554E54495A4552ULL;  // "QUNTIZER"
+  return mix64(run_seed ^ kQuantizerSalt);
+}
+
 class RandomStream {
  public:
   RandomStream(std::uint64_t seed, Purpose purpose, std::uint64_t step, std::uint32_t layer,
