@@ -67,9 +67,11 @@ done
 import json, sys, numpy as np
 run = sys.argv[1]
 rows = [json.loads(l) for l in open(f"{run}/metrics.jsonl")]
-assert [r["step"] for r in rows] == [20, 40, 60], rows
-assert rows[-1]["train_loss"] < rows[0]["train_loss"] < 0.6931, rows
-assert rows[-1]["bits_up"] > rows[0]["bits_up"] > 0
+# The starting point (x = 0: the logistic loss is ln 2, nothing sent yet), then every 20 steps.
+assert [r["step"] for r in rows] == [0, 20, 40, 60], rows
+assert abs(rows[0]["train_loss"] - 0.6931471805599453) < 1e-12 and rows[0]["bits_up"] == 0, rows[0]
+assert rows[-1]["train_loss"] < rows[1]["train_loss"] < 0.6931, rows
+assert rows[-1]["bits_up"] > rows[1]["bits_up"] > 0
 assert abs(rows[-1]["density"] - 3 / 12) < 1e-12, rows[-1]["density"]
 summary = json.load(open(f"{run}/summary.json"))
 assert summary["steps"] == 60 and summary["workers"] == 4
@@ -78,7 +80,7 @@ header = open(f"{run}/metrics.csv").readline().strip().split(",")
 assert header[:3] == ["step", "epoch", "lr"], header
 # The α–β model's totals give back the run's own clock (1 Gbit/s, 50 µs latency): what lets a
 # run be timed on other networks afterwards (docs/outputs.md).
-for r in rows:
+for r in rows[1:]:
     model = 50e-6 * r["network_messages"] + r["network_critical_bits"] / 1e9
     assert r["network_messages"] > 0 and abs(model - r["network_seconds"]) <= 1e-12 * r["network_seconds"], r
 PY
@@ -101,8 +103,8 @@ def load(run):
     rows = [json.loads(l) for l in open(f"{run}/metrics.jsonl")]
     return {r["step"]: {k: v for k, v in r.items() if k not in timing} for r in rows}
 a, b = load(sys.argv[1]), load(sys.argv[2])
-assert sorted(b) == [20, 30, 40, 60], sorted(b)
-for step in (20, 40, 60):
+assert sorted(b) == [0, 20, 30, 40, 60], sorted(b)
+for step in (0, 20, 40, 60):
     assert a[step] == b[step], (step, a[step], b[step])
 PY
 
@@ -166,7 +168,7 @@ PY
 import json, sys
 timing = {"compute_seconds", "step_seconds", "network_seconds", "simulated_seconds"}
 runs = [[json.loads(l) for l in open(f"{d}/metrics.jsonl")] for d in sys.argv[1:3]]
-assert len(runs[0]) == len(runs[1]) == 3, runs
+assert len(runs[0]) == len(runs[1]) == 4, runs  # steps 0, 3, 6, 8
 for plain, measured in zip(*runs):
     assert "grad_phi" not in plain
     for key in ("grad_phi", "grad_sign_delta"):
@@ -287,8 +289,30 @@ grep -qF "full run" figures/new/acc.svg && grep -qF "set logscale x" figures/new
   fail "--label or --logx not applied: $(cat figures/new/acc.gp)"
 grep -qF "set ylabel 'test accuracy (%)'" figures/new/acc.gp || fail "accuracy's y label: $(grep ylabel figures/new/acc.gp)"
 out=$("$gradcomp" plot a half --label x --label y --label z 2>&1)
-[ $? -eq 2 ] && grep -qF "3 --label for 2 runs; give at most one per run, in the runs' order" <<<"$out" ||
+[ $? -eq 2 ] && grep -qF "3 --label for 2 curves; give at most one per curve (a run, or a sweep's grid point), in order" <<<"$out" ||
   fail "three labels for two runs: $out"
+# A sweep's directory: one curve per grid point, the mean over its seeds with a ± std band, from
+# step 0 (every fresh run's first record is its starting point).
+"$gradcomp" plot sweep --y loss --out sweep-plot/loss >plot3.log 2>&1 || fail "plot a sweep: $(cat plot3.log)"
+[ "$(grep -o "with filledcurves" sweep-plot/loss.gp | wc -l)" = 4 ] ||
+  fail "a band per grid point (png and svg): $(cat sweep-plot/loss.gp)"
+grep -qF "title 'compressor.k=6 (mean ± std, 2 runs)'" sweep-plot/loss.gp || fail "sweep curve labels: $(cat sweep-plot/loss.gp)"
+"$python" - <<'PY' || fail "the sweep's mean ± std curve"
+import json, statistics
+for point, k in ((0, 1), (1, 6)):
+    runs = [[json.loads(l) for l in open(f"sweep/run-{point:03}-compressor.k={k}-seed{s}/metrics.jsonl")]
+            for s in (1, 2)]
+    assert [r["step"] for r in runs[0]][0] == 0, "no step-0 record"
+    rows = [list(map(float, l.split())) for l in open(f"sweep-plot/loss.run{point}.dat")]
+    assert len(rows) == len(runs[0]), (rows, runs[0])
+    for row, *records in zip(rows, *runs):
+        values = [r["test_loss"] for r in records]
+        mean, std = statistics.mean(values), statistics.stdev(values)
+        assert abs(row[0] - records[0]["epoch"]) < 1e-12, (row, records)
+        assert abs(row[1] - mean) <= 1e-12 * abs(mean), (row, values)
+        assert abs(row[2] - (mean - std)) <= 1e-9 and abs(row[3] - (mean + std)) <= 1e-9, (row, values)
+    assert rows[0][0] == 0, rows[0]  # the curve starts at step 0
+PY
 
 # Bad input: exit code 2 and the message.
 expect() {  # expect CODE TEXT -- command...

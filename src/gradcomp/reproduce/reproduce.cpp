@@ -240,6 +240,18 @@ std::string verdict(const Check& check, const ClaimOutcome& outcome) {
                        : fmt::format("misses, as known: {}", check.known_miss);
 }
 
+// An arm's curve: the mean ± std over its seeds that did not diverge, or its first seed alone
+// when every seed diverged (its curve shows where); none when that one has no evaluation.
+PlotCurve curve_of(const ArmResults& arm) {
+  PlotCurve curve{{}, arm.arm.label};
+  for (const SeedRun& seed : arm.seeds) {
+    if (!seed.diverged && !seed.records.empty()) curve.runs.push_back(seed.directory);
+  }
+  const SeedRun& first = arm.seeds.front();
+  if (curve.runs.empty() && !first.records.empty()) curve.runs.push_back(first.directory);
+  return curve;
+}
+
 std::vector<std::string> draw_plots(const Experiment& ex, const std::vector<ArmResults>& arms,
                                     const std::string& out) {
   std::vector<std::string> files;
@@ -248,14 +260,12 @@ std::vector<std::string> draw_plots(const Experiment& ex, const std::vector<ArmR
     request.x = plot.x;
     request.y = plot.y;
     request.out = fmt::format("{}/{}", out, plot.name);
-    request.title = fmt::format("{}: {} (seed 1)", ex.name, plot.name);
+    request.title = fmt::format("{}: {}", ex.name, plot.name);
     for (const std::string& id : plot.arms) {
-      const SeedRun& first = arm_named(arms, id).seeds.front();
-      if (first.records.empty()) continue;  // diverged before its first evaluation
-      request.runs.push_back(first.directory);
-      request.labels.push_back(arm_named(arms, id).arm.label);
+      request.curves.push_back(curve_of(arm_named(arms, id)));
+      if (request.curves.back().runs.empty()) request.curves.pop_back();
     }
-    if (request.runs.empty()) continue;
+    if (request.curves.empty()) continue;
     plot_runs(request);
     files.push_back(plot.name);
   }

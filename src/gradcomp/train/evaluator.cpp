@@ -69,7 +69,8 @@ nlohmann::ordered_json Evaluator<T>::evaluate(Stepper<T>& stepper) {
   nlohmann::ordered_json r;
   r["step"] = steps;
   r["epoch"] = static_cast<double>(steps) / static_cast<double>(steps_per_epoch_);
-  r["lr"] = stepper.rate(static_cast<std::int64_t>(steps) - 1);
+  // The rate of the last step taken; at step 0, the rate the first step will take.
+  r["lr"] = stepper.rate(steps > 0 ? static_cast<std::int64_t>(steps) - 1 : 0);
   r["train_loss"] = number(train.loss);
   r["train_accuracy"] = number(train.accuracy);
   r["test_loss"] = number(nan_if_empty(data_.test, test.loss));

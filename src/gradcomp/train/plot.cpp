@@ -3,10 +3,12 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <set>
@@ -105,6 +107,79 @@ std::string label_of(const std::string& run) {
                      summary["compressor"].get<std::string>());
 }
 
+std::vector<nlohmann::json> records_of(const std::string& run) {
+  std::ifstream in(run + "/metrics.jsonl");
+  require(in.good(),
+          "'{}' has no metrics.jsonl; is it a gradcomp run directory (or a sweep's, with "
+          "sweep.csv)?",
+          run);
+  std::vector<nlohmann::json> records;
+  for (std::string line; std::getline(in, line);) {
+    if (!line.empty()) records.push_back(nlohmann::json::parse(line));
+  }
+  return records;
+}
+
+// A sweep's runs grouped by grid point: "run-001-compressor.k=6-seed2" belongs to
+// "run-001-compressor.k=6", labelled "compressor.k=6" (sweep.cpp names the folders).
+std::vector<PlotCurve> sweep_curves(const std::filesystem::path& sweep) {
+  std::map<std::string, std::vector<std::string>> by_point;
+  for (const auto& entry : std::filesystem::directory_iterator(sweep)) {
+    const std::string name = entry.path().filename().string();
+    const std::size_t seed = name.rfind("-seed");
+    if (!entry.is_directory() || !name.starts_with("run-") || seed == std::string::npos) continue;
+    by_point[name.substr(0, seed)].push_back(entry.path().string());
+  }
+  require(!by_point.empty(), "the sweep '{}' has no run-NNN-...-seedS folders to plot",
+          sweep.string());
+  std::vector<PlotCurve> curves;
+  for (auto& [point, runs] : by_point) {
+    std::sort(runs.begin(), runs.end());
+    constexpr std::size_t kIndexPrefix = 8;  // "run-NNN-"
+    curves.push_back({runs, point.size() > kIndexPrefix ? point.substr(kIndexPrefix) : point});
+  }
+  return curves;
+}
+
+// One point of a curve: the runs' mean x and y at a step, and the band's ends.
+struct CurvePoint {
+  double x = 0;
+  double y = 0;
+  double low = 0;
+  double high = 0;
+};
+
+// Mean ± sample std over the runs at every step all of them have a finite value; on a log axis a
+// band end at or below 0 is replaced by the lowest positive run value (or the mean).
+std::vector<CurvePoint> mean_curve(const std::vector<std::vector<std::pair<double, double>>>& runs,
+                                   const std::vector<std::vector<std::uint64_t>>& steps,
+                                   bool log_y) {
+  std::map<std::uint64_t, std::vector<std::pair<double, double>>> at_step;
+  for (std::size_t r = 0; r < runs.size(); ++r) {
+    for (std::size_t i = 0; i < runs[r].size(); ++i) at_step[steps[r][i]].push_back(runs[r][i]);
+  }
+  std::vector<CurvePoint> points;
+  for (const auto& [step, values] : at_step) {
+    if (values.size() != runs.size()) continue;
+    const auto n = static_cast<double>(values.size());
+    CurvePoint p;
+    double lowest = HUGE_VAL;  // the lowest positive value, for a log axis's band
+    for (const auto& [x, y] : values) {
+      p.x += x / n;
+      p.y += y / n;
+      if (y > 0) lowest = std::min(lowest, y);
+    }
+    double squares = 0;
+    for (const auto& value : values) squares += (value.second - p.y) * (value.second - p.y);
+    const double deviation = values.size() > 1 ? std::sqrt(squares / (n - 1)) : 0;
+    p.low = p.y - deviation;
+    p.high = p.y + deviation;
+    if (log_y && p.low <= 0) p.low = std::min(lowest, p.y);
+    points.push_back(p);
+  }
+  return points;
+}
+
 // A gnuplot single-quoted string holds a quote as two quotes.
 std::string quoted_for_gnuplot(const std::string& text) {
   std::string out;
@@ -122,17 +197,36 @@ void validate_axes(const std::string& x, const std::string& y) {
   y_axis(y);
 }
 
+std::vector<PlotCurve> curves_from_paths(const std::vector<std::string>& paths,
+                                         const std::vector<std::string>& labels) {
+  std::vector<PlotCurve> curves;
+  for (const std::string& path : paths) {
+    const bool is_sweep = std::filesystem::exists(std::filesystem::path(path) / "sweep.csv") &&
+                          !std::filesystem::exists(std::filesystem::path(path) / "metrics.jsonl");
+    if (is_sweep) {
+      for (PlotCurve& curve : sweep_curves(path)) curves.push_back(std::move(curve));
+    } else {
+      curves.push_back({{path}, ""});
+    }
+  }
+  require(labels.size() <= curves.size(),
+          "{} --label for {} curves; give at most one per curve (a run, or a sweep's grid point), "
+          "in order",
+          labels.size(), curves.size());
+  for (std::size_t c = 0; c < labels.size(); ++c) curves[c].label = labels[c];
+  return curves;
+}
+
 std::string plot_runs(const PlotRequest& request) {
-  require(!request.runs.empty(), "plot needs at least one run directory");
+  require(!request.curves.empty() && !request.curves.front().runs.empty(),
+          "plot needs at least one run directory");
   const Axis x = x_axis(request.x);
   const auto clock = clock_of(request.x);
   const Axis y = y_axis(request.y);
-  require(request.labels.size() <= request.runs.size(),
-          "{} --label for {} runs; give at most one per run, in the runs' order",
-          request.labels.size(), request.runs.size());
-  std::string prefix = request.out.empty() ? fmt::format("{}/plot-{}-vs-{}", request.runs.front(),
-                                                         request.y, request.x)
-                                           : request.out;
+  std::string prefix = request.out.empty()
+                           ? fmt::format("{}/plot-{}-vs-{}", request.curves.front().runs.front(),
+                                         request.y, request.x)
+                           : request.out;
   const std::filesystem::path directory = std::filesystem::path(prefix).parent_path();
   if (!directory.empty()) {
     std::error_code error;
@@ -145,35 +239,49 @@ std::string plot_runs(const PlotRequest& request) {
   std::string plots;
   std::size_t points = 0;
   const auto series = y_series(request.y);
-  for (std::size_t r = 0; r < request.runs.size(); ++r) {
-    const std::string& run = request.runs[r];
-    std::ifstream in(run + "/metrics.jsonl");
-    require(in.good(), "'{}' has no metrics.jsonl; is it a gradcomp run directory?", run);
-    std::vector<nlohmann::json> records;
-    for (std::string line; std::getline(in, line);) {
-      if (!line.empty()) records.push_back(nlohmann::json::parse(line));
-    }
-    const std::string label = r < request.labels.size() ? request.labels[r] : label_of(run);
+  for (std::size_t r = 0; r < request.curves.size(); ++r) {
+    const PlotCurve& source = request.curves[r];
+    std::vector<std::vector<nlohmann::json>> records;
+    for (const std::string& run : source.runs) records.push_back(records_of(run));
+    const std::string label = source.label.empty() ? label_of(source.runs.front()) : source.label;
     for (std::size_t c = 0; c < series.size(); ++c) {
       const Axis& curve = series[c].first;
-      std::string data;
-      for (const auto& record : records) {
-        const double a = value_of(record, x, clock);
-        const double b = value_of(record, curve);
-        const bool log_y = curve.log || request.log_y;
-        if (std::isfinite(a) && std::isfinite(b) && (!log_y || b > 0) &&
-            (!request.log_x || a > 0)) {
-          data += fmt::format("{} {}\n", a, b);
-          keys_used.insert(*key_in(record, curve));
-          ++points;
+      const bool log_y = curve.log || request.log_y;
+      std::vector<std::vector<std::pair<double, double>>> values(records.size());
+      std::vector<std::vector<std::uint64_t>> steps(records.size());
+      for (std::size_t run = 0; run < records.size(); ++run) {
+        for (const auto& record : records[run]) {
+          const double a = value_of(record, x, clock);
+          const double b = value_of(record, curve);
+          if (std::isfinite(a) && std::isfinite(b)) {
+            values[run].emplace_back(a, b);
+            steps[run].push_back(record.value("step", std::uint64_t{0}));
+            keys_used.insert(*key_in(record, curve));
+          }
         }
+      }
+      std::string data;
+      for (const CurvePoint& p : mean_curve(values, steps, log_y)) {
+        if ((log_y && p.y <= 0) || (request.log_x && p.x <= 0)) continue;  // not on a log axis
+        data += fmt::format("{} {} {} {}\n", p.x, p.y, p.low, p.high);
+        ++points;
       }
       const std::string file = series.size() == 1 ? fmt::format("{}.run{}.dat", prefix, r)
                                                   : fmt::format("{}.run{}.{}.dat", prefix, r, c);
       write_file_atomically(file, data);
+      const std::size_t colour = r * series.size() + c + 1;
+      if (source.runs.size() > 1) {
+        plots += fmt::format(
+            "{}'{}' using 1:3:4 with filledcurves linecolor {} fillstyle transparent solid 0.2 "
+            "notitle",
+            plots.empty() ? "" : ", ", file, colour);
+      }
+      const std::string seeds =
+          source.runs.size() > 1 ? fmt::format(" (mean ± std, {} runs)", source.runs.size()) : "";
       plots +=
-          fmt::format("{}'{}' using 1:2 with linespoints title '{}{}'", plots.empty() ? "" : ", ",
-                      file, quoted_for_gnuplot(label), series[c].second);
+          fmt::format("{}'{}' using 1:2 with linespoints linecolor {} title '{}{}{}' noenhanced",
+                      plots.empty() ? "" : ", ", file, colour, quoted_for_gnuplot(label),
+                      series[c].second, seeds);
     }
   }
   require(points > 0, "no run has '{}' against '{}' to plot", y.keys.front(), x.keys.front());

@@ -110,6 +110,12 @@ class Trainer {
     bool stopped = false;
     nlohmann::ordered_json last =
         writer && !log->records().empty() ? log->records().back() : nlohmann::ordered_json{};
+    // The starting point is the first record of a fresh run: every curve starts at step 0.
+    if (stepper_.next_step() == 0) {
+      last = evaluator_.evaluate(stepper_);
+      totals_.write_record(last);
+      if (writer) log->append(last);
+    }
     while (stepper_.next_step() < total_steps_ && !stopped) {
       const auto start = Clock::now();
       stepper_.step(gradients_.compute(stepper_));
