@@ -265,6 +265,27 @@ for row, k in zip(rows, [1, 6]):
 assert float(rows[0]["bits_up_mean"]) < float(rows[1]["bits_up_mean"]), rows
 PY
 grep -q "f − f\*" sweep/sweep.md || fail "no f − f* in a convex model's sweep table: $(cat sweep/sweep.md)"
+# --columns: the chosen record fields in their order, in both tables; a name that is not a field
+# is refused before anything runs.
+"$gradcomp" sweep run.toml --grid compressor.k=1,6 --seeds 2 --set run.steps=20 \
+  --columns density,kappa_star,bits_down --out sweep-columns >sweep-columns.log 2>&1 ||
+  fail "sweep --columns: $(cat sweep-columns.log)"
+[ "$(head -1 sweep-columns/sweep.csv)" = "compressor.k,runs,density_mean,density_std,kappa_star_mean,kappa_star_std,bits_down_mean,bits_down_std" ] ||
+  fail "--columns in sweep.csv: $(head -1 sweep-columns/sweep.csv)"
+grep -qF "| configuration | runs | density | κ* | MB received / worker |" sweep-columns/sweep.md ||
+  fail "--columns in sweep.md: $(cat sweep-columns/sweep.md)"
+"$python" - <<'PY' || fail "--columns values"
+import csv, json
+rows = list(csv.DictReader(open("sweep-columns/sweep.csv")))
+for row, k in zip(rows, [1, 6]):
+    finals = [json.load(open(f"sweep-columns/run-{k // 6:03}-compressor.k={k}-seed{s}/summary.json"))["final"]
+              for s in (1, 2)]
+    assert abs(float(row["density_mean"]) - k / 12) < 1e-12, row  # Top-k keeps k of 12
+    assert float(row["bits_down_mean"]) == sum(f["bits_down"] for f in finals) / 2, (row, finals)
+PY
+out=$("$gradcomp" sweep run.toml --grid compressor.k=1 --columns density,acuracy --out sweep-bad 2>&1)
+[ $? -eq 2 ] && [[ "$out" == "gradcomp: error: --columns 'acuracy' is not a field of a run's record; choose from test_accuracy, "* ]] &&
+  [ ! -e sweep-bad ] || fail "a misspelt --columns: $out"
 # A grid value in double quotes may hold commas (a schedule, a compressor spec).
 "$gradcomp" sweep run.toml --grid 'algorithm.schedule="step:lr=0.1,epochs=1","constant:lr=0.2"' \
   --seeds 1 --set run.steps=5 --out sweep-quoted >sweep-quoted.log 2>&1 ||

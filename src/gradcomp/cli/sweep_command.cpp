@@ -28,6 +28,12 @@ std::function<int()> add_sweep_command(CLI::App& app) {
   command->add_option("--set", plan->overrides, "override a key for every run")
       ->allow_extra_args(false);
   command->add_option("--out", plan->out, "the sweep's directory (must not exist or be empty)");
+  command
+      ->add_option("--columns", plan->columns,
+                   "record fields to tabulate, in order (e.g. test_accuracy,density,bits_up; "
+                   "default: accuracy, losses, f - f*, bits and simulated seconds)")
+      ->delimiter(',')
+      ->allow_extra_args(false);
   return [plan, path] {
     if (path->empty()) {
       plan->config_text = default_config_toml();

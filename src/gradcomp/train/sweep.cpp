@@ -94,15 +94,37 @@ struct Column {
   double markdown_scale;
 };
 
+// Every field of a record a sweep can tabulate (docs/outputs.md); the first six are the default.
 const std::vector<Column>& columns() {
-  static const std::vector<Column> all = {{"test_accuracy", "test accuracy (%)", 100},
-                                          {"test_loss", "test loss", 1},
-                                          {"train_loss", "train loss", 1},
-                                          {"suboptimality", "f − f*", 1},
-                                          {"bits_up", "MB sent / worker", 1.0 / 8e6},
-                                          {"simulated_seconds", "simulated s", 1}};
+  static const std::vector<Column> all = {
+      {"test_accuracy", "test accuracy (%)", 100},
+      {"test_loss", "test loss", 1},
+      {"train_loss", "train loss", 1},
+      {"suboptimality", "f − f*", 1},
+      {"bits_up", "MB sent / worker", 1.0 / 8e6},
+      {"simulated_seconds", "simulated s", 1},
+      {"train_accuracy", "train accuracy (%)", 100},
+      {"grad_norm2", "‖∇f‖²", 1},
+      {"error_norm2", "mean ‖e‖²", 1},
+      {"error_of_mean_norm2", "‖ē‖²", 1},
+      {"def_distance", "DEF distance", 1},
+      {"kappa_star", "κ*", 1},
+      {"server_error_norm2", "server ‖e‖²", 1},
+      {"density", "density", 1},
+      {"total_error", "total error", 1},
+      {"bits_down", "MB received / worker", 1.0 / 8e6},
+      {"message_bits", "MB of messages / worker", 1.0 / 8e6},
+      {"dense_bits", "MB dense / worker", 1.0 / 8e6},
+      {"compute_seconds", "compute s", 1},
+      {"step_seconds", "step s", 1},
+      {"network_seconds", "network s", 1},
+      {"grad_phi", "φ(g)", 1},
+      {"grad_sign_delta", "‖g‖₁²/(d‖g‖²)", 1},
+      {"lr", "lr", 1},
+  };
   return all;
 }
+constexpr std::size_t kDefaultColumns = 6;
 
 // One grid point's runs: its "key=value" assignments and every seed's final record.
 struct PointResults {
@@ -117,11 +139,30 @@ Stat column_stat(const PointResults& results, const char* key) {
   return stat_of(values);
 }
 
-// The columns some grid point has a value for (no f − f* for a neural network, no accuracy for
-// a regression).
+// The columns of `--columns`, in its order; InvalidInput naming the valid fields otherwise.
+std::vector<Column> chosen_columns(const std::vector<std::string>& names) {
+  std::vector<Column> chosen;
+  for (const std::string& name : names) {
+    const auto found = std::find_if(columns().begin(), columns().end(),
+                                    [&](const Column& column) { return name == column.key; });
+    if (found == columns().end()) {
+      std::vector<std::string> valid;
+      for (const Column& column : columns()) valid.emplace_back(column.key);
+      throw InvalidInput(
+          fmt::format("--columns '{}' is not a field of a run's record; choose from {}", name,
+                      fmt::join(valid, ", ")));
+    }
+    chosen.push_back(*found);
+  }
+  return chosen;
+}
+
+// The default columns some grid point has a value for (no f − f* for a neural network, no
+// accuracy for a regression).
 std::vector<Column> present_columns(const std::vector<PointResults>& all) {
   std::vector<Column> present;
-  for (const Column& column : columns()) {
+  for (std::size_t c = 0; c < kDefaultColumns; ++c) {
+    const Column& column = columns()[c];
     const bool any = std::any_of(all.begin(), all.end(), [&](const PointResults& r) {
       return std::isfinite(column_stat(r, column.key).mean);
     });
@@ -210,6 +251,7 @@ std::string csv_table(const std::vector<PointResults>& all, const std::vector<Co
 
 std::string run_sweep(const SweepPlan& plan) {
   require(plan.seeds >= 1, "--seeds must be at least 1");
+  const std::vector<Column> chosen = chosen_columns(plan.columns);
   std::vector<Axis> axes;
   for (const auto& g : plan.grid) axes.push_back(parse_axis(g));
   // Every grid point is checked before the first runs: a typo in the last value must not cost
@@ -238,7 +280,7 @@ std::string run_sweep(const SweepPlan& plan) {
     all.push_back(std::move(results));
     ++index;
   }
-  const std::vector<Column> shown = present_columns(all);
+  const std::vector<Column> shown = chosen.empty() ? present_columns(all) : chosen;
   const std::string markdown = markdown_table(all, shown, plan.seeds);
   write_file_atomically(out + "/sweep.md", markdown);
   write_file_atomically(out + "/sweep.csv", csv_table(all, shown, axes));

@@ -13,6 +13,9 @@ struct SweepPlan {
   std::vector<std::string> grid;       // "section.key=v1,v2,..."
   std::size_t seeds = 3;
   std::string out;  // the sweep's directory (runs go below it)
+  // The record fields tabulated, in order; empty: test accuracy, test and train loss, f − f*, bits
+  // sent and simulated seconds, those some grid point has.
+  std::vector<std::string> columns;
 };
 
 // Runs the sweep (local backend) and returns the Markdown table it also writes to
