@@ -3,7 +3,7 @@ PRESET ?= release
 BUILD := build/$(PRESET)
 FUZZ_SECONDS ?= 5
 
-.PHONY: setup build run test test-unit test-asan test-fuzz bench bench-portable bench-python bench-exchange bench-blas format tidy clean
+.PHONY: setup build run test test-unit test-asan test-fuzz fuzz-corpus fuzz-long bench bench-portable bench-python bench-exchange bench-blas format tidy clean
 
 setup:
 	bash scripts/setup.sh
@@ -26,10 +26,26 @@ test-asan: setup
 	cmake --build --preset asan
 	ctest --preset asan -j 2 -LE slow
 
+# Every fuzz target briefly from its seed corpus, then the fuzzing's own check: a build with a
+# planted read past the end in Top-k's decoder must be caught (tests/fuzz/planted_defect.sh).
 test-fuzz: setup
 	cmake --preset fuzz >/dev/null
 	cmake --build --preset fuzz
 	bash tests/fuzz/run_all.sh build/fuzz $(FUZZ_SECONDS)
+	cmake --preset fuzz-planted >/dev/null
+	cmake --build --preset fuzz-planted --target fuzz_topk
+	bash tests/fuzz/planted_defect.sh build/fuzz-planted 60
+
+# The seed corpora (tests/fuzz/corpus/NAME/), written again from real messages.
+fuzz-corpus: setup
+	cmake --preset fuzz >/dev/null
+	cmake --build --preset fuzz --target fuzz_corpus
+
+# Not in CI: every target for 1M executions from its corpus (docs/testing.md has the last figures).
+fuzz-long: setup
+	cmake --preset fuzz >/dev/null
+	cmake --build --preset fuzz
+	FUZZ_RUNS=1000000 bash tests/fuzz/run_all.sh build/fuzz
 
 bench: build
 	$(BUILD)/bench/compress_bench --benchmark_min_time=0.3 --benchmark_repetitions=5 \

@@ -4,14 +4,12 @@
 #include <cstdlib>
 #include <vector>
 
+#include "fuzz_layout.hpp"
 #include "gradcomp/compress/registry.hpp"
 
 namespace {
 
-const gradcomp::Layout& fuzz_layout() {
-  static const gradcomp::Layout layout = gradcomp::Layout::from_shapes({{6, 5}, {7}, {0}, {11}});
-  return layout;
-}
+using gradcomp::fuzzing::fuzz_layout;
 
 // The header a real message of this compressor would carry, so mutations reach the body.
 std::vector<std::uint8_t> valid_header(gradcomp::Compressor& compressor) {

@@ -1,18 +1,27 @@
 #!/usr/bin/env bash
-# Runs every fuzz target for a bounded time. usage: run_all.sh BUILD_DIR SECONDS_EACH
+# Runs every fuzz target for a bounded time from its seed corpus (tests/fuzz/corpus/NAME, read
+# only: new inputs go to a temporary directory) with the header dictionary. Any finding fails.
+# usage: run_all.sh BUILD_DIR SECONDS_EACH, or FUZZ_RUNS=N run_all.sh BUILD_DIR (N executions
+# each: `make fuzz-long`).
 set -euo pipefail
 build=$1
 seconds=${2:-10}
+budget=(-max_total_time="$seconds")
+[ -n "${FUZZ_RUNS:-}" ] && budget=(-runs="$FUZZ_RUNS")
+here=$(cd "$(dirname "$0")" && pwd)
 passed=0
 failed=0
 for target in "$build"/tests/fuzz/fuzz_*; do
   [ -x "$target" ] || continue
   name=$(basename "$target")
+  seeds="$here/corpus/${name#fuzz_}"
+  [ -d "$seeds" ] || { echo "fuzz $name: no seed corpus in $seeds (make fuzz-corpus)"; failed=$((failed + 1)); continue; }
   corpus=$(mktemp -d)
-  if "$target" -max_total_time="$seconds" -max_len=4096 -print_final_stats=0 "$corpus" \
-      >"$corpus.log" 2>&1; then
+  if "$target" "${budget[@]}" -max_len=4096 -print_final_stats=1 \
+      -dict="$here/message.dict" "$corpus" "$seeds" >"$corpus.log" 2>&1; then
     runs=$(grep -o 'Done [0-9]* runs' "$corpus.log" | tail -1 || true)
-    echo "fuzz $name: ok (${runs:-no summary})"
+    edges=$(grep -o 'cov: [0-9]*' "$corpus.log" | tail -1 || true)
+    echo "fuzz $name: ok (${runs:-no summary}, ${edges:-no coverage line})"
     passed=$((passed + 1))
   else
     echo "fuzz $name: FAILED"; tail -40 "$corpus.log"

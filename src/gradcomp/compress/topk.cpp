@@ -61,6 +61,14 @@ class TopK final : public TypedCompressor<TopK> {
                     T weight) const {
     const auto segments = make_segments(layout, scope_);
     const auto indices = read_sparse_indices(reader, segments, keep_counts(segments, keep_));
+#ifdef GRADCOMP_FUZZ_PLANTED_DEFECT
+    // The defect the fuzzing must find (tests/fuzz/planted_defect.sh; never in a real build).
+    // A last byte no seed ends with: the fuzzer must find it (its comparison is instrumented).
+    if (const auto rest = reader.rest(); !rest.empty() && rest.back() == 0xC3) {
+      const volatile std::uint8_t past_the_end = rest.data()[rest.size()];
+      (void)past_the_end;
+    }
+#endif
     read_sparse_values(reader, indices, value_format<T>(), out, weight);
   }
 
