@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Runs every fuzz target for a bounded time from its seed corpus (tests/fuzz/corpus/NAME, read
-# only: new inputs go to a temporary directory) with the header dictionary. Any finding fails.
+# Runs every fuzz target (the decoders and the file parsers) for a bounded time from its seed
+# corpus (tests/fuzz/corpus/NAME, read only: new inputs go to a temporary directory) with its
+# dictionary. Any finding fails.
 # usage: run_all.sh BUILD_DIR SECONDS_EACH, or FUZZ_RUNS=N run_all.sh BUILD_DIR (N executions
 # each: `make fuzz-long`).
 set -euo pipefail
@@ -16,9 +17,15 @@ for target in "$build"/tests/fuzz/fuzz_*; do
   name=$(basename "$target")
   seeds="$here/corpus/${name#fuzz_}"
   [ -d "$seeds" ] || { echo "fuzz $name: no seed corpus in $seeds (make fuzz-corpus)"; failed=$((failed + 1)); continue; }
+  # The decoders share the message header's dictionary; a parser has its own, or none.
+  case "${name#fuzz_}" in
+    npy|layout) dict=(-dict="$here/${name#fuzz_}.dict") ;;
+    idx|idx_gz|libsvm|csv) dict=() ;;
+    *) dict=(-dict="$here/message.dict") ;;
+  esac
   corpus=$(mktemp -d)
   if "$target" "${budget[@]}" -max_len=4096 -print_final_stats=1 \
-      -dict="$here/message.dict" "$corpus" "$seeds" >"$corpus.log" 2>&1; then
+      "${dict[@]}" "$corpus" "$seeds" >"$corpus.log" 2>&1; then
     runs=$(grep -o 'Done [0-9]* runs' "$corpus.log" | tail -1 || true)
     edges=$(grep -o 'cov: [0-9]*' "$corpus.log" | tail -1 || true)
     echo "fuzz $name: ok (${runs:-no summary}, ${edges:-no coverage line})"
