@@ -190,6 +190,80 @@ std::string quoted_for_gnuplot(const std::string& text) {
   return out;
 }
 
+// The points of one y series over a curve's runs (their records), those drawable on the axes;
+// records the y keys used (for the axis label).
+std::vector<CurvePoint> drawable_points(const std::vector<std::vector<nlohmann::json>>& records,
+                                        const Axis& x, const std::optional<NetworkModel>& clock,
+                                        const Axis& y, bool log_x, bool log_y,
+                                        std::set<std::string>& keys_used) {
+  std::vector<std::vector<std::pair<double, double>>> values(records.size());
+  std::vector<std::vector<std::uint64_t>> steps(records.size());
+  for (std::size_t run = 0; run < records.size(); ++run) {
+    for (const auto& record : records[run]) {
+      const double a = value_of(record, x, clock);
+      const double b = value_of(record, y);
+      if (std::isfinite(a) && std::isfinite(b)) {
+        values[run].emplace_back(a, b);
+        steps[run].push_back(record.value("step", std::uint64_t{0}));
+        keys_used.insert(*key_in(record, y));
+      }
+    }
+  }
+  std::vector<CurvePoint> drawable;
+  for (const CurvePoint& p : mean_curve(values, steps, log_y)) {
+    if ((log_y && p.y <= 0) || (log_x && p.x <= 0)) continue;  // not on a log axis
+    drawable.push_back(p);
+  }
+  return drawable;
+}
+
+// gnuplot's elements of one curve drawn from `file` (x, mean, low, high): the shaded band when
+// it averages several runs, and the line.
+std::string plot_elements(const std::string& file, std::size_t colour, const std::string& title,
+                          std::size_t runs) {
+  std::string band;
+  if (runs > 1) {
+    band = fmt::format(
+        "'{}' using 1:3:4 with filledcurves linecolor {} fillstyle transparent solid 0.2 "
+        "notitle, ",
+        file, colour);
+  }
+  const std::string seeds = runs > 1 ? fmt::format(" (mean ± std, {} runs)", runs) : "";
+  return fmt::format("{}'{}' using 1:2 with linespoints linecolor {} title '{}{}' noenhanced", band,
+                     file, colour, quoted_for_gnuplot(title), seeds);
+}
+
+// The directory --out's prefix names, created (with its parents) when missing.
+void create_directory_of(const std::string& prefix) {
+  const std::filesystem::path directory = std::filesystem::path(prefix).parent_path();
+  if (directory.empty()) return;
+  std::error_code error;
+  std::filesystem::create_directories(directory, error);
+  if (error) {
+    throw IoError(
+        fmt::format("cannot create '{}' for --out: {}", directory.string(), error.message()));
+  }
+}
+
+// The script drawing `plots` into PREFIX.png and PREFIX.svg.
+std::string gnuplot_script(const PlotRequest& request, const std::string& prefix,
+                           const std::string& x_label, const std::string& y_label, bool log_y,
+                           const std::string& plots) {
+  std::string script;
+  for (const auto& [terminal, extension] : std::vector<std::pair<std::string, std::string>>{
+           {"pngcairo size 900,600", "png"}, {"svg size 900,600", "svg"}}) {
+    script += fmt::format("set terminal {}\nset output '{}.{}'\n", terminal, prefix, extension);
+    script += fmt::format("set xlabel '{}'\nset ylabel '{}'\nset key outside below\nset grid\n",
+                          x_label, y_label);
+    script += log_y || request.log_y ? "set logscale y\n" : "unset logscale y\n";
+    script += request.log_x ? "set logscale x\n" : "unset logscale x\n";
+    if (!request.title.empty())
+      script += fmt::format("set title '{}' noenhanced\n", quoted_for_gnuplot(request.title));
+    script += fmt::format("plot {}\n", plots);
+  }
+  return script;
+}
+
 }  // namespace
 
 void validate_axes(const std::string& x, const std::string& y) {
@@ -227,14 +301,7 @@ std::string plot_runs(const PlotRequest& request) {
                            ? fmt::format("{}/plot-{}-vs-{}", request.curves.front().runs.front(),
                                          request.y, request.x)
                            : request.out;
-  const std::filesystem::path directory = std::filesystem::path(prefix).parent_path();
-  if (!directory.empty()) {
-    std::error_code error;
-    std::filesystem::create_directories(directory, error);
-    if (error)
-      throw IoError(
-          fmt::format("cannot create '{}' for --out: {}", directory.string(), error.message()));
-  }
+  create_directory_of(prefix);
   std::set<std::string> keys_used;
   std::string plots;
   std::size_t points = 0;
@@ -247,57 +314,24 @@ std::string plot_runs(const PlotRequest& request) {
     for (std::size_t c = 0; c < series.size(); ++c) {
       const Axis& curve = series[c].first;
       const bool log_y = curve.log || request.log_y;
-      std::vector<std::vector<std::pair<double, double>>> values(records.size());
-      std::vector<std::vector<std::uint64_t>> steps(records.size());
-      for (std::size_t run = 0; run < records.size(); ++run) {
-        for (const auto& record : records[run]) {
-          const double a = value_of(record, x, clock);
-          const double b = value_of(record, curve);
-          if (std::isfinite(a) && std::isfinite(b)) {
-            values[run].emplace_back(a, b);
-            steps[run].push_back(record.value("step", std::uint64_t{0}));
-            keys_used.insert(*key_in(record, curve));
-          }
-        }
-      }
       std::string data;
-      for (const CurvePoint& p : mean_curve(values, steps, log_y)) {
-        if ((log_y && p.y <= 0) || (request.log_x && p.x <= 0)) continue;  // not on a log axis
+      for (const CurvePoint& p :
+           drawable_points(records, x, clock, curve, request.log_x, log_y, keys_used)) {
         data += fmt::format("{} {} {} {}\n", p.x, p.y, p.low, p.high);
         ++points;
       }
       const std::string file = series.size() == 1 ? fmt::format("{}.run{}.dat", prefix, r)
                                                   : fmt::format("{}.run{}.{}.dat", prefix, r, c);
       write_file_atomically(file, data);
-      const std::size_t colour = r * series.size() + c + 1;
-      if (source.runs.size() > 1) {
-        plots += fmt::format(
-            "{}'{}' using 1:3:4 with filledcurves linecolor {} fillstyle transparent solid 0.2 "
-            "notitle",
-            plots.empty() ? "" : ", ", file, colour);
-      }
-      const std::string seeds =
-          source.runs.size() > 1 ? fmt::format(" (mean ± std, {} runs)", source.runs.size()) : "";
+      const std::string title = fmt::format("{}{}", label, series[c].second);
       plots +=
-          fmt::format("{}'{}' using 1:2 with linespoints linecolor {} title '{}{}{}' noenhanced",
-                      plots.empty() ? "" : ", ", file, colour, quoted_for_gnuplot(label),
-                      series[c].second, seeds);
+          fmt::format("{}{}", plots.empty() ? "" : ", ",
+                      plot_elements(file, r * series.size() + c + 1, title, source.runs.size()));
     }
   }
   require(points > 0, "no run has '{}' against '{}' to plot", y.keys.front(), x.keys.front());
-  std::string script;
-  for (const auto& [terminal, extension] : std::vector<std::pair<std::string, std::string>>{
-           {"pngcairo size 900,600", "png"}, {"svg size 900,600", "svg"}}) {
-    script += fmt::format("set terminal {}\nset output '{}.{}'\n", terminal, prefix, extension);
-    script += fmt::format("set xlabel '{}'\nset ylabel '{}'\nset key outside below\nset grid\n",
-                          x.label, y_label(y, keys_used));
-    script += y.log || request.log_y ? "set logscale y\n" : "unset logscale y\n";
-    script += request.log_x ? "set logscale x\n" : "unset logscale x\n";
-    if (!request.title.empty())
-      script += fmt::format("set title '{}' noenhanced\n", quoted_for_gnuplot(request.title));
-    script += fmt::format("plot {}\n", plots);
-  }
-  write_file_atomically(prefix + ".gp", script);
+  write_file_atomically(prefix + ".gp", gnuplot_script(request, prefix, x.label,
+                                                       y_label(y, keys_used), y.log, plots));
   const int status = std::system(fmt::format("gnuplot '{}.gp' 2>'{}.log'", prefix, prefix).c_str());
   if (status != 0) {
     throw IoError(fmt::format(
