@@ -116,6 +116,10 @@ TEST(Schedules, ErrorsNameTheFix) {
             "s002-increasing, s002-decreasing");
   EXPECT_EQ(message("step:lr=1,epochs=3/x"),
             "step: parameter epochs='x' is not a number; valid range [0, 1000000000]");
+  // A parameter without a default, left out (found by fuzz_config; it was an internal error).
+  EXPECT_EQ(message("step:"),
+            "step: give parameter epochs: epoch milestones, e.g. 150/250 (numbers in [0, "
+            "1000000000] separated by /)");
   EXPECT_EQ(message("constant:lr=0"),
             "constant: parameter lr=0 is out of range; valid range (0, 1000000000]");
 }

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The fuzzing's own check: a build whose Top-k decoder reads one byte past the message
 # (GRADCOMP_FUZZ_PLANTED_DEFECT, the fuzz-planted preset) must be caught by fuzz_topk from its seed
-# corpus within 60 s, as AddressSanitizer's report of a read past the end inside the decoder. If
+# corpus within 60 s (libFuzzer seed 1: the same search on every run), as AddressSanitizer's report of a read past the end inside the decoder. If
 # the libraries lost their instrumentation, or the corpus stopped reaching the value section,
 # this fails. usage: planted_defect.sh BUILD_DIR [SECONDS]
 set -uo pipefail
@@ -10,7 +10,7 @@ seconds=${2:-60}
 here=$(cd "$(dirname "$0")" && pwd)
 corpus=$(mktemp -d)
 log="$corpus.log"
-"$build/tests/fuzz/fuzz_topk" -max_total_time="$seconds" -max_len=4096 \
+"$build/tests/fuzz/fuzz_topk" -seed=1 -max_total_time="$seconds" -max_len=4096 \
   -dict="$here/message.dict" -artifact_prefix="$corpus/" "$corpus" "$here/corpus/topk" >"$log" 2>&1
 status=$?
 found=no

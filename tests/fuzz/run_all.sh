@@ -19,8 +19,8 @@ for target in "$build"/tests/fuzz/fuzz_*; do
   [ -d "$seeds" ] || { echo "fuzz $name: no seed corpus in $seeds (make fuzz-corpus)"; failed=$((failed + 1)); continue; }
   # The decoders share the message header's dictionary; a parser has its own, or none.
   case "${name#fuzz_}" in
-    npy|layout) dict=(-dict="$here/${name#fuzz_}.dict") ;;
-    idx|idx_gz|libsvm|csv) dict=() ;;
+    npy|layout|config) dict=(-dict="$here/${name#fuzz_}.dict") ;;
+    idx|idx_gz|libsvm|csv|checkpoint) dict=() ;;
     *) dict=(-dict="$here/message.dict") ;;
   esac
   corpus=$(mktemp -d)

@@ -145,6 +145,9 @@ Params Params::parse(std::string_view owner, std::string_view text,
     if (!params.values_.count(s.name) && !s.default_value.empty()) {
       params.values_[s.name] = s.default_value;
     }
+    if (!params.values_.count(s.name)) {
+      params.unset_[s.name] = fmt::format("{} ({})", s.help, s.range_text());
+    }
     if (params.values_.count(s.name)) parts.push_back(s.name + "=" + params.values_[s.name]);
   }
   params.canonical_ =
@@ -162,8 +165,11 @@ std::vector<double> Params::list(const std::string& name) const {
 
 const std::string& Params::raw(const std::string& name) const {
   auto it = values_.find(name);
-  require<InternalError>(it != values_.end(), "{}: parameter {} has no value", owner_, name);
-  return it->second;
+  if (it != values_.end()) return it->second;
+  // A parameter without a default that the spec left out: the user's to give.
+  const auto unset = unset_.find(name);
+  require<InternalError>(unset != unset_.end(), "{}: parameter {} is not declared", owner_, name);
+  throw InvalidInput(fmt::format("{}: give parameter {}: {}", owner_, name, unset->second));
 }
 
 std::int64_t Params::integer(const std::string& name) const {

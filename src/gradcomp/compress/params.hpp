@@ -56,6 +56,7 @@ class Params {
   std::string owner_;
   std::map<std::string, std::string> values_;
   std::map<std::string, bool> given_;
+  std::map<std::string, std::string> unset_;  // declared, no default, not given: what it is
   std::string canonical_;
 };
 
