@@ -107,6 +107,14 @@ TEST(TrainConfig, ErrorsNameTheKeyAndTheFix) {
   EXPECT_EQ(error_of("[run]\nprecision = \"half\"\n"),
             "run.precision = 'half'; choose float or double");
   EXPECT_EQ(error_of("[run]\nepochs = -2\n"), "run.epochs must be a whole number >= 0");
+  // Floats: a whole value is a count; beyond 64 bits, fractional or not finite it is refused
+  // (fuzz_config's input: workers.n = 201e300 was undefined behaviour inside toml++).
+  EXPECT_EQ(parse_config("[run]\nepochs = 3e1\n", "test.toml", {}).epochs, 30U);
+  EXPECT_EQ(error_of("[workers]\nn = 201e300\n"), "workers.n must be a whole number >= 0");
+  EXPECT_EQ(error_of("[workers]\nn = 9.3e18\n"), "workers.n must be a whole number >= 0");
+  EXPECT_EQ(error_of("[run]\nepochs = 2.5\n"), "run.epochs must be a whole number >= 0");
+  EXPECT_EQ(error_of("[run]\nsteps = inf\n"), "run.steps must be a whole number >= 0");
+  EXPECT_EQ(error_of("[run]\nsteps = nan\n"), "run.steps must be a whole number >= 0");
   EXPECT_EQ(error_of("[run\n"),
             "test.toml:1:5: Error while parsing table header: expected ']', saw '\\n'");
   EXPECT_EQ(error_of("algorithm.algoritm.name = \"def\"\n"),

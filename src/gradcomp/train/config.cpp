@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
+#include <optional>
 #include <set>
 #include <sstream>
 
@@ -237,6 +238,19 @@ void restart_renamed_section(toml::table& root, const std::string& assignment) {
   for (const auto& k : dropped) section->erase(k);
 }
 
+// A count given as an integer, or as a float with a whole value (1e3). Checked here, not by
+// toml++'s value<int64_t>(), which casts a float to an integer before it checks the range (undefined
+// behaviour for 1e300; found by fuzz_config).
+std::optional<std::int64_t> whole_number(const toml::node& node) {
+  if (const auto* floating = node.as_floating_point()) {
+    const double v = floating->get();
+    constexpr double kBeyondInt64 = 0x1p63;
+    if (!std::isfinite(v) || v != std::floor(v) || std::fabs(v) >= kBeyondInt64) return std::nullopt;
+    return static_cast<std::int64_t>(v);
+  }
+  return node.value<std::int64_t>();
+}
+
 template <class V>
 V get(const toml::table& root, const char* section, const char* key, V fallback) {
   const auto node = root[section][key];
@@ -248,7 +262,7 @@ V get(const toml::table& root, const char* section, const char* key, V fallback)
     require(v.has_value(), "{}.{} must be true or false", section, key);
     return *v;
   } else if constexpr (std::is_integral_v<V>) {
-    const auto v = node.value<std::int64_t>();
+    const auto v = whole_number(*node.node());
     require(v.has_value() && *v >= 0, "{}.{} must be a whole number >= 0", section, key);
     return static_cast<V>(*v);
   } else {
