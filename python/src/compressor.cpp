@@ -66,7 +66,15 @@ class PyCompressor {
     const Reading reading(message, "decode");
     const MessageHeader header = MessageHeader::parse(message.message.bytes);
     const py::dtype chosen = dtype.is_none() ? default_dtype(header) : py::dtype::from_args(dtype);
-    py::array out(chosen, std::vector<py::ssize_t>{static_cast<py::ssize_t>(header.length)});
+    // The output has the layout's size; without a layout, the header's length, which is checked
+    // (against the fingerprint, among others) before it is allocated: a corrupt length is a
+    // DecodeError, not gigabytes.
+    const std::size_t size = layout_ ? layout_->total_size() : header.length;
+    with_layout(size, [&](const Layout& layout) {
+      compressor_->check_header(message.message.bytes, layout, context,
+                                chosen.equal(py::dtype::of<double>()));
+    });
+    py::array out(chosen, std::vector<py::ssize_t>{static_cast<py::ssize_t>(size)});
     std::memset(out.mutable_data(), 0, static_cast<std::size_t>(out.nbytes()));
     const VectorView view = view_vector(out, "decode: dtype", Access::kWrite);
     py::gil_scoped_release unlocked;

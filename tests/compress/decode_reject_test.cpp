@@ -2,6 +2,8 @@
 // (the ASan+UBSan preset runs this too; the fuzz targets in tests/fuzz go further).
 #include <gtest/gtest.h>
 
+#include <cstring>
+
 #include "../test_support.hpp"
 #include "gradcomp/compress/registry.hpp"
 
@@ -54,6 +56,24 @@ TEST(DecodeReject, EveryTruncationIsAnError) {
       Message cut{std::vector<std::uint8_t>(whole.bytes.begin(), whole.bytes.begin() + size)};
       expect_rejected(spec, cut, "a message cut to " + std::to_string(size) + " bytes");
     }
+  }
+}
+
+// PowerSGD's P and Q are finite fp32 values, but their products P Qᵀ can leave float's range: a
+// real message never decodes to inf, so such a message is corrupt (found by the Python module's
+// mutation test, tests/python/test_message_fuzz.py).
+TEST(DecodeReject, FactorsWhoseProductOverflowsAreCorrupt) {
+  Message message = encode("powersgd:rank=1");
+  const float huge = 1e30F;  // P_i Q_j = 1e60, beyond float's 3.4e38
+  for (std::size_t v = 0; v < 6 + 5; ++v) {  // P (6 × 1) then Q (5 × 1) of the 6 × 5 layer
+    std::memcpy(message.bytes.data() + MessageHeader::kBytes + 4 * v, &huge, 4);
+  }
+  std::vector<float> out(layout().total_size());
+  try {
+    make_compressor("powersgd:rank=1")->decode(message, layout(), {1, 2, 0}, std::span<float>(out));
+    ADD_FAILURE() << "a message decoding to inf was accepted";
+  } catch (const DecodeError& e) {
+    EXPECT_STREQ(e.what(), "powersgd: message corrupt: it decodes to a non-finite element");
   }
 }
 

@@ -1,7 +1,8 @@
 // libFuzzer target: the decoder of GRADCOMP_FUZZ_SPEC on arbitrary bytes, on the layout the first
 // byte chooses (fuzz_layout.hpp). A DecodeError is the expected answer to garbage; any other
-// exception, a crash or a sanitizer report is a bug.
+// exception, a crash, a sanitizer report or a non-finite decoded value is a bug.
 #include <array>
+#include <cmath>
 #include <cstdint>
 #include <cstdlib>
 #include <vector>
@@ -47,6 +48,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     compressor->decode(message, layout, {}, std::span<float>(out));
   } catch (const gradcomp::DecodeError&) {
     return 0;
+  }
+  // A message that decodes gives finite values (docs/wire-format.md): a corrupt one that decodes
+  // to inf or NaN is a finding too.
+  for (const float v : out) {
+    if (!std::isfinite(v)) std::abort();
   }
   return 0;
 }

@@ -19,12 +19,15 @@ for target in "$build"/tests/fuzz/fuzz_*; do
   [ -d "$seeds" ] || { echo "fuzz $name: no seed corpus in $seeds (make fuzz-corpus)"; failed=$((failed + 1)); continue; }
   # The decoders share the message header's dictionary; a parser has its own, or none.
   case "${name#fuzz_}" in
-    npy|layout|config) dict=(-dict="$here/${name#fuzz_}.dict") ;;
+    npy|layout|config|experiment) dict=(-dict="$here/${name#fuzz_}.dict") ;;
     idx|idx_gz|libsvm|csv|checkpoint) dict=() ;;
     *) dict=(-dict="$here/message.dict") ;;
   esac
+  # Experiment files are the largest seeds (up to 7 KB); the rest fit in 4 KB.
+  max_len=4096
+  [ "${name#fuzz_}" = experiment ] && max_len=8192
   corpus=$(mktemp -d)
-  if "$target" "${budget[@]}" -max_len=4096 -print_final_stats=1 \
+  if "$target" "${budget[@]}" -max_len="$max_len" -print_final_stats=1 \
       "${dict[@]}" "$corpus" "$seeds" >"$corpus.log" 2>&1; then
     runs=$(grep -o 'Done [0-9]* runs' "$corpus.log" | tail -1 || true)
     edges=$(grep -o 'cov: [0-9]*' "$corpus.log" | tail -1 || true)

@@ -1,10 +1,14 @@
-// libFuzzer target: the parsers of a run's own files (GRADCOMP_FUZZ_PARSER: config, checkpoint).
-// config: the bytes as a TOML configuration, resolved as `gradcomp train` resolves it (defaults,
-// every key's range, the specs of algorithm, compressor, quantizer and schedule). checkpoint: the
-// bytes as a rank's checkpoint file; when the first byte is odd the target appends the checksum
-// the file must end with, so mutations reach the parser behind the integrity check. InvalidInput
-// and IoError are the expected answers; anything else is a finding.
+// libFuzzer target: the parsers of a run's own files (GRADCOMP_FUZZ_PARSER: config, checkpoint,
+// experiment). config: the bytes as a TOML configuration, resolved as `gradcomp train` resolves it
+// (defaults, every key's range, the specs of algorithm, compressor, quantizer and schedule).
+// checkpoint: the bytes as a rank's checkpoint file; when the first byte is odd the target appends
+// the checksum the file must end with, so mutations reach the parser behind the integrity check.
+// experiment: the bytes as a reproduction's experiment file, read in quick and in full mode, its
+// functions checked and every arm's configuration resolved, as `gradcomp reproduce` does before
+// its first run.
+// InvalidInput and IoError are the expected answers; anything else is a finding.
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -14,12 +18,20 @@
 
 #include "gradcomp/core/error.hpp"
 #include "gradcomp/core/fnv_hash.hpp"
+#include "gradcomp/reproduce/arm_results.hpp"
+#include "gradcomp/reproduce/experiment.hpp"
 #include "gradcomp/train/checkpoint.hpp"
 #include "gradcomp/train/config.hpp"
 
 namespace {
 
 constexpr std::string_view kParser = GRADCOMP_FUZZ_PARSER;
+
+// GRADCOMP_FUZZ_SHOW_ERRORS=1 prints the parser's answer (to see why a seed is refused).
+void show_answer(const std::exception& answer) {
+  static const bool show = std::getenv("GRADCOMP_FUZZ_SHOW_ERRORS") != nullptr;
+  if (show) std::fprintf(stderr, "%s\n", answer.what());
+}
 
 void parse_config(const std::uint8_t* data, std::size_t size) {
   const std::string text(reinterpret_cast<const char*>(data), size);
@@ -48,6 +60,19 @@ void parse_checkpoint(const std::uint8_t* data, std::size_t size) {
   (void)gradcomp::load_checkpoint<double>(path, buffers, scalars);
 }
 
+void parse_experiment(const std::uint8_t* data, std::size_t size) {
+  const std::string text(reinterpret_cast<const char*>(data), size);
+  for (const auto mode : {gradcomp::ReproduceMode::kQuick, gradcomp::ReproduceMode::kFull}) {
+    const gradcomp::Experiment experiment = gradcomp::parse_experiment(text, "fuzz.toml", mode);
+    gradcomp::validate_functions(experiment);
+    for (const gradcomp::Arm& arm : experiment.arms) {
+      std::vector<std::string> overrides = experiment.mode_overrides;
+      overrides.insert(overrides.end(), arm.overrides.begin(), arm.overrides.end());
+      gradcomp::validate_specs(gradcomp::parse_config(experiment.config_text, arm.id, overrides));
+    }
+  }
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -56,11 +81,15 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       parse_config(data, size);
     } else if (kParser == "checkpoint") {
       parse_checkpoint(data, size);
+    } else if (kParser == "experiment") {
+      parse_experiment(data, size);
     } else {
       std::abort();  // a parser tests/fuzz/CMakeLists.txt does not know
     }
-  } catch (const gradcomp::InvalidInput&) {
-  } catch (const gradcomp::IoError&) {
+  } catch (const gradcomp::InvalidInput& e) {
+    show_answer(e);
+  } catch (const gradcomp::IoError& e) {
+    show_answer(e);
   }
   return 0;
 }

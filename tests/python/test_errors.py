@@ -99,6 +99,16 @@ def test_corrupt_messages_raise_decode_error():
            c.decode, other)
     raises(gradcomp.DecodeError, "topk: message is from step 0, the receiver is at step 1",
            c.decode, gradcomp.Message.from_bytes(data), step=1)
+    # A corrupt length is refused before the output is allocated (it was sized by the header:
+    # 4 billion elements, 16 GB): with a layout, against the layout; without, the fingerprint.
+    huge = data[:8] + (2**32 - 1).to_bytes(4, "little") + data[12:]
+    with_layout = gradcomp.Compressor("topk:ratio=0.1", layout=gradcomp.Layout.flat(1000))
+    raises(gradcomp.DecodeError, "topk: message encodes 4294967295 elements, the layout has 1000",
+           with_layout.decode, gradcomp.Message.from_bytes(huge))
+    with pytest.raises(gradcomp.DecodeError, match=r"^topk: message was made with other settings "
+                       r"or another layout \(fingerprint 0x[0-9a-f]{4}, expected 0x[0-9a-f]{4} "
+                       r"for 'topk:ratio=0.1,"):
+        c.decode(gradcomp.Message.from_bytes(huge))
 
 
 def test_bad_layouts():

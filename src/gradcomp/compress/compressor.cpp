@@ -209,6 +209,15 @@ void Compressor::scatter_payload(std::span<const double>, const Layout&, const S
   throw InternalError(fmt::format("{}: reports a payload size but cannot scatter it", name_));
 }
 
+void Compressor::check_header(std::span<const std::uint8_t> message, const Layout& layout,
+                              const StepContext& context, bool double_output) const {
+  if (double_output) {
+    (void)open_message<double>(message, layout, context);
+  } else {
+    (void)open_message<float>(message, layout, context);
+  }
+}
+
 void Compressor::read_payload(std::span<const std::uint8_t> message, const Layout& layout,
                               const StepContext& context, std::span<float> payload) const {
   read_payload_checked(message, layout, context, payload);

@@ -110,6 +110,11 @@ class Compressor {
                   std::span<double> out, double weight = 1.0) const {
     decode_add(std::span<const std::uint8_t>(message.bytes), layout, context, out, weight);
   }
+  // decode_add's header checks alone (compressor, length, fingerprint, value format for a float or
+  // double output, step): DecodeError if they fail. For a caller that sizes its output from the
+  // header's length, so that a corrupt length is refused before it is allocated.
+  void check_header(std::span<const std::uint8_t> message, const Layout& layout,
+                    const StepContext& context, bool double_output) const;
   template <class T>
   void decode(const Message& message, const Layout& layout, const StepContext& context,
               std::span<T> out) const {

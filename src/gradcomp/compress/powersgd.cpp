@@ -92,7 +92,7 @@ class PowerSgd final : public TypedCompressor<PowerSgd> {
         for (std::size_t j = 0; j < cols; ++j) {
           double sum = 0;
           for (std::size_t c = 0; c < rank_; ++c) sum += p[i * rank_ + c] * q[j * rank_ + c];
-          out[block.offset + i * cols + j] += weight * static_cast<T>(sum);
+          out[block.offset + i * cols + j] += weight * decoded_element<T>(sum, "powersgd");
         }
       }
       at += rank_ * (rows + cols);

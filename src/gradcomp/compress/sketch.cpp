@@ -99,7 +99,7 @@ class Sketch final : public TypedCompressor<Sketch> {
       for (std::size_t i = 0; i < d; ++i) {
         double sum = 0;
         for (std::size_t j = 0; j < p; ++j) sum += v[i * p + j] * z[j];
-        out[i] += weight * static_cast<T>(sum);
+        out[i] += weight * decoded_element<T>(sum, "sketch");
       }
     } else {
       const auto& buckets = hash_buckets(context, d, p);

@@ -63,6 +63,12 @@ T read_value(ByteReader& reader, ValueFormat format) {
   return result;
 }
 
+// An element a decoder computes from several of a message's values (PowerSGD's P Qᵀ, a Gaussian
+// sketch's back-projection), narrowed to T. Finite factors can still multiply beyond T's range;
+// a real message never decodes to a non-finite element, so one means corruption (DecodeError).
+template <class T>
+T decoded_element(double value, std::string_view compressor);
+
 }  // namespace gradcomp
 
 #include "gradcomp/core/message_values.inl"

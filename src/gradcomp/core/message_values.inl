@@ -76,4 +76,12 @@ void read_values(ByteReader& reader, std::size_t count, ValueFormat format, Sink
   require<DecodeError>(finite, "message corrupt: a value is NaN or infinite");
 }
 
+template <class T>
+T decoded_element(double value, std::string_view compressor) {
+  const auto narrowed = static_cast<T>(value);
+  require<DecodeError>(std::isfinite(narrowed),
+                       "{}: message corrupt: it decodes to a non-finite element", compressor);
+  return narrowed;
+}
+
 }  // namespace gradcomp

@@ -250,6 +250,20 @@ void validate_call(const ClaimCall& call) {
   (void)resolve(call);
 }
 
+void validate_functions(const Experiment& experiment) {
+  for (const Check& check : experiment.checks) {
+    for (const ClaimCall& call : check.test.calls()) validate_call(call);
+  }
+  for (const TableSpec& table : experiment.tables) {
+    try {
+      validate_call({table.function, table.cells.front().front(), {}, table.function});
+    } catch (const InvalidInput& e) {
+      throw InvalidInput(
+          fmt::format("{}: [[table]] '{}': {}", experiment.origin, table.title, e.what()));
+    }
+  }
+}
+
 double call_value(const ArmResults& arm, const ClaimCall& call) {
   const Resolved r = resolve(call);
   std::vector<double> values;

@@ -27,6 +27,10 @@ SeedRun read_seed_run(const std::string& directory);
 // Throws InvalidInput for an unknown function or a wrong number of arguments.
 void validate_call(const ClaimCall& call);
 
+// Every check's calls and every table's function (before any run: a misspelt function would
+// otherwise stop the reproduction only when its report is written).
+void validate_functions(const Experiment& experiment);
+
 // The value of a check's call: the mean over seeds (std_NAME: the sample standard deviation) of
 // the per-run value; diverged runs count only in diverged(), and NaN when every seed diverged.
 double call_value(const ArmResults& arm, const ClaimCall& call);

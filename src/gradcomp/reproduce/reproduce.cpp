@@ -302,16 +302,7 @@ ReproduceOutcome reproduce(const ReproduceRequest& request, Communicator& commun
   const std::string path = find_experiment(request.name);
   Experiment ex = parse_experiment(read_text(path), path, request.mode);
   if (request.seeds > 0) ex.seeds = request.seeds;
-  for (const Check& check : ex.checks) {
-    for (const ClaimCall& call : check.test.calls()) validate_call(call);
-  }
-  for (const TableSpec& table : ex.tables) {
-    try {
-      validate_call({table.function, table.cells.front().front(), {}, table.function});
-    } catch (const InvalidInput& e) {
-      throw InvalidInput(fmt::format("{}: [[table]] '{}': {}", path, table.title, e.what()));
-    }
-  }
+  validate_functions(ex);
   const bool quick = request.mode == ReproduceMode::kQuick;
   const std::string out = request.out.empty()
                               ? fmt::format("reproductions/{}{}", ex.name, quick ? "-quick" : "")
