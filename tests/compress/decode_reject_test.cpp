@@ -64,7 +64,7 @@ TEST(DecodeReject, EveryTruncationIsAnError) {
 // mutation test, tests/python/test_message_fuzz.py).
 TEST(DecodeReject, FactorsWhoseProductOverflowsAreCorrupt) {
   Message message = encode("powersgd:rank=1");
-  const float huge = 1e30F;  // P_i Q_j = 1e60, beyond float's 3.4e38
+  const float huge = 1e30F;                  // P_i Q_j = 1e60, beyond float's 3.4e38
   for (std::size_t v = 0; v < 6 + 5; ++v) {  // P (6 × 1) then Q (5 × 1) of the 6 × 5 layer
     std::memcpy(message.bytes.data() + MessageHeader::kBytes + 4 * v, &huge, 4);
   }

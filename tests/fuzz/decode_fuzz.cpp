@@ -17,7 +17,8 @@ using gradcomp::fuzzing::kLayoutCount;
 
 // The header a real message of this compressor would carry on each layout, so mutations reach
 // the body.
-std::array<std::vector<std::uint8_t>, kLayoutCount> valid_headers(gradcomp::Compressor& compressor) {
+std::array<std::vector<std::uint8_t>, kLayoutCount> valid_headers(
+    gradcomp::Compressor& compressor) {
   std::array<std::vector<std::uint8_t>, kLayoutCount> headers;
   for (std::size_t i = 0; i < kLayoutCount; ++i) {
     const std::vector<float> x(fuzz_layouts()[i].total_size(), 0.5F);

@@ -239,13 +239,14 @@ void restart_renamed_section(toml::table& root, const std::string& assignment) {
 }
 
 // A count given as an integer, or as a float with a whole value (1e3). Checked here, not by
-// toml++'s value<int64_t>(), which casts a float to an integer before it checks the range (undefined
-// behaviour for 1e300; found by fuzz_config).
+// toml++'s value<int64_t>(), which casts a float to an integer before it checks the range
+// (undefined behaviour for 1e300; found by fuzz_config).
 std::optional<std::int64_t> whole_number(const toml::node& node) {
   if (const auto* floating = node.as_floating_point()) {
     const double v = floating->get();
     constexpr double kBeyondInt64 = 0x1p63;
-    if (!std::isfinite(v) || v != std::floor(v) || std::fabs(v) >= kBeyondInt64) return std::nullopt;
+    const bool whole = std::isfinite(v) && v == std::floor(v) && std::fabs(v) < kBeyondInt64;
+    if (!whole) return std::nullopt;
     return static_cast<std::int64_t>(v);
   }
   return node.value<std::int64_t>();
