@@ -312,6 +312,7 @@ ReproduceOutcome reproduce(const ReproduceRequest& request, Communicator& commun
     for (PlannedRun& run : runs) run.config.backend = "mpi";
   }
   std::vector<Start> starts;
+  starts.reserve(runs.size());
   for (const PlannedRun& run : runs) starts.push_back(start_of(run));
   communicator.barrier();  // every rank has decided before rank 0 writes anything
   if (writer) {

@@ -112,7 +112,7 @@ std::string spec_of(const toml::table* section, const std::string& what, const K
                     const std::string& fallback) {
   if (section == nullptr) return fallback;
   if (const auto* spec = section->get("spec")) {
-    const std::string text = text_of(*spec, what + ".spec");
+    std::string text = text_of(*spec, what + ".spec");
     for (const auto& [key, node] : *section) {
       const std::string k(key.str());
       require(std::find(reserved.begin(), reserved.end(), k) != reserved.end(),
