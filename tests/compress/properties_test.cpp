@@ -440,5 +440,21 @@ TEST(PowerSgd, RecoversLowRankAndWarmStartConverges) {
   }
 }
 
+// A compressor moved to a layout with as many layers but other matrix shapes starts those layers
+// afresh: its message equals a new compressor's (its Q, sized for the old shape, was reused and
+// read out of bounds).
+TEST(PowerSgd, ALayerOfAnotherShapeStartsAfresh) {
+  const Layout before = Layout::from_shapes({{6, 5}, {7}});
+  const Layout after = Layout::from_shapes({{4, 12}, {7}});
+  const auto x = gaussian_vector<float>(after.total_size(), 43);
+  auto moved = make_compressor("powersgd:rank=2");
+  (void)moved->encode(std::span<const float>(gaussian_vector<float>(before.total_size(), 44)),
+                      before, {1, 0, 0});
+  const Message from_moved = moved->encode(std::span<const float>(x), after, {1, 0, 0});
+  const Message from_new =
+      make_compressor("powersgd:rank=2")->encode(std::span<const float>(x), after, {1, 0, 0});
+  EXPECT_EQ(from_moved.bytes, from_new.bytes);
+}
+
 }  // namespace
 }  // namespace gradcomp

@@ -44,7 +44,8 @@ class PowerSgd final : public TypedCompressor<PowerSgd> {
       }
       const std::size_t rows = block.rows(), cols = block.cols();
       std::vector<double>& q = q_[l];
-      if (q.empty()) q = initial_q(context, l, cols);
+      // A new layer, or one whose shape changed (the compressor moved to another layout).
+      if (q.size() != cols * rank_) q = initial_q(context, l, cols);
       std::vector<double> p(rows * rank_, 0.0);  // P = M Q
       for (std::size_t i = 0; i < rows; ++i) {
         for (std::size_t j = 0; j < cols; ++j) {
