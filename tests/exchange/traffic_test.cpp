@@ -85,10 +85,17 @@ TEST(NetworkModel, SecondsPerPattern) {
   // Allgather of 3 messages: the largest receive (500 bits) plus 2·2 latencies.
   EXPECT_NEAR(net.seconds(allgather_traffic(std::vector<std::uint64_t>{100, 200, 300})),
               500e-9 + 4 * 10e-6, 1e-15);
-  // Server: 600 bits in, 3·50 out, two latencies.
+  // Server on worker 0's host: 200 + 300 bits in, 2·50 out, two latencies.
   EXPECT_NEAR(
       net.seconds(server_traffic(Pattern::kServer, std::vector<std::uint64_t>{100, 200, 300}, 50)),
-      750e-9 + 2 * 10e-6, 1e-15);
+      600e-9 + 2 * 10e-6, 1e-15);
+  // One worker: the server is on its host, nothing crosses a link.
+  EXPECT_NEAR(net.seconds(server_traffic(Pattern::kServer, std::vector<std::uint64_t>{100}, 50)),
+              2 * 10e-6, 1e-15);
+  // The vote's server is the papers' dedicated one: all 600 bits in, 3 answers out.
+  EXPECT_NEAR(net.seconds(server_traffic(Pattern::kMajorityVote,
+                                         std::vector<std::uint64_t>{100, 200, 300}, 50)),
+              750e-9 + 2 * 10e-6, 1e-15);
 }
 
 }  // namespace

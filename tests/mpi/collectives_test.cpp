@@ -55,6 +55,38 @@ TEST(MpiCollectives, RingCountersAreTheRingSchedule) {
   EXPECT_NEAR(share, 2 * (p - 1) / p, 2 * p / m);
 }
 
+// The payload all-gather: gradcomp's ring (the default) and MPI_Allgatherv give the same bytes;
+// the ring's counters are the traffic model's (exchange/traffic.hpp): a rank receives every
+// other block once and sends every block but its right neighbour's.
+TEST(MpiCollectives, RingAllgatherEqualsTheLibrarysAndMovesWhatTheModelCounts) {
+  std::vector<std::vector<std::uint8_t>> results;
+  for (const auto algorithm : {AllreduceAlgorithm::kRing, AllreduceAlgorithm::kLibrary}) {
+    MpiCommunicator comm(MPI_COMM_WORLD, algorithm);
+    const std::size_t p = comm.size();
+    std::vector<std::uint64_t> sizes(p);
+    for (std::size_t r = 0; r < p; ++r) sizes[r] = (r * 7919 + 13) % 5000;  // rank 0: 13 bytes
+    sizes[p - 1] = 0;                                                       // an empty block
+    std::vector<std::uint8_t> mine(sizes[comm.rank()]);
+    for (std::size_t i = 0; i < mine.size(); ++i)
+      mine[i] = static_cast<std::uint8_t>(31 * comm.rank() + i);
+    std::vector<std::uint8_t> all(std::accumulate(sizes.begin(), sizes.end(), std::size_t{0}));
+    comm.allgather_bytes(mine, sizes, all);
+    std::size_t offset = 0;
+    for (std::size_t r = 0; r < p; ++r) {
+      for (std::size_t i = 0; i < sizes[r]; ++i)
+        ASSERT_EQ(all[offset + i], static_cast<std::uint8_t>(31 * r + i)) << r << " " << i;
+      offset += sizes[r];
+    }
+    const std::uint64_t total = std::accumulate(sizes.begin(), sizes.end(), std::uint64_t{0});
+    EXPECT_EQ(comm.counters().payload_received, total - sizes[comm.rank()]);
+    if (algorithm == AllreduceAlgorithm::kRing) {
+      EXPECT_EQ(comm.counters().payload_sent, p == 1 ? 0 : total - sizes[(comm.rank() + 1) % p]);
+    }
+    results.push_back(all);
+  }
+  EXPECT_EQ(results[0], results[1]);
+}
+
 TEST(MpiCollectives, VariableSizeAllgatherGatherAndBroadcast) {
   MpiCommunicator comm;
   const std::size_t p = comm.size();

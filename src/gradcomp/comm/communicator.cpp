@@ -14,7 +14,7 @@ GatheredBytes Communicator::allgather(std::span<const std::uint8_t> mine) {
   GatheredBytes result;
   result.offsets = prefix_offsets(sizes);
   result.bytes.resize(result.offsets.back());
-  allgather_bytes(mine, sizes, result.bytes);
+  allgather_control_bytes(mine, sizes, result.bytes);
   return result;
 }
 

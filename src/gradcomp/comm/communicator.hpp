@@ -1,8 +1,8 @@
 #pragma once
-// Communicator: the processes of a job and the collectives between them (docs/architecture.md, comm/).
-// Workers are logical: one process hosts n/p of them (WorkerGroup), and the exchange box combines
-// a process's own workers before it calls these collectives. Two implementations: `local` (one
-// process, every collective is the identity) and `mpi` (Open MPI, p ranks).
+// Communicator: the processes of a job and the collectives between them (docs/architecture.md,
+// comm/). Workers are logical: one process hosts n/p of them (WorkerGroup), and the exchange box
+// combines a process's own workers before it calls these collectives. Two implementations: `local`
+// (one process, every collective is the identity) and `mpi` (Open MPI, p ranks).
 //
 // Every call is collective: all ranks call it in the same order with compatible arguments.
 // Counters record the bytes that actually crossed between ranks, so tests can compare them with
@@ -70,6 +70,9 @@ class Communicator {
   virtual void barrier() = 0;
 
   // Conveniences built on the above: sizes first, so parts of different lengths never hang.
+  // allgather is for control data (handshakes, host names): it moves the bytes the same way on
+  // every rank whatever the rank's settings, so a rank started with another workers.allreduce is
+  // found by the handshake instead of waiting in another algorithm's collective.
   GatheredBytes allgather(std::span<const std::uint8_t> mine);
   void broadcast(std::vector<std::uint8_t>& bytes, std::size_t root);
 
@@ -77,6 +80,14 @@ class Communicator {
   void reset_counters() { counters_ = {}; }
 
  protected:
+  // allgather's transport: allgather_bytes unless a communicator's payload algorithm depends on
+  // its settings.
+  virtual void allgather_control_bytes(std::span<const std::uint8_t> mine,
+                                       std::span<const std::uint64_t> rank_sizes,
+                                       std::span<std::uint8_t> all) {
+    allgather_bytes(mine, rank_sizes, all);
+  }
+
   TransportCounters counters_;
 };
 

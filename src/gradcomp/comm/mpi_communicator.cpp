@@ -153,10 +153,44 @@ void MpiCommunicator::allgather_bytes(std::span<const std::uint8_t> mine,
   require<InternalError>(rank_sizes.size() == size_ && rank_sizes[rank_] == mine.size(),
                          "allgather: rank {} gives {} bytes, the sizes say otherwise", rank_,
                          mine.size());
+  if (algorithm_ == AllreduceAlgorithm::kRing) {
+    ring_allgather(mine, rank_sizes, all);
+  } else {
+    // The library's choice: Open MPI's default for blocks of a megabyte moved them twice over
+    // some links (docs/benchmarks.md "The exchange on an emulated cluster").
+    allgather_control_bytes(mine, rank_sizes, all);
+  }
+}
+
+void MpiCommunicator::allgather_control_bytes(std::span<const std::uint8_t> mine,
+                                              std::span<const std::uint64_t> rank_sizes,
+                                              std::span<std::uint8_t> all) {
+  require<InternalError>(rank_sizes.size() == size_ && rank_sizes[rank_] == mine.size(),
+                         "allgather: rank {} gives {} bytes, the sizes say otherwise", rank_,
+                         mine.size());
   const CountsAndDisplacements layout = counts_of(rank_sizes, "allgather");
   MPI_Allgatherv(mine.data(), layout.counts[rank_], MPI_BYTE, all.data(), layout.counts.data(),
                  layout.displacements.data(), MPI_BYTE, comm_);
   counters_.payload_received += total_except(rank_sizes, rank_);
+}
+
+void MpiCommunicator::ring_allgather(std::span<const std::uint8_t> mine,
+                                     std::span<const std::uint64_t> rank_sizes,
+                                     std::span<std::uint8_t> all) {
+  const CountsAndDisplacements layout = counts_of(rank_sizes, "allgather");
+  const std::size_t p = size_;
+  const int right = static_cast<int>((rank_ + 1) % p);
+  const int left = static_cast<int>((rank_ + p - 1) % p);
+  std::copy(mine.begin(), mine.end(), all.begin() + layout.displacements[rank_]);
+  for (std::size_t s = 0; s + 1 < p; ++s) {
+    const std::size_t send = ring::wrap(rank_, s, p);         // received at the step before
+    const std::size_t receive = ring::wrap(rank_, s + 1, p);  // left neighbour's previous block
+    MPI_Sendrecv(all.data() + layout.displacements[send], layout.counts[send], MPI_BYTE, right,
+                 kRingTag, all.data() + layout.displacements[receive], layout.counts[receive],
+                 MPI_BYTE, left, kRingTag, comm_, MPI_STATUS_IGNORE);
+    counters_.payload_sent += rank_sizes[send];
+    counters_.payload_received += rank_sizes[receive];
+  }
 }
 
 void MpiCommunicator::gather_bytes(std::span<const std::uint8_t> mine,

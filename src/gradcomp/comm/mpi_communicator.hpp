@@ -37,11 +37,21 @@ class MpiCommunicator final : public Communicator {
   void broadcast_bytes(std::span<std::uint8_t> bytes, std::size_t root) override;
   void barrier() override;
 
+ protected:
+  // MPI_Allgatherv on every rank, whatever its algorithm (the handshake compares them).
+  void allgather_control_bytes(std::span<const std::uint8_t> mine,
+                               std::span<const std::uint64_t> rank_sizes,
+                               std::span<std::uint8_t> all) override;
+
  private:
   template <class T>
   void allreduce(std::span<T> data);
   template <class T>
   void ring_allreduce(std::span<T> data);
+  // Every rank's block to every rank around the ring: p − 1 steps, each rank forwarding the
+  // block it received last; each link carries every block but one once (exchange/traffic.hpp).
+  void ring_allgather(std::span<const std::uint8_t> mine, std::span<const std::uint64_t> rank_sizes,
+                      std::span<std::uint8_t> all);
 
   MPI_Comm comm_ = MPI_COMM_NULL;
   AllreduceAlgorithm algorithm_;

@@ -75,6 +75,11 @@ NetworkCost NetworkModel::cost(const StepTraffic& traffic) {
       if (n <= 1) return {};
       return {ring_messages, bits(largest(traffic.received_bits))};
     case Pattern::kServer:
+      // The server runs on worker 0's host (rank 0 under mpi): worker 0's message and its copy
+      // of the answer cross no link.
+      if (n == 0) return {};
+      return {2.0, bits(traffic.server_received_bits - traffic.message_bits[0]) +
+                       bits(traffic.server_sent_bits - traffic.answer_bits)};
     case Pattern::kMajorityVote:
       return {2.0, bits(traffic.server_received_bits) + bits(traffic.server_sent_bits)};
   }

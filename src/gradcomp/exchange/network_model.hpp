@@ -4,10 +4,13 @@
 // communication. α is the latency of one message, β = 1/bandwidth. Per pattern, with n workers:
 //   allreduce  2(n−1)·α + β·max_i sent_i                     (ring: 2(n−1) rounds)
 //   allgather  2(n−1)·α + β·max_i received_i                  (a ring for the sizes, one for data)
-//   server     2α + β·(server in) + β·(server out)            (push, then the answer to everyone)
-//   vote       as server
+//   server     2α + β·(server in − b_0) + β·(server out − answer)
+//                                                            (push, then the answer to everyone)
+//   vote       2α + β·(server in) + β·(server out)            (signSGD-MV's dedicated server)
 // Links are full duplex and every worker has its own; the server's link is the bottleneck of the
-// two-way pattern. docs/benchmarks.md compares the model with a rate-limited real link.
+// two-way pattern. The server shares worker 0's host, as under mpi it runs on rank 0: worker 0's
+// message and its copy of the answer never cross a link. docs/benchmarks.md compares the model
+// with rate-limited real links, shared and per host.
 #include <string>
 
 #include "gradcomp/exchange/traffic.hpp"

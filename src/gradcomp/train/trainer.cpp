@@ -10,6 +10,7 @@
 #include "gradcomp/algo/schedule.hpp"
 #include "gradcomp/algo/stepper.hpp"
 #include "gradcomp/comm/handshake.hpp"
+#include "gradcomp/comm/placement.hpp"
 #include "gradcomp/comm/start_agreement.hpp"
 #include "gradcomp/compress/registry.hpp"
 #include "gradcomp/core/error.hpp"
@@ -76,6 +77,9 @@ class Trainer {
   // settings and data, then find the optimum of a convex objective.
   void start() {
     handshake(communicator_, describe());
+    const std::string placement = describe_placement(rank_hosts(communicator_));
+    if (communicator_.rank() == 0 && !placement.empty())
+      fmt::print(stderr, "gradcomp: {}\n", placement);
     if (objective_->convex()) solve_optimum();
   }
 
