@@ -23,6 +23,8 @@
 #   CLUSTER_MTU=9000        the links' MTU (jumbo frames, as in most training clusters)
 #   CLUSTER_BURST           the token bucket's burst in bytes (default: 1 MB, or 1 ms at RATE if more)
 #   CLUSTER_DIR             where the hostfile is kept (default /run/gradcomp-cluster-${prefix})
+#   CLUSTER_PEAKRATE        if set (e.g. 1.05gbit), the bucket's burst drains at most at this rate
+#                           (tbf peakrate, a 64 KB second bucket): no burst at the machine's speed
 set -euo pipefail
 
 prefix=${CLUSTER_PREFIX:-gc}
@@ -104,7 +106,10 @@ limit_link() {
   local ns=$1 device=$2 rate=$3 burst=$4
   local run=()
   [ -n "$ns" ] && run=(ip netns exec "$ns")
-  "${run[@]}" tc qdisc replace dev "$device" root tbf rate "$rate" burst "$burst" latency 100ms
+  local peak=()
+  [ -n "${CLUSTER_PEAKRATE:-}" ] && peak=(peakrate "$CLUSTER_PEAKRATE" mtu 65536)
+  "${run[@]}" tc qdisc replace dev "$device" root tbf rate "$rate" burst "$burst" "${peak[@]}" \
+    latency 100ms
 }
 
 up() {
@@ -162,11 +167,15 @@ status() {
 cluster_mpirun() {
   [ -s "$dir/hostfile" ] || { echo "cluster: no cluster is up (run: cluster.sh up N RATE)" >&2; exit 2; }
   export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
-  # The hosts share this machine's cores: a rank waiting in a collective must yield its core to
-  # the rank (or the kernel's network stack) that has work, or every wait spins (not needed on
-  # real hosts, which have cores of their own).
+  # The hosts share this machine's cores: with more hosts than cores a rank waiting in a
+  # collective must yield its core to the rank (or the kernel's network stack) that has work, or
+  # every wait spins. With a core per host, yielding only adds latency (2 hosts, DEF on the MLP:
+  # about 3 ms more per step), and real hosts have cores of their own.
+  local hosts yield=0
+  hosts=$(wc -l <"$dir/hostfile")
+  [ "$hosts" -gt "$(nproc)" ] && yield=1
   exec mpirun --hostfile "$dir/hostfile" --mca plm_rsh_agent "$here/agent.sh" \
-    --mca mpi_yield_when_idle 1 --mca btl tcp,self --mca btl_tcp_if_include "$subnet.0/24" \
+    --mca mpi_yield_when_idle "$yield" --mca btl tcp,self --mca btl_tcp_if_include "$subnet.0/24" \
     --mca oob_tcp_if_include "$subnet.0/24" "$@"
 }
 

@@ -45,8 +45,17 @@ std::string read_config(const std::string& path) {
   return text.str();
 }
 
+// Two decimals, or three significant digits below 1 MB (a small model's traffic is not 0.00 MB).
 std::string megabytes(double bits) {
-  return fmt::format("{:.2f} MB", bits / 8e6);
+  const double mb = bits / 8e6;
+  return mb >= 1 || mb == 0 ? fmt::format("{:.2f} MB", mb) : fmt::format("{:.3g} MB", mb);
+}
+
+// "64.0x less than uncompressed SGD", or "1.8x more than ..." when the messages (indices,
+// headers) outweigh a small model's dense exchange.
+std::string versus_dense(double sent, double dense) {
+  if (sent <= dense) return fmt::format("{:.1f}x less than", dense / std::max(sent, 1.0));
+  return fmt::format("{:.1f}x more than", sent / dense);
 }
 
 void print_outcome(const TrainResult& result) {
@@ -62,8 +71,8 @@ void print_outcome(const TrainResult& result) {
   const double sent = s["bits_up_per_worker"].get<double>();
   const double dense = s["dense_bits_per_worker"].get<double>();
   if (dense > 0) {
-    fmt::print("sent {} per worker, {:.1f}x less than uncompressed SGD ({})\n", megabytes(sent),
-               dense / std::max(sent, 1.0), megabytes(dense));
+    fmt::print("sent {} per worker, {} uncompressed SGD ({})\n", megabytes(sent),
+               versus_dense(sent, dense), megabytes(dense));
     fmt::print("simulated time on {}: {:.1f} s (uncompressed SGD: {:.1f} s)\n",
                s["network"].get<std::string>(), s["simulated_seconds"].get<double>(),
                s["dense_simulated_seconds"].get<double>());
