@@ -13,7 +13,8 @@
 namespace gradcomp {
 
 // Collective: runs `part` on this rank, then agrees with every rank. Returns when no rank failed;
-// otherwise throws AgreedFailure (core/exit_report.hpp) on every rank with the lowest failing rank's report.
+// otherwise throws AgreedFailure (core/exit_report.hpp) on every rank with the lowest failing
+// rank's report.
 void start_together(Communicator& communicator, const std::function<void()>& part);
 
 }  // namespace gradcomp
