@@ -12,3 +12,11 @@ shift
 ip netns list | awk '{print $1}' | grep -qx -- "$host" ||
   { echo "cluster agent: no host '$host' (no network namespace of that name; is the cluster up?)" >&2; exit 255; }
 ip netns exec "$host" unshare --uts bash -c 'hostname "$0" && eval "$1"' "$host" "$*"
+status=$?
+# As ssh says "Connection to HOST closed by remote host" when the host goes away, so that a lost
+# host is named even when mpirun sees this agent end before it sees the daemon's connection drop.
+if [ "$status" -gt 128 ]; then
+  echo "cluster agent: lost host $host: its Open MPI daemon was killed (signal $((status - 128)))" >&2
+  exit 255
+fi
+exit "$status"

@@ -37,15 +37,8 @@ done
 hosts=$(bash "$cluster" mpirun -np 2 hostname 2>&1 | sort | tr '\n' ' ')
 [ "$hosts" = "gcthost1 gcthost2 " ] || fail "one rank per host expected, the ranks ran on: $hosts"
 
-# 240 samples, 12 features, labels ±1 from a fixed linear rule (as tests/train/train_test.sh).
-"$python" - <<'PY' >data.svm
-import numpy as np
-rng = np.random.default_rng(3)
-for i in range(240):
-    x = rng.normal(size=12) * (rng.random(12) < 0.6)
-    y = 1 if x @ np.linspace(-1, 1, 12) + 0.3 * rng.normal() > 0 else -1
-    print(f"{y:+d} " + " ".join(f"{j + 1}:{v:.6g}" for j, v in enumerate(x) if v != 0))
-PY
+# The small LIBSVM file of tests/train/train_test.sh.
+"$python" "$source_dir/tests/train/tiny_svm.py" >data.svm
 cat >run.toml <<'TOML'
 [data]
 source = "libsvm"
@@ -75,6 +68,7 @@ timeout 120 bash "$cluster" mpirun -np 2 "$gradcomp" train run.toml --set worker
   --out hosts >hosts.log 2>&1 || fail "the run on two hosts: $(cat hosts.log)"
 grep -qxF "gradcomp: 2 ranks on 2 hosts: rank 0 on gcthost1, rank 1 on gcthost2" hosts.log ||
   fail "no line mapping the ranks to their hosts: $(cat hosts.log)"
+! grep -q "lost host" hosts.log || fail "a job that ended normally reported a lost host: $(cat hosts.log)"
 cmp -s local/model.npy hosts/model.npy || fail "the model of the run on two hosts differs from the local run's"
 # The metrics agree exactly but for the diagnostics that sum per-worker norms over the ranks
 # (error_norm2, κ*, total_error): the rank's partial sums change their rounding.
@@ -112,11 +106,11 @@ wait "$job"
 code=$?
 seconds=$("$python" -c "import sys, time; print(f'{time.time() - float(sys.argv[1]):.1f}')" "$killed_at")
 echo "killed host: the job ended with exit $code after $seconds s; it said:"
-grep -E "on node|Peer host|ranks? .* on " killed.log
+grep -E "on node|Peer host|lost host|ranks? .* on " killed.log
 "$python" -c "import sys; sys.exit(float(sys.argv[1]) > 10)" "$seconds" ||
   fail "the job took $seconds s to end after host 2 was killed (limit 10 s)"
 [ "$code" -ne 0 ] && [ "$code" -ne 124 ] || fail "killed host: exit code $code"
-grep -qE "on node gcthost2|Peer host: *gcthost2" killed.log && grep -qF "rank 1 on gcthost2" killed.log ||
+grep -qE "on node gcthost2|Peer host: *gcthost2|lost host gcthost2" killed.log && grep -qF "rank 1 on gcthost2" killed.log ||
   fail "killed host: the output does not name the host and its rank: $(cat killed.log)"
 
 bash "$cluster" down || fail "down failed"

@@ -9,6 +9,7 @@ gradcomp=$1
 python=$2
 mode=$3
 mpirun=${4:-mpirun}
+here=$(cd "$(dirname "$0")" && pwd)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 cd "$work"
@@ -16,14 +17,7 @@ failed=0
 fail() { echo "FAIL: $*"; failed=$((failed + 1)); }
 
 # 240 samples, 12 features, sparse rows, labels ±1 from a fixed linear rule.
-"$python" - <<'PY' >data.svm
-import numpy as np
-rng = np.random.default_rng(3)
-for i in range(240):
-    x = rng.normal(size=12) * (rng.random(12) < 0.6)
-    y = 1 if x @ np.linspace(-1, 1, 12) + 0.3 * rng.normal() > 0 else -1
-    print(f"{y:+d} " + " ".join(f"{j + 1}:{v:.6g}" for j, v in enumerate(x) if v != 0))
-PY
+"$python" "$here/tiny_svm.py" >data.svm
 
 cat >run.toml <<'TOML'
 [data]
