@@ -47,6 +47,13 @@ CountsAndDisplacements counts_of(std::span<const std::uint64_t> sizes, const cha
   return result;
 }
 
+// Every rank states every rank's size; a rank whose own part disagrees is a bug in the caller.
+void check_own_size(std::span<const std::uint64_t> rank_sizes, std::size_t size, std::size_t rank,
+                    std::size_t mine, const char* what) {
+  require<InternalError>(rank_sizes.size() == size && rank_sizes[rank] == mine,
+                         "{}: rank {} gives {} bytes, the sizes say otherwise", what, rank, mine);
+}
+
 std::uint64_t total_except(std::span<const std::uint64_t> sizes, std::size_t rank) {
   std::uint64_t total = 0;
   for (std::size_t r = 0; r < sizes.size(); ++r) total += r == rank ? 0 : sizes[r];
@@ -150,9 +157,7 @@ std::vector<std::uint64_t> MpiCommunicator::allgather_fixed(std::span<const std:
 void MpiCommunicator::allgather_bytes(std::span<const std::uint8_t> mine,
                                       std::span<const std::uint64_t> rank_sizes,
                                       std::span<std::uint8_t> all) {
-  require<InternalError>(rank_sizes.size() == size_ && rank_sizes[rank_] == mine.size(),
-                         "allgather: rank {} gives {} bytes, the sizes say otherwise", rank_,
-                         mine.size());
+  check_own_size(rank_sizes, size_, rank_, mine.size(), "allgather");
   if (algorithm_ == AllreduceAlgorithm::kRing) {
     ring_allgather(mine, rank_sizes, all);
   } else {
@@ -165,9 +170,7 @@ void MpiCommunicator::allgather_bytes(std::span<const std::uint8_t> mine,
 void MpiCommunicator::allgather_control_bytes(std::span<const std::uint8_t> mine,
                                               std::span<const std::uint64_t> rank_sizes,
                                               std::span<std::uint8_t> all) {
-  require<InternalError>(rank_sizes.size() == size_ && rank_sizes[rank_] == mine.size(),
-                         "allgather: rank {} gives {} bytes, the sizes say otherwise", rank_,
-                         mine.size());
+  check_own_size(rank_sizes, size_, rank_, mine.size(), "allgather");
   const CountsAndDisplacements layout = counts_of(rank_sizes, "allgather");
   MPI_Allgatherv(mine.data(), layout.counts[rank_], MPI_BYTE, all.data(), layout.counts.data(),
                  layout.displacements.data(), MPI_BYTE, comm_);
@@ -196,9 +199,7 @@ void MpiCommunicator::ring_allgather(std::span<const std::uint8_t> mine,
 void MpiCommunicator::gather_bytes(std::span<const std::uint8_t> mine,
                                    std::span<const std::uint64_t> rank_sizes,
                                    std::span<std::uint8_t> all, std::size_t root) {
-  require<InternalError>(rank_sizes.size() == size_ && rank_sizes[rank_] == mine.size(),
-                         "gather: rank {} gives {} bytes, the sizes say otherwise", rank_,
-                         mine.size());
+  check_own_size(rank_sizes, size_, rank_, mine.size(), "gather");
   const CountsAndDisplacements layout = counts_of(rank_sizes, "gather");
   MPI_Gatherv(mine.data(), layout.counts[rank_], MPI_BYTE, all.data(), layout.counts.data(),
               layout.displacements.data(), MPI_BYTE, static_cast<int>(root), comm_);
