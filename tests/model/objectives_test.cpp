@@ -1,12 +1,15 @@
 // The objectives (model/): analytic gradients against central differences, [HardThreshold]'s
 // constants, and the libtorch networks' flat-buffer views (gradients land where the layout says).
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <filesystem>
+#include <fstream>
 
 #include "gradcomp/core/error.hpp"
 #include "gradcomp/data/synthetic.hpp"
+#include "gradcomp/model/gram_eigenvalue.hpp"
 #include "gradcomp/model/linear_objectives.hpp"
 #include "gradcomp/model/optimum.hpp"
 #include "gradcomp/model/registry.hpp"
@@ -73,6 +76,28 @@ TEST(LinearObjectives, S004Constants) {
   }
   EXPECT_GE(largest_gram_eigenvalue(data) * (1 + 1e-9),
             quotient / testing::squared_norm<double>(v));
+}
+
+// λ_max is cached by the data's content: the second call reads the file (planted here with
+// another value to prove it), other data gets its own entry.
+TEST(LinearObjectives, GramEigenvalueIsCachedByTheDataContents) {
+  const auto directory = std::filesystem::temp_directory_path() / "gradcomp-gram-cache-test";
+  std::filesystem::remove_all(directory);
+  const Dataset data =
+      generate_dataset("madelon:samples=80,features=10,informative=3,redundant=2", 4);
+  const double computed = largest_gram_eigenvalue(data);
+  EXPECT_EQ(cached_gram_eigenvalue(data, directory.string()), computed);
+  const auto entry = directory / fmt::format("gram-eigenvalue-{:016x}.txt", data.content_hash());
+  ASSERT_TRUE(std::filesystem::exists(entry));
+  std::ofstream(entry) << "12.5\n";
+  EXPECT_EQ(cached_gram_eigenvalue(data, directory.string()), 12.5);
+  const Dataset other =
+      generate_dataset("madelon:samples=80,features=10,informative=3,redundant=2", 5);
+  EXPECT_EQ(cached_gram_eigenvalue(other, directory.string()), largest_gram_eigenvalue(other));
+  EXPECT_EQ(std::distance(std::filesystem::directory_iterator(directory),
+                          std::filesystem::directory_iterator()),
+            2);
+  std::filesystem::remove_all(directory);
 }
 
 TEST(TorchObjectives, MlpGradientsLandInTheLayoutAndMatchDifferences) {

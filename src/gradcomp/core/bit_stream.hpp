@@ -2,6 +2,8 @@
 // Bit-level writer and reader, least significant bit first within each byte.
 // The reader checks every read against the end of its buffer and throws DecodeError: a truncated or
 // corrupt message can never make it read outside the bytes it was given.
+#include <algorithm>
+#include <bit>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -66,46 +68,66 @@ class BitWriter {
   unsigned filled_ = 0;
 };
 
+// Reads a word at a time: the bits not yet read wait in a 64-bit window, refilled with up to
+// eight bytes at once, so a field costs a shift and a mask, and a unary run one count of trailing
+// ones (reading bit by bit was most of a sparse message's decode).
 class BitReader {
  public:
+  static constexpr unsigned kMaxWidth = 56;
+
   explicit BitReader(std::span<const std::uint8_t> bytes) : bytes_(bytes) {}
 
+  // The next `width` bits (width ≤ kMaxWidth).
   std::uint64_t read(unsigned width) {
-    if (width == 0) return 0;
-    require<DecodeError>(bit_position_ + width <= bytes_.size() * 8,
-                         "message truncated: needs {} more bits at bit {} of {}", width,
-                         bit_position_, bytes_.size() * 8);
-    std::uint64_t value = 0;
-    unsigned got = 0;
-    while (got < width) {
-      const std::size_t byte = bit_position_ >> 3;
-      const unsigned shift = bit_position_ & 7U;
-      const unsigned take = std::min(8U - shift, width - got);
-      const std::uint64_t bits = (bytes_[byte] >> shift) & BitWriter::mask(take);
-      value |= bits << got;
-      got += take;
-      bit_position_ += take;
-    }
+    if (available_ < width) refill(width);
+    const std::uint64_t value = window_ & BitWriter::mask(width);
+    consume(width);
     return value;
   }
   bool read_bit() { return read(1) != 0; }
-  // Counts one bits up to the next zero; refuses runs longer than `limit`.
+  // Counts one bits up to the next zero (and consumes it); refuses runs longer than `limit`.
   std::uint64_t read_unary(std::uint64_t limit) {
     std::uint64_t count = 0;
-    while (read_bit()) {
-      require<DecodeError>(++count <= limit, "message corrupt: unary run longer than {}", limit);
+    for (;;) {
+      if (available_ == 0) refill(1);
+      const auto ones =
+          std::min<unsigned>(static_cast<unsigned>(std::countr_one(window_)), available_);
+      count += ones;
+      require<DecodeError>(count <= limit, "message corrupt: unary run longer than {}", limit);
+      if (ones < available_) {
+        consume(ones + 1);
+        return count;
+      }
+      consume(ones);
     }
-    return count;
   }
   // Skips to the next byte boundary; returns the byte offset reached.
   std::size_t align() {
-    bit_position_ = (bit_position_ + 7) & ~std::size_t{7};
-    return bit_position_ >> 3;
+    const std::size_t aligned = (position() + 7) & ~std::size_t{7};
+    // The window holds whole bytes past the aligned position: give them back.
+    next_byte_ = aligned >> 3;
+    window_ = 0;
+    available_ = 0;
+    return next_byte_;
   }
 
  private:
+  [[nodiscard]] std::size_t position() const { return next_byte_ * 8 - available_; }
+
+  void consume(unsigned width) {
+    window_ = width >= 64 ? 0 : window_ >> width;
+    available_ -= width;
+  }
+
+  // Tops the window up to at least 57 bits (or the end of the bytes). The bits loaded above
+  // `available_` by a whole-word load are the stream's own, at their places: OR-ing them in again
+  // on the next refill changes nothing.
+  void refill(unsigned width);  // bit_stream.cpp: once per seven bytes or more
+
   std::span<const std::uint8_t> bytes_;
-  std::size_t bit_position_ = 0;
+  std::size_t next_byte_ = 0;  // the first byte not yet in the window
+  std::uint64_t window_ = 0;   // unread bits, the next one lowest
+  unsigned available_ = 0;     // how many bits of window_ are loaded
 };
 
 // Byte-aligned little-endian cursor over a message, for headers and value sections.

@@ -86,7 +86,8 @@ void read_indices(BitReader& reader, std::uint8_t tag, std::size_t count, std::s
   require<DecodeError>(count <= segment_size,
                        "message corrupt: {} indices in a segment of {} elements", count,
                        segment_size);
-  out.reserve(count);
+  out.resize(count);
+  std::uint32_t* next = out.data();
   const bool rice = (tag & 0x80U) != 0;
   const unsigned b = tag & 0x3FU;
   require<DecodeError>((tag & 0x40U) == 0 && b <= kMaxRiceBits,
@@ -100,19 +101,20 @@ void read_indices(BitReader& reader, std::uint8_t tag, std::size_t count, std::s
       require<DecodeError>(index >= previous_end && index < segment_size,
                            "message corrupt: index {} out of order or outside a segment of {}",
                            index, segment_size);
-      out.push_back(static_cast<std::uint32_t>(index));
+      next[i] = static_cast<std::uint32_t>(index);
       previous_end = index + 1;
     }
     return;
   }
+  const std::uint64_t longest_run = segment_size >> b;
   std::uint64_t previous_end = 0;
   for (std::size_t i = 0; i < count; ++i) {
-    const std::uint64_t quotient = reader.read_unary(segment_size >> b);
+    const std::uint64_t quotient = reader.read_unary(longest_run);
     const std::uint64_t gap = (quotient << b) | reader.read(b);
     const std::uint64_t index = previous_end + gap;
     require<DecodeError>(index < segment_size, "message corrupt: index {} outside a segment of {}",
                          index, segment_size);
-    out.push_back(static_cast<std::uint32_t>(index));
+    next[i] = static_cast<std::uint32_t>(index);
     previous_end = index + 1;
   }
 }

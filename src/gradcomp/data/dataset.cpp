@@ -16,11 +16,11 @@ std::uint64_t Dataset::content_hash() const {
   return FnvHash()
       .add_bytes(header, sizeof header)
       .add_span(std::span<const std::size_t>(shape))
-      .add_span(std::span<const float>(dense))
-      .add_span(std::span<const std::size_t>(row_offsets))
-      .add_span(std::span<const std::uint32_t>(columns))
-      .add_span(std::span<const float>(values))
-      .add_span(std::span<const float>(labels))
+      .add_words(std::span<const float>(dense))
+      .add_words(std::span<const std::size_t>(row_offsets))
+      .add_words(std::span<const std::uint32_t>(columns))
+      .add_words(std::span<const float>(values))
+      .add_words(std::span<const float>(labels))
       .value();
 }
 

@@ -11,31 +11,10 @@
 #include <cmath>
 
 #include "gradcomp/core/error.hpp"
+#include "gradcomp/model/gram_eigenvalue.hpp"
 #include "gradcomp/model/rows.hpp"
 
 namespace gradcomp {
-
-double largest_gram_eigenvalue(const Dataset& data) {
-  std::vector<double> v(data.features, 1.0 / std::sqrt(static_cast<double>(data.features)));
-  std::vector<double> w(data.features);
-  double eigenvalue = 0;
-  for (int round = 0; round < 200; ++round) {
-    std::fill(w.begin(), w.end(), 0.0);
-    for (std::size_t i = 0; i < data.samples; ++i) {
-      row_axpy(data, i, row_dot<double>(data, i, v), w);
-    }
-    double norm = 0;
-    for (const double x : w) norm += x * x;
-    norm = std::sqrt(norm);
-    if (norm == 0) return 0;
-    // Each round reads the whole data set: stop once λ is settled to double precision.
-    const bool settled = std::abs(norm - eigenvalue) <= 1e-14 * norm;
-    eigenvalue = norm;
-    for (std::size_t j = 0; j < w.size(); ++j) v[j] = w[j] / norm;
-    if (settled) break;
-  }
-  return eigenvalue;
-}
 
 namespace {
 
@@ -75,7 +54,7 @@ LinearObjective<T>::LinearObjective(Kind kind, const Dataset& train, std::string
     layout_ = Layout({{"weight", 0, features_, {features_}}});
   }
   if (kind_ != Kind::kSoftmax) {
-    const double per_sample = largest_gram_eigenvalue(train) / static_cast<double>(train.samples);
+    const double per_sample = cached_gram_eigenvalue(train) / static_cast<double>(train.samples);
     const double curvature = kind_ == Kind::kLogistic ? per_sample / 4 : per_sample;
     l2_ = l2_auto ? 1e-4 * curvature : l2;
     smoothness_ = curvature + l2_;

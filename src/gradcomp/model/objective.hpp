@@ -1,9 +1,9 @@
 #pragma once
-// Objective: what a worker differentiates (docs/architecture.md, model/). The model's parameters are one flat
-// vector described by a Layout; a worker asks for the mean loss and gradient over a batch of its
-// samples at a point (the algorithm's query point), and the trainer evaluates a model on a split.
-// Analytic objectives (logistic, least squares, softmax) compute in double whatever T is; neural
-// networks run in float through libtorch (model/torch_model.hpp).
+// Objective: what a worker differentiates (docs/architecture.md, model/). The model's parameters
+// are one flat vector described by a Layout; a worker asks for the mean loss and gradient over a
+// batch of its samples at a point (the algorithm's query point), and the trainer evaluates a model
+// on a split. Analytic objectives (logistic, least squares, softmax) compute in double whatever T
+// is; neural networks run in float through libtorch (model/torch_model.hpp).
 #include <cmath>
 #include <limits>
 #include <memory>
@@ -39,7 +39,8 @@ class Objective {
                                    std::span<const std::size_t> samples, std::span<T> gradient) = 0;
   // The mean loss (with the regulariser) and accuracy over every sample of `data`.
   virtual Evaluation evaluate(std::span<const T> x, const Dataset& data) = 0;
-  // Convex objectives: smoothness L and strong convexity μ (NaN if unknown), docs/reproduction.md §5.1.
+  // Convex objectives: smoothness L and strong convexity μ (NaN if unknown), docs/reproduction.md
+  // §5.1.
   [[nodiscard]] virtual double smoothness() const {
     return std::numeric_limits<double>::quiet_NaN();
   }

@@ -47,8 +47,4 @@ inline void row_axpy(const Dataset& data, std::size_t i, double scale, std::span
   }
 }
 
-// λ_max(AᵀA) by power iteration from a fixed start (at most 200 rounds, until settled): the
-// [HardThreshold] smoothness constant.
-double largest_gram_eigenvalue(const Dataset& data);
-
 }  // namespace gradcomp

@@ -48,11 +48,13 @@ class Trainer {
  public:
   Trainer(const TrainConfig& config, Communicator& communicator, std::string resume)
       : signals_(communicator.rank() == 0),
+        created_(Clock::now()),
         config_(config),
         resume_(std::move(resume)),
         communicator_(communicator),
         group_(WorkerGroup::split(config.workers, communicator)),
         data_(load_run_data(config)),
+        loaded_(Clock::now()),
         shards_(partition(data_.train, config.workers, config.partition, config.seed)),
         objective_(make_objective<T>(config.model, data_.train, config.seed)),
         layout_(objective_->layout()),
@@ -120,6 +122,7 @@ class Trainer {
       totals_.write_record(last);
       if (writer) log->append(last);
     }
+    first_step_ = Clock::now();
     while (stepper_.next_step() < total_steps_ && !stopped) {
       const auto start = Clock::now();
       stepper_.step(gradients_.compute(stepper_));
@@ -263,15 +266,20 @@ class Trainer {
     s["final"] = last;
     totals_.write_summary(s);
     s["wall_seconds"] = wall;
+    s["load_seconds"] = std::chrono::duration<double>(loaded_ - created_).count();
+    s["start_seconds"] = std::chrono::duration<double>(first_step_ - loaded_).count();
     return s;
   }
 
   StopSignals signals_;  // first: installed before the data is loaded
+  Clock::time_point created_;
   const TrainConfig& config_;
   std::string resume_;
   Communicator& communicator_;
   WorkerGroup group_;
   RunData data_;
+  Clock::time_point loaded_;
+  Clock::time_point first_step_;  // from the data loaded to here: the run's start-up
   Shards shards_;
   std::unique_ptr<Objective<T>> objective_;
   const Layout& layout_;
