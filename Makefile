@@ -3,7 +3,7 @@ PRESET ?= release
 BUILD := build/$(PRESET)
 FUZZ_SECONDS ?= 5
 
-.PHONY: setup build run test test-unit test-asan test-fuzz fuzz-corpus fuzz-long bench bench-portable bench-python bench-exchange bench-blas format tidy clean
+.PHONY: setup build run test test-unit test-asan test-fuzz fuzz-corpus fuzz-long bench bench-portable bench-python bench-exchange bench-blas bench-simulator format tidy clean
 
 setup:
 	bash scripts/setup.sh
@@ -63,6 +63,11 @@ bench-python: build
 # Needs root: runs mpirun on loopback and inside a rate-limited network namespace (docs/benchmarks.md).
 bench-exchange: build
 	bash bench/netem_exchange.sh $(BUILD)
+
+# The in-process simulator (20 workers, logistic regression) against a NumPy loop doing the same
+# update, on 1 and 2 threads (docs/benchmarks.md).
+bench-simulator: build
+	/usr/bin/python3 bench/simulator.py $(BUILD)/gradcomp 3000
 
 # The training step with OpenBLAS against Debian's reference BLAS (docs/benchmarks.md).
 bench-blas: build

@@ -28,11 +28,11 @@ class ExampleErrorFeedback final : public AlgorithmBase<T> {
 
   void step(const std::vector<std::span<const T>>& gradients, const StepRates& rates) override {
     Base::begin_step();
-    for (std::size_t j = 0; j < gradients.size(); ++j) {
-      const std::span<T> p = sent_.input();
+    Base::for_each_worker([&](std::size_t j) {  // on workers.threads threads
+      const std::span<T> p = sent_.input(j);
       for (std::size_t i = 0; i < Base::d_; ++i) p[i] = errors_[j][i] + gradients[j][i];
       sent_.send_keeping_error(j, p, errors_[j], rates.step);
-    }
+    });
     Base::exchange(Pattern::kAllgather, sent_, rates.step, aggregate_, Base::mean_weight());
     const auto gamma = static_cast<T>(rates.gamma);
     for (std::size_t i = 0; i < Base::d_; ++i) Base::x_[i] -= gamma * aggregate_[i];

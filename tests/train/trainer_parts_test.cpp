@@ -54,7 +54,7 @@ struct SmallRun {
         shards(partition(data.train, 3, config.partition, config.seed)),
         objective(make_objective<double>(config.model, data.train, config.seed)),
         group(WorkerGroup::split(3, local)),
-        exchange(local, group),
+        exchange(local, group, 3),  // the workers on three threads: results are the same
         algorithm(make_algorithm<double>({exchange,
                                           objective->layout(),
                                           config.seed,
@@ -86,7 +86,7 @@ struct SmallRun {
 TEST(WorkerGradients, AreTheObjectivesGradientsAtTheQueryPointsOnEachWorkersBatch) {
   SmallRun run;
   WorkerGradients<double> gradients(*run.objective, run.data.train, run.batches, run.group,
-                                    run.local);
+                                    run.local, run.exchange.pool());
   run.steps(gradients, 2);  // DEF's query points x − κe_i now differ between workers
   Batches same(run.shards, run.group, run.config.batch, run.config.seed);
   const auto computed = gradients.compute(run.stepper);
@@ -104,7 +104,7 @@ TEST(WorkerGradients, AreTheObjectivesGradientsAtTheQueryPointsOnEachWorkersBatc
 TEST(Evaluator, RecordsTheEvaluatedModelsLossesSuboptimalityRateAndEpoch) {
   SmallRun run;
   WorkerGradients<double> gradients(*run.objective, run.data.train, run.batches, run.group,
-                                    run.local);
+                                    run.local, run.exchange.pool());
   Optimum optimum;
   optimum.value = 0.125;
   Evaluator<double> evaluator(run.config, *run.objective, run.data, run.shards, optimum, 5);
@@ -150,7 +150,7 @@ std::filesystem::path fresh_directory(const std::string& name) {
 // `run` after `count` steps, and traffic totals holding its last step's traffic.
 TrafficTotals stepped(SmallRun& run, std::size_t count) {
   WorkerGradients<double> gradients(*run.objective, run.data.train, run.batches, run.group,
-                                    run.local);
+                                    run.local, run.exchange.pool());
   TrafficTotals totals(NetworkModel::parse("1Gbit"), 2, 3);
   run.steps(gradients, count);
   totals.add_step(run.algorithm->traffic(), 0.5, 3);

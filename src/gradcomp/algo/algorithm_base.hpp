@@ -107,11 +107,20 @@ class AlgorithmBase : public Algorithm<T> {
     traffic_.push_back(exchange_.traffic());
   }
   void begin_step() { traffic_.clear(); }
+  // Runs task(j) for every hosted worker j, on the exchange's threads (workers.threads). A task
+  // may write worker j's own state and buffers only, and read what is shared.
+  template <class Task>
+  void for_each_worker(const Task& task) {
+    exchange_.pool().run(workers_.count, task);
+  }
   // Marks the end of a step for the diagnostics: the error buffers' norms join the total error,
   // and the primary messages are remembered for the density.
   void end_step(const WorkerCompression<T>& sent, std::uint64_t step) {
     if (errors_ != nullptr) {
-      for (const auto& e : *errors_) total_error_local_ += squared_norm(e);
+      // Each worker's ‖e_i‖² on the pool, then summed in worker order.
+      error_norms_.resize(errors_->size());
+      for_each_worker([&](std::size_t j) { error_norms_[j] = squared_norm((*errors_)[j]); });
+      for (const double norm : error_norms_) total_error_local_ += norm;
     }
     density_source_ = &sent;
     density_step_ = step;
@@ -125,9 +134,20 @@ class AlgorithmBase : public Algorithm<T> {
   void use_server_error(const std::vector<T>* server_error) { server_error_ = server_error; }
   [[nodiscard]] T mean_weight() const { return T{1} / static_cast<T>(workers_.total); }
 
+  // In double, with eight partial sums in a fixed order: vector code (one serial sum runs at the
+  // add's latency, 20 µs for d = 5,000), and the same bits on every machine.
   static double squared_norm(std::span<const T> v) {
+    constexpr std::size_t kLanes = 8;
+    double partial[kLanes] = {};
+    std::size_t i = 0;
+    for (; i + kLanes <= v.size(); i += kLanes) {
+      for (std::size_t l = 0; l < kLanes; ++l) {
+        partial[l] += static_cast<double>(v[i + l]) * static_cast<double>(v[i + l]);
+      }
+    }
     double sum = 0;
-    for (const T value : v) sum += static_cast<double>(value) * static_cast<double>(value);
+    for (; i < v.size(); ++i) sum += static_cast<double>(v[i]) * static_cast<double>(v[i]);
+    for (const double p : partial) sum += p;
     return sum;
   }
 
@@ -161,6 +181,7 @@ class AlgorithmBase : public Algorithm<T> {
 
   std::vector<StepTraffic> traffic_;
   PerWorker<T>* errors_ = nullptr;
+  std::vector<double> error_norms_;  // ‖e_j‖² of the last step, per hosted worker
   double kappa_ = 0;
   const std::vector<T>* server_error_ = nullptr;
   const WorkerCompression<T>* density_source_ = nullptr;  // the primary messages of the last step

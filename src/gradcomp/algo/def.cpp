@@ -60,8 +60,8 @@ class Def final : public AlgorithmBase<T> {
   void step(const std::vector<std::span<const T>>& gradients, const StepRates& rates) override {
     Base::begin_step();
     const auto gamma = static_cast<T>(rates.gamma);
-    for (std::size_t j = 0; j < gradients.size(); ++j) {
-      const std::span<T> p = sent_.input();
+    Base::for_each_worker([&](std::size_t j) {
+      const std::span<T> p = sent_.input(j);
       const std::vector<T>& e = errors_[j];
       if (momenta_.empty()) {
         for (std::size_t i = 0; i < Base::d_; ++i) {
@@ -75,7 +75,7 @@ class Def final : public AlgorithmBase<T> {
         }
       }
       sent_.send_keeping_error(j, p, errors_[j], rates.step);
-    }
+    });
     Base::exchange(pattern_, sent_, rates.step, aggregate_, Base::mean_weight());
     for (std::size_t i = 0; i < Base::d_; ++i) Base::x_[i] -= aggregate_[i];
     refresh_points();
@@ -98,11 +98,11 @@ class Def final : public AlgorithmBase<T> {
 
  private:
   void refresh_points() {
-    for (std::size_t j = 0; j < points_.size(); ++j) {
+    Base::for_each_worker([&](std::size_t j) {
       for (std::size_t i = 0; i < Base::d_; ++i) {
         points_[j][i] = Base::x_[i] - kappa_ * errors_[j][i];
       }
-    }
+    });
   }
   // y = x − ē: the rank sums its workers' errors in worker order, then one allreduce ([DEF] Alg 1
   // line 13, the "one-time communication cost").

@@ -38,11 +38,11 @@ class Diana final : public AlgorithmBase<T> {
 
   void step(const std::vector<std::span<const T>>& gradients, const StepRates& rates) override {
     Base::begin_step();
-    for (std::size_t j = 0; j < gradients.size(); ++j) {
-      const std::span<T> u = quantized_.input();
+    Base::for_each_worker([&](std::size_t j) {
+      const std::span<T> u = quantized_.input(j);
       for (std::size_t i = 0; i < Base::d_; ++i) u[i] = gradients[j][i] - shifts_[j][i];
       send_shift_update<T>(quantized_, j, u, shifts_[j], alpha_, rates.step);
-    }
+    });
     Base::exchange(Pattern::kServer, quantized_, rates.step, answer_, Base::mean_weight(),
                    &server_);
     const auto gamma = static_cast<T>(rates.gamma);

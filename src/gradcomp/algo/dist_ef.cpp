@@ -54,8 +54,8 @@ class DistEf final : public AlgorithmBase<T> {
     Base::begin_step();
     const T ratio =
         rates.previous_gamma == 0 ? T{0} : static_cast<T>(rates.previous_gamma / rates.gamma);
-    for (std::size_t j = 0; j < gradients.size(); ++j) {
-      const std::span<T> p = sent_.input();
+    Base::for_each_worker([&](std::size_t j) {
+      const std::span<T> p = sent_.input(j);
       const std::vector<T>& e = errors_[j];
       if (momenta_.empty()) {
         for (std::size_t i = 0; i < Base::d_; ++i) p[i] = gradients[j][i] + ratio * e[i];
@@ -67,7 +67,7 @@ class DistEf final : public AlgorithmBase<T> {
         }
       }
       sent_.send_keeping_error(j, p, errors_[j], rates.step);
-    }
+    });
     server_.set_error_scale(ratio);
     Base::exchange(Pattern::kServer, sent_, rates.step, answer_, Base::mean_weight(), &server_);
     apply(static_cast<T>(rates.gamma));

@@ -44,16 +44,16 @@ class EcSgdDiana final : public AlgorithmBase<T> {
 
   void step(const std::vector<std::span<const T>>& gradients, const StepRates& rates) override {
     Base::begin_step();
-    for (std::size_t j = 0; j < gradients.size(); ++j) {
-      const std::span<T> u = quantized_.input();
-      const std::span<T> p = compressed_.input();
+    Base::for_each_worker([&](std::size_t j) {
+      const std::span<T> u = quantized_.input(j);
+      const std::span<T> p = compressed_.input(j);
       for (std::size_t i = 0; i < Base::d_; ++i) {
         u[i] = gradients[j][i] - shifts_[j][i];
         p[i] = errors_[j][i] + u[i] + shift_[i];
       }
       compressed_.send_keeping_error(j, p, errors_[j], rates.step);
       send_shift_update<T>(quantized_, j, u, shifts_[j], alpha_, rates.step);
-    }
+    });
     // The relay answers the mean update.
     Base::exchange(Pattern::kServer, compressed_, rates.step, update_, Base::mean_weight());
     const auto gamma = static_cast<T>(rates.gamma);

@@ -31,13 +31,13 @@ class Ef21 final : public AlgorithmBase<T> {
 
   void step(const std::vector<std::span<const T>>& gradients, const StepRates& rates) override {
     Base::begin_step();
-    for (std::size_t j = 0; j < gradients.size(); ++j) {
+    Base::for_each_worker([&](std::size_t j) {
       std::vector<T>& v = estimates_[j];
-      const std::span<T> difference = sent_.input();
+      const std::span<T> difference = sent_.input(j);
       for (std::size_t i = 0; i < Base::d_; ++i) difference[i] = gradients[j][i] - v[i];
       const std::span<const T> c = sent_.send_and_decode(j, difference, rates.step);
       for (std::size_t i = 0; i < Base::d_; ++i) v[i] += c[i];
-    }
+    });
     Base::exchange(pattern_, sent_, rates.step, aggregate_, Base::mean_weight());
     const auto gamma = static_cast<T>(rates.gamma);
     for (std::size_t i = 0; i < Base::d_; ++i) {

@@ -54,14 +54,14 @@ class ScaledEf final : public AlgorithmBase<T> {
   void step(const std::vector<std::span<const T>>& gradients, const StepRates& rates) override {
     Base::begin_step();
     const auto gamma = static_cast<T>(rates.gamma);
-    for (std::size_t j = 0; j < gradients.size(); ++j) {
-      const std::span<T> p = sent_.input();
+    Base::for_each_worker([&](std::size_t j) {
+      const std::span<T> p = sent_.input(j);
       for (std::size_t i = 0; i < Base::d_; ++i) {
         const T g = shifted_ ? gradients[j][i] - optimum_gradients_[j][i] : gradients[j][i];
         p[i] = errors_[j][i] + gamma * g;
       }
       sent_.send_keeping_error(j, p, errors_[j], rates.step, gamma);
-    }
+    });
     Base::exchange(pattern_, sent_, rates.step, aggregate_, gamma * Base::mean_weight());
     for (std::size_t i = 0; i < Base::d_; ++i) Base::x_[i] -= aggregate_[i];
     Base::end_step(sent_, rates.step);

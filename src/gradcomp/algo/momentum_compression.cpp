@@ -46,9 +46,9 @@ class MomentumEf final : public AlgorithmBase<T> {
 
   void step(const std::vector<std::span<const T>>& gradients, const StepRates& rates) override {
     Base::begin_step();
-    for (std::size_t j = 0; j < gradients.size(); ++j) {
+    Base::for_each_worker([&](std::size_t j) {
       const std::vector<T>& e = errors_[j];
-      const std::span<T> delta = sent_.input();
+      const std::span<T> delta = sent_.input(j);
       if (update_compression_) {
         std::vector<T>& m = local_momenta_[j];
         for (std::size_t i = 0; i < Base::d_; ++i) {
@@ -60,7 +60,7 @@ class MomentumEf final : public AlgorithmBase<T> {
         for (std::size_t i = 0; i < Base::d_; ++i) delta[i] = gradients[j][i] + e[i];
       }
       sent_.send_keeping_error(j, delta, errors_[j], rates.step);
-    }
+    });
     Base::exchange(pattern_, sent_, rates.step, aggregate_, Base::mean_weight());
     const auto gamma = static_cast<T>(rates.gamma);
     std::vector<T>& x = Base::x_;

@@ -39,11 +39,11 @@ class Sgd final : public AlgorithmBase<T> {
 
   void step(const std::vector<std::span<const T>>& gradients, const StepRates& rates) override {
     Base::begin_step();
-    for (std::size_t j = 0; j < gradients.size(); ++j) {
-      const std::span<T> u = sent_.input();
+    Base::for_each_worker([&](std::size_t j) {
+      const std::span<T> u = sent_.input(j);
       for (std::size_t i = 0; i < Base::d_; ++i) u[i] = gradients[j][i] + wd_ * Base::x_[i];
       sent_.send(j, u, rates.step);
-    }
+    });
     Base::exchange(pattern_, sent_, rates.step, aggregate_, Base::mean_weight());
     apply(static_cast<T>(rates.gamma));
     Base::end_step(sent_, rates.step);

@@ -31,17 +31,17 @@ class SignVote final : public AlgorithmBase<T> {
 
   void step(const std::vector<std::span<const T>>& gradients, const StepRates& rates) override {
     Base::begin_step();
-    for (std::size_t j = 0; j < gradients.size(); ++j) {
+    Base::for_each_worker([&](std::size_t j) {
       if (momenta_.empty()) {
         sent_.send(j, gradients[j], rates.step);
-        continue;
+        return;
       }
       std::vector<T>& v = momenta_[j];
       for (std::size_t i = 0; i < Base::d_; ++i) {
         v[i] = beta_ * v[i] + (T{1} - beta_) * gradients[j][i];
       }
       sent_.send(j, std::span<const T>(v), rates.step);
-    }
+    });
     Base::exchange(Pattern::kMajorityVote, sent_, rates.step, vote_, T{1});
     const auto gamma = static_cast<T>(rates.gamma);
     for (std::size_t i = 0; i < Base::d_; ++i) {

@@ -16,6 +16,7 @@
 
 #include "gradcomp/algo/algorithm.hpp"
 #include "gradcomp/algo/schedule.hpp"
+#include "gradcomp/comm/worker_pool.hpp"
 #include "gradcomp/core/layout.hpp"
 
 namespace gradcomp {
@@ -45,6 +46,10 @@ class Stepper {
   // if the model is not (the run cannot continue either way).
   void step(const std::vector<std::span<const T>>& gradients);
 
+  // Checks the hosted workers' gradients on `pool`'s threads (the first bad worker is still the
+  // one named).
+  void check_on(WorkerPool& pool) { pool_ = &pool; }
+
   [[nodiscard]] Algorithm<T>& algorithm() { return algorithm_; }
   [[nodiscard]] const Algorithm<T>& algorithm() const { return algorithm_; }
   [[nodiscard]] const Schedule& schedule() const { return *schedule_; }
@@ -59,6 +64,7 @@ class Stepper {
   double rate_unit_;
   std::size_t first_worker_;
   std::uint64_t next_step_ = 0;
+  WorkerPool* pool_ = nullptr;
 };
 
 extern template class Stepper<float>;

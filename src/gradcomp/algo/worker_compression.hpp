@@ -29,8 +29,9 @@ class WorkerCompression {
         first_worker_(workers.first),
         decoder_(make_compressor(spec, role)),
         messages_(workers.count),
-        input_(layout.total_size()),
-        sent_(layout.total_size()) {
+        inputs_(workers.count),
+        scaled_(workers.count),
+        sent_(workers.count) {
     compressors_.reserve(workers.count);
     for (std::size_t j = 0; j < workers.count; ++j) {
       compressors_.push_back(make_compressor(spec, role));
@@ -41,31 +42,33 @@ class WorkerCompression {
   void send(std::size_t j, std::span<const T> v, std::uint64_t step) {
     compressors_[j]->encode(v, layout_, context_of(step, j), messages_[j]);
   }
-  // The same, and returns C(v) as every receiver decodes it (valid until the next call).
+  // The same, and returns C(v) as every receiver decodes it (valid until worker j's next call).
   std::span<const T> send_and_decode(std::size_t j, std::span<const T> v, std::uint64_t step) {
     send(j, v, step);
-    decoder_->decode(messages_[j], layout_, context_of(step, j), std::span<T>(sent_));
-    return sent_;
+    const std::span<T> sent = own(sent_, j);
+    decoder_->decode(messages_[j], layout_, context_of(step, j), sent);
+    return sent;
   }
 
   // Error feedback with the compressor applied in units of `scale` (1, or γ for the scaled form
   // Δ = γ·C(p/γ) that absolute compressors need): sends C(p/scale) and keeps
-  // e ← p − scale·C(p/scale). error may alias p, and p may be input().
+  // e ← p − scale·C(p/scale). error may alias p, and p may be input(j).
   void send_keeping_error(std::size_t j, std::span<const T> p, std::span<T> error,
                           std::uint64_t step, T scale = T{1}) {
     if (scale == T{1}) {
-      send_and_decode(j, p, step);
-      for (std::size_t i = 0; i < p.size(); ++i) error[i] = p[i] - sent_[i];
+      const std::span<const T> sent = send_and_decode(j, p, step);
+      for (std::size_t i = 0; i < p.size(); ++i) error[i] = p[i] - sent[i];
       return;
     }
-    scaled_.resize(p.size());
-    for (std::size_t i = 0; i < p.size(); ++i) scaled_[i] = p[i] / scale;
-    send_and_decode(j, std::span<const T>(scaled_), step);
-    for (std::size_t i = 0; i < p.size(); ++i) error[i] = p[i] - scale * sent_[i];
+    const std::span<T> scaled = own(scaled_, j);
+    for (std::size_t i = 0; i < p.size(); ++i) scaled[i] = p[i] / scale;
+    const std::span<const T> sent = send_and_decode(j, std::span<const T>(scaled), step);
+    for (std::size_t i = 0; i < p.size(); ++i) error[i] = p[i] - scale * sent[i];
   }
 
-  // A d-vector the algorithm may build its input in (p = e + g, ...) before sending it.
-  [[nodiscard]] std::span<T> input() { return input_; }
+  // A d-vector of local worker j's own, to build its input in (p = e + g, ...) before sending it.
+  // Every buffer here is per worker, so the workers' sends can run on several threads.
+  [[nodiscard]] std::span<T> input(std::size_t j) { return own(inputs_, j); }
   // The settings every worker's message is decoded with (decoding needs no state).
   [[nodiscard]] const Compressor& codec() const { return *decoder_; }
   [[nodiscard]] const std::vector<Message>& messages() const { return messages_; }
@@ -82,10 +85,17 @@ class WorkerCompression {
   std::size_t first_worker_;
   std::vector<std::unique_ptr<Compressor>> compressors_;
   std::unique_ptr<Compressor> decoder_;
+  // Worker j's d-vector of `buffers`, allocated on first use (only by worker j's task).
+  std::span<T> own(std::vector<std::vector<T>>& buffers, std::size_t j) {
+    std::vector<T>& buffer = buffers[j];
+    if (buffer.size() != layout_.total_size()) buffer.resize(layout_.total_size());
+    return buffer;
+  }
+
   std::vector<Message> messages_;
-  std::vector<T> input_;
-  std::vector<T> scaled_;  // p/scale, allocated by the first scaled send
-  std::vector<T> sent_;
+  std::vector<std::vector<T>> inputs_;
+  std::vector<std::vector<T>> scaled_;  // p/scale
+  std::vector<std::vector<T>> sent_;    // C(v) as decoded
 };
 
 }  // namespace gradcomp

@@ -8,8 +8,10 @@
 
 namespace gradcomp {
 
-Exchange::Exchange(Communicator& communicator, WorkerGroup workers)
-    : communicator_(communicator), workers_(workers) {
+Exchange::Exchange(Communicator& communicator, WorkerGroup workers, std::size_t threads)
+    : communicator_(communicator),
+      workers_(workers),
+      pool_(std::make_unique<WorkerPool>(std::max<std::size_t>(threads, 1))) {
   require<InternalError>(workers.ranks == communicator.size(),
                          "worker group made for {} ranks, the communicator has {}", workers.ranks,
                          communicator.size());
@@ -34,21 +36,57 @@ void Exchange::pack_local(const Round& round) {
   }
 }
 
+void Exchange::set_threads(std::size_t threads) {
+  threads = std::max<std::size_t>(threads, 1);
+  if (threads != pool_->threads()) pool_ = std::make_unique<WorkerPool>(threads);
+}
+
 template <class T>
 void Exchange::decode_all(const Round& round, std::span<const std::uint64_t> sizes,
                           std::span<T> out, T weight) {
-  std::fill(out.begin(), out.end(), T{0});
   // One process: the messages are already here, no packing or copying.
   const bool local = communicator_.size() == 1;
-  std::size_t offset = 0;
-  for (std::size_t w = 0; w < workers_.total; ++w) {
+  std::vector<std::size_t> offsets(workers_.total + 1, 0);
+  for (std::size_t w = 0; w < workers_.total; ++w) offsets[w + 1] = offsets[w] + sizes[w];
+  const auto add_message = [&](std::size_t w, std::span<T> into) {
     const std::span<const std::uint8_t> bytes =
         local ? std::span<const std::uint8_t>(round.messages[w].bytes)
-              : std::span<const std::uint8_t>(gathered_bytes_).subspan(offset, sizes[w]);
+              : std::span<const std::uint8_t>(gathered_bytes_).subspan(offsets[w], sizes[w]);
     decode_from(workers_, w, [&] {
-      round.codec.decode_add(bytes, round.layout, context_of(round, w), out, weight);
+      round.codec.decode_add(bytes, round.layout, context_of(round, w), into, weight);
     });
-    offset += sizes[w];
+  };
+  std::fill(out.begin(), out.end(), T{0});
+  // The parallel path costs each message two passes over d (zeroing its buffer, adding it): worth
+  // it only where decoding costs as much, i.e. messages of at least d/8 values' bytes.
+  const bool small_messages = offsets.back() < workers_.total * out.size() * sizeof(T) / 8;
+  if (pool_->threads() == 1 || workers_.total == 1 || small_messages) {
+    for (std::size_t w = 0; w < workers_.total; ++w) add_message(w, out);
+    return;
+  }
+  // In parallel: each message of a group into a zeroed buffer of its own (0 + δ = δ exactly), then
+  // the buffers added into `out` in worker order, slice by slice — the additions of the sequential
+  // loop above, in its order: the same bits for any number of threads.
+  const std::size_t group = 4 * pool_->threads();
+  auto& buffers = decode_buffers<T>();
+  buffers.resize(std::min(group, workers_.total));
+  for (auto& buffer : buffers) buffer.resize(out.size());
+  constexpr std::size_t kSlice = 4096;
+  const std::size_t slices = (out.size() + kSlice - 1) / kSlice;
+  for (std::size_t first = 0; first < workers_.total; first += group) {
+    const std::size_t count = std::min(group, workers_.total - first);
+    pool_->run(count, [&](std::size_t k) {
+      std::fill(buffers[k].begin(), buffers[k].end(), T{0});
+      add_message(first + k, std::span<T>(buffers[k]));
+    });
+    pool_->run(slices, [&](std::size_t s) {
+      const std::size_t begin = s * kSlice;
+      const std::size_t end = std::min(out.size(), begin + kSlice);
+      for (std::size_t k = 0; k < count; ++k) {
+        const T* from = buffers[k].data();
+        for (std::size_t i = begin; i < end; ++i) out[i] += from[i];
+      }
+    });
   }
 }
 

@@ -1,7 +1,7 @@
 #pragma once
-// Exchange: the second box of one step (docs/architecture.md): {Message_i} ─▶ aggregate, identical on every
-// worker. One object per process; it serves the workers this process hosts (WorkerGroup) and
-// talks to the other processes through a Communicator (`local`: none; `mpi`: p ranks).
+// Exchange: the second box of one step (docs/architecture.md): {Message_i} ─▶ aggregate, identical
+// on every worker. One object per process; it serves the workers this process hosts (WorkerGroup)
+// and talks to the other processes through a Communicator (`local`: none; `mpi`: p ranks).
 //
 // Determinism: wherever the pattern allows, sums over workers run in worker order on every rank
 // (allgather, vote, server), so a run gives bit-identical results whatever its layout of workers
@@ -11,11 +11,14 @@
 // Traffic: after each call traffic() describes the step under the pattern's model
 // (exchange/traffic.hpp); communicator().counters() what actually crossed between processes.
 #include <cstdint>
+#include <memory>
 #include <span>
+#include <type_traits>
 #include <vector>
 
 #include "gradcomp/comm/communicator.hpp"
 #include "gradcomp/comm/worker_group.hpp"
+#include "gradcomp/comm/worker_pool.hpp"
 #include "gradcomp/compress/compressor.hpp"
 #include "gradcomp/exchange/pattern.hpp"
 #include "gradcomp/exchange/traffic.hpp"
@@ -55,7 +58,8 @@ class Exchange {
  public:
   static constexpr std::size_t kServerRank = 0;
 
-  Exchange(Communicator& communicator, WorkerGroup workers);
+  // threads: see set_threads.
+  Exchange(Communicator& communicator, WorkerGroup workers, std::size_t threads = 1);
 
   // out = weight · Σ_i decode(Δ_i): linear payloads summed by the communicator's allreduce.
   template <class T>
@@ -77,6 +81,10 @@ class Exchange {
   [[nodiscard]] const WorkerGroup& workers() const { return workers_; }
   [[nodiscard]] Communicator& communicator() { return communicator_; }
   [[nodiscard]] bool hosts_server() const { return communicator_.rank() == kServerRank; }
+  // The threads that decode received messages and run the algorithms' per-worker loops (1: none
+  // besides the caller). Results do not depend on it.
+  void set_threads(std::size_t threads);
+  [[nodiscard]] WorkerPool& pool() { return *pool_; }
 
  private:
   // Every worker's message size in bytes (worker order), exchanged as control traffic.
@@ -99,6 +107,18 @@ class Exchange {
   std::vector<std::uint8_t> answer_bytes_;    // the server's answer
   std::vector<float> float_scratch_;
   std::vector<double> double_scratch_;
+  std::unique_ptr<WorkerPool> pool_;
+  // With threads: one decoded message per buffer before they are summed in worker order.
+  std::vector<std::vector<float>> float_decoded_;
+  std::vector<std::vector<double>> double_decoded_;
+  template <class T>
+  std::vector<std::vector<T>>& decode_buffers() {
+    if constexpr (std::is_same_v<T, float>) {
+      return float_decoded_;
+    } else {
+      return double_decoded_;
+    }
+  }
 };
 
 }  // namespace gradcomp

@@ -1,6 +1,7 @@
 #pragma once
-// The four ways the workers' messages become the aggregate every worker applies (docs/architecture.md, one
-// step: "exchange"). The algorithm decides which one it uses; docs/exchange.md describes each.
+// The four ways the workers' messages become the aggregate every worker applies
+// (docs/architecture.md, one step: "exchange"). The algorithm decides which one it uses;
+// docs/exchange.md describes each.
 #include <string>
 #include <string_view>
 

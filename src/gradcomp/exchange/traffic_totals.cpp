@@ -1,5 +1,6 @@
 #include "gradcomp/exchange/traffic_totals.hpp"
 
+#include <algorithm>
 #include <cmath>
 
 namespace gradcomp {
@@ -20,9 +21,17 @@ double dense_bits(std::size_t d, std::size_t n) {
 
 }  // namespace
 
+TrafficTotals::TrafficTotals(NetworkModel network, std::size_t parameters, std::size_t workers)
+    : network_(std::move(network)),
+      parameters_(parameters),
+      workers_(workers),
+      dense_step_seconds_(network_.seconds(
+          allreduce_traffic(std::vector<std::uint64_t>(workers_, 0), parameters_, 32))) {}
+
 void TrafficTotals::add_step(const std::vector<StepTraffic>& exchanges, double seconds,
-                             std::size_t hosted) {
-  compute_seconds_ += seconds / static_cast<double>(hosted);
+                             std::size_t hosted, std::size_t threads) {
+  compute_seconds_ +=
+      seconds * static_cast<double>(std::min(threads, hosted)) / static_cast<double>(hosted);
   step_seconds_ += seconds;
   const auto n = static_cast<double>(workers_);
   double up = 0;
@@ -46,9 +55,7 @@ void TrafficTotals::add_step(const std::vector<StepTraffic>& exchanges, double s
   message_bits_ += message;
   network_seconds_ += network;
   dense_bits_ += dense_bits(parameters_, workers_);
-  const StepTraffic dense =
-      allreduce_traffic(std::vector<std::uint64_t>(workers_, 0), parameters_, 32);
-  dense_seconds_ += network_.seconds(dense);
+  dense_seconds_ += dense_step_seconds_;
 }
 
 void TrafficTotals::write_record(nlohmann::ordered_json& r) const {

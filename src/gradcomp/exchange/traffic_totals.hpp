@@ -15,13 +15,14 @@ namespace gradcomp {
 
 class TrafficTotals {
  public:
-  TrafficTotals(NetworkModel network, std::size_t parameters, std::size_t workers)
-      : network_(std::move(network)), parameters_(parameters), workers_(workers) {}
+  TrafficTotals(NetworkModel network, std::size_t parameters, std::size_t workers);
 
   // One step: its exchanges (two for ef-bc and ec-sgd-diana), and the seconds it took on this
-  // process for its `hosted` workers (they run one after another here, in parallel in a
-  // deployment, so compute time counts per worker).
-  void add_step(const std::vector<StepTraffic>& exchanges, double seconds, std::size_t hosted);
+  // process for its `hosted` workers on `threads` threads (they share the threads here and run in
+  // parallel in a deployment, so compute time counts per worker: seconds · threads / hosted, an
+  // upper bound where the threads were not all busy).
+  void add_step(const std::vector<StepTraffic>& exchanges, double seconds, std::size_t hosted,
+                std::size_t threads = 1);
 
   // The metrics record's fields (bits_up_step, ..., network_critical_bits).
   void write_record(nlohmann::ordered_json& record) const;
@@ -44,6 +45,7 @@ class TrafficTotals {
   double network_seconds_ = 0;
   NetworkCost network_cost_;  // the model's totals, for the clock on other networks
   double dense_seconds_ = 0;
+  double dense_step_seconds_ = 0;  // the network model's time of one dense step
   double bits_up_ = 0;
   double bits_down_ = 0;
   double last_up_ = 0;

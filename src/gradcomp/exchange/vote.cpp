@@ -1,6 +1,6 @@
-// The majority-vote pattern of signSGD-MV (docs/compressors.md §2.3.10, §3.11): every worker's signs
-// are gathered and every worker counts the votes itself, in worker order, so the result is exact
-// and the same on every layout. sign(0) = +1 for an even number of workers.
+// The majority-vote pattern of signSGD-MV (docs/compressors.md §2.3.10, §3.11): every worker's
+// signs are gathered and every worker counts the votes itself, in worker order, so the result is
+// exact and the same on every layout. sign(0) = +1 for an even number of workers.
 //
 // The traffic reported is the parameter server's of the papers (d sign bits up per worker, the
 // d sign bits of the vote down), which is what a deployment with a server moves; the transport

@@ -72,14 +72,28 @@ template <class T>
 double LinearObjective<T>::loss_and_gradient(std::span<const T> x, const Dataset& data,
                                              std::span<const std::size_t> samples,
                                              std::span<T> gradient) {
-  std::vector<double> g(x.size(), 0.0);
-  const double loss = accumulate(x, data, samples, &g, nullptr);
-  const double weight_end =
-      static_cast<double>(kind_ == Kind::kSoftmax ? classes_ * features_ : features_);
-  for (std::size_t j = 0; j < static_cast<std::size_t>(weight_end); ++j) {
-    g[j] += l2_ * static_cast<double>(x[j]);
+  return fill_gradient(x, data, samples, gradient, true);
+}
+
+template <class T>
+void LinearObjective<T>::gradient(std::span<const T> x, const Dataset& data,
+                                  std::span<const std::size_t> samples, std::span<T> gradient) {
+  fill_gradient(x, data, samples, gradient, false);
+}
+
+template <class T>
+double LinearObjective<T>::fill_gradient(std::span<const T> x, const Dataset& data,
+                                         std::span<const std::size_t> samples,
+                                         std::span<T> gradient, bool with_loss) const {
+  // The double accumulator is the thread's own: workers compute their gradients concurrently.
+  thread_local std::vector<double> g;
+  g.assign(x.size(), 0.0);
+  const double loss = accumulate(x, data, samples, &g, nullptr, with_loss);
+  const std::size_t weight_end = kind_ == Kind::kSoftmax ? classes_ * features_ : features_;
+  for (std::size_t j = 0; j < weight_end; ++j) {
+    gradient[j] = static_cast<T>(g[j] + l2_ * static_cast<double>(x[j]));
   }
-  for (std::size_t j = 0; j < g.size(); ++j) gradient[j] = static_cast<T>(g[j]);
+  for (std::size_t j = weight_end; j < g.size(); ++j) gradient[j] = static_cast<T>(g[j]);
   return loss;
 }
 
@@ -101,7 +115,8 @@ Evaluation LinearObjective<T>::evaluate(std::span<const T> x, const Dataset& dat
 template <class T>
 double LinearObjective<T>::accumulate(std::span<const T> x, const Dataset& data,
                                       std::span<const std::size_t> samples,
-                                      std::vector<double>* gradient, std::size_t* correct) const {
+                                      std::vector<double>* gradient, std::size_t* correct,
+                                      bool with_loss) const {
   require(data.features == features_, "{}: the data has {} features, the model {}", spec_,
           data.features, features_);
   const double scale = 1.0 / static_cast<double>(samples.size());
@@ -145,6 +160,7 @@ double LinearObjective<T>::accumulate(std::span<const T> x, const Dataset& data,
     }
   }
   const std::size_t weight_end = kind_ == Kind::kSoftmax ? classes_ * features_ : features_;
+  if (!with_loss) return scale * loss;
   return scale * loss + 0.5 * l2_ * squared_norm(x, 0, weight_end);
 }
 

@@ -18,15 +18,23 @@ class LinearObjective final : public Objective<T> {
   void initialize(std::span<T> x, std::uint64_t seed) override;
   double loss_and_gradient(std::span<const T> x, const Dataset& data,
                            std::span<const std::size_t> samples, std::span<T> gradient) override;
+  void gradient(std::span<const T> x, const Dataset& data, std::span<const std::size_t> samples,
+                std::span<T> gradient) override;
   Evaluation evaluate(std::span<const T> x, const Dataset& data) override;
   [[nodiscard]] double smoothness() const override { return smoothness_; }
   [[nodiscard]] double strong_convexity() const override { return l2_; }
+  [[nodiscard]] bool concurrent_gradients() const override { return true; }
   [[nodiscard]] bool convex() const override { return true; }
   [[nodiscard]] double l2() const { return l2_; }
 
  private:
+  // with_loss = false: the returned loss lacks the ℓ2 term (not computed).
   double accumulate(std::span<const T> x, const Dataset& data, std::span<const std::size_t> samples,
-                    std::vector<double>* gradient, std::size_t* correct) const;
+                    std::vector<double>* gradient, std::size_t* correct,
+                    bool with_loss = true) const;
+  double fill_gradient(std::span<const T> x, const Dataset& data,
+                       std::span<const std::size_t> samples, std::span<T> gradient,
+                       bool with_loss) const;
 
   Kind kind_;
   std::string spec_;

@@ -37,6 +37,12 @@ class Objective {
   // gradient = ∇ of the mean loss over `samples` of `data` at x (overwritten); returns that loss.
   virtual double loss_and_gradient(std::span<const T> x, const Dataset& data,
                                    std::span<const std::size_t> samples, std::span<T> gradient) = 0;
+  // The same gradient where the loss is not wanted (a training step): an objective may skip the
+  // loss's own terms (the linear models' ‖x‖², a pass over x).
+  virtual void gradient(std::span<const T> x, const Dataset& data,
+                        std::span<const std::size_t> samples, std::span<T> gradient) {
+    loss_and_gradient(x, data, samples, gradient);
+  }
   // The mean loss (with the regulariser) and accuracy over every sample of `data`.
   virtual Evaluation evaluate(std::span<const T> x, const Dataset& data) = 0;
   // Convex objectives: smoothness L and strong convexity μ (NaN if unknown), docs/reproduction.md
@@ -48,6 +54,10 @@ class Objective {
     return std::numeric_limits<double>::quiet_NaN();
   }
   [[nodiscard]] virtual bool convex() const { return false; }
+  // True when loss_and_gradient may run for several workers at once on different threads
+  // (different x and gradient, the same data): the workers' gradients are then computed on the
+  // pool of workers.threads.
+  [[nodiscard]] virtual bool concurrent_gradients() const { return false; }
 
   // Running statistics outside the parameters (BatchNorm's running means and variances),
   // docs/algorithms.md §3.6 (vi): averaged across workers after every step. The trainer calls

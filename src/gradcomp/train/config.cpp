@@ -62,7 +62,7 @@ const std::map<std::string, Keys>& known_keys() {
        {"source", "train", "train_labels", "test", "test_labels", "generator", "features", "labels",
         "test_fraction", "partition", "train_samples", "test_samples", "validation_samples"}},
       {"model", {"name", "init"}},
-      {"workers", {"n", "backend", "allreduce"}},
+      {"workers", {"n", "backend", "allreduce", "threads"}},
       {"algorithm", {}},   // name, spec, schedule, lr, lr_unit and the algorithm's own parameters
       {"compressor", {}},  // name, spec, quantizer, and the compressor's own parameters
       {"network", {"name"}},
@@ -323,6 +323,7 @@ TrainConfig parse_config(const std::string& text, const std::string& origin,
   c.workers = get(root, "workers", "n", c.workers);
   c.backend = get(root, "workers", "backend", c.backend);
   c.allreduce = get(root, "workers", "allreduce", c.allreduce);
+  c.threads = get(root, "workers", "threads", c.threads);
   const Keys algorithm_reserved{"spec", "schedule", "lr", "lr_unit"};
   c.choice.algorithm =
       spec_of(root["algorithm"].as_table(), "algorithm", algorithm_reserved, "sgd");
@@ -445,7 +446,8 @@ toml::table as_table(const TrainConfig& c) {
       {"model", toml::table{{"name", c.model}, {"init", c.init}}},
       {"workers", toml::table{{"n", static_cast<std::int64_t>(c.workers)},
                               {"backend", c.backend},
-                              {"allreduce", c.allreduce}}},
+                              {"allreduce", c.allreduce},
+                              {"threads", static_cast<std::int64_t>(c.threads)}}},
       {"algorithm",
        toml::table{{"spec", c.choice.algorithm}, {"schedule", c.schedule}, {"lr_unit", c.lr_unit}}},
       {"compressor", toml::table{{"spec", c.choice.compressor}, {"quantizer", c.choice.quantizer}}},

@@ -37,6 +37,7 @@ struct TrainConfig {
   std::size_t workers = 8;
   std::string backend = "local";  // local | mpi
   std::string allreduce = "ring";
+  std::size_t threads = 0;  // the per-worker part of a step on this many threads; 0: the cores
   // [algorithm], [compressor]
   AlgorithmChoice choice;
   std::string schedule = "constant:lr=0.1";

@@ -36,6 +36,12 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
+// workers.threads: 0 = the cores this process may use; never more than the workers it hosts.
+std::size_t worker_threads(std::size_t configured, const WorkerGroup& group) {
+  const std::size_t wanted = configured > 0 ? configured : WorkerPool::available_cores();
+  return std::clamp<std::size_t>(wanted, 1, std::max<std::size_t>(group.count, 1));
+}
+
 double seconds_since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
 }
@@ -58,7 +64,7 @@ class Trainer {
         shards_(partition(data_.train, config.workers, config.partition, config.seed)),
         objective_(make_objective<T>(config.model, data_.train, config.seed)),
         layout_(objective_->layout()),
-        exchange_(communicator, group_),
+        exchange_(communicator, group_, worker_threads(config.threads, group_)),
         algorithm_(make_algorithm<T>({exchange_, layout_, config.seed, config.choice})),
         totals_(NetworkModel::parse(config.network), layout_.total_size(), config.workers),
         batches_(shards_, group_, config.batch, config.seed),
@@ -67,10 +73,11 @@ class Trainer {
         eval_every_(config.eval_every > 0 ? config.eval_every : steps_per_epoch_),
         compressor_(make_compressor(config.choice.compressor)),
         stepper_(*algorithm_, layout_, make_run_schedule(), rate_unit(), group_.first),
-        gradients_(*objective_, data_.train, batches_, group_, communicator),
+        gradients_(*objective_, data_.train, batches_, group_, communicator, exchange_.pool()),
         evaluator_(config, *objective_, data_, shards_, optimum_, steps_per_epoch_),
         checkpoint_(*algorithm_, *objective_, totals_, communicator) {
     check_initialization();
+    stepper_.check_on(exchange_.pool());
     if (communicator.rank() == 0 && !data_.note.empty())
       fmt::print(stderr, "gradcomp: note: {}\n", data_.note);
   }
@@ -126,7 +133,8 @@ class Trainer {
     while (stepper_.next_step() < total_steps_ && !stopped) {
       const auto start = Clock::now();
       stepper_.step(gradients_.compute(stepper_));
-      totals_.add_step(algorithm_->traffic(), seconds_since(start), group_.count);
+      totals_.add_step(algorithm_->traffic(), seconds_since(start), group_.count,
+                       exchange_.pool().threads());
       const std::uint64_t t = stepper_.next_step();
       stopped = signals_.requested(communicator_);
       if (show_progress) progress.step_done(t);
@@ -228,8 +236,10 @@ class Trainer {
     // Every other setting too (a rank with another eval_every or steps would wait in a collective
     // the others never reach), but not where rank 0 alone writes, nor the data files' paths:
     // hosts may mount the data elsewhere, and the contents' hashes below compare what matters.
-    static const std::set<std::string> rank_local = {"run.out", "data.train", "data.train_labels",
-                                                     "data.test", "data.test_labels"};
+    // Nor the threads, which each host chooses for its cores and which do not change results.
+    static const std::set<std::string> rank_local = {"run.out",           "data.train",
+                                                     "data.train_labels", "data.test",
+                                                     "data.test_labels",  "workers.threads"};
     for (auto& [key, value] : config_.settings()) {
       if (!rank_local.contains(key)) fields.push_back({"setting " + key, std::move(value)});
     }

@@ -1,7 +1,7 @@
 #pragma once
-// The trainer (docs/architecture.md, train/): wires data, partition, objective, algorithm, exchange, schedule
-// and network model into `gradcomp train`, evaluates every N steps on the model the algorithm
-// names, and writes the run directory (docs/outputs.md).
+// The trainer (docs/architecture.md, train/): wires data, partition, objective, algorithm,
+// exchange, schedule and network model into `gradcomp train`, evaluates every N steps on the model
+// the algorithm names, and writes the run directory (docs/outputs.md).
 #include <nlohmann/json.hpp>
 #include <string>
 

@@ -4,12 +4,14 @@ namespace gradcomp {
 
 template <class T>
 WorkerGradients<T>::WorkerGradients(Objective<T>& objective, const Dataset& train, Batches& batches,
-                                    const WorkerGroup& group, Communicator& communicator)
+                                    const WorkerGroup& group, Communicator& communicator,
+                                    WorkerPool& pool)
     : objective_(objective),
       train_(train),
       batches_(batches),
       group_(group),
       communicator_(communicator),
+      pool_(pool),
       gradients_(group.count, std::vector<T>(objective.layout().total_size())) {
   for (const auto& g : gradients_) views_.emplace_back(g);
 }
@@ -18,9 +20,13 @@ template <class T>
 const std::vector<std::span<const T>>& WorkerGradients<T>::compute(const Stepper<T>& stepper) {
   const std::uint64_t t = stepper.next_step();
   objective_.begin_step();
-  for (std::size_t j = 0; j < group_.count; ++j) {
-    objective_.loss_and_gradient(stepper.query_point(j), train_, batches_.batch(j, t),
-                                 gradients_[j]);
+  const auto one_worker = [&](std::size_t j) {
+    objective_.gradient(stepper.query_point(j), train_, batches_.batch(j, t), gradients_[j]);
+  };
+  if (objective_.concurrent_gradients()) {
+    pool_.run(group_.count, one_worker);
+  } else {
+    for (std::size_t j = 0; j < group_.count; ++j) one_worker(j);
   }
   objective_.end_step();
   average_statistics_over_ranks();

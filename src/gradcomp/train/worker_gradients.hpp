@@ -11,6 +11,7 @@
 #include "gradcomp/algo/stepper.hpp"
 #include "gradcomp/comm/communicator.hpp"
 #include "gradcomp/comm/worker_group.hpp"
+#include "gradcomp/comm/worker_pool.hpp"
 #include "gradcomp/data/dataset.hpp"
 #include "gradcomp/model/objective.hpp"
 #include "gradcomp/train/batches.hpp"
@@ -20,8 +21,10 @@ namespace gradcomp {
 template <class T>
 class WorkerGradients {
  public:
+  // `pool` computes the workers' gradients concurrently when the objective allows it
+  // (Objective::concurrent_gradients); the result does not depend on its size.
   WorkerGradients(Objective<T>& objective, const Dataset& train, Batches& batches,
-                  const WorkerGroup& group, Communicator& communicator);
+                  const WorkerGroup& group, Communicator& communicator, WorkerPool& pool);
 
   // The hosted workers' gradients for step stepper.next_step(), in worker order (valid until the
   // next call). Collective under mpi when the model has running statistics.
@@ -35,6 +38,7 @@ class WorkerGradients {
   Batches& batches_;
   WorkerGroup group_;
   Communicator& communicator_;
+  WorkerPool& pool_;
   std::vector<std::vector<T>> gradients_;
   std::vector<std::span<const T>> views_;
 };

@@ -1,0 +1,113 @@
+#include "gradcomp/comm/worker_pool.hpp"
+
+#include <sched.h>
+
+#include <limits>
+
+namespace gradcomp {
+
+namespace {
+
+// About 20 µs of polling before sleeping: longer than the gap between a step's rounds.
+constexpr int kSpins = 4000;
+
+inline void pause_briefly() {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#else
+  std::this_thread::yield();
+#endif
+}
+
+// Waits until `value` differs from `seen`: polls, then sleeps in the atomic's wait.
+template <class V>
+V wait_for_change(const std::atomic<V>& value, V seen) {
+  for (int i = 0; i < kSpins; ++i) {
+    const V now = value.load(std::memory_order_acquire);
+    if (now != seen) return now;
+    pause_briefly();
+  }
+  value.wait(seen, std::memory_order_acquire);
+  return value.load(std::memory_order_acquire);
+}
+
+}  // namespace
+
+WorkerPool::WorkerPool(std::size_t threads) {
+  const std::size_t helpers = threads > 1 ? threads - 1 : 0;
+  helpers_.reserve(helpers);
+  for (std::size_t h = 0; h < helpers; ++h)
+    helpers_.emplace_back([this] { helper_main(0); });  // round 0: none started yet
+}
+
+WorkerPool::~WorkerPool() {
+  stopping_.store(true, std::memory_order_release);
+  round_.fetch_add(1, std::memory_order_acq_rel);
+  round_.notify_all();
+  for (auto& helper : helpers_) helper.join();
+}
+
+std::size_t WorkerPool::available_cores() {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (sched_getaffinity(0, sizeof set, &set) == 0) {
+    const int count = CPU_COUNT(&set);
+    if (count > 0) return static_cast<std::size_t>(count);
+  }
+  const unsigned hardware = std::thread::hardware_concurrency();
+  return hardware > 0 ? hardware : 1;
+}
+
+void WorkerPool::run(std::size_t count, const std::function<void(std::size_t)>& task) {
+  if (helpers_.empty() || count <= 1) {
+    for (std::size_t j = 0; j < count; ++j) task(j);
+    return;
+  }
+  task_ = &task;
+  count_ = count;
+  failure_ = nullptr;
+  failure_index_ = std::numeric_limits<std::size_t>::max();
+  next_.store(0, std::memory_order_relaxed);
+  running_.store(helpers_.size(), std::memory_order_relaxed);
+  round_.fetch_add(1, std::memory_order_acq_rel);  // publishes the round's fields
+  round_.notify_all();
+  take_tasks();
+  for (std::size_t left = running_.load(std::memory_order_acquire); left != 0;
+       left = running_.load(std::memory_order_acquire)) {
+    wait_for_change(running_, left);
+  }
+  task_ = nullptr;
+  if (failure_) std::rethrow_exception(failure_);
+}
+
+void WorkerPool::take_tasks() {
+  for (std::size_t j = next_.fetch_add(1, std::memory_order_relaxed); j < count_;
+       j = next_.fetch_add(1, std::memory_order_relaxed)) {
+    try {
+      (*task_)(j);
+    } catch (...) {
+      record_failure(j);
+    }
+  }
+}
+
+void WorkerPool::record_failure(std::size_t index) {
+  const std::lock_guard lock(failure_mutex_);
+  if (index < failure_index_) {
+    failure_index_ = index;
+    failure_ = std::current_exception();
+  }
+}
+
+// `seen` is the round the pool was at when the helper was made: a round started before the thread
+// got to run is still one it waits for.
+void WorkerPool::helper_main(std::uint64_t seen) {
+  for (;;) {
+    seen = wait_for_change(round_, seen);
+    if (stopping_.load(std::memory_order_acquire)) return;
+    take_tasks();
+    if (running_.fetch_sub(1, std::memory_order_acq_rel) == 1) running_.notify_one();
+  }
+}
+
+}  // namespace gradcomp

@@ -1,0 +1,58 @@
+#pragma once
+// WorkerPool: the threads that run the per-worker part of a step — each hosted worker's gradient,
+// compression and error update, and the decoding of each received message — in parallel
+// (workers.threads, docs/config.md). A task touches only its own worker's state or read-only
+// data, and everything summed over workers is summed afterwards in worker order, so a run is
+// bit-identical for any number of threads (tests/train/threads_test.cpp).
+//
+// The threads live as long as the pool and wait for the next round spinning briefly, then
+// sleeping: a step has a few rounds of tens of microseconds each, where waking a sleeping thread
+// would cost as much as the work.
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <exception>
+#include <functional>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace gradcomp {
+
+class WorkerPool {
+ public:
+  // `threads` ≥ 1 counts the caller: threads − 1 helpers are started.
+  explicit WorkerPool(std::size_t threads = 1);
+  ~WorkerPool();
+  WorkerPool(const WorkerPool&) = delete;
+  WorkerPool& operator=(const WorkerPool&) = delete;
+
+  [[nodiscard]] std::size_t threads() const { return helpers_.size() + 1; }
+
+  // Runs task(j) for every j in [0, count) on the caller's and the helpers' threads (in no
+  // particular order) and returns when all have finished. If tasks throw, the exception of the
+  // lowest j is rethrown here, after every task has ended. Not reentrant: a task must not call
+  // run() on the same pool.
+  void run(std::size_t count, const std::function<void(std::size_t)>& task);
+
+  // The CPUs this process may run on (its affinity mask: under mpirun, the cores it is bound to).
+  static std::size_t available_cores();
+
+ private:
+  void helper_main(std::uint64_t seen);
+  void take_tasks();
+  void record_failure(std::size_t index);
+
+  std::vector<std::thread> helpers_;
+  std::atomic<std::uint64_t> round_{0};  // bumped to start a round
+  std::atomic<std::size_t> next_{0};     // the next task index to claim
+  std::atomic<std::size_t> running_{0};  // helpers not yet done with the current round
+  std::atomic<bool> stopping_{false};
+  std::size_t count_ = 0;
+  const std::function<void(std::size_t)>* task_ = nullptr;
+  std::mutex failure_mutex_;
+  std::exception_ptr failure_;
+  std::size_t failure_index_ = 0;
+};
+
+}  // namespace gradcomp
