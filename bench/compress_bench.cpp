@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "gradcomp/compress/registry.hpp"
+#include "gradcomp/compress/sparse_codec.hpp"
 #include "gradcomp/compress/topk_select.hpp"
 #include "gradcomp/core/random.hpp"
 
@@ -102,6 +103,89 @@ void SelectTopK(benchmark::State& state, double density) {
   state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * d * sizeof(float)));
 }
 
+// The sparse section alone (issue 17): Rice-coded indices and fp32 values of a given kept set
+// (the selection is not timed), encoded into a message and decoded and added into a d-vector;
+// the yardstick writes each kept element once (out[index] = value, from a list). Counters: ns
+// per kept element.
+struct KeptSet {
+  std::vector<gradcomp::SparseSegment> parts;
+  std::vector<std::size_t> global;
+  std::vector<float> values;
+};
+
+KeptSet kept_set(std::size_t d, double density) {
+  const auto& x = gradient(d);
+  // Every coordinate with |x| above the normal quantile of the density: a scattered support.
+  std::vector<float> magnitudes(d);
+  std::transform(x.begin(), x.end(), magnitudes.begin(), [](float v) { return std::fabs(v); });
+  const auto k =
+      std::max<std::size_t>(1, static_cast<std::size_t>(density * static_cast<double>(d)));
+  std::nth_element(magnitudes.begin(), magnitudes.begin() + static_cast<std::ptrdiff_t>(k - 1),
+                   magnitudes.end(), std::greater<>());
+  const float cut = magnitudes[k - 1];
+  KeptSet set;
+  set.parts.push_back({gradcomp::Segment{0, d}, {}});
+  for (std::size_t i = 0; i < d; ++i) {
+    if (std::fabs(x[i]) >= cut) {
+      set.parts[0].indices.push_back(static_cast<std::uint32_t>(i));
+      set.global.push_back(i);
+      set.values.push_back(x[i]);
+    }
+  }
+  return set;
+}
+
+void per_kept(benchmark::State& state, std::size_t kept) {
+  state.counters["ns_per_kept"] =
+      benchmark::Counter(static_cast<double>(state.iterations() * kept),
+                         benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+  state.counters["kept"] = static_cast<double>(kept);
+}
+
+void SparseEncode(benchmark::State& state, double density) {
+  const auto d = static_cast<std::size_t>(state.range(0));
+  const KeptSet set = kept_set(d, density);
+  std::vector<std::uint8_t> out;
+  for (auto _ : state) {
+    out.clear();
+    gradcomp::write_sparse_indices(out, set.parts, gradcomp::IndexChoice::kRice);
+    gradcomp::write_sparse_values<float>(out, gradient(d), set.parts, gradcomp::ValueFormat::kFp32);
+    benchmark::DoNotOptimize(out.data());
+  }
+  per_kept(state, set.global.size());
+}
+
+void SparseDecode(benchmark::State& state, double density) {
+  const auto d = static_cast<std::size_t>(state.range(0));
+  const KeptSet set = kept_set(d, density);
+  std::vector<std::uint8_t> bytes;
+  gradcomp::write_sparse_indices(bytes, set.parts, gradcomp::IndexChoice::kRice);
+  gradcomp::write_sparse_values<float>(bytes, gradient(d), set.parts, gradcomp::ValueFormat::kFp32);
+  const std::vector<gradcomp::Segment> segments{set.parts[0].segment};
+  const std::vector<std::size_t> counts{set.global.size()};
+  std::vector<float> out(d);
+  for (auto _ : state) {
+    gradcomp::ByteReader reader(bytes);
+    const auto indices = gradcomp::read_sparse_indices(reader, segments, counts);
+    gradcomp::read_sparse_values<float>(reader, indices, gradcomp::ValueFormat::kFp32,
+                                        std::span<float>(out), 0.5F);
+    benchmark::DoNotOptimize(out.data());
+  }
+  per_kept(state, set.global.size());
+}
+
+void WriteKeptOnce(benchmark::State& state, double density) {
+  const auto d = static_cast<std::size_t>(state.range(0));
+  const KeptSet set = kept_set(d, density);
+  std::vector<float> out(d);
+  for (auto _ : state) {
+    for (std::size_t i = 0; i < set.global.size(); ++i) out[set.global[i]] = set.values[i];
+    benchmark::ClobberMemory();
+    benchmark::DoNotOptimize(out.data());
+  }
+  per_kept(state, set.global.size());
+}
+
 constexpr std::int64_t kSmall = 1 << 20;     // 1M (1,048,576)
 constexpr std::int64_t kLarge = 25'000'000;  // 25M
 
@@ -140,5 +224,18 @@ BENCHMARK_CAPTURE(NthElementAbs, 1pct, 0.01)->Apply(sizes);
 BENCHMARK_CAPTURE(Decode, topk_1pct, std::string("topk:ratio=0.01"))->Apply(sizes);
 BENCHMARK_CAPTURE(Decode, blocksign_4096, std::string("blocksign:block=4096"))->Apply(sizes);
 BENCHMARK_CAPTURE(Decode, qsgd_16, std::string("qsgd:levels=16"))->Apply(sizes);
+
+void simulator_sizes(benchmark::internal::Benchmark* b) {
+  b->Arg(5000)->Arg(kSmall)->Unit(benchmark::kMicrosecond)->UseRealTime();
+}
+BENCHMARK_CAPTURE(WriteKeptOnce, 0_15pct, 0.0015)->Apply(simulator_sizes);
+BENCHMARK_CAPTURE(WriteKeptOnce, 1_2pct, 0.012)->Apply(simulator_sizes);
+BENCHMARK_CAPTURE(WriteKeptOnce, 32pct, 0.32)->Apply(simulator_sizes);
+BENCHMARK_CAPTURE(SparseEncode, 0_15pct, 0.0015)->Apply(simulator_sizes);
+BENCHMARK_CAPTURE(SparseEncode, 1_2pct, 0.012)->Apply(simulator_sizes);
+BENCHMARK_CAPTURE(SparseEncode, 32pct, 0.32)->Apply(simulator_sizes);
+BENCHMARK_CAPTURE(SparseDecode, 0_15pct, 0.0015)->Apply(simulator_sizes);
+BENCHMARK_CAPTURE(SparseDecode, 1_2pct, 0.012)->Apply(simulator_sizes);
+BENCHMARK_CAPTURE(SparseDecode, 32pct, 0.32)->Apply(simulator_sizes);
 
 BENCHMARK_MAIN();

@@ -1,15 +1,18 @@
 #!/usr/bin/env python3
 """The in-process simulator against a NumPy loop doing the same update (docs/benchmarks.md).
 
-S004's logistic-regression setting: 6,000 x 5,000 dense float32 data (madelon-shaped, 7,500
-generated, 20% held out), 20 workers with contiguous shards, batch 1, gamma = 1/L, 3,000 steps.
+S004's logistic-regression setting: 6,000 x 5,000 dense float32 data (Gaussian features, labels
+from a noisy hyperplane; written as .npy and read by gradcomp with data.source = "npy", so both
+train on the same matrix), 20 workers with contiguous shards, batch 1, x0 = 0, gamma = 1/L
+(L = gradcomp's, read from its summary), 3,000 steps.
 For each setting gradcomp runs with workers.threads = 1 and 2 (its step_seconds: steps only, no
 evaluation, no start-up) and the NumPy reference runs the same update vectorised over the workers
 (no message encoding), in this one run; worker-steps per second for each and the ratios.
 
-  ef-scaled + threshold at three lambdas (densities about 30%, 0.8%, 0.13%): the reference's
-  lambda is calibrated first (untimed) to keep the density gradcomp measured;
-  def + rbgs:ratio=64 (kappa 0.3); dist-ef-blocksgdm (one block, momentum 0.9).
+  ef-scaled + threshold at the three densities of issue 17 (32%, 1.2%, 0.15%): lambda is found
+  by bisection on short NumPy runs (untimed), then both run with it; the mean densities over the
+  run (every 100th step) are printed side by side; def + rbgs:ratio=64 (kappa 0.3);
+  dist-ef-blocksgdm (one block, momentum 0.9).
 
 usage: simulator.py GRADCOMP [STEPS]     (STEPS default 3000)
 """
@@ -23,16 +26,19 @@ import time
 import numpy as np
 
 WORKERS = 20
+DENSITY_EVERY = 100  # steps between density samples (gradcomp's evaluations: not in step_seconds)
 SAMPLES, FEATURES = 6000, 5000  # the training split of 7,500 generated
 
 BASE = """
 [data]
-source = "generate"
-generator = "madelon:samples=7500,features=5000,informative=20,redundant=50"
+source = "npy"
+train = "{directory}/train.npy"
+train_labels = "{directory}/train_labels.npy"
+test = "{directory}/test.npy"
+test_labels = "{directory}/test_labels.npy"
 partition = "contiguous"
 [model]
 name = "logistic:l2=-1"
-init = "optimum:offset=0.05"
 [workers]
 n = 20
 [algorithm]
@@ -49,38 +55,48 @@ def run_gradcomp(gradcomp, directory, overrides, steps, threads):
     out = os.path.join(directory, f"run-{len(os.listdir(directory))}")
     config = os.path.join(directory, "base.toml")
     with open(config, "w") as f:
-        f.write(BASE)
+        f.write(BASE.format(directory=directory))
     command = [gradcomp, "train", config, "--out", out, "--set", f"run.steps={steps}",
-               "--set", f"run.eval_every={steps}", "--set", f"workers.threads={threads}"]
+               "--set", f"run.eval_every={DENSITY_EVERY}", "--set", f"workers.threads={threads}"]
     for o in overrides:
         command += ["--set", o]
     subprocess.run(command, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     with open(os.path.join(out, "summary.json")) as f:
         summary = json.load(f)
+    with open(os.path.join(out, "metrics.jsonl")) as f:
+        densities = [r["density"] for r in map(json.loads, f) if r["step"] > 0 and r.get("density") is not None]
+    summary["mean_density"] = float(np.mean(densities)) if densities else None
     return summary
 
 
 def sigmoid_coefficient(y, z):
-    return -y / (1.0 + np.exp(y * z))  # -y sigma(-y z), the logistic loss's derivative
+    # -y sigma(-y z), the logistic loss's derivative; sigma(u) = (1 + tanh(u/2))/2 never overflows
+    return -y * 0.5 * (1.0 + np.tanh(-0.5 * y * z))
 
 
 class Problem:
-    def __init__(self, seed=1):
+    """The data, written for gradcomp; L and l2 are set from gradcomp's summary."""
+
+    def __init__(self, directory, seed=1):
         rng = np.random.default_rng(seed)
         self.X = rng.standard_normal((SAMPLES, FEATURES), dtype=np.float32)
-        w = rng.standard_normal(FEATURES).astype(np.float32)
-        self.y = np.where(self.X @ w + rng.standard_normal(SAMPLES) > 0, 1.0, -1.0).astype(np.float32)
-        # L = lambda_max(A^T A) / (4N) by a few power rounds (untimed), l2 = 1e-4 of it.
-        v = np.ones(FEATURES, np.float32) / np.sqrt(FEATURES)
-        for _ in range(30):
-            u = self.X.T @ (self.X @ v)
-            v = u / np.linalg.norm(u)
-        curvature = float(np.linalg.norm(self.X.T @ (self.X @ v))) / (4 * SAMPLES)
-        self.l2 = 1e-4 * curvature
-        self.gamma = np.float32(1.0 / (curvature + self.l2))
+        w = np.zeros(FEATURES, np.float32)
+        w[:20] = rng.standard_normal(20)  # 20 informative features, as madelon
+        labels = (self.X @ w + 0.5 * rng.standard_normal(SAMPLES) > 0).astype(np.float32)
+        self.y = 2 * labels - 1
+        np.save(os.path.join(directory, "train.npy"), self.X)
+        np.save(os.path.join(directory, "train_labels.npy"), labels)
+        np.save(os.path.join(directory, "test.npy"), self.X[:200])
+        np.save(os.path.join(directory, "test_labels.npy"), labels[:200])
+        self.l2 = 0.0
+        self.gamma = np.float32(0)
         shard = SAMPLES // WORKERS
         self.starts = np.arange(WORKERS) * shard
         self.shard = shard
+
+    def use_constants(self, summary):
+        self.l2 = summary["optimum"]["strong_convexity"]
+        self.gamma = np.float32(1.0 / summary["optimum"]["smoothness"])
 
     def batches(self, steps, seed=2):
         rng = np.random.default_rng(seed)
@@ -88,12 +104,12 @@ class Problem:
 
 
 def ef_threshold(p, steps, lam, batches):
-    """ef-scaled + hard threshold; returns (seconds, mean density)."""
+    """ef-scaled + hard threshold; returns (seconds, mean density of every 100th step)."""
     X, y, gamma, l2 = p.X, p.y, p.gamma, np.float32(p.l2)
     x = np.zeros(FEATURES, np.float32)
     E = np.zeros((WORKERS, FEATURES), np.float32)
     cut = np.float32(gamma * lam)
-    kept = 0
+    densities = []
     start = time.perf_counter()
     for t in range(steps):
         rows = batches[t]
@@ -104,17 +120,18 @@ def ef_threshold(p, steps, lam, batches):
         D = np.where(keep, P, np.float32(0))
         E = P - D
         x -= D.mean(axis=0)
-        kept += int(np.count_nonzero(keep))
-    return time.perf_counter() - start, kept / (steps * WORKERS * FEATURES)
+        if (t + 1) % DENSITY_EVERY == 0:
+            densities.append(np.count_nonzero(keep) / (WORKERS * FEATURES))
+    seconds = time.perf_counter() - start
+    return seconds, float(np.mean(densities)) if densities else 0.0
 
 
-def calibrate_lambda(p, density, batches):
-    """The reference's lambda for gradcomp's density: bisection on log lambda over 300 steps."""
-    low, high = 1e-4, 1e3
-    for _ in range(18):
+def lambda_for(p, density, batches):
+    """lambda giving `density` on 400 NumPy steps: bisection on log lambda (untimed)."""
+    low, high = 1e-5, 1e3
+    for _ in range(20):
         middle = float(np.sqrt(low * high))
-        _, measured = ef_threshold(p, 300, middle, batches)
-        if measured > density:
+        if ef_threshold(p, 400, middle, batches)[1] > density:
             low = middle
         else:
             high = middle
@@ -176,22 +193,24 @@ def main():
     gradcomp = os.path.abspath(sys.argv[1])
     steps = int(sys.argv[2]) if len(sys.argv) > 2 else 3000
     worker_steps = steps * WORKERS
-    problem = Problem()
-    batches = problem.batches(steps)
     rows = []
     with tempfile.TemporaryDirectory() as directory:
-        settings = [(f"ef-scaled + threshold, lambda = {lam}", [f'compressor.spec="threshold:lambda={lam}"'], lam)
-                    for lam in (0.01, 1, 3)]
+        problem = Problem(directory)
+        batches = problem.batches(steps)
+        problem.use_constants(run_gradcomp(gradcomp, directory, [], 10, 1))  # caches L and f*
+        settings = []
+        for target in (0.32, 0.012, 0.0015):
+            lam = float(f"{lambda_for(problem, target, batches):.3g}")
+            settings.append((f"ef-scaled + threshold, lambda = {lam:g} (target {target:.2%})",
+                             [f'compressor.spec="threshold:lambda={lam}"'], lam))
         settings += [("def + rbgs:ratio=64", ['algorithm.name="def"', 'compressor.spec="rbgs:ratio=64"'], None),
                      ("dist-ef-blocksgdm", ['algorithm.name="dist-ef-blocksgdm"'], None)]
-        run_gradcomp(gradcomp, directory, settings[0][1], 10, 1)  # caches L and f* (untimed)
         for label, overrides, lam in settings:
             one = run_gradcomp(gradcomp, directory, overrides, steps, 1)
             two = run_gradcomp(gradcomp, directory, overrides, steps, 2)
-            density = one["final"].get("density")
+            density = one["mean_density"]
             if lam is not None:
-                reference_lambda = calibrate_lambda(problem, density, batches)
-                seconds, reference_density = ef_threshold(problem, steps, reference_lambda, batches)
+                seconds, reference_density = ef_threshold(problem, steps, lam, batches)
             elif label.startswith("def"):
                 seconds, reference_density = def_rbgs(problem, steps, batches), None
             else:
@@ -210,7 +229,7 @@ def main():
               f"{worker_steps / two:,.0f} / {worker_steps / numpy_seconds:,.0f} | "
               f"{numpy_seconds / one:.2f}x | {numpy_seconds / two:.2f}x | {one / two:.2f}x |")
     print(f"\nstart-up of a cached rerun (data loaded to first step): {cached['start_seconds']:.3f} s; "
-          f"data generation {cached['load_seconds']:.3f} s")
+          f"data load {cached['load_seconds']:.3f} s")
 
 
 if __name__ == "__main__":

@@ -24,14 +24,9 @@ std::vector<std::size_t> read_sparse_indices(ByteReader& reader, std::span<const
                                              std::span<const std::size_t> counts) {
   BitReader bits(reader.rest());
   std::vector<std::size_t> global;
-  std::vector<std::uint32_t> local;
   for (std::size_t s = 0; s < segments.size(); ++s) {
     const auto tag = static_cast<std::uint8_t>(bits.read(8));
-    read_indices(bits, tag, counts[s], segments[s].size, local);
-    const std::size_t at = global.size();
-    global.resize(at + local.size());
-    const std::size_t offset = segments[s].offset;
-    for (std::size_t i = 0; i < local.size(); ++i) global[at + i] = offset + local[i];
+    read_indices(bits, tag, counts[s], segments[s].size, segments[s].offset, global);
   }
   reader.skip(bits.align());
   return global;

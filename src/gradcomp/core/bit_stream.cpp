@@ -4,13 +4,7 @@ namespace gradcomp {
 
 void BitReader::refill(unsigned width) {
   if (bytes_.size() - next_byte_ >= 8) {  // next_byte_ ≤ size always
-    std::uint64_t word;
-    std::memcpy(&word, bytes_.data() + next_byte_, 8);
-    if constexpr (std::endian::native == std::endian::big) word = __builtin_bswap64(word);
-    window_ |= word << available_;
-    const unsigned bytes = (63 - available_) >> 3;
-    next_byte_ += bytes;
-    available_ += 8 * bytes;
+    top_up();
   } else {
     const std::span<const std::uint8_t> left = bytes_.subspan(next_byte_);
     const std::size_t take = std::min<std::size_t>(left.size(), (63 - available_) >> 3);

@@ -101,6 +101,20 @@ class BitReader {
       consume(ones);
     }
   }
+  // One Golomb–Rice code word: a unary quotient (at most `limit`) then `b` low bits; returns
+  // (quotient << b) | low. When the whole word is in the window (nearly always) this is one count
+  // of trailing ones and two shifts.
+  std::uint64_t read_rice(unsigned b, std::uint64_t limit) {
+    if (available_ < kMaxWidth) top_up();
+    const auto ones = static_cast<unsigned>(std::countr_one(window_));
+    if (ones + 1 + b <= available_ && ones <= limit) {
+      const std::uint64_t low = (window_ >> (ones + 1)) & BitWriter::mask(b);
+      consume(ones + 1 + b);
+      return (std::uint64_t{ones} << b) | low;
+    }
+    const std::uint64_t quotient = read_unary(limit);
+    return (quotient << b) | read(b);
+  }
   // Skips to the next byte boundary; returns the byte offset reached.
   std::size_t align() {
     const std::size_t aligned = (position() + 7) & ~std::size_t{7};
@@ -114,7 +128,7 @@ class BitReader {
  private:
   [[nodiscard]] std::size_t position() const { return next_byte_ * 8 - available_; }
 
-  void consume(unsigned width) {
+  void consume(unsigned width) {  // width ≤ available_ ≤ 64
     window_ = width >= 64 ? 0 : window_ >> width;
     available_ -= width;
   }
@@ -123,6 +137,20 @@ class BitReader {
   // `available_` by a whole-word load are the stream's own, at their places: OR-ing them in again
   // on the next refill changes nothing.
   void refill(unsigned width);  // bit_stream.cpp: once per seven bytes or more
+  // Loads what fits without requiring anything (the end of the bytes may be near).
+  void top_up() {
+    if (bytes_.size() - next_byte_ >= 8) {
+      std::uint64_t word;
+      std::memcpy(&word, bytes_.data() + next_byte_, 8);
+      if constexpr (std::endian::native == std::endian::big) word = __builtin_bswap64(word);
+      window_ |= word << available_;
+      const unsigned bytes = (63 - available_) >> 3;
+      next_byte_ += bytes;
+      available_ += 8 * bytes;
+    } else {
+      refill(0);
+    }
+  }
 
   std::span<const std::uint8_t> bytes_;
   std::size_t next_byte_ = 0;  // the first byte not yet in the window

@@ -1,6 +1,7 @@
 #pragma once
-// One exception hierarchy for the whole project (docs/cli.md, exit codes). The command line maps each kind to
-// an exit code in one place (cli/main.cpp): bad input 2, peer or I/O failure 3, internal bug 70.
+// One exception hierarchy for the whole project (docs/cli.md, exit codes). The command line maps
+// each kind to an exit code in one place (cli/main.cpp): bad input 2, peer or I/O failure 3,
+// internal bug 70.
 #include <fmt/format.h>
 
 #include <stdexcept>

@@ -1,7 +1,7 @@
 #pragma once
-// The one mapping from an error to an exit code (docs/cli.md, exit codes), shared by the command line and the
-// ranks of a distributed job: 2 bad input (including undecodable messages and mismatched ranks),
-// 3 I/O or memory failure, 70 internal error.
+// The one mapping from an error to an exit code (docs/cli.md, exit codes), shared by the command
+// line and the ranks of a distributed job: 2 bad input (including undecodable messages and
+// mismatched ranks), 3 I/O or memory failure, 70 internal error.
 #include <stdexcept>
 #include <string>
 

@@ -80,14 +80,18 @@ void write_indices(BitWriter& writer, std::span<const std::uint32_t> sorted,
   }
 }
 
-void read_indices(BitReader& reader, std::uint8_t tag, std::size_t count, std::size_t segment_size,
-                  std::vector<std::uint32_t>& out) {
-  out.clear();
+namespace {
+
+// Decodes `count` indices into out[i] = offset + index. The reader is copied into a local and
+// written back at the end, and `out` is restrict: otherwise every store of an index might change
+// the reader, whose window would be reloaded from memory for every code word.
+template <class Index>
+void decode_indices(BitReader& shared_reader, std::uint8_t tag, std::size_t count,
+                    std::size_t segment_size, std::size_t offset, Index* __restrict out) {
+  BitReader reader = shared_reader;
   require<DecodeError>(count <= segment_size,
                        "message corrupt: {} indices in a segment of {} elements", count,
                        segment_size);
-  out.resize(count);
-  std::uint32_t* next = out.data();
   const bool rice = (tag & 0x80U) != 0;
   const unsigned b = tag & 0x3FU;
   require<DecodeError>((tag & 0x40U) == 0 && b <= kMaxRiceBits,
@@ -101,22 +105,44 @@ void read_indices(BitReader& reader, std::uint8_t tag, std::size_t count, std::s
       require<DecodeError>(index >= previous_end && index < segment_size,
                            "message corrupt: index {} out of order or outside a segment of {}",
                            index, segment_size);
-      next[i] = static_cast<std::uint32_t>(index);
+      out[i] = static_cast<Index>(offset + index);
       previous_end = index + 1;
     }
+    shared_reader = reader;
     return;
   }
   const std::uint64_t longest_run = segment_size >> b;
   std::uint64_t previous_end = 0;
   for (std::size_t i = 0; i < count; ++i) {
-    const std::uint64_t quotient = reader.read_unary(longest_run);
-    const std::uint64_t gap = (quotient << b) | reader.read(b);
-    const std::uint64_t index = previous_end + gap;
+    const std::uint64_t index = previous_end + reader.read_rice(b, longest_run);
     require<DecodeError>(index < segment_size, "message corrupt: index {} outside a segment of {}",
                          index, segment_size);
-    next[i] = static_cast<std::uint32_t>(index);
+    out[i] = static_cast<Index>(offset + index);
     previous_end = index + 1;
   }
+  shared_reader = reader;
+}
+
+}  // namespace
+
+void read_indices(BitReader& reader, std::uint8_t tag, std::size_t count, std::size_t segment_size,
+                  std::vector<std::uint32_t>& out) {
+  out.clear();
+  require<DecodeError>(count <= segment_size,
+                       "message corrupt: {} indices in a segment of {} elements", count,
+                       segment_size);
+  out.resize(count);
+  decode_indices(reader, tag, count, segment_size, 0, out.data());
+}
+
+void read_indices(BitReader& reader, std::uint8_t tag, std::size_t count, std::size_t segment_size,
+                  std::size_t offset, std::vector<std::size_t>& out) {
+  require<DecodeError>(count <= segment_size,
+                       "message corrupt: {} indices in a segment of {} elements", count,
+                       segment_size);
+  const std::size_t at = out.size();
+  out.resize(at + count);
+  decode_indices(reader, tag, count, segment_size, offset, out.data() + at);
 }
 
 }  // namespace gradcomp

@@ -38,5 +38,8 @@ void write_indices(BitWriter& writer, std::span<const std::uint32_t> sorted,
 // Reads `count` indices coded with `tag`; checks they are strictly increasing and < segment_size.
 void read_indices(BitReader& reader, std::uint8_t tag, std::size_t count, std::size_t segment_size,
                   std::vector<std::uint32_t>& out);
+// The same, appending offset + index to `out` (a message's global indices, segment by segment).
+void read_indices(BitReader& reader, std::uint8_t tag, std::size_t count, std::size_t segment_size,
+                  std::size_t offset, std::vector<std::size_t>& out);
 
 }  // namespace gradcomp

@@ -38,7 +38,8 @@ struct Message {
   [[nodiscard]] std::size_t size_bytes() const { return bytes.size(); }
   // What the message costs on the wire: counted from the bytes, never estimated.
   [[nodiscard]] std::uint64_t bits() const { return std::uint64_t{bytes.size()} * 8; }
-  // The same, less the header: comparable with the per-message formulas of docs/compressors.md §2.2.
+  // The same, less the header: comparable with the per-message formulas of docs/compressors.md
+  // §2.2.
   [[nodiscard]] std::uint64_t payload_bits() const {
     return bytes.size() < MessageHeader::kBytes ? 0 : bits() - 8 * MessageHeader::kBytes;
   }

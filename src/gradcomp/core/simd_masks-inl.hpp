@@ -103,8 +103,8 @@ MagnitudeBits<T> max_magnitude(const T* x, std::size_t n) {
   return result;
 }
 
-// Bit j set when p[j] < 0 (so −0 and NaN are not negative: sign(v) = +1 for v ≥ 0, docs/compressors.md
-// §1.3). `non_finite` becomes true if any element is NaN or infinite.
+// Bit j set when p[j] < 0 (so −0 and NaN are not negative: sign(v) = +1 for v ≥ 0,
+// docs/compressors.md §1.3). `non_finite` becomes true if any element is NaN or infinite.
 template <class T>
 std::uint64_t negative_mask(const T* p, bool& non_finite) {
   const hn::ScalableTag<T> d;
