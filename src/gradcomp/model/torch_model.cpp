@@ -1,5 +1,6 @@
 #include "gradcomp/model/torch_model.hpp"
 
+#include <c10/core/InferenceMode.h>
 #include <torch/torch.h>
 
 #include <algorithm>
@@ -151,7 +152,9 @@ class TorchObjective final : public Objective<float> {
 
   Evaluation evaluate(std::span<const float> x, const Dataset& data) override {
     load(x);
-    torch::NoGradGuard no_grad;
+    // Inference mode: no autograd bookkeeping at all (no version counters, no views tracked),
+    // cheaper than no_grad for 70,000 images in chunks of 2,000.
+    const c10::InferenceMode inference;
     net_->eval();
     double loss = 0;
     std::size_t correct = 0;
