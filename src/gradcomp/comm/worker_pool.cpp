@@ -2,6 +2,8 @@
 
 #include <sched.h>
 
+#include <algorithm>
+#include <cstdlib>
 #include <limits>
 
 namespace gradcomp {
@@ -56,6 +58,16 @@ std::size_t WorkerPool::available_cores() {
   }
   const unsigned hardware = std::thread::hardware_concurrency();
   return hardware > 0 ? hardware : 1;
+}
+
+std::size_t WorkerPool::cores_per_process() {
+  std::size_t local_processes = 1;
+  if (const char* size = std::getenv("OMPI_COMM_WORLD_LOCAL_SIZE"); size != nullptr) {
+    const long parsed = std::strtol(size, nullptr, 10);
+    if (parsed > 0) local_processes = static_cast<std::size_t>(parsed);
+  }
+  // A rank bound to one core gets 1; unbound ranks share the host's cores.
+  return std::max<std::size_t>(1, available_cores() / local_processes);
 }
 
 void WorkerPool::run(std::size_t count, const std::function<void(std::size_t)>& task) {

@@ -37,6 +37,10 @@ class WorkerPool {
 
   // The CPUs this process may run on (its affinity mask: under mpirun, the cores it is bound to).
   static std::size_t available_cores();
+  // Its share of them: available_cores() divided by the processes mpirun started on this host
+  // (OMPI_COMM_WORLD_LOCAL_SIZE: unbound ranks all see every core), at least 1. More threads than
+  // cores make every round wait for a descheduled thread.
+  static std::size_t cores_per_process();
 
  private:
   void helper_main(std::uint64_t seen);

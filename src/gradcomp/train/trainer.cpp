@@ -36,9 +36,9 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// workers.threads: 0 = the cores this process may use; never more than the workers it hosts.
+// workers.threads: 0 = this process's share of the cores; never more than the workers it hosts.
 std::size_t worker_threads(std::size_t configured, const WorkerGroup& group) {
-  const std::size_t wanted = configured > 0 ? configured : WorkerPool::available_cores();
+  const std::size_t wanted = configured > 0 ? configured : WorkerPool::cores_per_process();
   return std::clamp<std::size_t>(wanted, 1, std::max<std::size_t>(group.count, 1));
 }
 
