@@ -82,16 +82,20 @@ void write_indices(BitWriter& writer, std::span<const std::uint32_t> sorted,
 
 namespace {
 
-// Decodes `count` indices into out[i] = offset + index. The reader is copied into a local and
-// written back at the end, and `out` is restrict: otherwise every store of an index might change
-// the reader, whose window would be reloaded from memory for every code word.
+// Before the output is sized from it: a corrupt count may not allocate more than the segment.
+void check_count(std::size_t count, std::size_t segment_size) {
+  require<DecodeError>(count <= segment_size,
+                       "message corrupt: {} indices in a segment of {} elements", count,
+                       segment_size);
+}
+
+// Decodes `count` (checked) indices into out[i] = offset + index. The reader is copied into a local
+// and written back at the end, and `out` is restrict: otherwise every store of an index might
+// change the reader, whose window would be reloaded from memory for every code word.
 template <class Index>
 void decode_indices(BitReader& shared_reader, std::uint8_t tag, std::size_t count,
                     std::size_t segment_size, std::size_t offset, Index* __restrict out) {
   BitReader reader = shared_reader;
-  require<DecodeError>(count <= segment_size,
-                       "message corrupt: {} indices in a segment of {} elements", count,
-                       segment_size);
   const bool rice = (tag & 0x80U) != 0;
   const unsigned b = tag & 0x3FU;
   require<DecodeError>((tag & 0x40U) == 0 && b <= kMaxRiceBits,
@@ -128,18 +132,14 @@ void decode_indices(BitReader& shared_reader, std::uint8_t tag, std::size_t coun
 void read_indices(BitReader& reader, std::uint8_t tag, std::size_t count, std::size_t segment_size,
                   std::vector<std::uint32_t>& out) {
   out.clear();
-  require<DecodeError>(count <= segment_size,
-                       "message corrupt: {} indices in a segment of {} elements", count,
-                       segment_size);
+  check_count(count, segment_size);
   out.resize(count);
   decode_indices(reader, tag, count, segment_size, 0, out.data());
 }
 
 void read_indices(BitReader& reader, std::uint8_t tag, std::size_t count, std::size_t segment_size,
                   std::size_t offset, std::vector<std::size_t>& out) {
-  require<DecodeError>(count <= segment_size,
-                       "message corrupt: {} indices in a segment of {} elements", count,
-                       segment_size);
+  check_count(count, segment_size);
   const std::size_t at = out.size();
   out.resize(at + count);
   decode_indices(reader, tag, count, segment_size, offset, out.data() + at);
