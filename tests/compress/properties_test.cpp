@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <numeric>
+#include <thread>
 
 #include "../test_support.hpp"
 #include "gradcomp/compress/rbgs.hpp"
@@ -303,6 +304,43 @@ TEST(Sketch, C14ProjectorIdempotentAndLinear) {
     const auto sy = apply(spec, y, layout, StepContext{1, 2, 5});  // another worker, same step
     const auto ssum = apply(spec, sum, layout, context);
     for (std::size_t i = 0; i < 40; ++i) EXPECT_NEAR(sx[i] + sy[i], ssum[i], 1e-12) << spec;
+  }
+}
+
+// One instance decodes on several threads at once (the exchange's decode threads, the Python
+// module without the GIL): each thread decodes messages of alternating steps, so every decode
+// needs another V than the thread's previous one; every result equals a sequential decode by a
+// fresh instance.
+TEST(Sketch, DecodesOnSeveralThreadsAtOnce) {
+  for (const char* spec : {"sketch:p=9,kind=gaussian", "sketch:p=9,kind=hash"}) {
+    const Layout layout = Layout::flat(60);
+    const auto x = gaussian_vector<double>(60, 14);
+    constexpr std::uint64_t kSteps = 6;
+    auto encoder = make_compressor(spec);
+    std::vector<Message> messages;
+    std::vector<std::vector<double>> expected;
+    for (std::uint64_t step = 0; step < kSteps; ++step) {
+      const StepContext context{3, step, 0};
+      messages.push_back(encoder->encode(std::span<const double>(x), layout, context));
+      std::vector<double> out(60);
+      make_compressor(spec)->decode(messages.back(), layout, context, std::span<double>(out));
+      expected.push_back(out);
+    }
+    const auto shared = make_compressor(spec);
+    std::vector<int> mismatches(4, 0);
+    std::vector<std::thread> threads;
+    for (std::size_t t = 0; t < 4; ++t) {
+      threads.emplace_back([&, t] {
+        std::vector<double> out(60);
+        for (std::uint64_t round = 0; round < 50; ++round) {
+          const std::uint64_t step = (t + round) % kSteps;
+          shared->decode(messages[step], layout, {3, step, 0}, std::span<double>(out));
+          mismatches[t] += static_cast<int>(out != expected[step]);
+        }
+      });
+    }
+    for (std::thread& thread : threads) thread.join();
+    EXPECT_EQ(mismatches, std::vector<int>(4, 0)) << spec;
   }
 }
 

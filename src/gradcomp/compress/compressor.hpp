@@ -9,7 +9,8 @@
 // One instance belongs to one worker: stateful compressors (PowerSGD's power-iteration matrices)
 // keep that worker's state, so encode is not const. Decoding needs no state and is const: its
 // result depends only on the message, the layout and the context, and one instance may decode on
-// several threads at once (sketch memoizes its shared random matrix per step behind a lock).
+// several threads at once: no decode writes anything shared (sketch's memo of its random matrix
+// is per thread).
 #include <algorithm>
 #include <cstdint>
 #include <memory>

@@ -7,7 +7,6 @@
 //   kind=hash      V_{i,b} = s_i·[h(i) = b] with random bucket h(i) and sign s_i: VᵀV is diagonal,
 //                  encode and decode are O(d); δ ≈ p/d in expectation.
 #include <cmath>
-#include <mutex>
 
 #include "gradcomp/compress/common.hpp"
 #include "gradcomp/compress/entries.hpp"
@@ -48,10 +47,9 @@ class Sketch final : public TypedCompressor<Sketch> {
     const std::size_t d = layout.total_size();
     const std::size_t p = keep_.of(d);
     check_size(d, p);
-    const std::lock_guard lock(cache_mutex_);
     std::vector<double> y(p, 0.0);
     if (gaussian_) {
-      const auto& v = gaussian_matrix(context, d, p);
+      const auto& v = gaussian_projector(context, d, p).matrix;
       for (std::size_t i = 0; i < d; ++i) {
         for (std::size_t j = 0; j < p; ++j) y[j] += v[i * p + j] * static_cast<double>(x[i]);
       }
@@ -92,10 +90,10 @@ class Sketch final : public TypedCompressor<Sketch> {
                         T weight) const {
     const std::size_t d = out.size();
     const std::size_t p = y.size();
-    const std::lock_guard lock(cache_mutex_);
     if (gaussian_) {
-      const auto& v = gaussian_matrix(context, d, p);
-      const std::vector<double> z = solve_gram(context, d, p, y);
+      GaussianProjector& projector = gaussian_projector(context, d, p);
+      const auto& v = projector.matrix;
+      const std::vector<double> z = projector.solve_gram(d, p, y);
       for (std::size_t i = 0; i < d; ++i) {
         double sum = 0;
         for (std::size_t j = 0; j < p; ++j) sum += v[i * p + j] * z[j];
@@ -110,19 +108,63 @@ class Sketch final : public TypedCompressor<Sketch> {
     }
   }
 
+  // V depends only on (seed, step, d, p): the encode and every decode of a step draw the same
+  // one. Each thread memoizes the last V it drew (a memo, not state: a decode gives the same result
+  // without it). Nothing shared is written, so one instance decodes on several threads at once
+  // without a lock (the exchange's decode threads, the Python module without the GIL); each
+  // thread draws V once per step.
+  struct DrawKey {
+    std::uint64_t seed = ~0ULL, step = ~0ULL;
+    std::size_t d = 0, p = 0;
+    bool operator==(const DrawKey&) const = default;
+  };
+  struct GaussianProjector {
+    DrawKey key;
+    std::vector<double> matrix;  // V, d × p row-major
+    bool factored = false;
+    std::vector<double> cholesky;  // L with VᵀV = LLᵀ, once factored
+
+    // z = (VᵀV)⁻¹ y.
+    std::vector<double> solve_gram(std::size_t d, std::size_t p, std::vector<double> y) {
+      if (!factored) factor(d, p);
+      for (std::size_t a = 0; a < p; ++a) {  // L w = y
+        for (std::size_t c = 0; c < a; ++c) y[a] -= cholesky[a * p + c] * y[c];
+        y[a] /= cholesky[a * p + a];
+      }
+      for (std::size_t a = p; a-- > 0;) {  // Lᵀ z = w
+        for (std::size_t c = a + 1; c < p; ++c) y[a] -= cholesky[c * p + a] * y[c];
+        y[a] /= cholesky[a * p + a];
+      }
+      return y;
+    }
+    void factor(std::size_t d, std::size_t p) {
+      cholesky.assign(p * p, 0.0);
+      for (std::size_t i = 0; i < d; ++i) {
+        for (std::size_t a = 0; a < p; ++a) {
+          for (std::size_t b = 0; b <= a; ++b)
+            cholesky[a * p + b] += matrix[i * p + a] * matrix[i * p + b];
+        }
+      }
+      for (std::size_t a = 0; a < p; ++a) {
+        for (std::size_t b = 0; b <= a; ++b) {
+          double sum = cholesky[a * p + b];
+          for (std::size_t c = 0; c < b; ++c) sum -= cholesky[a * p + c] * cholesky[b * p + c];
+          if (a == b) {
+            require(sum > 0, "sketch: V has rank < p (p = {} > d = {}?)", p, d);
+            cholesky[a * p + a] = std::sqrt(sum);
+          } else {
+            cholesky[a * p + b] = sum / cholesky[b * p + b];
+          }
+        }
+      }
+      factored = true;
+    }
+  };
   struct Buckets {
+    DrawKey key;
     std::vector<std::uint32_t> bucket;
     std::vector<double> sign;
     std::vector<double> count;
-  };
-  // Matrices depend only on (seed, step, d, p); the cache saves redrawing them between the encode
-  // and the decodes of one step. It is a memo, not state: a decode gives the same result with or
-  // without it. Const decodes may run on several threads at once (the Python module releases the
-  // GIL), so every use of the cache holds cache_mutex_.
-  struct CacheKey {
-    std::uint64_t seed = ~0ULL, step = ~0ULL;
-    std::size_t d = 0;
-    bool operator==(const CacheKey&) const = default;
   };
 
   void check_size(std::size_t d, std::size_t p) const {
@@ -132,80 +174,43 @@ class Sketch final : public TypedCompressor<Sketch> {
             d, p, kGaussianLimit);
   }
 
-  const std::vector<double>& gaussian_matrix(const StepContext& context, std::size_t d,
-                                             std::size_t p) const {
+  GaussianProjector& gaussian_projector(const StepContext& context, std::size_t d,
+                                        std::size_t p) const {
     check_size(d, p);
-    const CacheKey key{context.seed, context.step, d};
-    if (!(matrix_key_ == key)) {
+    thread_local GaussianProjector memo;
+    const DrawKey key{context.seed, context.step, d, p};
+    if (!(memo.key == key)) {
+      memo.key = DrawKey{};  // a failed draw leaves no half-made V behind
       RandomStream stream(context.seed, Purpose::kSketch, context.step, 0, kSharedWorker);
-      matrix_.resize(d * p);
-      for (double& entry : matrix_) entry = stream.normal();
-      gram_key_ = CacheKey{};
-      matrix_key_ = key;
+      memo.matrix.resize(d * p);
+      for (double& entry : memo.matrix) entry = stream.normal();
+      memo.factored = false;
+      memo.key = key;
     }
-    return matrix_;
+    return memo;
   }
 
-  // z = (VᵀV)⁻¹ y by a Cholesky factorisation of the Gram matrix (cached per step).
-  std::vector<double> solve_gram(const StepContext& context, std::size_t d, std::size_t p,
-                                 std::vector<double> y) const {
-    const CacheKey key{context.seed, context.step, d};
-    if (!(gram_key_ == key)) {
-      const auto& v = gaussian_matrix(context, d, p);
-      cholesky_.assign(p * p, 0.0);
-      for (std::size_t i = 0; i < d; ++i) {
-        for (std::size_t a = 0; a < p; ++a) {
-          for (std::size_t b = 0; b <= a; ++b) cholesky_[a * p + b] += v[i * p + a] * v[i * p + b];
-        }
-      }
-      for (std::size_t a = 0; a < p; ++a) {
-        for (std::size_t b = 0; b <= a; ++b) {
-          double sum = cholesky_[a * p + b];
-          for (std::size_t c = 0; c < b; ++c) sum -= cholesky_[a * p + c] * cholesky_[b * p + c];
-          if (a == b) {
-            require(sum > 0, "sketch: V has rank < p (p = {} > d = {}?)", p, d);
-            cholesky_[a * p + a] = std::sqrt(sum);
-          } else {
-            cholesky_[a * p + b] = sum / cholesky_[b * p + b];
-          }
-        }
-      }
-      gram_key_ = key;
-    }
-    for (std::size_t a = 0; a < p; ++a) {  // L w = y
-      for (std::size_t c = 0; c < a; ++c) y[a] -= cholesky_[a * p + c] * y[c];
-      y[a] /= cholesky_[a * p + a];
-    }
-    for (std::size_t a = p; a-- > 0;) {  // Lᵀ z = w
-      for (std::size_t c = a + 1; c < p; ++c) y[a] -= cholesky_[c * p + a] * y[c];
-      y[a] /= cholesky_[a * p + a];
-    }
-    return y;
-  }
-
-  const Buckets& hash_buckets(const StepContext& context, std::size_t d, std::size_t p) const {
-    const CacheKey key{context.seed, context.step, d};
-    if (!(buckets_key_ == key)) {
+  static const Buckets& hash_buckets(const StepContext& context, std::size_t d, std::size_t p) {
+    thread_local Buckets memo;
+    const DrawKey key{context.seed, context.step, d, p};
+    if (!(memo.key == key)) {
+      memo.key = DrawKey{};
       RandomStream stream(context.seed, Purpose::kSketch, context.step, 1, kSharedWorker);
-      buckets_.bucket.resize(d);
-      buckets_.sign.resize(d);
-      buckets_.count.assign(p, 0.0);
+      memo.bucket.resize(d);
+      memo.sign.resize(d);
+      memo.count.assign(p, 0.0);
       for (std::size_t i = 0; i < d; ++i) {
-        buckets_.bucket[i] = static_cast<std::uint32_t>(stream.below(p));
-        buckets_.sign[i] = (stream.next_u32() & 1U) != 0 ? -1.0 : 1.0;
-        buckets_.count[buckets_.bucket[i]] += 1;
+        memo.bucket[i] = static_cast<std::uint32_t>(stream.below(p));
+        memo.sign[i] = (stream.next_u32() & 1U) != 0 ? -1.0 : 1.0;
+        memo.count[memo.bucket[i]] += 1;
       }
-      buckets_key_ = key;
+      memo.key = key;
     }
-    return buckets_;
+    return memo;
   }
 
   KeepCount keep_;
   bool gaussian_;
-  mutable std::mutex cache_mutex_;
-  mutable CacheKey matrix_key_, gram_key_, buckets_key_;
-  mutable std::vector<double> matrix_, cholesky_;
-  mutable Buckets buckets_;
 };
 
 }  // namespace
