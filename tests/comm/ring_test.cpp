@@ -73,6 +73,26 @@ TEST(Ring, EachRankMovesTwoTimesPMinusOneOverPOfThePayload) {
   EXPECT_EQ(received, sent);
 }
 
+// The closed forms equal the sum of the chunks of the schedule's steps 0..p−2, rank by rank.
+TEST(Ring, ElementCountsEqualTheScheduleSummedStepByStep) {
+  for (std::size_t p = 1; p <= 13; ++p) {
+    for (const std::size_t m : {0UL, 1UL, 7UL, 100UL, 1001UL, 5003UL}) {
+      for (std::size_t r = 0; r < p; ++r) {
+        std::size_t sent = 0;
+        std::size_t received = 0;
+        for (std::size_t s = 0; s + 1 < p; ++s) {
+          sent += ring::chunk(m, p, ring::reduce_scatter_send(r, s, p)).size() +
+                  ring::chunk(m, p, ring::allgather_send(r, s, p)).size();
+          received += ring::chunk(m, p, ring::reduce_scatter_receive(r, s, p)).size() +
+                      ring::chunk(m, p, ring::allgather_receive(r, s, p)).size();
+        }
+        EXPECT_EQ(ring::elements_sent(m, p, r), sent) << "p=" << p << " m=" << m << " r=" << r;
+        EXPECT_EQ(ring::elements_received(m, p, r), received) << "p=" << p << " m=" << m;
+      }
+    }
+  }
+}
+
 TEST(LocalCommunicator, CollectivesAreTheIdentity) {
   LocalCommunicator local;
   std::vector<float> x{1, 2, 3};

@@ -134,21 +134,10 @@ class AlgorithmBase : public Algorithm<T> {
   void use_server_error(const std::vector<T>* server_error) { server_error_ = server_error; }
   [[nodiscard]] T mean_weight() const { return T{1} / static_cast<T>(workers_.total); }
 
-  // In double, with eight partial sums in a fixed order: vector code (one serial sum runs at the
-  // add's latency, 20 µs for d = 5,000), and the same bits on every machine.
+  // In double, with eight partial sums in a fixed order (core/elementwise.hpp): vector code (one
+  // serial sum runs at the add's latency, 20 µs for d = 5,000), and the same bits on every machine.
   static double squared_norm(std::span<const T> v) {
-    constexpr std::size_t kLanes = 8;
-    double partial[kLanes] = {};
-    std::size_t i = 0;
-    for (; i + kLanes <= v.size(); i += kLanes) {
-      for (std::size_t l = 0; l < kLanes; ++l) {
-        partial[l] += static_cast<double>(v[i + l]) * static_cast<double>(v[i + l]);
-      }
-    }
-    double sum = 0;
-    for (; i < v.size(); ++i) sum += static_cast<double>(v[i]) * static_cast<double>(v[i]);
-    for (const double p : partial) sum += p;
-    return sum;
+    return elementwise<T>().squared_norm(v.data(), v.size());
   }
 
   Exchange& exchange_;

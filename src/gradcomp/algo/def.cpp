@@ -62,17 +62,13 @@ class Def final : public AlgorithmBase<T> {
     const auto gamma = static_cast<T>(rates.gamma);
     Base::for_each_worker([&](std::size_t j) {
       const std::span<T> p = sent_.input(j);
-      const std::vector<T>& e = errors_[j];
+      const ElementwiseKernels<T>& kernels = elementwise<T>();
       if (momenta_.empty()) {
-        for (std::size_t i = 0; i < Base::d_; ++i) {
-          p[i] = gamma * (gradients[j][i] + wd_ * points_[j][i]) + e[i];
-        }
+        kernels.decayed_input(gradients[j].data(), wd_, points_[j].data(), gamma, errors_[j].data(),
+                              p.data(), Base::d_);
       } else {
-        std::vector<T>& m = momenta_[j];
-        for (std::size_t i = 0; i < Base::d_; ++i) {
-          m[i] = mu_ * m[i] + (gradients[j][i] + wd_ * points_[j][i]);
-          p[i] = gamma * m[i] + e[i];
-        }
+        kernels.momentum_input(momenta_[j].data(), mu_, gradients[j].data(), wd_, points_[j].data(),
+                               gamma, errors_[j].data(), p.data(), Base::d_);
       }
       sent_.send_keeping_error(j, p, errors_[j], rates.step);
     });
@@ -98,10 +94,9 @@ class Def final : public AlgorithmBase<T> {
 
  private:
   void refresh_points() {
-    Base::for_each_worker([&](std::size_t j) {
-      for (std::size_t i = 0; i < Base::d_; ++i) {
-        points_[j][i] = Base::x_[i] - kappa_ * errors_[j][i];
-      }
+    Base::for_each_worker([&](std::size_t j) {  // z_j = x − κ e_j
+      elementwise<T>().subtract_scaled(Base::x_.data(), kappa_, errors_[j].data(),
+                                       points_[j].data(), Base::d_);
     });
   }
   // y = x − ē: the rank sums its workers' errors in worker order, then one allreduce ([DEF] Alg 1

@@ -56,9 +56,13 @@ class ScaledEf final : public AlgorithmBase<T> {
     const auto gamma = static_cast<T>(rates.gamma);
     Base::for_each_worker([&](std::size_t j) {
       const std::span<T> p = sent_.input(j);
-      for (std::size_t i = 0; i < Base::d_; ++i) {
-        const T g = shifted_ ? gradients[j][i] - optimum_gradients_[j][i] : gradients[j][i];
-        p[i] = errors_[j][i] + gamma * g;
+      if (shifted_) {
+        for (std::size_t i = 0; i < Base::d_; ++i) {
+          p[i] = errors_[j][i] + gamma * (gradients[j][i] - optimum_gradients_[j][i]);
+        }
+      } else {
+        elementwise<T>().add_scaled(errors_[j].data(), gamma, gradients[j].data(), p.data(),
+                                    Base::d_);
       }
       sent_.send_keeping_error(j, p, errors_[j], rates.step, gamma);
     });

@@ -14,6 +14,7 @@
 
 #include "gradcomp/comm/worker_group.hpp"
 #include "gradcomp/compress/registry.hpp"
+#include "gradcomp/core/elementwise.hpp"
 #include "gradcomp/core/random.hpp"
 
 namespace gradcomp {
@@ -55,15 +56,16 @@ class WorkerCompression {
   // e ← p − scale·C(p/scale). error may alias p, and p may be input(j).
   void send_keeping_error(std::size_t j, std::span<const T> p, std::span<T> error,
                           std::uint64_t step, T scale = T{1}) {
+    const ElementwiseKernels<T>& kernels = elementwise<T>();
     if (scale == T{1}) {
       const std::span<const T> sent = send_and_decode(j, p, step);
-      for (std::size_t i = 0; i < p.size(); ++i) error[i] = p[i] - sent[i];
+      kernels.subtract(p.data(), sent.data(), error.data(), p.size());
       return;
     }
     const std::span<T> scaled = own(scaled_, j);
-    for (std::size_t i = 0; i < p.size(); ++i) scaled[i] = p[i] / scale;
+    kernels.divide(p.data(), scale, scaled.data(), p.size());
     const std::span<const T> sent = send_and_decode(j, std::span<const T>(scaled), step);
-    for (std::size_t i = 0; i < p.size(); ++i) error[i] = p[i] - scale * sent[i];
+    kernels.subtract_scaled(p.data(), scale, sent.data(), error.data(), p.size());
   }
 
   // A d-vector of local worker j's own, to build its input in (p = e + g, ...) before sending it.

@@ -35,11 +35,12 @@ V wait_for_change(const std::atomic<V>& value, V seen) {
 
 }  // namespace
 
-WorkerPool::WorkerPool(std::size_t threads) {
+WorkerPool::WorkerPool(std::size_t threads) : shares_(std::max<std::size_t>(threads, 1)) {
   const std::size_t helpers = threads > 1 ? threads - 1 : 0;
   helpers_.reserve(helpers);
-  for (std::size_t h = 0; h < helpers; ++h)
-    helpers_.emplace_back([this] { helper_main(0); });  // round 0: none started yet
+  for (std::size_t h = 0; h < helpers; ++h) {
+    helpers_.emplace_back([this, h] { helper_main(h + 1, 0); });  // round 0: none started yet
+  }
 }
 
 WorkerPool::~WorkerPool() {
@@ -76,14 +77,17 @@ void WorkerPool::run(std::size_t count, const std::function<void(std::size_t)>& 
     return;
   }
   task_ = &task;
-  count_ = count;
   failure_ = nullptr;
   failure_index_ = std::numeric_limits<std::size_t>::max();
-  next_.store(0, std::memory_order_relaxed);
+  const std::size_t threads = shares_.size();
+  for (std::size_t t = 0; t < threads; ++t) {
+    shares_[t].next.store(count * t / threads, std::memory_order_relaxed);
+    shares_[t].end = count * (t + 1) / threads;
+  }
   running_.store(helpers_.size(), std::memory_order_relaxed);
   round_.fetch_add(1, std::memory_order_acq_rel);  // publishes the round's fields
   round_.notify_all();
-  take_tasks();
+  take_tasks(0);
   for (std::size_t left = running_.load(std::memory_order_acquire); left != 0;
        left = running_.load(std::memory_order_acquire)) {
     wait_for_change(running_, left);
@@ -92,9 +96,14 @@ void WorkerPool::run(std::size_t count, const std::function<void(std::size_t)>& 
   if (failure_) std::rethrow_exception(failure_);
 }
 
-void WorkerPool::take_tasks() {
-  for (std::size_t j = next_.fetch_add(1, std::memory_order_relaxed); j < count_;
-       j = next_.fetch_add(1, std::memory_order_relaxed)) {
+void WorkerPool::take_tasks(std::size_t thread) {
+  for (std::size_t k = 0; k < shares_.size(); ++k) run_share((thread + k) % shares_.size());
+}
+
+void WorkerPool::run_share(std::size_t share) {
+  Share& s = shares_[share];
+  for (std::size_t j = s.next.fetch_add(1, std::memory_order_relaxed); j < s.end;
+       j = s.next.fetch_add(1, std::memory_order_relaxed)) {
     try {
       (*task_)(j);
     } catch (...) {
@@ -113,11 +122,11 @@ void WorkerPool::record_failure(std::size_t index) {
 
 // `seen` is the round the pool was at when the helper was made: a round started before the thread
 // got to run is still one it waits for.
-void WorkerPool::helper_main(std::uint64_t seen) {
+void WorkerPool::helper_main(std::size_t thread, std::uint64_t seen) {
   for (;;) {
     seen = wait_for_change(round_, seen);
     if (stopping_.load(std::memory_order_acquire)) return;
-    take_tasks();
+    take_tasks(thread);
     if (running_.fetch_sub(1, std::memory_order_acq_rel) == 1) running_.notify_one();
   }
 }

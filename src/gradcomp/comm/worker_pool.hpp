@@ -7,7 +7,10 @@
 //
 // The threads live as long as the pool and wait for the next round spinning briefly, then
 // sleeping: a step has a few rounds of tens of microseconds each, where waking a sleeping thread
-// would cost as much as the work.
+// would cost as much as the work. Thread t first runs the t-th contiguous share of the tasks, so a
+// worker's rounds of one step (its gradient, then its compression) and of the next steps run on
+// the same core, where its vectors are in the cache; a thread that finishes its share takes the
+// unstarted tasks of the others.
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
@@ -43,16 +46,22 @@ class WorkerPool {
   static std::size_t cores_per_process();
 
  private:
-  void helper_main(std::uint64_t seen);
-  void take_tasks();
+  void helper_main(std::size_t thread, std::uint64_t seen);
+  // Thread `thread`'s share first, then what is left of the others'.
+  void take_tasks(std::size_t thread);
+  void run_share(std::size_t share);
   void record_failure(std::size_t index);
 
   std::vector<std::thread> helpers_;
   std::atomic<std::uint64_t> round_{0};  // bumped to start a round
-  std::atomic<std::size_t> next_{0};     // the next task index to claim
+  // Thread t's share of the round: tasks [next, end) not yet claimed.
+  struct alignas(64) Share {
+    std::atomic<std::size_t> next{0};
+    std::size_t end = 0;
+  };
+  std::vector<Share> shares_;
   std::atomic<std::size_t> running_{0};  // helpers not yet done with the current round
   std::atomic<bool> stopping_{false};
-  std::size_t count_ = 0;
   const std::function<void(std::size_t)>* task_ = nullptr;
   std::mutex failure_mutex_;
   std::exception_ptr failure_;

@@ -20,6 +20,7 @@ class LinearObjective final : public Objective<T> {
                            std::span<const std::size_t> samples, std::span<T> gradient) override;
   void gradient(std::span<const T> x, const Dataset& data, std::span<const std::size_t> samples,
                 std::span<T> gradient) override;
+  void prefetch(const Dataset& data, std::span<const std::size_t> samples) const override;
   Evaluation evaluate(std::span<const T> x, const Dataset& data) override;
   [[nodiscard]] double smoothness() const override { return smoothness_; }
   [[nodiscard]] double strong_convexity() const override { return l2_; }
@@ -35,6 +36,11 @@ class LinearObjective final : public Objective<T> {
   double fill_gradient(std::span<const T> x, const Dataset& data,
                        std::span<const std::size_t> samples, std::span<T> gradient,
                        bool with_loss) const;
+  double fill_dense_gradient(std::span<const T> x, const Dataset& data,
+                             std::span<const std::size_t> samples, std::span<T> gradient,
+                             bool with_loss) const;
+  // The derivative of sample i's loss at a_iᵀx = z, times `scale`; adds the loss into *loss.
+  [[nodiscard]] double loss_slope(double z, double label, double scale, double* loss) const;
 
   Kind kind_;
   std::string spec_;

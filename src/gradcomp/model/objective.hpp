@@ -43,6 +43,9 @@ class Objective {
                         std::span<const std::size_t> samples, std::span<T> gradient) {
     loss_and_gradient(x, data, samples, gradient);
   }
+  // A hint that `samples` of `data` are read soon (the next worker's batch): an objective that
+  // reads them from memory may start loading them into the cache. Changes no result.
+  virtual void prefetch(const Dataset& /*data*/, std::span<const std::size_t> /*samples*/) const {}
   // The mean loss (with the regulariser) and accuracy over every sample of `data`.
   virtual Evaluation evaluate(std::span<const T> x, const Dataset& data) = 0;
   // Convex objectives: smoothness L and strong convexity μ (NaN if unknown), docs/reproduction.md

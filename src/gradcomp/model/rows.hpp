@@ -2,6 +2,7 @@
 // Row operations of the linear models over dense or sparse (CSR) datasets, in double.
 #include <span>
 
+#include "gradcomp/core/elementwise.hpp"
 #include "gradcomp/data/dataset.hpp"
 
 namespace gradcomp {
@@ -15,20 +16,10 @@ double row_dot(const Dataset& data, std::size_t i, std::span<const T> x, std::si
       sum += static_cast<double>(data.values[k]) * static_cast<double>(x[offset + data.columns[k]]);
     }
   } else {
-    // Eight independent partial sums: the compiler vectorises them (one serial sum runs at the
-    // add latency), and the order is fixed, so results stay bit-identical across runs.
-    const float* row = data.dense.data() + i * data.features;
-    const T* xs = x.data() + offset;
-    constexpr std::size_t kLanes = 8;
-    double partial[kLanes] = {};
-    std::size_t j = 0;
-    for (; j + kLanes <= data.features; j += kLanes) {
-      for (std::size_t l = 0; l < kLanes; ++l) {
-        partial[l] += static_cast<double>(row[j + l]) * static_cast<double>(xs[j + l]);
-      }
-    }
-    for (; j < data.features; ++j) sum += static_cast<double>(row[j]) * static_cast<double>(xs[j]);
-    for (const double p : partial) sum += p;
+    // Eight partial sums in a fixed order (core/elementwise.hpp): vector code on every CPU (one
+    // serial sum runs at the add's latency), the same bits on all of them.
+    sum = elementwise<T>().dot_row(data.dense.data() + i * data.features, x.data() + offset,
+                                   data.features);
   }
   return sum;
 }

@@ -20,8 +20,14 @@ template <class T>
 const std::vector<std::span<const T>>& WorkerGradients<T>::compute(const Stepper<T>& stepper) {
   const std::uint64_t t = stepper.next_step();
   objective_.begin_step();
+  samples_.resize(group_.count);
+  for (std::size_t j = 0; j < group_.count; ++j) samples_[j] = batches_.batch(j, t);
+  // Worker j's task asks for worker j + 1's samples while it computes its own: a random sample's
+  // row comes from memory, not from the cache (its load was the largest part of a small model's
+  // step).
   const auto one_worker = [&](std::size_t j) {
-    objective_.gradient(stepper.query_point(j), train_, batches_.batch(j, t), gradients_[j]);
+    if (j + 1 < group_.count) objective_.prefetch(train_, samples_[j + 1]);
+    objective_.gradient(stepper.query_point(j), train_, samples_[j], gradients_[j]);
   };
   if (objective_.concurrent_gradients()) {
     pool_.run(group_.count, one_worker);

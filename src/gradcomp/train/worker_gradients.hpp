@@ -41,6 +41,7 @@ class WorkerGradients {
   WorkerPool& pool_;
   std::vector<std::vector<T>> gradients_;
   std::vector<std::span<const T>> views_;
+  std::vector<std::span<const std::size_t>> samples_;  // this step's batch of each worker
 };
 
 extern template class WorkerGradients<float>;

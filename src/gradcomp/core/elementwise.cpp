@@ -1,0 +1,134 @@
+// The kernels of core/elementwise.hpp: plain loops, compiled once per instruction set by Highway's
+// foreach_target (the compiler vectorises each with that set's widest vectors).
+#include "gradcomp/core/elementwise.hpp"
+
+#undef HWY_TARGET_INCLUDE
+#define HWY_TARGET_INCLUDE "gradcomp/core/elementwise.cpp"
+#include <hwy/foreach_target.h>  // IWYU pragma: keep
+#include <hwy/highway.h>
+
+HWY_BEFORE_NAMESPACE();
+namespace gradcomp::HWY_NAMESPACE {
+namespace {
+
+template <class T>
+void add_scaled(const T* a, T scale, const T* b, T* out, std::size_t n) {
+  for (std::size_t i = 0; i < n; ++i) out[i] = a[i] + scale * b[i];
+}
+template <class T>
+void subtract_scaled(const T* a, T scale, const T* b, T* out, std::size_t n) {
+  for (std::size_t i = 0; i < n; ++i) out[i] = a[i] - scale * b[i];
+}
+template <class T>
+void subtract(const T* a, const T* b, T* out, std::size_t n) {
+  for (std::size_t i = 0; i < n; ++i) out[i] = a[i] - b[i];
+}
+template <class T>
+void divide(const T* a, T divisor, T* out, std::size_t n) {
+  for (std::size_t i = 0; i < n; ++i) out[i] = a[i] / divisor;
+}
+
+template <class T>
+void decayed_input(const T* g, T w, const T* z, T s, const T* e, T* p, std::size_t n) {
+  for (std::size_t i = 0; i < n; ++i) p[i] = s * (g[i] + w * z[i]) + e[i];
+}
+template <class T>
+void momentum_input(T* m, T mu, const T* g, T w, const T* z, T s, const T* e, T* p, std::size_t n) {
+  for (std::size_t i = 0; i < n; ++i) {
+    m[i] = mu * m[i] + (g[i] + w * z[i]);
+    p[i] = s * m[i] + e[i];
+  }
+}
+
+// Eight partial sums, lane l taking the elements i ≡ l (mod 8) of the whole groups, the tail added
+// to the first sum, then the lanes in order.
+template <class T, class Term>
+double lane_sum(std::size_t n, Term term) {
+  constexpr std::size_t kLanes = 8;
+  double partial[kLanes] = {};
+  std::size_t i = 0;
+  for (; i + kLanes <= n; i += kLanes) {
+    for (std::size_t l = 0; l < kLanes; ++l) partial[l] += term(i + l);
+  }
+  double sum = 0;
+  for (; i < n; ++i) sum += term(i);
+  for (const double p : partial) sum += p;
+  return sum;
+}
+template <class T>
+double squared_norm(const T* v, std::size_t n) {
+  return lane_sum<T>(
+      n, [v](std::size_t i) { return static_cast<double>(v[i]) * static_cast<double>(v[i]); });
+}
+template <class T>
+double dot_row(const float* row, const T* x, std::size_t n) {
+  return lane_sum<T>(n, [row, x](std::size_t i) {
+    return static_cast<double>(row[i]) * static_cast<double>(x[i]);
+  });
+}
+
+void start_sum(const float* row, double slope, double* sum, std::size_t n) {
+  for (std::size_t i = 0; i < n; ++i) sum[i] = 0.0 + slope * static_cast<double>(row[i]);
+}
+void add_to_sum(const float* row, double slope, double* sum, std::size_t n) {
+  for (std::size_t i = 0; i < n; ++i) sum[i] += slope * static_cast<double>(row[i]);
+}
+template <class T>
+void finish_gradient(const double* sum, const float* row, double slope, double l2, const T* x,
+                     T* out, std::size_t n) {
+  if (sum == nullptr) {
+    for (std::size_t i = 0; i < n; ++i) {
+      out[i] = static_cast<T>((0.0 + slope * static_cast<double>(row[i])) +
+                              l2 * static_cast<double>(x[i]));
+    }
+    return;
+  }
+  for (std::size_t i = 0; i < n; ++i) {
+    out[i] = static_cast<T>((sum[i] + slope * static_cast<double>(row[i])) +
+                            l2 * static_cast<double>(x[i]));
+  }
+}
+
+template <class T>
+ElementwiseKernels<T> kernels() {
+  return {&add_scaled<T>,    &subtract_scaled<T>, &subtract<T>,       &divide<T>,
+          &decayed_input<T>, &momentum_input<T>,  &squared_norm<T>,   &dot_row<T>,
+          &start_sum,        &add_to_sum,         &finish_gradient<T>};
+}
+
+}  // namespace
+
+ElementwiseKernels<float> float_kernels() {
+  return kernels<float>();
+}
+ElementwiseKernels<double> double_kernels() {
+  return kernels<double>();
+}
+
+}  // namespace gradcomp::HWY_NAMESPACE
+HWY_AFTER_NAMESPACE();
+
+#if HWY_ONCE
+namespace gradcomp {
+
+HWY_EXPORT(float_kernels);
+HWY_EXPORT(double_kernels);
+
+template <>
+ElementwiseKernels<float> dispatched_elementwise<float>() {
+  return HWY_DYNAMIC_DISPATCH(float_kernels)();
+}
+template <>
+ElementwiseKernels<double> dispatched_elementwise<double>() {
+  return HWY_DYNAMIC_DISPATCH(double_kernels)();
+}
+template <class T>
+const ElementwiseKernels<T>& elementwise() {
+  static const ElementwiseKernels<T> chosen = dispatched_elementwise<T>();
+  return chosen;
+}
+template const ElementwiseKernels<float>& elementwise<float>();
+template const ElementwiseKernels<double>& elementwise<double>();
+
+}  // namespace gradcomp
+#endif  // HWY_ONCE

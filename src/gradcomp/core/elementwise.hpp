@@ -1,0 +1,45 @@
+#pragma once
+// The elementwise loops of one step that run per worker on d-vectors (error feedback's p = e + γg,
+// p/γ and e = p − γ·C(p/γ), the error norms, the linear models' row products), compiled for each
+// instruction set and chosen at run time like the compressors' kernels (docs/library.md,
+// "Portable binaries"): a portable build otherwise runs them with the baseline's 128-bit vectors.
+// Every target gives the same bits: the elementwise loops do one rounding per operation
+// (-ffp-contract=off, no fused multiply-add), and the sums add eight fixed partial sums in a fixed
+// order.
+#include <cstddef>
+
+namespace gradcomp {
+
+template <class T>
+struct ElementwiseKernels {
+  void (*add_scaled)(const T* a, T scale, const T* b, T* out, std::size_t n);  // out = a + s·b
+  void (*subtract_scaled)(const T* a, T scale, const T* b, T* out,
+                          std::size_t n);                           // out = a − s·b
+  void (*subtract)(const T* a, const T* b, T* out, std::size_t n);  // out = a − b
+  void (*divide)(const T* a, T divisor, T* out, std::size_t n);     // out = a / s
+  // DEF's worker input with the gradient g, weight decay w at the point z and the error e:
+  //   without momentum  p = s·(g + w·z) + e
+  //   with momentum     m = μ·m + (g + w·z),  p = s·m + e
+  void (*decayed_input)(const T* g, T w, const T* z, T s, const T* e, T* p, std::size_t n);
+  void (*momentum_input)(T* m, T mu, const T* g, T w, const T* z, T s, const T* e, T* p,
+                         std::size_t n);
+  double (*squared_norm)(const T* v, std::size_t n);               // Σ v², in double
+  double (*dot_row)(const float* row, const T* x, std::size_t n);  // Σ row·x, in double
+  // The linear models' gradient from one row (double arithmetic, model/linear_objectives.cpp):
+  //   start_sum:   sum = 0 + s·row
+  //   add_to_sum:  sum = sum + s·row
+  //   finish:      out = T((sum + s·row) + μ·x), or T((0 + s·row) + μ·x) when sum is null.
+  void (*start_sum)(const float* row, double slope, double* sum, std::size_t n);
+  void (*add_to_sum)(const float* row, double slope, double* sum, std::size_t n);
+  void (*finish_gradient)(const double* sum, const float* row, double slope, double l2, const T* x,
+                          T* out, std::size_t n);
+};
+
+// The kernels for the best instruction set of this CPU (chosen once).
+template <class T>
+const ElementwiseKernels<T>& elementwise();
+// The kernels Highway's dispatch chooses now (the tests force each instruction set in turn).
+template <class T>
+ElementwiseKernels<T> dispatched_elementwise();
+
+}  // namespace gradcomp

@@ -1,0 +1,134 @@
+// The elementwise kernels (core/elementwise.hpp) on every instruction set the build compiled them
+// for and the CPU runs, against the scalar statements of their rules, bit for bit: lengths that
+// leave every tail, outputs aliasing an input (error feedback's e ← p − C(p) writes over p), and
+// the sums' fixed order (eight lanes, the tail first).
+#include "gradcomp/core/elementwise.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <random>
+#include <vector>
+
+#include "every_target.hpp"
+
+namespace gradcomp {
+namespace {
+
+template <class T>
+std::vector<T> random_vector(std::size_t n, std::mt19937& rng) {
+  std::normal_distribution<double> normal;
+  std::vector<T> v(n);
+  for (T& x : v) x = static_cast<T>(normal(rng) * (rng() % 5 == 0 ? 1e3 : 1.0));
+  return v;
+}
+
+// Σ f(i) as documented: lane l sums i ≡ l (mod 8) over the whole groups, the tail goes into the
+// total first, then the lanes in order.
+template <class F>
+double documented_sum(std::size_t n, F f) {
+  double lanes[8] = {};
+  const std::size_t whole = n - n % 8;
+  for (std::size_t i = 0; i < whole; ++i) lanes[i % 8] += f(i);
+  double total = 0;
+  for (std::size_t i = whole; i < n; ++i) total += f(i);
+  for (const double lane : lanes) total += lane;
+  return total;
+}
+
+template <class T>
+void check_kernels(const ElementwiseKernels<T>& k, std::size_t n, std::mt19937& rng) {
+  const auto a = random_vector<T>(n, rng), b = random_vector<T>(n, rng),
+             c = random_vector<T>(n, rng);
+  const auto row = random_vector<float>(n, rng);
+  const T s = static_cast<T>(0.37), w = static_cast<T>(1e-3), mu = static_cast<T>(0.9);
+  std::vector<T> out(n), expected(n);
+
+  k.add_scaled(a.data(), s, b.data(), out.data(), n);
+  for (std::size_t i = 0; i < n; ++i) expected[i] = a[i] + s * b[i];
+  EXPECT_EQ(out, expected) << "add_scaled, n = " << n;
+  out = a;  // out aliases a
+  k.subtract_scaled(out.data(), s, b.data(), out.data(), n);
+  for (std::size_t i = 0; i < n; ++i) expected[i] = a[i] - s * b[i];
+  EXPECT_EQ(out, expected) << "subtract_scaled in place, n = " << n;
+  out = a;
+  k.subtract(out.data(), b.data(), out.data(), n);
+  for (std::size_t i = 0; i < n; ++i) expected[i] = a[i] - b[i];
+  EXPECT_EQ(out, expected) << "subtract in place, n = " << n;
+  k.divide(a.data(), s, out.data(), n);
+  for (std::size_t i = 0; i < n; ++i) expected[i] = a[i] / s;
+  EXPECT_EQ(out, expected) << "divide, n = " << n;
+  k.decayed_input(a.data(), w, b.data(), s, c.data(), out.data(), n);
+  for (std::size_t i = 0; i < n; ++i) expected[i] = s * (a[i] + w * b[i]) + c[i];
+  EXPECT_EQ(out, expected) << "decayed_input, n = " << n;
+  std::vector<T> m = c, expected_m = c;
+  k.momentum_input(m.data(), mu, a.data(), w, b.data(), s, c.data(), out.data(), n);
+  for (std::size_t i = 0; i < n; ++i) {
+    expected_m[i] = mu * expected_m[i] + (a[i] + w * b[i]);
+    expected[i] = s * expected_m[i] + c[i];
+  }
+  EXPECT_EQ(m, expected_m) << "momentum_input (m), n = " << n;
+  EXPECT_EQ(out, expected) << "momentum_input (p), n = " << n;
+
+  const double norm = k.squared_norm(a.data(), n);
+  EXPECT_EQ(norm, documented_sum(n,
+                                 [&](std::size_t i) {
+                                   return static_cast<double>(a[i]) * static_cast<double>(a[i]);
+                                 }))
+      << "squared_norm, n = " << n;
+  const double dot = k.dot_row(row.data(), a.data(), n);
+  EXPECT_EQ(dot, documented_sum(n,
+                                [&](std::size_t i) {
+                                  return static_cast<double>(row[i]) * static_cast<double>(a[i]);
+                                }))
+      << "dot_row, n = " << n;
+
+  const double slope = -0.61, l2 = 1e-4;
+  std::vector<double> sum(n), expected_sum(n);
+  k.start_sum(row.data(), slope, sum.data(), n);
+  for (std::size_t i = 0; i < n; ++i) expected_sum[i] = 0.0 + slope * static_cast<double>(row[i]);
+  EXPECT_EQ(sum, expected_sum) << "start_sum, n = " << n;
+  k.add_to_sum(row.data(), 2 * slope, sum.data(), n);
+  for (std::size_t i = 0; i < n; ++i) expected_sum[i] += 2 * slope * static_cast<double>(row[i]);
+  EXPECT_EQ(sum, expected_sum) << "add_to_sum, n = " << n;
+  k.finish_gradient(sum.data(), row.data(), slope, l2, a.data(), out.data(), n);
+  for (std::size_t i = 0; i < n; ++i) {
+    expected[i] = static_cast<T>((expected_sum[i] + slope * static_cast<double>(row[i])) +
+                                 l2 * static_cast<double>(a[i]));
+  }
+  EXPECT_EQ(out, expected) << "finish_gradient, n = " << n;
+  k.finish_gradient(nullptr, row.data(), slope, l2, a.data(), out.data(), n);
+  for (std::size_t i = 0; i < n; ++i) {
+    expected[i] = static_cast<T>((0.0 + slope * static_cast<double>(row[i])) +
+                                 l2 * static_cast<double>(a[i]));
+  }
+  EXPECT_EQ(out, expected) << "finish_gradient of one row, n = " << n;
+}
+
+TEST(Elementwise, EveryKernelEqualsItsScalarRuleBitForBitOnEveryTarget) {
+  std::size_t targets = 0;
+  for (const std::int64_t target : testing::every_target()) {
+    const testing::ForcedTarget forced(target);
+    ++targets;
+    std::mt19937 rng(7);
+    for (const std::size_t n : {0UL, 1UL, 7UL, 8UL, 9UL, 63UL, 1000UL, 5003UL}) {
+      check_kernels(dispatched_elementwise<float>(), n, rng);
+      check_kernels(dispatched_elementwise<double>(), n, rng);
+    }
+  }
+  EXPECT_GE(targets, 1U);
+}
+
+// The gradient of one row starts from +0 as the accumulating path does: with s·a = −0 and μx = −0
+// it is (+0 + −0) + −0 = +0, where −0 + −0 would give −0.
+TEST(Elementwise, OneRowGradientStartsFromPositiveZero) {
+  const float row[1] = {-0.0F};
+  const float x[1] = {-0.0F};
+  float out[1] = {1.0F};
+  elementwise<float>().finish_gradient(nullptr, row, 1.0, 1.0, x, out, 1);
+  EXPECT_EQ(out[0], 0.0F);
+  EXPECT_FALSE(std::signbit(out[0]));
+}
+
+}  // namespace
+}  // namespace gradcomp
