@@ -3,7 +3,7 @@ PRESET ?= release
 BUILD := build/$(PRESET)
 FUZZ_SECONDS ?= 5
 
-.PHONY: setup build run test test-unit test-asan test-fuzz fuzz-corpus fuzz-long bench bench-portable bench-python bench-exchange bench-blas bench-simulator format tidy clean
+.PHONY: setup build run test test-unit test-asan test-fuzz fuzz-corpus fuzz-long bench bench-portable bench-python bench-exchange bench-blas bench-simulator bench-torch-step format tidy clean
 
 setup:
 	bash scripts/setup.sh
@@ -68,6 +68,10 @@ bench-exchange: build
 # update, on 1 and 2 threads (docs/benchmarks.md).
 bench-simulator: build
 	/usr/bin/python3 bench/simulator.py $(BUILD)/gradcomp 3000
+
+# The default run's libtorch step against a PyTorch loop doing the same work (docs/benchmarks.md).
+bench-torch-step: build
+	/usr/bin/python3 bench/torch_step.py $(BUILD)/gradcomp 600
 
 # The training step with OpenBLAS against Debian's reference BLAS (docs/benchmarks.md).
 bench-blas: build

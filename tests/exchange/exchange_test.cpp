@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cstring>
+
 #include "ef_problem.hpp"
 #include "gradcomp/comm/local_communicator.hpp"
 #include "gradcomp/comm/ring.hpp"
@@ -131,6 +133,50 @@ TEST(LocalExchange, AllgatherDecodesEveryMessageInWorkerOrder) {
     std::uint64_t total = 0;
     for (const auto& m : w.messages) total += m.bits();
     EXPECT_EQ(exchange.traffic().received_bits[2], total - w.messages[2].bits()) << spec;
+  }
+}
+
+std::vector<std::uint32_t> bit_patterns(const std::vector<float>& v) {
+  std::vector<std::uint32_t> bits(v.size());
+  std::memcpy(bits.data(), v.data(), v.size() * sizeof(float));
+  return bits;
+}
+
+// Where the senders' own decodes come with the round (Properties::elementwise_decode), the
+// exchange adds weight times them instead of decoding the messages: the same bits as decoding,
+// −0 included (gradients with exact zeros of both signs, kept by a large Top-k; a negative
+// weight), on one thread and on three (the parallel merge), with one decode missing.
+TEST(LocalExchange, AllgatherAddsTheSendersOwnDecodesWithTheSameBits) {
+  LocalCommunicator local;
+  const Layout layout = Layout::flat(3000);
+  for (const std::string spec : {"topk:ratio=0.9", "threshold:lambda=0.3",
+                                 "randk:ratio=0.5,shared=false", "randk:ratio=0.5"}) {
+    const auto codec = make_compressor(spec);
+    ASSERT_TRUE(codec->properties().elementwise_decode) << spec;
+    for (const std::size_t threads : {1UL, 3UL}) {
+      Exchange exchange(local, WorkerGroup::split(6, local), threads);
+      Workers w;
+      std::vector<std::vector<float>> decoded;
+      for (std::uint32_t i = 0; i < 6; ++i) {
+        auto g = gaussian_vector<float>(layout.total_size(), 40, i);
+        for (std::size_t k = i; k < g.size(); k += 7) g[k] = (k % 2 == 0) ? 0.0F : -0.0F;
+        w.gradients.push_back(g);
+        auto compressor = make_compressor(spec);
+        w.messages.push_back(compressor->encode(std::span<const float>(g), layout, {5, 2, i}));
+        decoded.emplace_back(layout.total_size());
+        codec->decode(w.messages.back(), layout, {5, 2, i}, std::span<float>(decoded.back()));
+      }
+      std::vector<std::span<const float>> decodes(decoded.begin(), decoded.end());
+      decodes[4] = {};  // this one is decoded from its message
+      for (const float weight : {0.25F, -0.25F}) {
+        std::vector<float> out(layout.total_size(), 99.0F);
+        Round round{*codec, layout, 5, 2, w.messages};
+        round.float_decodes = decodes;
+        exchange.allgather<float>(round, out, weight);
+        EXPECT_EQ(bit_patterns(out), bit_patterns(direct_sum(*codec, w, layout, 2, weight)))
+            << spec << " on " << threads << " threads, weight " << weight;
+      }
+    }
   }
 }
 

@@ -102,8 +102,13 @@ class AlgorithmBase : public Algorithm<T> {
   void exchange(Pattern pattern, const WorkerCompression<T>& sent, std::uint64_t step,
                 std::span<T> out, T weight, ServerRole<T>* server = nullptr) {
     if (pattern == Pattern::kServer && server == nullptr) server = &relay();
-    exchange_.run<T>(pattern, {sent.codec(), layout_, sent.seed(), step, sent.messages()}, server,
-                     out, weight);
+    Round round{sent.codec(), layout_, sent.seed(), step, sent.messages()};
+    if constexpr (std::is_same_v<T, float>) {
+      round.float_decodes = sent.decodes();
+    } else {
+      round.double_decodes = sent.decodes();
+    }
+    exchange_.run<T>(pattern, round, server, out, weight);
     traffic_.push_back(exchange_.traffic());
   }
   void begin_step() { traffic_.clear(); }

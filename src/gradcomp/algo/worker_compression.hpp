@@ -30,6 +30,7 @@ class WorkerCompression {
         first_worker_(workers.first),
         decoder_(make_compressor(spec, role)),
         messages_(workers.count),
+        decodes_(workers.count),
         inputs_(workers.count),
         scaled_(workers.count),
         sent_(workers.count) {
@@ -42,12 +43,14 @@ class WorkerCompression {
   // Local worker j sends v: its message holds C(v).
   void send(std::size_t j, std::span<const T> v, std::uint64_t step) {
     compressors_[j]->encode(v, layout_, context_of(step, j), messages_[j]);
+    decodes_[j] = {};
   }
   // The same, and returns C(v) as every receiver decodes it (valid until worker j's next call).
   std::span<const T> send_and_decode(std::size_t j, std::span<const T> v, std::uint64_t step) {
     send(j, v, step);
     const std::span<T> sent = own(sent_, j);
     decoder_->decode(messages_[j], layout_, context_of(step, j), sent);
+    if (decoder_->properties().elementwise_decode) decodes_[j] = sent;
     return sent;
   }
 
@@ -74,6 +77,9 @@ class WorkerCompression {
   // The settings every worker's message is decoded with (decoding needs no state).
   [[nodiscard]] const Compressor& codec() const { return *decoder_; }
   [[nodiscard]] const std::vector<Message>& messages() const { return messages_; }
+  // Each worker's decode of this step's message where send_and_decode made one (else empty): the
+  // exchange adds these instead of decoding the messages again (Round).
+  [[nodiscard]] std::span<const std::span<const T>> decodes() const { return decodes_; }
   // The seed every receiver decodes these messages with.
   [[nodiscard]] std::uint64_t seed() const { return seed_; }
   // Where local worker j's randomness at `step` comes from.
@@ -95,6 +101,7 @@ class WorkerCompression {
   }
 
   std::vector<Message> messages_;
+  std::vector<std::span<const T>> decodes_;
   std::vector<std::vector<T>> inputs_;
   std::vector<std::vector<T>> scaled_;  // p/scale
   std::vector<std::vector<T>> sent_;    // C(v) as decoded

@@ -1,6 +1,6 @@
 #pragma once
-// Compressor: the first box of one step (docs/architecture.md): p_i ─ encode ─▶ Message_i, and on the
-// receiving side Message ─ decode(-and-accumulate) ─▶ dense vector.
+// Compressor: the first box of one step (docs/architecture.md): p_i ─ encode ─▶ Message_i, and on
+// the receiving side Message ─ decode(-and-accumulate) ─▶ dense vector.
 //
 // Ownership: encode returns a new Message that the caller owns; decode_add only adds into the
 // caller's span (out += weight · C(x)), so a receiver sums n messages into one buffer without a
@@ -62,10 +62,16 @@ struct Properties {
   bool shared_randomness = false;  // every worker draws the same randomness at a step
   bool stateful = false;           // keeps state between steps (PowerSGD)
   ErrorBound bound = ErrorBound::kRelative;
+  // decode_add adds weight·v once to each coordinate the message carries, v read from the message
+  // alone (out[i] += weight·v): adding weight times a decoded copy of the message, d elements at
+  // once, gives the same bits (the exchange reuses a sender's own decode; Top-k, threshold,
+  // Random-k).
+  bool elementwise_decode = false;
 };
 
-// The constants of docs/compressors.md §2.2 for these parameters and this layout, where the reference
-// gives one: δ (E‖C(x) − x‖² ≤ (1 − δ)‖x‖²), ω (E‖Q(x)‖² ≤ (1 + ω)‖x‖²), υ² (E‖x − C(x)‖² ≤ υ²).
+// The constants of docs/compressors.md §2.2 for these parameters and this layout, where the
+// reference gives one: δ (E‖C(x) − x‖² ≤ (1 − δ)‖x‖²), ω (E‖Q(x)‖² ≤ (1 + ω)‖x‖²), υ² (E‖x − C(x)‖²
+// ≤ υ²).
 struct Constants {
   std::optional<double> delta;
   std::optional<double> omega;

@@ -42,7 +42,7 @@ class RandK final : public TypedCompressor<RandK> {
         unbiased_(params.flag("unbiased")) {}
 
   [[nodiscard]] Properties properties() const override {
-    return {unbiased_, shared_, true, shared_, false, ErrorBound::kRelative};
+    return {unbiased_, shared_, true, shared_, false, ErrorBound::kRelative, true};
   }
 
   [[nodiscard]] Constants constants(const Layout& layout) const override {

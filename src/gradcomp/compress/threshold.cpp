@@ -67,7 +67,7 @@ class Threshold final : public TypedCompressor<Threshold> {
         index_(parse_index_choice(params.choice("index"))) {}
 
   [[nodiscard]] Properties properties() const override {
-    return {false, false, false, false, false, ErrorBound::kAbsolute};
+    return {false, false, false, false, false, ErrorBound::kAbsolute, true};
   }
   [[nodiscard]] bool checks_finite_itself() const override { return true; }
 

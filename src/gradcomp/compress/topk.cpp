@@ -20,7 +20,11 @@ class TopK final : public TypedCompressor<TopK> {
         scope_(parse_scope(params.choice("scope"))),
         index_(parse_index_choice(params.choice("index"))) {}
 
-  [[nodiscard]] Properties properties() const override { return {}; }
+  [[nodiscard]] Properties properties() const override {
+    Properties properties;
+    properties.elementwise_decode = true;
+    return properties;
+  }
   [[nodiscard]] bool checks_finite_itself() const override { return true; }
 
   [[nodiscard]] Constants constants(const Layout& layout) const override {

@@ -67,11 +67,26 @@ class InternalError : public Error {
   using Error::Error;
 };
 
+namespace detail {
+// The throwing half of require, kept out of line: inlined, the formatting and the throw made every
+// caller too large to inline require itself, and a decode loop then called it once per element
+// (its registers spilled around the call).
+template <class E, class... Args>
+[[noreturn, gnu::cold, gnu::noinline]] void fail(fmt::format_string<Args...> format,
+                                                 Args&&... args) {
+  throw E(fmt::format(format, std::forward<Args>(args)...));
+}
+}  // namespace detail
+
 // Throws E with the formatted message unless condition holds. Like any function's, its arguments
 // are evaluated even when the check holds: on a hot path, compute a costly one once beforehand.
+// The check is inlined (a compare and a branch); only a failure calls out.
 template <class E = InvalidInput, class... Args>
-void require(bool condition, fmt::format_string<Args...> format, Args&&... args) {
-  if (!condition) throw E(fmt::format(format, std::forward<Args>(args)...));
+[[gnu::always_inline]] inline void require(bool condition, fmt::format_string<Args...> format,
+                                           Args&&... args) {
+  if (!condition) [[unlikely]] {
+    detail::fail<E, Args...>(format, std::forward<Args>(args)...);
+  }
 }
 
 }  // namespace gradcomp

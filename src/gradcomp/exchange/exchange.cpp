@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "gradcomp/core/elementwise.hpp"
 #include "gradcomp/core/error.hpp"
 #include "gradcomp/exchange/sender_errors.hpp"
 
@@ -48,7 +49,20 @@ void Exchange::decode_all(const Round& round, std::span<const std::uint64_t> siz
   const bool local = communicator_.size() == 1;
   std::vector<std::size_t> offsets(workers_.total + 1, 0);
   for (std::size_t w = 0; w < workers_.total; ++w) offsets[w + 1] = offsets[w] + sizes[w];
+  // Messages whose sender's decode is at hand are not decoded again: `out` += weight·C(v) over d.
+  // out starts at +0 and so never holds −0: adding weight·0 where the message carries nothing
+  // leaves it as it is, and the sum is the decode's, bit for bit.
+  std::vector<std::span<const T>> reused(workers_.total);
+  std::uint64_t bytes_to_decode = 0;
+  for (std::size_t w = 0; w < workers_.total; ++w) {
+    reused[w] = own_decode<T>(round, w, sizes[w], out.size());
+    if (reused[w].empty()) bytes_to_decode += sizes[w];
+  }
   const auto add_message = [&](std::size_t w, std::span<T> into) {
+    if (!reused[w].empty()) {
+      elementwise<T>().add_scaled(into.data(), weight, reused[w].data(), into.data(), into.size());
+      return;
+    }
     const std::span<const std::uint8_t> bytes =
         local ? std::span<const std::uint8_t>(round.messages[w].bytes)
               : std::span<const std::uint8_t>(gathered_bytes_).subspan(offsets[w], sizes[w]);
@@ -59,7 +73,7 @@ void Exchange::decode_all(const Round& round, std::span<const std::uint64_t> siz
   std::fill(out.begin(), out.end(), T{0});
   // The parallel path costs each message two passes over d (zeroing its buffer, adding it): worth
   // it only where decoding costs as much, i.e. messages of at least d/8 values' bytes.
-  const bool small_messages = offsets.back() < workers_.total * out.size() * sizeof(T) / 8;
+  const bool small_messages = bytes_to_decode < workers_.total * out.size() * sizeof(T) / 8;
   if (pool_->threads() == 1 || workers_.total == 1 || small_messages) {
     for (std::size_t w = 0; w < workers_.total; ++w) add_message(w, out);
     return;
@@ -76,6 +90,7 @@ void Exchange::decode_all(const Round& round, std::span<const std::uint64_t> siz
   for (std::size_t first = 0; first < workers_.total; first += group) {
     const std::size_t count = std::min(group, workers_.total - first);
     pool_->run(count, [&](std::size_t k) {
+      if (!reused[first + k].empty()) return;  // added from the sender's decode below
       std::fill(buffers[k].begin(), buffers[k].end(), T{0});
       add_message(first + k, std::span<T>(buffers[k]));
     });
@@ -83,11 +98,34 @@ void Exchange::decode_all(const Round& round, std::span<const std::uint64_t> siz
       const std::size_t begin = s * kSlice;
       const std::size_t end = std::min(out.size(), begin + kSlice);
       for (std::size_t k = 0; k < count; ++k) {
+        if (const std::span<const T> decoded = reused[first + k]; !decoded.empty()) {
+          elementwise<T>().add_scaled(out.data() + begin, weight, decoded.data() + begin,
+                                      out.data() + begin, end - begin);
+          continue;
+        }
         const T* from = buffers[k].data();
         for (std::size_t i = begin; i < end; ++i) out[i] += from[i];
       }
     });
   }
+}
+
+template <class T>
+std::span<const T> Exchange::own_decode(const Round& round, std::size_t worker,
+                                        std::uint64_t message_bytes, std::size_t d) const {
+  std::span<const std::span<const T>> decodes;
+  if constexpr (std::is_same_v<T, float>) {
+    decodes = round.float_decodes;
+  } else {
+    decodes = round.double_decodes;
+  }
+  // A pass over d costs about what decoding d/16 bytes of message does: below, decode.
+  if (decodes.empty() || !round.codec.properties().elementwise_decode || message_bytes < d / 16 ||
+      worker < workers_.first || worker - workers_.first >= decodes.size()) {
+    return {};
+  }
+  const std::span<const T> decoded = decodes[worker - workers_.first];
+  return decoded.size() == d ? decoded : std::span<const T>{};
 }
 
 template <class T>

@@ -31,12 +31,17 @@ inline constexpr std::uint32_t kServerWorker = 0xFFFFFFFEU;
 
 // One step's input: the messages of the workers this process hosts, in worker order, and how to
 // decode them (every worker uses the same compressor settings; decoding needs no state).
+// Optionally, for a codec with Properties::elementwise_decode, the senders' own decodes of their
+// messages (weight 1, this step; an empty span where there is none): the exchange then adds
+// weight times the decoded vector instead of decoding the message again — the same bits.
 struct Round {
   const Compressor& codec;
   const Layout& layout;
   std::uint64_t seed = 0;
   std::uint64_t step = 0;
   std::span<const Message> messages;
+  std::span<const std::span<const float>> float_decodes = {};
+  std::span<const std::span<const double>> double_decodes = {};
 };
 
 // The server side of the two-way pattern, supplied by the algorithm (dist-EF-SGD keeps its
@@ -93,6 +98,10 @@ class Exchange {
   template <class T>
   void decode_all(const Round& round, std::span<const std::uint64_t> sizes, std::span<T> out,
                   T weight);
+  // Worker's own decode from the round when it may replace decoding its message, else empty.
+  template <class T>
+  std::span<const T> own_decode(const Round& round, std::size_t worker, std::uint64_t message_bytes,
+                                std::size_t d) const;
   void pack_local(const Round& round);
   void check_round(const Round& round) const;
   [[nodiscard]] StepContext context_of(const Round& round, std::size_t worker) const {
