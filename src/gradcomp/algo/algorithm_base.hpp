@@ -42,6 +42,7 @@ class AlgorithmBase : public Algorithm<T> {
     for (auto& shared : shared_state_) std::fill(shared.data->begin(), shared.data->end(), T{0});
     total_error_local_ = 0;
     steps_ = 0;
+    std::fill(measured_at_.begin(), measured_at_.end(), 0);
   }
   [[nodiscard]] std::span<const T> query_point(std::size_t) const override { return x_; }
   [[nodiscard]] std::span<const T> model() const override { return x_; }
@@ -122,9 +123,15 @@ class AlgorithmBase : public Algorithm<T> {
   // and the primary messages are remembered for the density.
   void end_step(const WorkerCompression<T>& sent, std::uint64_t step) {
     if (errors_ != nullptr) {
-      // Each worker's ‖e_i‖² on the pool, then summed in worker order.
-      error_norms_.resize(errors_->size());
-      for_each_worker([&](std::size_t j) { error_norms_[j] = squared_norm((*errors_)[j]); });
+      // Each worker's ‖e_i‖² on the pool (unless error_is_final took it), then summed in worker
+      // order.
+      const std::uint64_t now = steps_ + 1;
+      if (std::any_of(measured_at_.begin(), measured_at_.end(),
+                      [now](std::uint64_t at) { return at != now; })) {
+        for_each_worker([&](std::size_t j) {
+          if (measured_at_[j] != now) error_norms_[j] = squared_norm((*errors_)[j]);
+        });
+      }
       for (const double norm : error_norms_) total_error_local_ += norm;
     }
     density_source_ = &sent;
@@ -135,6 +142,14 @@ class AlgorithmBase : public Algorithm<T> {
   void use_errors(PerWorker<T>* errors, double kappa = 0) {
     errors_ = errors;
     kappa_ = kappa;
+    error_norms_.assign(errors->size(), 0.0);
+    measured_at_.assign(errors->size(), 0);
+  }
+  // Called in worker j's task once its error is final for the step: the norm is taken there,
+  // while e_j is in that core's cache, and end_step needs no round of its own for it.
+  void error_is_final(std::size_t j) {
+    error_norms_[j] = squared_norm((*errors_)[j]);
+    measured_at_[j] = steps_ + 1;
   }
   void use_server_error(const std::vector<T>* server_error) { server_error_ = server_error; }
   [[nodiscard]] T mean_weight() const { return T{1} / static_cast<T>(workers_.total); }
@@ -175,7 +190,8 @@ class AlgorithmBase : public Algorithm<T> {
 
   std::vector<StepTraffic> traffic_;
   PerWorker<T>* errors_ = nullptr;
-  std::vector<double> error_norms_;  // ‖e_j‖² of the last step, per hosted worker
+  std::vector<double> error_norms_;         // ‖e_j‖² of the last step, per hosted worker
+  std::vector<std::uint64_t> measured_at_;  // steps_ + 1 where error_is_final took ‖e_j‖²
   double kappa_ = 0;
   const std::vector<T>* server_error_ = nullptr;
   const WorkerCompression<T>* density_source_ = nullptr;  // the primary messages of the last step

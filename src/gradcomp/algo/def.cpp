@@ -71,6 +71,7 @@ class Def final : public AlgorithmBase<T> {
                                gamma, errors_[j].data(), p.data(), Base::d_);
       }
       sent_.send_keeping_error(j, p, errors_[j], rates.step);
+      Base::error_is_final(j);
     });
     Base::exchange(pattern_, sent_, rates.step, aggregate_, Base::mean_weight());
     for (std::size_t i = 0; i < Base::d_; ++i) Base::x_[i] -= aggregate_[i];

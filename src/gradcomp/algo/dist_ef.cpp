@@ -67,6 +67,7 @@ class DistEf final : public AlgorithmBase<T> {
         }
       }
       sent_.send_keeping_error(j, p, errors_[j], rates.step);
+      Base::error_is_final(j);
     });
     server_.set_error_scale(ratio);
     Base::exchange(Pattern::kServer, sent_, rates.step, answer_, Base::mean_weight(), &server_);

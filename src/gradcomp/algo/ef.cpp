@@ -40,6 +40,7 @@ class DistributedEf final : public AlgorithmBase<T> {
       const std::span<T> p = sent_.input(j);
       for (std::size_t i = 0; i < Base::d_; ++i) p[i] = errors_[j][i] + gradients[j][i];
       sent_.send_keeping_error(j, p, errors_[j], rates.step);
+      Base::error_is_final(j);
     });
     Base::exchange(pattern_, sent_, rates.step, aggregate_, Base::mean_weight());
     const auto gamma = static_cast<T>(rates.gamma);

@@ -65,6 +65,7 @@ class ScaledEf final : public AlgorithmBase<T> {
                                     Base::d_);
       }
       sent_.send_keeping_error(j, p, errors_[j], rates.step, gamma);
+      Base::error_is_final(j);
     });
     Base::exchange(pattern_, sent_, rates.step, aggregate_, gamma * Base::mean_weight());
     for (std::size_t i = 0; i < Base::d_; ++i) Base::x_[i] -= aggregate_[i];

@@ -33,15 +33,13 @@ double Stepper<T>::rate(std::int64_t step) const {
 
 template <class T>
 void Stepper<T>::step(const std::vector<std::span<const T>>& gradients) {
+  for (std::size_t j = 0; j < gradients.size(); ++j) check_gradient(j, gradients[j]);
+  step_checked(gradients);
+}
+
+template <class T>
+void Stepper<T>::step_checked(const std::vector<std::span<const T>>& gradients) {
   const std::uint64_t t = next_step_;
-  const auto check = [&](std::size_t j) {
-    check_finite(gradients[j], t, first_worker_ + j, "gradient");
-  };
-  if (pool_ != nullptr) {
-    pool_->run(gradients.size(), check);
-  } else {
-    for (std::size_t j = 0; j < gradients.size(); ++j) check(j);
-  }
   const auto signed_t = static_cast<std::int64_t>(t);
   try {
     algorithm_.step(gradients, {t, rate(signed_t), rate(signed_t - 1)});

@@ -16,7 +16,6 @@
 
 #include "gradcomp/algo/algorithm.hpp"
 #include "gradcomp/algo/schedule.hpp"
-#include "gradcomp/comm/worker_pool.hpp"
 #include "gradcomp/core/layout.hpp"
 
 namespace gradcomp {
@@ -45,10 +44,14 @@ class Stepper {
   // under mpi. Diverged (nothing advanced) if a gradient is not finite; Diverged after the step
   // if the model is not (the run cannot continue either way).
   void step(const std::vector<std::span<const T>>& gradients);
-
-  // Checks the hosted workers' gradients on `pool`'s threads (the first bad worker is still the
-  // one named).
-  void check_on(WorkerPool& pool) { pool_ = &pool; }
+  // The same for gradients that check_gradient has passed (the trainer checks each where it was
+  // computed, in the worker's task, saving a round over the workers).
+  void step_checked(const std::vector<std::span<const T>>& gradients);
+  // Diverged naming the step, the worker and the layer if local worker j's gradient for the
+  // coming step is not finite. Safe to call for several workers at once.
+  void check_gradient(std::size_t local_worker, std::span<const T> gradient) const {
+    check_finite(gradient, next_step_, first_worker_ + local_worker, "gradient");
+  }
 
   [[nodiscard]] Algorithm<T>& algorithm() { return algorithm_; }
   [[nodiscard]] const Algorithm<T>& algorithm() const { return algorithm_; }
@@ -64,7 +67,6 @@ class Stepper {
   double rate_unit_;
   std::size_t first_worker_;
   std::uint64_t next_step_ = 0;
-  WorkerPool* pool_ = nullptr;
 };
 
 extern template class Stepper<float>;

@@ -77,7 +77,6 @@ class Trainer {
         evaluator_(config, *objective_, data_, shards_, optimum_, steps_per_epoch_),
         checkpoint_(*algorithm_, *objective_, totals_, communicator) {
     check_initialization();
-    stepper_.check_on(exchange_.pool());
     if (communicator.rank() == 0 && !data_.note.empty())
       fmt::print(stderr, "gradcomp: note: {}\n", data_.note);
   }
@@ -132,7 +131,7 @@ class Trainer {
     first_step_ = Clock::now();
     while (stepper_.next_step() < total_steps_ && !stopped) {
       const auto start = Clock::now();
-      stepper_.step(gradients_.compute(stepper_));
+      stepper_.step_checked(gradients_.compute(stepper_));
       totals_.add_step(algorithm_->traffic(), seconds_since(start), group_.count,
                        exchange_.pool().threads());
       const std::uint64_t t = stepper_.next_step();

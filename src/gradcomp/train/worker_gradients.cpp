@@ -28,6 +28,7 @@ const std::vector<std::span<const T>>& WorkerGradients<T>::compute(const Stepper
   const auto one_worker = [&](std::size_t j) {
     if (j + 1 < group_.count) objective_.prefetch(train_, samples_[j + 1]);
     objective_.gradient(stepper.query_point(j), train_, samples_[j], gradients_[j]);
+    stepper.check_gradient(j, gradients_[j]);
   };
   if (objective_.concurrent_gradients()) {
     pool_.run(group_.count, one_worker);

@@ -27,7 +27,8 @@ class WorkerGradients {
                   const WorkerGroup& group, Communicator& communicator, WorkerPool& pool);
 
   // The hosted workers' gradients for step stepper.next_step(), in worker order (valid until the
-  // next call). Collective under mpi when the model has running statistics.
+  // next call), each checked by stepper.check_gradient (Diverged naming the lowest bad worker).
+  // Collective under mpi when the model has running statistics.
   const std::vector<std::span<const T>>& compute(const Stepper<T>& stepper);
 
  private:
