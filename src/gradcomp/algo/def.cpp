@@ -61,7 +61,9 @@ class Def final : public AlgorithmBase<T> {
     Base::begin_step();
     const auto gamma = static_cast<T>(rates.gamma);
     Base::for_each_worker([&](std::size_t j) {
-      const std::span<T> p = sent_.input(j);
+      // p is built in e's own storage (e ← p − C(p) then works in place): one d-vector per worker
+      // fewer to keep in the cache.
+      const std::span<T> p = errors_[j];
       const ElementwiseKernels<T>& kernels = elementwise<T>();
       if (momenta_.empty()) {
         kernels.decayed_input(gradients[j].data(), wd_, points_[j].data(), gamma, errors_[j].data(),
@@ -70,7 +72,7 @@ class Def final : public AlgorithmBase<T> {
         kernels.momentum_input(momenta_[j].data(), mu_, gradients[j].data(), wd_, points_[j].data(),
                                gamma, errors_[j].data(), p.data(), Base::d_);
       }
-      sent_.send_keeping_error(j, p, errors_[j], rates.step);
+      sent_.send_keeping_error(j, p, p, rates.step);
       Base::error_is_final(j);
     });
     Base::exchange(pattern_, sent_, rates.step, aggregate_, Base::mean_weight());

@@ -37,9 +37,10 @@ class DistributedEf final : public AlgorithmBase<T> {
   void step(const std::vector<std::span<const T>>& gradients, const StepRates& rates) override {
     Base::begin_step();
     Base::for_each_worker([&](std::size_t j) {
-      const std::span<T> p = sent_.input(j);
-      for (std::size_t i = 0; i < Base::d_; ++i) p[i] = errors_[j][i] + gradients[j][i];
-      sent_.send_keeping_error(j, p, errors_[j], rates.step);
+      // p = e + g in e's own storage; e ← p − C(p) works in place.
+      const std::span<T> p = errors_[j];
+      for (std::size_t i = 0; i < Base::d_; ++i) p[i] += gradients[j][i];
+      sent_.send_keeping_error(j, p, p, rates.step);
       Base::error_is_final(j);
     });
     Base::exchange(pattern_, sent_, rates.step, aggregate_, Base::mean_weight());

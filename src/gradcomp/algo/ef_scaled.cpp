@@ -55,16 +55,17 @@ class ScaledEf final : public AlgorithmBase<T> {
     Base::begin_step();
     const auto gamma = static_cast<T>(rates.gamma);
     Base::for_each_worker([&](std::size_t j) {
-      const std::span<T> p = sent_.input(j);
+      // p is built in e's own storage (e ← p − γC(p/γ) then works in place): one d-vector per
+      // worker fewer to keep in the cache.
+      const std::span<T> p = errors_[j];
       if (shifted_) {
         for (std::size_t i = 0; i < Base::d_; ++i) {
           p[i] = errors_[j][i] + gamma * (gradients[j][i] - optimum_gradients_[j][i]);
         }
       } else {
-        elementwise<T>().add_scaled(errors_[j].data(), gamma, gradients[j].data(), p.data(),
-                                    Base::d_);
+        elementwise<T>().add_scaled(p.data(), gamma, gradients[j].data(), p.data(), Base::d_);
       }
-      sent_.send_keeping_error(j, p, errors_[j], rates.step, gamma);
+      sent_.send_keeping_error(j, p, p, rates.step, gamma);
       Base::error_is_final(j);
     });
     Base::exchange(pattern_, sent_, rates.step, aggregate_, gamma * Base::mean_weight());
