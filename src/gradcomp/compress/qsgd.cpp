@@ -113,18 +113,27 @@ class Qsgd final : public TypedCompressor<Qsgd> {
     read_values<T>(reader, segments.size(), value_format<T>(), [&](std::size_t b, T norm) {
       step_of[b] = static_cast<T>(static_cast<double>(norm) / levels_);
     });
-    std::vector<T> unit(out.size());
-    for (std::size_t b = 0; b < segments.size(); ++b) {
-      std::fill_n(unit.begin() + static_cast<std::ptrdiff_t>(segments[b].offset), segments[b].size,
-                  step_of[b]);
-    }
-    bool valid = true;
-    read_bit_planes(reader, out.size(), width_, [&](std::size_t i, std::uint32_t field) {
-      valid = valid && field <= 2 * levels_;
-      const auto level = static_cast<T>(static_cast<std::int64_t>(field) - levels_);
-      out[i] += weight * unit[i] * level;
-    });
-    require<DecodeError>(valid, "qsgd: message corrupt: a level exceeds s = {}", levels_);
+    // The segment of element i, advanced as i grows (segments tile the vector in order).
+    std::size_t segment = 0;
+    std::size_t segment_end = segments.empty() ? 0 : segments[0].offset + segments[0].size;
+    std::uint32_t largest = 0;
+    read_bit_plane_blocks(reader, out.size(), width_,
+                          [&](std::size_t start, const std::uint32_t* fields, std::size_t n) {
+                            for (std::size_t j = 0; j < n; ++j)
+                              largest = std::max(largest, fields[j]);
+                            for (std::size_t j = 0; j < n; ++j) {
+                              const std::size_t i = start + j;
+                              while (i >= segment_end) {
+                                ++segment;
+                                segment_end = segments[segment].offset + segments[segment].size;
+                              }
+                              const auto level =
+                                  static_cast<T>(static_cast<std::int64_t>(fields[j]) - levels_);
+                              out[i] += weight * step_of[segment] * level;
+                            }
+                          });
+    require<DecodeError>(largest <= 2 * levels_, "qsgd: message corrupt: a level exceeds s = {}",
+                         levels_);
   }
 
  private:
