@@ -51,10 +51,18 @@ void check_kernels(const ElementwiseKernels<T>& k, std::size_t n, std::mt19937& 
   k.subtract_scaled(out.data(), s, b.data(), out.data(), n);
   for (std::size_t i = 0; i < n; ++i) expected[i] = a[i] - s * b[i];
   EXPECT_EQ(out, expected) << "subtract_scaled in place, n = " << n;
-  out = a;
-  k.subtract(out.data(), b.data(), out.data(), n);
-  for (std::size_t i = 0; i < n; ++i) expected[i] = a[i] - b[i];
-  EXPECT_EQ(out, expected) << "subtract in place, n = " << n;
+  for (const T scale : {s, T{1}}) {
+    out = a;
+    const double norm = k.subtract_scaled_norm(out.data(), scale, b.data(), out.data(), n);
+    for (std::size_t i = 0; i < n; ++i) expected[i] = a[i] - scale * b[i];
+    EXPECT_EQ(out, expected) << "subtract_scaled_norm in place, n = " << n;
+    EXPECT_EQ(norm, documented_sum(n,
+                                   [&](std::size_t i) {
+                                     return static_cast<double>(expected[i]) *
+                                            static_cast<double>(expected[i]);
+                                   }))
+        << "subtract_scaled_norm's norm, n = " << n;
+  }
   k.divide(a.data(), s, out.data(), n);
   for (std::size_t i = 0; i < n; ++i) expected[i] = a[i] / s;
   EXPECT_EQ(out, expected) << "divide, n = " << n;

@@ -145,10 +145,10 @@ class AlgorithmBase : public Algorithm<T> {
     error_norms_.assign(errors->size(), 0.0);
     measured_at_.assign(errors->size(), 0);
   }
-  // Called in worker j's task once its error is final for the step: the norm is taken there,
-  // while e_j is in that core's cache, and end_step needs no round of its own for it.
-  void error_is_final(std::size_t j) {
-    error_norms_[j] = squared_norm((*errors_)[j]);
+  // Called in worker j's task once its error is final for the step, with ‖e_j‖² (as
+  // send_keeping_error returns it): end_step needs no pass and no round of its own for it.
+  void error_is_final(std::size_t j, double squared_error_norm) {
+    error_norms_[j] = squared_error_norm;
     measured_at_[j] = steps_ + 1;
   }
   void use_server_error(const std::vector<T>* server_error) { server_error_ = server_error; }

@@ -72,8 +72,7 @@ class Def final : public AlgorithmBase<T> {
         kernels.momentum_input(momenta_[j].data(), mu_, gradients[j].data(), wd_, points_[j].data(),
                                gamma, errors_[j].data(), p.data(), Base::d_);
       }
-      sent_.send_keeping_error(j, p, p, rates.step);
-      Base::error_is_final(j);
+      Base::error_is_final(j, sent_.send_keeping_error(j, p, p, rates.step));
     });
     Base::exchange(pattern_, sent_, rates.step, aggregate_, Base::mean_weight());
     for (std::size_t i = 0; i < Base::d_; ++i) Base::x_[i] -= aggregate_[i];

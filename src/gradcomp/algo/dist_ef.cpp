@@ -66,8 +66,7 @@ class DistEf final : public AlgorithmBase<T> {
           p[i] = mu_ * m[i] + gradients[j][i] + ratio * e[i];
         }
       }
-      sent_.send_keeping_error(j, p, errors_[j], rates.step);
-      Base::error_is_final(j);
+      Base::error_is_final(j, sent_.send_keeping_error(j, p, errors_[j], rates.step));
     });
     server_.set_error_scale(ratio);
     Base::exchange(Pattern::kServer, sent_, rates.step, answer_, Base::mean_weight(), &server_);

@@ -40,8 +40,7 @@ class DistributedEf final : public AlgorithmBase<T> {
       // p = e + g in e's own storage; e ← p − C(p) works in place.
       const std::span<T> p = errors_[j];
       for (std::size_t i = 0; i < Base::d_; ++i) p[i] += gradients[j][i];
-      sent_.send_keeping_error(j, p, p, rates.step);
-      Base::error_is_final(j);
+      Base::error_is_final(j, sent_.send_keeping_error(j, p, p, rates.step));
     });
     Base::exchange(pattern_, sent_, rates.step, aggregate_, Base::mean_weight());
     const auto gamma = static_cast<T>(rates.gamma);

@@ -65,8 +65,7 @@ class ScaledEf final : public AlgorithmBase<T> {
       } else {
         elementwise<T>().add_scaled(p.data(), gamma, gradients[j].data(), p.data(), Base::d_);
       }
-      sent_.send_keeping_error(j, p, p, rates.step, gamma);
-      Base::error_is_final(j);
+      Base::error_is_final(j, sent_.send_keeping_error(j, p, p, rates.step, gamma));
     });
     Base::exchange(pattern_, sent_, rates.step, aggregate_, gamma * Base::mean_weight());
     for (std::size_t i = 0; i < Base::d_; ++i) Base::x_[i] -= aggregate_[i];

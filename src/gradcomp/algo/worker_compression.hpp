@@ -56,19 +56,20 @@ class WorkerCompression {
 
   // Error feedback with the compressor applied in units of `scale` (1, or γ for the scaled form
   // Δ = γ·C(p/γ) that absolute compressors need): sends C(p/scale) and keeps
-  // e ← p − scale·C(p/scale). error may alias p, and p may be input(j).
-  void send_keeping_error(std::size_t j, std::span<const T> p, std::span<T> error,
-                          std::uint64_t step, T scale = T{1}) {
+  // e ← p − scale·C(p/scale). error may alias p, and p may be input(j). Returns ‖e‖² (computed
+  // in the same pass, in double, as AlgorithmBase::squared_norm would).
+  double send_keeping_error(std::size_t j, std::span<const T> p, std::span<T> error,
+                            std::uint64_t step, T scale = T{1}) {
     const ElementwiseKernels<T>& kernels = elementwise<T>();
-    if (scale == T{1}) {
-      const std::span<const T> sent = send_and_decode(j, p, step);
-      kernels.subtract(p.data(), sent.data(), error.data(), p.size());
-      return;
+    std::span<const T> input = p;
+    if (scale != T{1}) {
+      const std::span<T> scaled = own(scaled_, j);
+      kernels.divide(p.data(), scale, scaled.data(), p.size());
+      input = scaled;
     }
-    const std::span<T> scaled = own(scaled_, j);
-    kernels.divide(p.data(), scale, scaled.data(), p.size());
-    const std::span<const T> sent = send_and_decode(j, std::span<const T>(scaled), step);
-    kernels.subtract_scaled(p.data(), scale, sent.data(), error.data(), p.size());
+    const std::span<const T> sent = send_and_decode(j, input, step);
+    // scale = 1: p − 1·C = p − C exactly.
+    return kernels.subtract_scaled_norm(p.data(), scale, sent.data(), error.data(), p.size());
   }
 
   // A d-vector of local worker j's own, to build its input in (p = e + g, ...) before sending it.
