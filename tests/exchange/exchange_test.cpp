@@ -145,12 +145,14 @@ std::vector<std::uint32_t> bit_patterns(const std::vector<float>& v) {
 // Where the senders' own decodes come with the round (Properties::elementwise_decode), the
 // exchange adds weight times them instead of decoding the messages: the same bits as decoding,
 // −0 included (gradients with exact zeros of both signs, kept by a large Top-k; a negative
-// weight), on one thread and on three (the parallel merge), with one decode missing.
+// weight), on one thread and on three (the parallel merge; with every decode at hand, the
+// coordinates split between the threads), with every decode and with one missing.
 TEST(LocalExchange, AllgatherAddsTheSendersOwnDecodesWithTheSameBits) {
   LocalCommunicator local;
-  const Layout layout = Layout::flat(3000);
-  for (const std::string spec : {"topk:ratio=0.9", "threshold:lambda=0.3",
-                                 "randk:ratio=0.5,shared=false", "randk:ratio=0.5"}) {
+  const Layout layout = Layout::flat(9000);
+  for (const std::string spec :
+       {"topk:ratio=0.9", "threshold:lambda=0.3", "randk:ratio=0.5,shared=false", "randk:ratio=0.5",
+        "blocksign:block=1000", "scaledsign", "sign"}) {
     const auto codec = make_compressor(spec);
     ASSERT_TRUE(codec->properties().elementwise_decode) << spec;
     for (const std::size_t threads : {1UL, 3UL}) {
@@ -167,14 +169,17 @@ TEST(LocalExchange, AllgatherAddsTheSendersOwnDecodesWithTheSameBits) {
         codec->decode(w.messages.back(), layout, {5, 2, i}, std::span<float>(decoded.back()));
       }
       std::vector<std::span<const float>> decodes(decoded.begin(), decoded.end());
-      decodes[4] = {};  // this one is decoded from its message
-      for (const float weight : {0.25F, -0.25F}) {
-        std::vector<float> out(layout.total_size(), 99.0F);
-        Round round{*codec, layout, 5, 2, w.messages};
-        round.float_decodes = decodes;
-        exchange.allgather<float>(round, out, weight);
-        EXPECT_EQ(bit_patterns(out), bit_patterns(direct_sum(*codec, w, layout, 2, weight)))
-            << spec << " on " << threads << " threads, weight " << weight;
+      for (const bool one_missing : {false, true}) {
+        if (one_missing) decodes[4] = {};  // this one is decoded from its message
+        for (const float weight : {0.25F, -0.25F}) {
+          std::vector<float> out(layout.total_size(), 99.0F);
+          Round round{*codec, layout, 5, 2, w.messages};
+          round.float_decodes = decodes;
+          exchange.allgather<float>(round, out, weight);
+          EXPECT_EQ(bit_patterns(out), bit_patterns(direct_sum(*codec, w, layout, 2, weight)))
+              << spec << " on " << threads << " threads, weight " << weight
+              << (one_missing ? ", one decode missing" : "");
+        }
       }
     }
   }

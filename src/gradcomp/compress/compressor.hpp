@@ -65,7 +65,7 @@ struct Properties {
   // decode_add adds weight·v once to each coordinate the message carries, v read from the message
   // alone (out[i] += weight·v): adding weight times a decoded copy of the message, d elements at
   // once, gives the same bits (the exchange reuses a sender's own decode; Top-k, threshold,
-  // Random-k).
+  // Random-k, the sign family).
   bool elementwise_decode = false;
 };
 

@@ -87,8 +87,10 @@ class SignFamily final : public TypedCompressor<SignFamily> {
         block_(block) {}
 
   [[nodiscard]] Properties properties() const override {
+    // Decoding adds ±(weight·scale) to every coordinate: weight times the decoded ±scale.
     return {false, false, false,
-            false, false, kind_ == SignKind::kPlain ? ErrorBound::kNone : ErrorBound::kRelative};
+            false, false, kind_ == SignKind::kPlain ? ErrorBound::kNone : ErrorBound::kRelative,
+            true};
   }
   [[nodiscard]] bool checks_finite_itself() const override { return true; }
 

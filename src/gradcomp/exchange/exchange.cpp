@@ -71,6 +71,23 @@ void Exchange::decode_all(const Round& round, std::span<const std::uint64_t> siz
     });
   };
   std::fill(out.begin(), out.end(), T{0});
+  constexpr std::size_t kSlice = 4096;
+  const std::size_t slices = (out.size() + kSlice - 1) / kSlice;
+  const auto add_reused = [&](std::size_t w, std::size_t begin, std::size_t end) {
+    elementwise<T>().add_scaled(out.data() + begin, weight, reused[w].data() + begin,
+                                out.data() + begin, end - begin);
+  };
+  // Nothing to decode (one process, every message decoded by its sender): the coordinates are
+  // split between the threads, each adding every worker's vector in worker order.
+  if (pool_->threads() > 1 && slices > 1 &&
+      std::none_of(reused.begin(), reused.end(), [](auto r) { return r.empty(); })) {
+    pool_->run(slices, [&](std::size_t s) {
+      const std::size_t begin = s * kSlice;
+      const std::size_t end = std::min(out.size(), begin + kSlice);
+      for (std::size_t w = 0; w < workers_.total; ++w) add_reused(w, begin, end);
+    });
+    return;
+  }
   // The parallel path costs each message two passes over d (zeroing its buffer, adding it): worth
   // it only where decoding costs as much, i.e. messages of at least d/8 values' bytes.
   const bool small_messages = bytes_to_decode < workers_.total * out.size() * sizeof(T) / 8;
@@ -85,8 +102,6 @@ void Exchange::decode_all(const Round& round, std::span<const std::uint64_t> siz
   auto& buffers = decode_buffers<T>();
   buffers.resize(std::min(group, workers_.total));
   for (auto& buffer : buffers) buffer.resize(out.size());
-  constexpr std::size_t kSlice = 4096;
-  const std::size_t slices = (out.size() + kSlice - 1) / kSlice;
   for (std::size_t first = 0; first < workers_.total; first += group) {
     const std::size_t count = std::min(group, workers_.total - first);
     pool_->run(count, [&](std::size_t k) {
@@ -98,9 +113,8 @@ void Exchange::decode_all(const Round& round, std::span<const std::uint64_t> siz
       const std::size_t begin = s * kSlice;
       const std::size_t end = std::min(out.size(), begin + kSlice);
       for (std::size_t k = 0; k < count; ++k) {
-        if (const std::span<const T> decoded = reused[first + k]; !decoded.empty()) {
-          elementwise<T>().add_scaled(out.data() + begin, weight, decoded.data() + begin,
-                                      out.data() + begin, end - begin);
+        if (!reused[first + k].empty()) {
+          add_reused(first + k, begin, end);
           continue;
         }
         const T* from = buffers[k].data();
