@@ -76,6 +76,11 @@ void WorkerPool::run(std::size_t count, const std::function<void(std::size_t)>& 
     for (std::size_t j = 0; j < count; ++j) task(j);
     return;
   }
+  // A helper still inside the last round (it found it finished, it is leaving) reads the shares:
+  // they change only once it has left. Helpers joining later see that round closed.
+  for (std::size_t inside = inside_.load(); inside != 0; inside = inside_.load()) {
+    wait_for_change(inside_, inside);
+  }
   task_ = &task;
   failure_ = nullptr;
   failure_index_ = std::numeric_limits<std::size_t>::max();
@@ -84,24 +89,30 @@ void WorkerPool::run(std::size_t count, const std::function<void(std::size_t)>& 
     shares_[t].next.store(count * t / threads, std::memory_order_relaxed);
     shares_[t].end = count * (t + 1) / threads;
   }
-  running_.store(helpers_.size(), std::memory_order_relaxed);
-  round_.fetch_add(1, std::memory_order_acq_rel);  // publishes the round's fields
+  pending_.store(count, std::memory_order_relaxed);
+  const std::uint64_t round = round_.fetch_add(1) + 1;  // publishes the round's fields
   round_.notify_all();
   take_tasks(0);
-  for (std::size_t left = running_.load(std::memory_order_acquire); left != 0;
-       left = running_.load(std::memory_order_acquire)) {
-    wait_for_change(running_, left);
+  for (std::size_t left = pending_.load(); left != 0; left = pending_.load()) {
+    wait_for_change(pending_, left);
   }
+  closed_.store(round);
   task_ = nullptr;
   if (failure_) std::rethrow_exception(failure_);
 }
 
+// The finished tasks are counted down once per share run (one atomic operation on the shared
+// counter per share, not per task).
 void WorkerPool::take_tasks(std::size_t thread) {
-  for (std::size_t k = 0; k < shares_.size(); ++k) run_share((thread + k) % shares_.size());
+  for (std::size_t k = 0; k < shares_.size(); ++k) {
+    const std::size_t done = run_share((thread + k) % shares_.size());
+    if (done != 0 && pending_.fetch_sub(done) == done) pending_.notify_one();
+  }
 }
 
-void WorkerPool::run_share(std::size_t share) {
+std::size_t WorkerPool::run_share(std::size_t share) {
   Share& s = shares_[share];
+  std::size_t done = 0;
   for (std::size_t j = s.next.fetch_add(1, std::memory_order_relaxed); j < s.end;
        j = s.next.fetch_add(1, std::memory_order_relaxed)) {
     try {
@@ -109,7 +120,9 @@ void WorkerPool::run_share(std::size_t share) {
     } catch (...) {
       record_failure(j);
     }
+    ++done;
   }
+  return done;
 }
 
 void WorkerPool::record_failure(std::size_t index) {
@@ -121,13 +134,16 @@ void WorkerPool::record_failure(std::size_t index) {
 }
 
 // `seen` is the round the pool was at when the helper was made: a round started before the thread
-// got to run is still one it waits for.
+// got to run is still one it waits for. Entering (inside_) and checking that the round is still
+// open are ordered against run()'s closing and its wait for inside_ (sequentially consistent): a
+// helper either is seen inside, or sees the round closed and takes nothing.
 void WorkerPool::helper_main(std::size_t thread, std::uint64_t seen) {
   for (;;) {
     seen = wait_for_change(round_, seen);
     if (stopping_.load(std::memory_order_acquire)) return;
-    take_tasks(thread);
-    if (running_.fetch_sub(1, std::memory_order_acq_rel) == 1) running_.notify_one();
+    inside_.fetch_add(1);
+    if (closed_.load() < seen) take_tasks(thread);
+    if (inside_.fetch_sub(1) == 1) inside_.notify_all();
   }
 }
 

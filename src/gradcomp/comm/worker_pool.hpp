@@ -11,6 +11,11 @@
 // worker's rounds of one step (its gradient, then its compression) and of the next steps run on
 // the same core, where its vectors are in the cache; a thread that finishes its share takes the
 // unstarted tasks of the others.
+//
+// A round ends when its tasks have, not when every helper has taken part: a helper that the
+// system has not scheduled yet (more busy threads than cores: ctest -j2, other jobs) finds the
+// round closed when it wakes and waits for the next one, instead of every round waiting a time
+// slice for it. The caller alone does all the work if need be.
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
@@ -49,7 +54,8 @@ class WorkerPool {
   void helper_main(std::size_t thread, std::uint64_t seen);
   // Thread `thread`'s share first, then what is left of the others'.
   void take_tasks(std::size_t thread);
-  void run_share(std::size_t share);
+  // Runs the unclaimed tasks of `share`; returns how many it ran.
+  std::size_t run_share(std::size_t share);
   void record_failure(std::size_t index);
 
   std::vector<std::thread> helpers_;
@@ -60,7 +66,9 @@ class WorkerPool {
     std::size_t end = 0;
   };
   std::vector<Share> shares_;
-  std::atomic<std::size_t> running_{0};  // helpers not yet done with the current round
+  std::atomic<std::size_t> pending_{0};   // tasks of the current round not yet finished
+  std::atomic<std::size_t> inside_{0};    // helpers taking tasks (of the round not yet closed)
+  std::atomic<std::uint64_t> closed_{0};  // the last round whose tasks have all finished
   std::atomic<bool> stopping_{false};
   const std::function<void(std::size_t)>* task_ = nullptr;
   std::mutex failure_mutex_;
