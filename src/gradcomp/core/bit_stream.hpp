@@ -115,44 +115,6 @@ class BitReader {
     const std::uint64_t quotient = read_unary(limit);
     return (quotient << b) | read(b);
   }
-  // Up to `count` Rice code words, on(value) for each in order, while each is whole in the window
-  // and at least eight bytes are left to load; returns how many were read. The rest (the last
-  // bytes, an over-long run, a word of more than 57 bits) is read_rice's. The reader's state stays
-  // in registers throughout: read_rice's out-of-line refill makes the compiler keep it in memory,
-  // a load and a store per word on the decode's critical path.
-  template <class On>
-  std::size_t read_rice_words(unsigned b, std::uint64_t limit, std::size_t count, On on) {
-    std::uint64_t window = window_;
-    unsigned available = available_;
-    std::size_t next = next_byte_;
-    const std::uint8_t* const data = bytes_.data();
-    const std::size_t size = bytes_.size();
-    const std::uint64_t low_mask = BitWriter::mask(b);
-    std::size_t done = 0;
-    while (done < count) {
-      if (available < kMaxWidth) {
-        if (size - next < 8) break;
-        std::uint64_t word;
-        std::memcpy(&word, data + next, 8);
-        if constexpr (std::endian::native == std::endian::big) word = __builtin_bswap64(word);
-        window |= word << available;
-        const unsigned bytes = (63 - available) >> 3;
-        next += bytes;
-        available += 8 * bytes;
-      }
-      const auto ones = static_cast<unsigned>(std::countr_one(window));
-      const unsigned length = ones + 1 + b;
-      if (length > available || ones > limit) break;
-      on((std::uint64_t{ones} << b) | ((window >> (ones + 1)) & low_mask));
-      window = length >= 64 ? 0 : window >> length;
-      available -= length;
-      ++done;
-    }
-    window_ = window;
-    available_ = available;
-    next_byte_ = next;
-    return done;
-  }
   // Skips to the next byte boundary; returns the byte offset reached.
   std::size_t align() {
     const std::size_t aligned = (position() + 7) & ~std::size_t{7};

@@ -117,16 +117,13 @@ void decode_indices(BitReader& shared_reader, std::uint8_t tag, std::size_t coun
   }
   const std::uint64_t longest_run = segment_size >> b;
   std::uint64_t previous_end = 0;
-  const auto keep = [&](std::size_t i, std::uint64_t gap) {
-    const std::uint64_t index = previous_end + gap;
+  for (std::size_t i = 0; i < count; ++i) {
+    const std::uint64_t index = previous_end + reader.read_rice(b, longest_run);
     require<DecodeError>(index < segment_size, "message corrupt: index {} outside a segment of {}",
                          index, segment_size);
     out[i] = static_cast<Index>(offset + index);
     previous_end = index + 1;
-  };
-  std::size_t i = 0;
-  reader.read_rice_words(b, longest_run, count, [&](std::uint64_t gap) { keep(i++, gap); });
-  for (; i < count; ++i) keep(i, reader.read_rice(b, longest_run));
+  }
   shared_reader = reader;
 }
 
