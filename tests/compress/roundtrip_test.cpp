@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstring>
 
 #include "../test_support.hpp"
 #include "gradcomp/compress/registry.hpp"
@@ -124,6 +125,22 @@ const std::vector<std::pair<std::string, std::string>>& cases() {
   return all;
 }
 
+// encode_and_decode: the same bytes as encode, and the decode the message gives, bit for bit
+// (memcmp: −0 and +0 differ), whether the compressor writes it from its encoding or decodes.
+template <class T>
+void expect_own_decode_is_the_decode(const std::string& spec, const Layout& layout,
+                                     const std::vector<T>& x, const StepContext& context) {
+  auto sender = make_compressor(spec);
+  Message message;
+  std::vector<T> own(x.size(), T{7});
+  sender->encode_and_decode(std::span<const T>(x), layout, context, message, std::span<T>(own));
+  const Message expected = make_compressor(spec)->encode(std::span<const T>(x), layout, context);
+  EXPECT_EQ(message.bytes, expected.bytes) << spec;
+  std::vector<T> decoded(x.size());
+  make_compressor(spec)->decode(expected, layout, context, std::span<T>(decoded));
+  EXPECT_EQ(std::memcmp(own.data(), decoded.data(), x.size() * sizeof(T)), 0) << spec;
+}
+
 class RoundTrip : public ::testing::TestWithParam<std::tuple<std::size_t, std::size_t>> {};
 
 template <class T>
@@ -155,6 +172,7 @@ void check_round_trip(const std::string& name, const std::string& spec, const La
   std::vector<T> again(x.size());
   receiver->decode(message, layout, context, std::span<T>(again));
   EXPECT_EQ(again, decoded) << spec;
+  expect_own_decode_is_the_decode<T>(spec, layout, x, context);
 }
 
 TEST_P(RoundTrip, ExactSizeAndConsistentDecoding) {
@@ -233,6 +251,33 @@ TEST(RoundTrip, KAtLeastDKeepsEverythingExactly) {
                        std::span<float>(decoded));
     EXPECT_EQ(decoded, x) << spec;
   }
+}
+
+TEST(RoundTrip, OwnDecodeKeepsTheDecodesBitsForZerosFormatsAndScales) {
+  // −0 kept by λ = 0 decodes to +0; fp16 and fp32 values of doubles are rounded by the message;
+  // the unbiased Random-k scale multiplies; 1e300·d/k overflows and decoding refuses the message.
+  const Layout layout = Layout::from_shapes({{6}, {0}, {9}});
+  std::vector<double> x = gaussian_vector<double>(15, 8);
+  x[0] = -0.0;
+  x[4] = 0.0;
+  x[9] = -0.0;
+  const StepContext context{5, 2, 3};
+  for (const char* spec :
+       {"threshold:lambda=0", "threshold:lambda=0.3,values=fp16",
+        "threshold:lambda=0.3,values=fp32", "topk:k=15", "topk:ratio=0.5,scope=layer,values=fp16",
+        "randk:k=4,shared=false,unbiased=true", "randk:ratio=0.5,scope=layer,unbiased=true",
+        "randk:k=15,values=fp32"}) {
+    expect_own_decode_is_the_decode<double>(spec, layout, x, context);
+    std::vector<float> narrow(x.begin(), x.end());
+    expect_own_decode_is_the_decode<float>(spec, layout, narrow, context);
+  }
+  std::vector<float> huge(15, 3e38F);
+  auto sender = make_compressor("randk:k=1,shared=false,unbiased=true");
+  Message message;
+  std::vector<float> own(15);
+  EXPECT_THROW(sender->encode_and_decode(std::span<const float>(huge), Layout::flat(15), context,
+                                         message, std::span<float>(own)),
+               DecodeError);
 }
 
 TEST(RoundTrip, Fp16OverflowIsRefusedNotSentAsInfinity) {

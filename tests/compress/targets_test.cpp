@@ -59,12 +59,21 @@ std::vector<Layout> layouts() {
           Layout::from_shapes({{7, 9}, {13}, {64, 33}, {2, 3, 3, 3}, {1}})};
 }
 
+template <class T>
+std::vector<std::uint8_t> bits_of(const std::vector<T>& v) {
+  std::vector<std::uint8_t> bits(v.size() * sizeof(T));
+  if (!bits.empty()) std::memcpy(bits.data(), v.data(), bits.size());
+  return bits;
+}
+
 // What one target makes of x under spec: the messages of two steps (PowerSGD's second is warm
-// started) and the decoded bits of both.
+// started) and the decoded bits of both. A second instance's encode_and_decode must give the same
+// bytes and bits (its own decode may be written from the encoding, by this target's kernels).
 template <class T>
 std::vector<std::vector<std::uint8_t>> run(const std::string& spec, const Layout& layout,
                                            const std::vector<T>& x) {
   auto compressor = make_compressor(spec);
+  auto sender = make_compressor(spec);
   std::vector<std::vector<std::uint8_t>> outputs;
   for (std::uint64_t step = 0; step < 2; ++step) {
     const StepContext context{5, step, 3};
@@ -72,9 +81,12 @@ std::vector<std::vector<std::uint8_t>> run(const std::string& spec, const Layout
     std::vector<T> decoded(x.size());
     compressor->decode(message, layout, context, std::span<T>(decoded));
     outputs.push_back(message.bytes);
-    std::vector<std::uint8_t> bits(decoded.size() * sizeof(T));
-    if (!bits.empty()) std::memcpy(bits.data(), decoded.data(), bits.size());
-    outputs.push_back(std::move(bits));
+    outputs.push_back(bits_of(decoded));
+    Message sent;
+    std::vector<T> own(x.size(), T{3});
+    sender->encode_and_decode(std::span<const T>(x), layout, context, sent, std::span<T>(own));
+    EXPECT_EQ(sent.bytes, message.bytes) << spec << ", encode_and_decode";
+    EXPECT_EQ(bits_of(own), outputs.back()) << spec << ", encode_and_decode";
   }
   return outputs;
 }
@@ -85,7 +97,8 @@ void expect_every_target_equals_the_baseline() {
   ASSERT_FALSE(targets.empty());
   for (const Layout& layout : layouts()) {
     auto x = gaussian_vector<T>(layout.total_size(), 17);
-    for (std::size_t i = 0; i < x.size(); i += 11) x[i] *= T(40);  // some large, for Top-k
+    for (std::size_t i = 0; i < x.size(); i += 11) x[i] *= T(40);   // some large, for Top-k
+    for (std::size_t i = 5; i < x.size(); i += 13) x[i] = T(-0.0);  // kept by λ = 0: decode +0
     for (const std::string& spec : kSpecs) {
       std::vector<std::vector<std::uint8_t>> baseline;
       {

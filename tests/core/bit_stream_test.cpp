@@ -29,6 +29,29 @@ TEST(BitStream, RoundTripsFieldsOfEveryWidth) {
   EXPECT_EQ(reader.read_unary(100), 70U);
 }
 
+TEST(BitStream, PresizedWriterWritesTheBytesOfBitWriter) {
+  // 3,000 fields of random widths 0..56 (values filling them), written by both writers.
+  std::vector<std::uint8_t> expected;
+  std::vector<std::uint8_t> presized(3000 * 7 + 8, 0xAB);  // garbage past the end must not matter
+  RandomStream stream(2, Purpose::kTest, 0, 0, 0);
+  std::uint64_t bits = 0;
+  {
+    BitWriter writer(expected);
+    PresizedBitWriter fast(presized.data());
+    for (int i = 0; i < 3000; ++i) {
+      const auto width = static_cast<unsigned>(stream.below(PresizedBitWriter::kMaxWidth + 1));
+      const std::uint64_t value = stream.next_u64() & BitWriter::mask(width);
+      writer.write(value, width);
+      fast.write(value, width);
+      bits += width;
+    }
+    EXPECT_EQ(fast.bytes(), (bits + 7) / 8);
+  }
+  ASSERT_EQ(expected.size(), (bits + 7) / 8);
+  presized.resize(expected.size());
+  EXPECT_EQ(presized, expected);
+}
+
 TEST(BitStream, ReadingPastTheEndThrowsDecodeError) {
   const std::vector<std::uint8_t> bytes = {0xFF};
   BitReader reader(bytes);

@@ -67,6 +67,26 @@ TEST(IndexCoding, RiceBeatsFixedOnSparseRandomSupports) {
   EXPECT_LT(static_cast<double>(plan.bits) / 1000.0, 12.5);
 }
 
+TEST(IndexCoding, RicePlanCountsShiftsOfThirtyTwoAndMoreAsZero) {
+  // One index near 2^32 in the largest segment: b is tried at 30, 31 and 32 (4294967290 >> 32 =
+  // 0). Sizes q + 1 + b: 3 + 31 = 34, 1 + 32 = 33, 0 + 33 = 33; the first smallest wins.
+  const std::vector<std::uint32_t> one = {4'294'967'290U};
+  const IndexPlan plan = plan_indices(one, 4'294'967'295U, IndexChoice::kRice);
+  EXPECT_TRUE(plan.rice);
+  EXPECT_EQ(plan.rice_bits, 31U);
+  EXPECT_EQ(plan.bits, 33U);
+  // And the code round-trips.
+  std::vector<std::uint8_t> bytes;
+  {
+    BitWriter writer(bytes);
+    write_indices(writer, one, 4'294'967'295U, plan);
+  }
+  BitReader reader(bytes);
+  std::vector<std::uint32_t> out;
+  read_indices(reader, plan.tag(), 1, 4'294'967'295U, out);
+  EXPECT_EQ(out, one);
+}
+
 TEST(IndexCoding, RejectsIndicesOutOfOrderOrRange) {
   std::vector<std::uint8_t> bytes;
   {

@@ -1,14 +1,14 @@
-// The compressors' reductions (core/vector_ops-inl.hpp): the float sum of squares, blocked in float,
-// stays within its stated bound of the double sum, falls back to double when a square leaves
+// The compressors' reductions (core/vector_ops-inl.hpp): the float sum of squares, blocked in
+// float, stays within its stated bound of the double sum, falls back to double when a square leaves
 // float's range, and gives the same bits whatever the alignment of the data in memory; the lane
 // sums add in the documented order with and without prefetching.
-#include "gradcomp/core/vector_ops-inl.hpp"  // the static target's copy
-
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <random>
 #include <vector>
+
+#include "gradcomp/core/vector_ops-inl.hpp"  // the static target's copy
 
 namespace gradcomp {
 namespace {

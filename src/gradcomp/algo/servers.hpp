@@ -84,8 +84,8 @@ class ErrorFeedbackServer final : public ServerRole<T> {
   [[nodiscard]] const Compressor& answer_codec() const override { return *compressor_; }
   const Message& answer(std::span<const T> aggregate, const StepContext& context) override {
     for (std::size_t i = 0; i < p_.size(); ++i) p_[i] = aggregate[i] + scale_ * error_[i];
-    compressor_->encode(std::span<const T>(p_), layout_, context, answer_);
-    compressor_->decode(answer_, layout_, context, std::span<T>(sent_));
+    compressor_->encode_and_decode(std::span<const T>(p_), layout_, context, answer_,
+                                   std::span<T>(sent_));
     for (std::size_t i = 0; i < p_.size(); ++i) error_[i] = p_[i] - sent_[i];
     return answer_;
   }

@@ -47,10 +47,9 @@ class WorkerCompression {
   }
   // The same, and returns C(v) as every receiver decodes it (valid until worker j's next call).
   std::span<const T> send_and_decode(std::size_t j, std::span<const T> v, std::uint64_t step) {
-    send(j, v, step);
     const std::span<T> sent = own(sent_, j);
-    decoder_->decode(messages_[j], layout_, context_of(step, j), sent);
-    if (decoder_->properties().elementwise_decode) decodes_[j] = sent;
+    compressors_[j]->encode_and_decode(v, layout_, context_of(step, j), messages_[j], sent);
+    decodes_[j] = decoder_->properties().elementwise_decode ? sent : std::span<const T>{};
     return sent;
   }
 

@@ -134,6 +134,19 @@ void Compressor::encode_checked(std::span<const T> x, const Layout& layout,
 }
 
 template <class T>
+void Compressor::encode_and_decode_checked(std::span<const T> x, const Layout& layout,
+                                           const StepContext& context, Message& out,
+                                           std::span<T> decoded) {
+  require(decoded.size() == layout.total_size(),
+          "{}: the decode's output has {} elements but the layout describes {}", name_,
+          decoded.size(), layout.total_size());
+  encode_checked(x, layout, context, out);
+  if (decode_own(x, decoded)) return;
+  std::fill(decoded.begin(), decoded.end(), T{0});
+  decode_checked(std::span<const std::uint8_t>(out.bytes), layout, context, decoded, T{1});
+}
+
+template <class T>
 ByteReader Compressor::open_message(std::span<const std::uint8_t> message, const Layout& layout,
                                     const StepContext& context) const {
   const MessageHeader header = MessageHeader::parse(message);
@@ -256,6 +269,16 @@ void Compressor::encode(std::span<const float> x, const Layout& layout, const St
 void Compressor::encode(std::span<const double> x, const Layout& layout, const StepContext& context,
                         Message& out) {
   encode_checked(x, layout, context, out);
+}
+void Compressor::encode_and_decode(std::span<const float> x, const Layout& layout,
+                                   const StepContext& context, Message& out,
+                                   std::span<float> decoded) {
+  encode_and_decode_checked(x, layout, context, out, decoded);
+}
+void Compressor::encode_and_decode(std::span<const double> x, const Layout& layout,
+                                   const StepContext& context, Message& out,
+                                   std::span<double> decoded) {
+  encode_and_decode_checked(x, layout, context, out, decoded);
 }
 void Compressor::decode_add(std::span<const std::uint8_t> message, const Layout& layout,
                             const StepContext& context, std::span<float> out, float weight) const {

@@ -102,6 +102,14 @@ class Compressor {
               Message& out);
   void encode(std::span<const double> x, const Layout& layout, const StepContext& context,
               Message& out);
+  // The same, and `decoded` = decode(out): the same bits as decoding the message (−0 included), for
+  // a sender that needs its own message's decode (error feedback's e = p − C(p)). A compressor
+  // that knows C(x) from its encoding writes it directly (the sparse ones: no index decoding);
+  // the others decode the message.
+  void encode_and_decode(std::span<const float> x, const Layout& layout, const StepContext& context,
+                         Message& out, std::span<float> decoded);
+  void encode_and_decode(std::span<const double> x, const Layout& layout,
+                         const StepContext& context, Message& out, std::span<double> decoded);
 
   // out += weight · decoded(message). DecodeError if the message does not fit. The span forms
   // decode a message in place inside a larger buffer (the exchange's gathered bytes).
@@ -164,6 +172,15 @@ class Compressor {
                            const StepContext& context, std::vector<std::uint8_t>& out) = 0;
   virtual void encode_body(std::span<const double> x, const Layout& layout,
                            const StepContext& context, std::vector<std::uint8_t>& out) = 0;
+  // Called right after encode_body(x, ...): writes the decode of the message just made into
+  // `decoded` from what the encoding kept, without reading the message, and returns true; false
+  // (the default) where it cannot, and the message is decoded instead.
+  virtual bool decode_own(std::span<const float> /*x*/, std::span<float> /*decoded*/) const {
+    return false;
+  }
+  virtual bool decode_own(std::span<const double> /*x*/, std::span<double> /*decoded*/) const {
+    return false;
+  }
   virtual void decode_body(ByteReader& reader, const Layout& layout, const StepContext& context,
                            std::span<float> out, float weight) const = 0;
   virtual void decode_body(ByteReader& reader, const Layout& layout, const StepContext& context,
@@ -194,6 +211,9 @@ class Compressor {
   template <class T>
   void decode_checked(std::span<const std::uint8_t> message, const Layout& layout,
                       const StepContext& context, std::span<T> out, T weight) const;
+  template <class T>
+  void encode_and_decode_checked(std::span<const T> x, const Layout& layout,
+                                 const StepContext& context, Message& out, std::span<T> decoded);
   [[nodiscard]] std::uint16_t fingerprint(const Layout& layout) const;
 
   CompressorId id_;
@@ -210,6 +230,8 @@ class Compressor {
 // and, for compressors with a linear payload,
 //   template <class T> void scatter_typed(std::span<const T> payload, const Layout&,
 //                                         const StepContext&, std::span<T>, T weight) const;
+// and, for compressors that can write their own decode from the encoding (Compressor::decode_own),
+//   template <class T> bool decode_own_typed(std::span<const T> x, std::span<T> decoded) const;
 template <class Derived>
 class TypedCompressor : public Compressor {
  public:
@@ -232,6 +254,12 @@ class TypedCompressor : public Compressor {
                    std::span<double> out, double weight) const final {
     self().decode_typed(reader, layout, context, out, weight);
   }
+  bool decode_own(std::span<const float> x, std::span<float> decoded) const final {
+    return own_decode(x, decoded);
+  }
+  bool decode_own(std::span<const double> x, std::span<double> decoded) const final {
+    return own_decode(x, decoded);
+  }
   void scatter_payload(std::span<const float> payload, const Layout& layout,
                        const StepContext& context, std::span<float> out, float weight) const final {
     scatter(payload, layout, context, out, weight);
@@ -250,6 +278,14 @@ class TypedCompressor : public Compressor {
       self().scatter_typed(payload, layout, context, out, weight);
     } else {
       Compressor::scatter_payload(payload, layout, context, out, weight);
+    }
+  }
+  template <class T>
+  bool own_decode(std::span<const T> x, std::span<T> decoded) const {
+    if constexpr (requires { self().decode_own_typed(x, decoded); }) {
+      return self().decode_own_typed(x, decoded);
+    } else {
+      return false;
     }
   }
   Derived& self() { return static_cast<Derived&>(*this); }

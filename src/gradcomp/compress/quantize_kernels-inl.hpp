@@ -167,8 +167,8 @@ inline QsgdPlanesKernel qsgd_plane_blocks_for(unsigned width) {
   return kTable[width - 1];
 }
 
-// TernGrad trits of 64 float coordinates (docs/compressors.md §2.3.12): 0, 1 (+s) or 2 (−s), kept with
-// probability |v|/s judged against 24-bit uniforms. `inverse_scale` is 1/s (0 for an all-zero
+// TernGrad trits of 64 float coordinates (docs/compressors.md §2.3.12): 0, 1 (+s) or 2 (−s), kept
+// with probability |v|/s judged against 24-bit uniforms. `inverse_scale` is 1/s (0 for an all-zero
 // segment).
 inline void terngrad_trits(const float* v, float inverse_scale, const std::uint32_t* u,
                            std::uint8_t* trits) {

@@ -58,16 +58,22 @@ class RandK final : public TypedCompressor<RandK> {
   template <class T>
   void encode_typed(std::span<const T> x, const Layout& layout, const StepContext& context,
                     std::vector<std::uint8_t>& out) {
-    const auto parts = draw(layout, context);
-    if (!shared_) write_sparse_indices(out, parts, index_);
-    for (const auto& part : parts) {
-      const T scale = unbiased_ && !part.indices.empty()
-                          ? static_cast<T>(static_cast<double>(part.segment.size) /
-                                           static_cast<double>(part.indices.size()))
-                          : T{1};
+    parts_ = draw(layout, context);
+    if (!shared_) write_sparse_indices(out, parts_, index_);
+    for (const auto& part : parts_) {
       write_sparse_values(out, x, std::span<const SparseSegment>(&part, 1), value_format<T>(),
-                          scale);
+                          scale_of<T>(part));
     }
+  }
+
+  template <class T>
+  bool decode_own_typed(std::span<const T> x, std::span<T> decoded) const {
+    if (!carries_exactly<T>(value_format<T>())) return false;
+    std::fill(decoded.begin(), decoded.end(), T{0});
+    for (const SparseSegment& part : parts_) {
+      if (!scatter_sparse_decode(x, part, scale_of<T>(part), decoded)) return false;
+    }
+    return true;
   }
 
   template <class T>
@@ -103,6 +109,14 @@ class RandK final : public TypedCompressor<RandK> {
   }
 
  private:
+  // d_l/k_l for the unbiased form, else 1.
+  template <class T>
+  [[nodiscard]] T scale_of(const SparseSegment& part) const {
+    return unbiased_ && !part.indices.empty()
+               ? static_cast<T>(static_cast<double>(part.segment.size) /
+                                static_cast<double>(part.indices.size()))
+               : T{1};
+  }
   [[nodiscard]] std::vector<SparseSegment> draw(const Layout& layout,
                                                 const StepContext& context) const {
     std::vector<SparseSegment> parts;
@@ -119,6 +133,7 @@ class RandK final : public TypedCompressor<RandK> {
   Scope scope_;
   IndexChoice index_;
   bool shared_;
+  std::vector<SparseSegment> parts_;  // the last encoding's kept coordinates
   bool unbiased_;
 };
 

@@ -11,13 +11,19 @@ void write_sparse_indices(std::vector<std::uint8_t>& out, std::span<const Sparse
     plans.push_back(plan_indices(part.indices, part.segment.size, choice));
     bits += 8 + plans.back().bits;
   }
-  out.reserve(out.size() + bits / 8 + 1);  // the exact size is known: no reallocation while writing
-  BitWriter writer(out);
+  // The exact size is known: write into it, with the 8 bytes of slack the writer stores past
+  // its last byte, then trim.
+  const std::size_t at = out.size();
+  const std::size_t bytes = (bits + 7) / 8;
+  out.resize(at + bytes + 8);
+  PresizedBitWriter writer(out.data() + at);
   for (std::size_t p = 0; p < parts.size(); ++p) {
     writer.write(plans[p].tag(), 8);
     write_indices(writer, parts[p].indices, parts[p].segment.size, plans[p]);
   }
-  writer.flush();
+  require<InternalError>(writer.bytes() == bytes, "sparse indices took {} bytes, planned {}",
+                         writer.bytes(), bytes);
+  out.resize(at + bytes);
 }
 
 std::vector<std::size_t> read_sparse_indices(ByteReader& reader, std::span<const Segment> segments,

@@ -2,6 +2,7 @@
 // The sparse section shared by Top-k, hard threshold and private Random-k (docs/wire-format.md):
 // for each segment, in the bit stream, a one-byte index-coding tag and the coded indices; after the
 // bit stream (byte-aligned) the values of all segments in index order.
+#include <cmath>
 #include <cstdint>
 #include <span>
 #include <vector>
@@ -45,6 +46,31 @@ void write_sparse_values(std::vector<std::uint8_t>& out, std::span<const T> x,
     }
   }
   append_values<T>(out, std::span<const T>(gathered, filled), format);
+}
+
+// Whether `format` holds every T exactly (fp32 for float, fp64 for double): then a decoded value is
+// the very value the encoder wrote.
+template <class T>
+bool carries_exactly(ValueFormat format) {
+  return format == (std::is_same_v<T, float> ? ValueFormat::kFp32 : ValueFormat::kFp64);
+}
+
+// What decoding the values write_sparse_values(…, scale) wrote for `part` adds to a zeroed output
+// with weight 1: decoded[offset + i] = 0 + scale·x[offset + i] (0 + v: a −0 decodes to +0).
+// Only for a format that carries T exactly (carries_exactly). Returns false if a value is not
+// finite (decoding refuses such a message), having written part of it.
+template <class T>
+bool scatter_sparse_decode(std::span<const T> x, const SparseSegment& part, T scale,
+                           std::span<T> decoded) {
+  const T* base = x.data() + part.segment.offset;
+  T* out = decoded.data() + part.segment.offset;
+  bool finite = true;
+  for (const std::uint32_t i : part.indices) {
+    const T value = scale * base[i];
+    finite = finite && std::isfinite(value);
+    out[i] = T{0} + value;
+  }
+  return finite;
 }
 
 template <class T>

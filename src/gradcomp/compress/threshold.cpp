@@ -4,6 +4,7 @@
 // kept varies, so the message carries it (varint) before the sparse section.
 #include <bit>
 #include <cmath>
+#include <memory>
 
 #include "gradcomp/compress/common.hpp"
 #include "gradcomp/compress/entries.hpp"
@@ -22,6 +23,7 @@
 HWY_BEFORE_NAMESPACE();
 namespace gradcomp::HWY_NAMESPACE {
 namespace simd = gradcomp::simd::HWY_NAMESPACE;
+namespace hn = hwy::HWY_NAMESPACE;
 
 namespace {
 
@@ -33,27 +35,84 @@ T threshold_in(double lambda) {
   return bound;
 }
 
-// Indices with magnitude_bits ≥ bound, ascending. Returns false if a NaN or infinity was seen
-// (they are always at least the bound, see core/simd_masks-inl.hpp).
+// The number of lanes a compressed store may write past the positions it keeps.
 template <class T>
-bool collect_above(std::span<const T> x, T bound, std::vector<std::uint32_t>& indices) {
+std::size_t collect_slack() {
+  return hn::Lanes(hn::ScalableTag<T>());
+}
+
+// Writes the indices with magnitude_bits ≥ bound, ascending, to `out` (room for x.size() +
+// collect_slack<T>() of them); returns how many. For float, per vector of x a compare and a
+// compressed store of the lanes' positions (no branch per kept element); for double (whose
+// 64-bit lanes this Highway cannot compress into 32-bit positions) per 64 elements a mask whose
+// set bits are walked.
+template <class T>
+std::size_t collect_above(std::span<const T> x, T bound, std::uint32_t* out) {
   const auto bound_bits = simd::magnitude_bits(bound);
-  const T* data = x.data();
-  const std::size_t whole = x.size() - x.size() % simd::kBlock;
-  for (std::size_t start = 0; start < whole; start += simd::kBlock) {
-    if (bound_bits != 0 && !simd::any_magnitude_at_least(data + start, bound_bits)) continue;
-    for (auto mask = simd::magnitude_at_least_mask(data + start, bound_bits); mask != 0;
-         mask &= mask - 1) {
-      indices.push_back(static_cast<std::uint32_t>(start + std::countr_zero(mask)));
+  std::size_t count = 0;
+  std::size_t i = 0;
+  if constexpr (sizeof(T) == sizeof(std::uint32_t)) {
+    const hn::ScalableTag<T> d;
+    const hn::RebindToSigned<decltype(d)> di;
+    const hn::RebindToUnsigned<decltype(d)> du;
+    using Signed = hn::TFromD<decltype(di)>;
+    const std::size_t lanes = hn::Lanes(d);
+    const auto magnitude = hn::Set(di, static_cast<Signed>(~simd::MagnitudeBits<T>{0} >> 1));
+    // bits > bound − 1 (signed): with bound 0 that is −1, and every magnitude is kept.
+    const auto below = hn::Set(di, static_cast<Signed>(bound_bits - 1));
+    auto position = hn::Iota(du, 0);
+    const auto step = hn::Set(du, static_cast<std::uint32_t>(lanes));
+    for (; i + lanes <= x.size(); i += lanes) {
+      const auto bits = hn::And(hn::BitCast(di, hn::LoadU(d, x.data() + i)), magnitude);
+      count +=
+          hn::CompressStore(position, hn::RebindMask(du, hn::Gt(bits, below)), du, out + count);
+      position = hn::Add(position, step);
+    }
+  } else {
+    for (; i + simd::kBlock <= x.size(); i += simd::kBlock) {
+      if (bound_bits != 0 && !simd::any_magnitude_at_least(x.data() + i, bound_bits)) continue;
+      for (auto mask = simd::magnitude_at_least_mask(x.data() + i, bound_bits); mask != 0;
+           mask &= mask - 1) {
+        out[count++] = static_cast<std::uint32_t>(i + std::countr_zero(mask));
+      }
     }
   }
-  for (std::size_t i = whole; i < x.size(); ++i) {
-    if (simd::magnitude_bits(data[i]) >= bound_bits)
-      indices.push_back(static_cast<std::uint32_t>(i));
+  for (; i < x.size(); ++i) {
+    if (simd::magnitude_bits(x[i]) >= bound_bits) out[count++] = static_cast<std::uint32_t>(i);
   }
+  return count;
+}
+
+// decoded = 0 + x where magnitude_bits(x) ≥ bound, else 0: a threshold message's decode (the
+// same kept set as collect_above; 0 + x turns a kept −0 into +0, as decoding adds into zeros).
+// One dense pass instead of zeroing and scattering.
+template <class T>
+void write_kept(std::span<const T> x, T bound, std::span<T> decoded) {
+  const hn::ScalableTag<T> d;
+  const hn::RebindToSigned<decltype(d)> di;
+  using Signed = hn::TFromD<decltype(di)>;
+  const std::size_t lanes = hn::Lanes(d);
+  const auto bound_bits = simd::magnitude_bits(bound);
+  const auto magnitude = hn::Set(di, static_cast<Signed>(~simd::MagnitudeBits<T>{0} >> 1));
+  const auto below = hn::Set(di, static_cast<Signed>(bound_bits - 1));
+  std::size_t i = 0;
+  for (; i + lanes <= x.size(); i += lanes) {
+    const auto v = hn::LoadU(d, x.data() + i);
+    const auto keep = hn::RebindMask(d, hn::Gt(hn::And(hn::BitCast(di, v), magnitude), below));
+    hn::StoreU(hn::IfThenElseZero(keep, hn::Add(hn::Zero(d), v)), d, decoded.data() + i);
+  }
+  for (; i < x.size(); ++i) {
+    decoded[i] = simd::magnitude_bits(x[i]) >= bound_bits ? T{0} + x[i] : T{0};
+  }
+}
+
+// Whether the kept coordinates are finite (a NaN or infinity is always at least the bound, see
+// core/simd_masks-inl.hpp, so the kept ones are the only candidates).
+template <class T>
+bool all_finite_at(std::span<const T> x, std::span<const std::uint32_t> kept) {
   bool finite = true;
-  for (const std::uint32_t i : indices) {
-    finite = finite && simd::magnitude_bits(data[i]) < simd::kInfinityBits<T>;
+  for (const std::uint32_t i : kept) {
+    finite = finite && simd::magnitude_bits(x[i]) < simd::kInfinityBits<T>;
   }
   return finite;
 }
@@ -79,11 +138,27 @@ class Threshold final : public TypedCompressor<Threshold> {
   template <class T>
   void encode_typed(std::span<const T> x, const Layout& layout, const StepContext&,
                     std::vector<std::uint8_t>& out) {
-    SparseSegment part{Segment{0, layout.total_size(), 0}, {}};
-    if (!collect_above(x, threshold_in<T>(lambda_), part.indices)) reject_non_finite(x, layout);
-    append_varint(out, part.indices.size());
-    write_sparse_indices(out, std::span<const SparseSegment>(&part, 1), index_);
-    write_sparse_values(out, x, std::span<const SparseSegment>(&part, 1), value_format<T>());
+    kept_.segment = Segment{0, layout.total_size(), 0};
+    const std::size_t room = x.size() + collect_slack<T>();
+    if (room > scratch_size_) {  // not a vector: resizing one would zero it first
+      scratch_ = std::make_unique_for_overwrite<std::uint32_t[]>(room);
+      scratch_size_ = room;
+    }
+    const std::size_t count = collect_above(x, threshold_in<T>(lambda_), scratch_.get());
+    kept_.indices.assign(scratch_.get(), scratch_.get() + count);
+    if (!all_finite_at(x, std::span<const std::uint32_t>(kept_.indices))) {
+      reject_non_finite(x, layout);
+    }
+    append_varint(out, kept_.indices.size());
+    write_sparse_indices(out, std::span<const SparseSegment>(&kept_, 1), index_);
+    write_sparse_values(out, x, std::span<const SparseSegment>(&kept_, 1), value_format<T>());
+  }
+
+  template <class T>
+  bool decode_own_typed(std::span<const T> x, std::span<T> decoded) const {
+    if (!carries_exactly<T>(value_format<T>())) return false;
+    write_kept(x, threshold_in<T>(lambda_), decoded);
+    return true;
   }
 
   template <class T>
@@ -102,6 +177,9 @@ class Threshold final : public TypedCompressor<Threshold> {
  private:
   double lambda_;
   IndexChoice index_;
+  SparseSegment kept_;  // the last encoding's kept coordinates (its buffer reused between steps)
+  std::unique_ptr<std::uint32_t[]> scratch_;  // collect_above's output
+  std::size_t scratch_size_ = 0;
 };
 
 }  // namespace

@@ -61,6 +61,16 @@ class TopK final : public TypedCompressor<TopK> {
   }
 
   template <class T>
+  bool decode_own_typed(std::span<const T> x, std::span<T> decoded) const {
+    if (!carries_exactly<T>(value_format<T>())) return false;
+    std::fill(decoded.begin(), decoded.end(), T{0});
+    for (const SparseSegment& part : parts_) {
+      if (!scatter_sparse_decode(x, part, T{1}, decoded)) return false;
+    }
+    return true;
+  }
+
+  template <class T>
   void decode_typed(ByteReader& reader, const Layout& layout, const StepContext&, std::span<T> out,
                     T weight) const {
     const auto segments = make_segments(layout, scope_);

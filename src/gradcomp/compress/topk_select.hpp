@@ -1,6 +1,6 @@
 #pragma once
-// Exact Top-k selection (docs/compressors.md §2.3.3, tie-break §1.3: larger |v| first, then the smaller
-// index). The result equals taking the first k of a full sort by (|v| desc, index asc).
+// Exact Top-k selection (docs/compressors.md §2.3.3, tie-break §1.3: larger |v| first, then the
+// smaller index). The result equals taking the first k of a full sort by (|v| desc, index asc).
 //
 // Large inputs take a sampled path: the magnitudes of 256 random runs of 256 elements bracket the
 // k-th largest magnitude from below; one filtering pass keeps the candidates at or above that

@@ -68,6 +68,39 @@ class BitWriter {
   unsigned filled_ = 0;
 };
 
+// A bit writer into storage sized beforehand, for hot loops that know the exact size (a sparse
+// message's coded indices): every field is one unaligned 8-byte store and no branch, and the
+// writer, kept as a local, holds its state in registers (BitWriter's members go through memory
+// because its vector's appends may alias them). The storage needs 8 bytes past the last byte
+// written; those hold zeros or garbage the caller trims.
+class PresizedBitWriter {
+ public:
+  static constexpr unsigned kMaxWidth = 56;
+
+  explicit PresizedBitWriter(std::uint8_t* out) : out_(out) {}
+
+  // Appends `value`, which must be below 2^width (width ≤ kMaxWidth).
+  void write(std::uint64_t value, unsigned width) {
+    accumulator_ |= value << filled_;  // filled_ ≤ 7: the field fits in the 64-bit word
+    filled_ += width;
+    std::uint64_t word = accumulator_;
+    if constexpr (std::endian::native == std::endian::big) word = __builtin_bswap64(word);
+    std::memcpy(out_ + byte_, &word, 8);
+    const unsigned whole_bytes = filled_ >> 3;  // ≤ 7
+    byte_ += whole_bytes;
+    accumulator_ >>= 8 * whole_bytes;
+    filled_ &= 7;
+  }
+  // Bytes written so far, the last one possibly partial (zero-padded).
+  [[nodiscard]] std::size_t bytes() const { return byte_ + (filled_ != 0 ? 1 : 0); }
+
+ private:
+  std::uint8_t* out_;
+  std::size_t byte_ = 0;
+  std::uint64_t accumulator_ = 0;
+  unsigned filled_ = 0;
+};
+
 // Reads a word at a time: the bits not yet read wait in a 64-bit window, refilled with up to
 // eight bytes at once, so a field costs a shift and a mask, and a unary run one count of trailing
 // ones (reading bit by bit was most of a sparse message's decode).

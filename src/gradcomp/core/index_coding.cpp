@@ -23,16 +23,27 @@ namespace {
 constexpr unsigned kMaxRiceBits = 40;
 
 // Exact Rice sizes for b = first, first + 1, first + 2 in one pass: Σ (gap >> b) + count·(1 + b).
+// The sums stay in 32 bits (each is at most Σ gap < segment size ≤ 2^32 − 1), so the loop over
+// independent gaps vectorises. A shift of 32 or more gives 0 (the mask), not undefined behaviour.
 std::array<std::uint64_t, 3> rice_sizes(std::span<const std::uint32_t> sorted, unsigned first) {
   std::array<std::uint64_t, 3> quotients{};
-  std::uint64_t previous_end = 0;  // previous index + 1
-  for (const std::uint32_t index : sorted) {
-    const std::uint64_t gap = index - previous_end;
-    quotients[0] += gap >> first;
-    quotients[1] += gap >> (first + 1);
-    quotients[2] += gap >> (first + 2);
-    previous_end = std::uint64_t{index} + 1;
+  if (sorted.empty()) return quotients;
+  std::array<unsigned, 3> shift{};
+  std::array<std::uint32_t, 3> keep{};
+  for (unsigned j = 0; j < 3; ++j) {
+    shift[j] = std::min(first + j, 31U);
+    keep[j] = first + j < 32 ? ~std::uint32_t{0} : 0;
   }
+  std::uint32_t q0 = (sorted[0] >> shift[0]) & keep[0];
+  std::uint32_t q1 = (sorted[0] >> shift[1]) & keep[1];
+  std::uint32_t q2 = (sorted[0] >> shift[2]) & keep[2];
+  for (std::size_t i = 1; i < sorted.size(); ++i) {
+    const std::uint32_t gap = sorted[i] - sorted[i - 1] - 1;
+    q0 += (gap >> shift[0]) & keep[0];
+    q1 += (gap >> shift[1]) & keep[1];
+    q2 += (gap >> shift[2]) & keep[2];
+  }
+  quotients = {q0, q1, q2};
   for (unsigned j = 0; j < 3; ++j) quotients[j] += sorted.size() * (1 + first + j);
   return quotients;
 }
@@ -55,29 +66,6 @@ IndexPlan plan_indices(std::span<const std::uint32_t> sorted, std::size_t segmen
   }
   if (choice == IndexChoice::kRice) return best;
   return best.bits < fixed.bits ? best : fixed;
-}
-
-void write_indices(BitWriter& writer, std::span<const std::uint32_t> sorted,
-                   std::size_t segment_size, const IndexPlan& plan) {
-  if (!plan.rice) {
-    const unsigned width = bits_for_index(segment_size);
-    for (const std::uint32_t index : sorted) writer.write(index, width);
-    return;
-  }
-  const unsigned b = plan.rice_bits;
-  std::uint64_t previous_end = 0;
-  for (const std::uint32_t index : sorted) {
-    const std::uint64_t gap = index - previous_end;
-    const std::uint64_t quotient = gap >> b;
-    if (quotient + 1 + b <= 57) {  // the whole code word in one write: q ones, a zero, b bits
-      writer.write(BitWriter::mask(static_cast<unsigned>(quotient)) | (gap << (quotient + 1)),
-                   static_cast<unsigned>(quotient + 1 + b));
-    } else {
-      writer.write_unary(quotient);
-      writer.write(gap, b);
-    }
-    previous_end = std::uint64_t{index} + 1;
-  }
 }
 
 namespace {

@@ -33,13 +33,80 @@ unsigned bits_for_index(std::size_t segment_size);  // ⌈log₂ n⌉, 0 for n �
 
 IndexPlan plan_indices(std::span<const std::uint32_t> sorted, std::size_t segment_size,
                        IndexChoice choice);
-void write_indices(BitWriter& writer, std::span<const std::uint32_t> sorted,
-                   std::size_t segment_size, const IndexPlan& plan);
+// Appends the coded indices to `writer` (a BitWriter or PresizedBitWriter).
+template <class Writer>
+void write_indices(Writer& writer, std::span<const std::uint32_t> sorted, std::size_t segment_size,
+                   const IndexPlan& plan);
 // Reads `count` indices coded with `tag`; checks they are strictly increasing and < segment_size.
 void read_indices(BitReader& reader, std::uint8_t tag, std::size_t count, std::size_t segment_size,
                   std::vector<std::uint32_t>& out);
 // The same, appending offset + index to `out` (a message's global indices, segment by segment).
 void read_indices(BitReader& reader, std::uint8_t tag, std::size_t count, std::size_t segment_size,
                   std::size_t offset, std::vector<std::size_t>& out);
+
+namespace detail {
+
+// One Golomb–Rice code word of `gap` with parameter b (q = gap >> b ones, a zero, the b low bits).
+template <class Writer>
+void write_rice(Writer& writer, std::uint64_t gap, unsigned b) {
+  const std::uint64_t quotient = gap >> b;
+  const std::uint64_t low = gap & BitWriter::mask(b);
+  if (quotient + 1 + b <= 56) [[likely]] {  // the whole code word in one write
+    writer.write(BitWriter::mask(static_cast<unsigned>(quotient)) | (low << (quotient + 1)),
+                 static_cast<unsigned>(quotient + 1 + b));
+    return;
+  }
+  std::uint64_t ones = quotient;  // 32 at a time, then a zero, then b bits (b ≤ 40)
+  for (; ones >= 32; ones -= 32) writer.write(0xFFFFFFFFULL, 32);
+  writer.write(BitWriter::mask(static_cast<unsigned>(ones)), static_cast<unsigned>(ones) + 1);
+  writer.write(low, b);
+}
+
+}  // namespace detail
+
+template <class Writer>
+void write_indices(Writer& writer, std::span<const std::uint32_t> sorted, std::size_t segment_size,
+                   const IndexPlan& plan) {
+  if (!plan.rice) {
+    const unsigned width = bits_for_index(segment_size);  // ≤ 32
+    for (const std::uint32_t index : sorted) writer.write(index, width);
+    return;
+  }
+  const unsigned b = plan.rice_bits;
+  const std::uint64_t low_mask = BitWriter::mask(b);
+  std::uint64_t previous_end = 0;
+  std::size_t i = 0;
+  // Four code words at a time: when each is at most 14 bits (the usual case at any density,
+  // since b tracks the mean gap) they are joined into one write of at most 56 bits. Joining
+  // needs no writer state, so the writer's serial chain (shift, or, store, advance) runs once
+  // per four indices.
+  for (; i + 4 <= sorted.size(); i += 4) {
+    const std::uint64_t g0 = sorted[i] - previous_end;
+    const std::uint64_t g1 = sorted[i + 1] - sorted[i] - 1;
+    const std::uint64_t g2 = sorted[i + 2] - sorted[i + 1] - 1;
+    const std::uint64_t g3 = sorted[i + 3] - sorted[i + 2] - 1;
+    previous_end = std::uint64_t{sorted[i + 3]} + 1;
+    const std::uint64_t q0 = g0 >> b, q1 = g1 >> b, q2 = g2 >> b, q3 = g3 >> b;
+    if (((q0 | q1 | q2 | q3) + 1 + b) > 14) {  // q0 | … ≥ each q
+      detail::write_rice(writer, g0, b);
+      detail::write_rice(writer, g1, b);
+      detail::write_rice(writer, g2, b);
+      detail::write_rice(writer, g3, b);
+      continue;
+    }
+    const auto word = [&](std::uint64_t gap, std::uint64_t quotient) {
+      return BitWriter::mask(static_cast<unsigned>(quotient)) |
+             ((gap & low_mask) << (quotient + 1));
+    };
+    const std::uint64_t l0 = q0 + 1 + b, l1 = q1 + 1 + b, l2 = q2 + 1 + b, l3 = q3 + 1 + b;
+    const std::uint64_t joined = word(g0, q0) | (word(g1, q1) << l0) | (word(g2, q2) << (l0 + l1)) |
+                                 (word(g3, q3) << (l0 + l1 + l2));
+    writer.write(joined, static_cast<unsigned>(l0 + l1 + l2 + l3));
+  }
+  for (; i < sorted.size(); ++i) {
+    detail::write_rice(writer, sorted[i] - previous_end, b);
+    previous_end = std::uint64_t{sorted[i]} + 1;
+  }
+}
 
 }  // namespace gradcomp
