@@ -166,9 +166,25 @@ void SparseDecode(benchmark::State& state, double density) {
   std::vector<float> out(d);
   for (auto _ : state) {
     gradcomp::ByteReader reader(bytes);
-    const auto indices = gradcomp::read_sparse_indices(reader, segments, counts);
-    gradcomp::read_sparse_values<float>(reader, indices, gradcomp::ValueFormat::kFp32,
-                                        std::span<float>(out), 0.5F);
+    gradcomp::read_sparse_add<float>(reader, segments, counts, gradcomp::ValueFormat::kFp32,
+                                     std::span<float>(out), 0.5F);
+    benchmark::DoNotOptimize(out.data());
+  }
+  per_kept(state, set.global.size());
+}
+
+// The same kept set decoded by the threshold compressor (λ = the set's cut), as a receiver does.
+void ThresholdDecode(benchmark::State& state, double density) {
+  const auto d = static_cast<std::size_t>(state.range(0));
+  const KeptSet set = kept_set(d, density);
+  float cut = INFINITY;
+  for (const float v : set.values) cut = std::min(cut, std::fabs(v));
+  auto compressor = gradcomp::make_compressor(fmt::format("threshold:lambda={:.9g}", cut));
+  const gradcomp::Layout layout = gradcomp::Layout::flat(d);
+  const gradcomp::Message message = compressor->encode(gradient(d), layout, {});
+  std::vector<float> out(d);
+  for (auto _ : state) {
+    compressor->decode_add(message, layout, {}, std::span<float>(out), 0.5F);
     benchmark::DoNotOptimize(out.data());
   }
   per_kept(state, set.global.size());
@@ -237,5 +253,8 @@ BENCHMARK_CAPTURE(SparseEncode, 32pct, 0.32)->Apply(simulator_sizes);
 BENCHMARK_CAPTURE(SparseDecode, 0_15pct, 0.0015)->Apply(simulator_sizes);
 BENCHMARK_CAPTURE(SparseDecode, 1_2pct, 0.012)->Apply(simulator_sizes);
 BENCHMARK_CAPTURE(SparseDecode, 32pct, 0.32)->Apply(simulator_sizes);
+BENCHMARK_CAPTURE(ThresholdDecode, 0_15pct, 0.0015)->Apply(simulator_sizes);
+BENCHMARK_CAPTURE(ThresholdDecode, 1_2pct, 0.012)->Apply(simulator_sizes);
+BENCHMARK_CAPTURE(ThresholdDecode, 32pct, 0.32)->Apply(simulator_sizes);
 
 BENCHMARK_MAIN();

@@ -2,6 +2,8 @@
 // (the ASan+UBSan preset runs this too; the fuzz targets in tests/fuzz go further).
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cmath>
 #include <cstring>
 
 #include "../test_support.hpp"
@@ -82,6 +84,41 @@ TEST(DecodeReject, TrailingBytesAreAnError) {
     Message longer = encode(spec);
     longer.bytes.push_back(0);
     expect_rejected(spec, longer, "a trailing byte");
+  }
+}
+
+TEST(DecodeReject, SparseSectionsWithAGapOrANonFiniteValueAreCorruptAndAddNothing) {
+  // The values are the message's last count × 4 bytes: a byte inserted before them leaves a gap
+  // after the indices; a NaN value is refused before anything is added.
+  for (const char* spec :
+       {"threshold:lambda=0.8", "topk:ratio=0.2,scope=layer", "randk:ratio=0.3,shared=false"}) {
+    const Message message = encode(spec);
+    std::vector<float> out(layout().total_size(), 0.0F);
+    std::vector<float> decoded = out;
+    make_compressor(spec)->decode(message, layout(), {1, 2, 0}, std::span<float>(decoded));
+    const auto kept = static_cast<std::size_t>(
+        std::count_if(decoded.begin(), decoded.end(), [](float v) { return v != 0.0F; }));
+    ASSERT_GT(kept, 0U) << spec;
+    Message gap = message;
+    gap.bytes.insert(gap.bytes.end() - static_cast<std::ptrdiff_t>(4 * kept), std::uint8_t{0});
+    try {
+      make_compressor(spec)->decode_add(gap, layout(), {1, 2, 0}, std::span<float>(out));
+      ADD_FAILURE() << spec << ": a gap before the values was accepted";
+    } catch (const DecodeError& e) {
+      EXPECT_STREQ(e.what(), "message corrupt: the sparse indices end 1 bytes before the values")
+          << spec;
+    }
+    Message nan = message;
+    const float not_a_number = NAN;
+    std::memcpy(nan.bytes.data() + nan.bytes.size() - 4, &not_a_number, 4);
+    std::fill(out.begin(), out.end(), 2.0F);
+    try {
+      make_compressor(spec)->decode_add(nan, layout(), {1, 2, 0}, std::span<float>(out));
+      ADD_FAILURE() << spec << ": a NaN value was accepted";
+    } catch (const DecodeError& e) {
+      EXPECT_STREQ(e.what(), "message corrupt: a value is NaN or infinite") << spec;
+    }
+    EXPECT_EQ(out, std::vector<float>(layout().total_size(), 2.0F)) << spec;
   }
 }
 

@@ -79,16 +79,18 @@ class RandK final : public TypedCompressor<RandK> {
   template <class T>
   void decode_typed(ByteReader& reader, const Layout& layout, const StepContext& context,
                     std::span<T> out, T weight) const {
-    std::vector<std::size_t> indices;
-    if (shared_) {
-      for (const auto& part : draw(layout, context)) {
-        for (const std::uint32_t i : part.indices) indices.push_back(part.segment.offset + i);
-      }
-    } else {
+    if (!shared_) {
       const auto segments = make_segments(layout, scope_);
-      indices = read_sparse_indices(reader, segments, keep_counts(segments, keep_));
+      read_sparse_add(reader, segments, keep_counts(segments, keep_), value_format<T>(), out,
+                      weight);
+      return;
     }
-    read_sparse_values(reader, indices, value_format<T>(), out, weight);
+    std::vector<std::size_t> indices;  // drawn from the shared seed, not sent
+    for (const auto& part : draw(layout, context)) {
+      for (const std::uint32_t i : part.indices) indices.push_back(part.segment.offset + i);
+    }
+    read_values<T>(reader, indices.size(), value_format<T>(),
+                   [&](std::size_t i, T value) { out[indices[i]] += weight * value; });
   }
 
   // Only the shared-seed form is a linear payload: private indices differ between workers.

@@ -26,16 +26,4 @@ void write_sparse_indices(std::vector<std::uint8_t>& out, std::span<const Sparse
   out.resize(at + bytes);
 }
 
-std::vector<std::size_t> read_sparse_indices(ByteReader& reader, std::span<const Segment> segments,
-                                             std::span<const std::size_t> counts) {
-  BitReader bits(reader.rest());
-  std::vector<std::size_t> global;
-  for (std::size_t s = 0; s < segments.size(); ++s) {
-    const auto tag = static_cast<std::uint8_t>(bits.read(8));
-    read_indices(bits, tag, counts[s], segments[s].size, segments[s].offset, global);
-  }
-  reader.skip(bits.align());
-  return global;
-}
-
 }  // namespace gradcomp

@@ -2,11 +2,13 @@
 // The sparse section shared by Top-k, hard threshold and private Random-k (docs/wire-format.md):
 // for each segment, in the bit stream, a one-byte index-coding tag and the coded indices; after the
 // bit stream (byte-aligned) the values of all segments in index order.
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <span>
 #include <vector>
 
+#include "gradcomp/core/half.hpp"
 #include "gradcomp/core/index_coding.hpp"
 #include "gradcomp/core/layout.hpp"
 #include "gradcomp/core/message.hpp"
@@ -21,11 +23,6 @@ struct SparseSegment {
 
 void write_sparse_indices(std::vector<std::uint8_t>& out, std::span<const SparseSegment> parts,
                           IndexChoice choice);
-
-// Reads the index section written above; counts[s] is the number of indices of segment s.
-// Returns global indices (segment offset added), in segment order.
-std::vector<std::size_t> read_sparse_indices(ByteReader& reader, std::span<const Segment> segments,
-                                             std::span<const std::size_t> counts);
 
 // Appends the values scale·x[offset + index] of every part, in order, gathered in chunks straight
 // into the message (no temporary of all values).
@@ -73,11 +70,76 @@ bool scatter_sparse_decode(std::span<const T> x, const SparseSegment& part, T sc
   return finite;
 }
 
+// Reads the sparse section written above for these segments, with counts[s] indices in segment s,
+// and adds weight·v at each: out[offset + index] += weight·v. One pass: the values are the last
+// Σ counts × width bytes of the message, so each is read as its index is decoded (no list of
+// indices). DecodeError for a truncated or corrupt section (bad indices, a byte between the
+// indices and the values, a NaN or infinite value: then nothing is added); the reader ends at the
+// message's end.
 template <class T>
-void read_sparse_values(ByteReader& reader, std::span<const std::size_t> indices,
-                        ValueFormat format, std::span<T> out, T weight) {
-  read_values<T>(reader, indices.size(), format,
-                 [&](std::size_t i, T value) { out[indices[i]] += weight * value; });
+void read_sparse_add(ByteReader& reader, std::span<const Segment> segments,
+                     std::span<const std::size_t> counts, ValueFormat format, std::span<T> out,
+                     T weight) {
+  std::size_t total = 0;
+  for (std::size_t s = 0; s < segments.size(); ++s) {
+    require<DecodeError>(counts[s] <= segments[s].size,
+                         "message corrupt: {} indices in a segment of {} elements", counts[s],
+                         segments[s].size);
+    total += counts[s];
+  }
+  const std::size_t width = value_bytes(format);
+  require<DecodeError>(total <= reader.remaining() / width,
+                       "message truncated: {} values of {} bytes need {} bytes, {} left", total,
+                       width, total * width, reader.remaining());
+  const std::size_t index_bytes = reader.remaining() - total * width;
+  BitReader bits(reader.rest().first(index_bytes));
+  const std::uint8_t* const values = reader.rest().data() + index_bytes;
+  // The values first, in one linear pass (a corrupt message adds nothing); the scatter's loop
+  // then only adds.
+  const auto add_all = [&](auto value_at) {
+    bool finite = true;
+    for (std::size_t k = 0; k < total; ++k) finite &= std::isfinite(value_at(values, k));
+    require<DecodeError>(finite, "message corrupt: a value is NaN or infinite");
+    std::size_t first = 0;  // the segment's first value
+    for (std::size_t s = 0; s < segments.size(); ++s) {
+      const auto tag = static_cast<std::uint8_t>(bits.read(8));
+      T* const base = out.data() + segments[s].offset;
+      const std::uint8_t* const segment_values = values + first * width;
+      for_each_index(bits, tag, counts[s], segments[s].size,
+                     [&](std::size_t k, std::uint64_t index) {
+                       base[index] += weight * value_at(segment_values, k);
+                     });
+      first += counts[s];
+    }
+  };
+  switch (format) {
+    case ValueFormat::kFp32:
+      add_all([](const std::uint8_t* v, std::size_t k) {
+        float value;
+        std::memcpy(&value, v + 4 * k, 4);
+        return static_cast<T>(value);
+      });
+      break;
+    case ValueFormat::kFp16:
+      add_all([](const std::uint8_t* v, std::size_t k) {
+        std::uint16_t half;
+        std::memcpy(&half, v + 2 * k, 2);
+        return static_cast<T>(half_to_float(half));
+      });
+      break;
+    case ValueFormat::kFp64:
+      add_all([](const std::uint8_t* v, std::size_t k) {
+        double value;
+        std::memcpy(&value, v + 8 * k, 8);
+        return static_cast<T>(value);
+      });
+      break;
+  }
+  const std::size_t used = bits.align();
+  require<DecodeError>(used == index_bytes,
+                       "message corrupt: the sparse indices end {} bytes before the values",
+                       index_bytes - std::min(used, index_bytes));
+  reader.skip(reader.remaining());
 }
 
 }  // namespace gradcomp

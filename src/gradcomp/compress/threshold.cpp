@@ -169,9 +169,8 @@ class Threshold final : public TypedCompressor<Threshold> {
                          "threshold: message claims {} kept coordinates of {}", count,
                          layout.total_size());
     const Segment whole{0, layout.total_size(), 0};
-    const auto indices = read_sparse_indices(reader, std::span<const Segment>(&whole, 1),
-                                             std::span<const std::size_t>(&count, 1));
-    read_sparse_values(reader, indices, value_format<T>(), out, weight);
+    read_sparse_add(reader, std::span<const Segment>(&whole, 1),
+                    std::span<const std::size_t>(&count, 1), value_format<T>(), out, weight);
   }
 
  private:

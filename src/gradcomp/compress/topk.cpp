@@ -74,7 +74,6 @@ class TopK final : public TypedCompressor<TopK> {
   void decode_typed(ByteReader& reader, const Layout& layout, const StepContext&, std::span<T> out,
                     T weight) const {
     const auto segments = make_segments(layout, scope_);
-    const auto indices = read_sparse_indices(reader, segments, keep_counts(segments, keep_));
 #ifdef GRADCOMP_FUZZ_PLANTED_DEFECT
     // The defect the fuzzing must find (tests/fuzz/planted_defect.sh; never in a real build).
     // A last byte no seed ends with: the fuzzer must find it (its comparison is instrumented).
@@ -83,7 +82,7 @@ class TopK final : public TypedCompressor<TopK> {
       (void)past_the_end;
     }
 #endif
-    read_sparse_values(reader, indices, value_format<T>(), out, weight);
+    read_sparse_add(reader, segments, keep_counts(segments, keep_), value_format<T>(), out, weight);
   }
 
  private:

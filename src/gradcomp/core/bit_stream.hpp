@@ -148,6 +148,45 @@ class BitReader {
     const std::uint64_t quotient = read_unary(limit);
     return (quotient << b) | read(b);
   }
+  // `count` Golomb–Rice code words, as `count` calls of read_rice(b, limit) would read them,
+  // handed to sink(k, value) in order. The window, its fill and the position live in locals
+  // (registers) for the whole run, and a load of 8 bytes tops the window up before each code
+  // word: read_rice's members go through memory once per code word. The last code words before
+  // the end of the bytes, and any longer than the window, go through read_rice.
+  template <class Sink>
+  [[gnu::always_inline]] void read_rice_words(std::size_t count, unsigned b, std::uint64_t limit,
+                                              Sink&& sink) {
+    std::uint64_t window = window_;
+    unsigned available = available_;
+    std::size_t next = next_byte_;
+    const std::uint8_t* const bytes = bytes_.data();
+    const std::size_t size = bytes_.size();
+    const std::uint64_t low_mask = BitWriter::mask(b);
+    std::size_t k = 0;
+    for (; k < count; ++k) {
+      // Topped up before every code word, without a branch on the fill (whether a code word
+      // needs a load is as unpredictable as the code lengths): 8 bytes at `next` go above the
+      // bits held (the bits already there are the stream's own, see top_up), and the whole bytes
+      // that fit are counted in: 56 + (available mod 8) bits are then held.
+      if (size - next < 8) break;
+      std::uint64_t word;
+      std::memcpy(&word, bytes + next, 8);
+      if constexpr (std::endian::native == std::endian::big) word = __builtin_bswap64(word);
+      window |= word << available;  // available ≤ 63
+      next += (63 - available) >> 3;
+      available |= 56;
+      const auto ones = static_cast<unsigned>(std::countr_one(window));
+      const unsigned length = ones + 1 + b;
+      if (length > available || ones > limit) break;  // the general path reads or refuses it
+      sink(k, (std::uint64_t{ones} << b) | ((window >> (ones + 1)) & low_mask));
+      window >>= length;  // length ≤ available ≤ 63
+      available -= length;
+    }
+    window_ = window;
+    available_ = available;
+    next_byte_ = next;
+    for (; k < count; ++k) sink(k, read_rice(b, limit));
+  }
   // Skips to the next byte boundary; returns the byte offset reached.
   std::size_t align() {
     const std::size_t aligned = (position() + 7) & ~std::size_t{7};

@@ -20,8 +20,6 @@ unsigned bits_for_index(std::size_t segment_size) {
 
 namespace {
 
-constexpr unsigned kMaxRiceBits = 40;
-
 // Exact Rice sizes for b = first, first + 1, first + 2 in one pass: Σ (gap >> b) + count·(1 + b).
 // The sums stay in 32 bits (each is at most Σ gap < segment size ≤ 2^32 − 1), so the loop over
 // independent gaps vectorises. A shift of 32 or more gives 0 (the mask), not undefined behaviour.
@@ -68,69 +66,16 @@ IndexPlan plan_indices(std::span<const std::uint32_t> sorted, std::size_t segmen
   return best.bits < fixed.bits ? best : fixed;
 }
 
-namespace {
-
-// Before the output is sized from it: a corrupt count may not allocate more than the segment.
-void check_count(std::size_t count, std::size_t segment_size) {
-  require<DecodeError>(count <= segment_size,
-                       "message corrupt: {} indices in a segment of {} elements", count,
-                       segment_size);
-}
-
-// Decodes `count` (checked) indices into out[i] = offset + index. The reader is copied into a local
-// and written back at the end, and `out` is restrict: otherwise every store of an index might
-// change the reader, whose window would be reloaded from memory for every code word.
-template <class Index>
-void decode_indices(BitReader& shared_reader, std::uint8_t tag, std::size_t count,
-                    std::size_t segment_size, std::size_t offset, Index* __restrict out) {
-  BitReader reader = shared_reader;
-  const bool rice = (tag & 0x80U) != 0;
-  const unsigned b = tag & 0x3FU;
-  require<DecodeError>((tag & 0x40U) == 0 && b <= kMaxRiceBits,
-                       "message corrupt: index coding tag {:#04x} is not valid", tag);
-  if (!rice) {
-    require<DecodeError>(b == 0, "message corrupt: index coding tag {:#04x} is not valid", tag);
-    const unsigned width = bits_for_index(segment_size);
-    std::uint64_t previous_end = 0;
-    for (std::size_t i = 0; i < count; ++i) {
-      const std::uint64_t index = reader.read(width);
-      require<DecodeError>(index >= previous_end && index < segment_size,
-                           "message corrupt: index {} out of order or outside a segment of {}",
-                           index, segment_size);
-      out[i] = static_cast<Index>(offset + index);
-      previous_end = index + 1;
-    }
-    shared_reader = reader;
-    return;
-  }
-  const std::uint64_t longest_run = segment_size >> b;
-  std::uint64_t previous_end = 0;
-  for (std::size_t i = 0; i < count; ++i) {
-    const std::uint64_t index = previous_end + reader.read_rice(b, longest_run);
-    require<DecodeError>(index < segment_size, "message corrupt: index {} outside a segment of {}",
-                         index, segment_size);
-    out[i] = static_cast<Index>(offset + index);
-    previous_end = index + 1;
-  }
-  shared_reader = reader;
-}
-
-}  // namespace
-
 void read_indices(BitReader& reader, std::uint8_t tag, std::size_t count, std::size_t segment_size,
                   std::vector<std::uint32_t>& out) {
   out.clear();
-  check_count(count, segment_size);
+  require<DecodeError>(count <= segment_size,  // before the output is sized from it
+                       "message corrupt: {} indices in a segment of {} elements", count,
+                       segment_size);
   out.resize(count);
-  decode_indices(reader, tag, count, segment_size, 0, out.data());
-}
-
-void read_indices(BitReader& reader, std::uint8_t tag, std::size_t count, std::size_t segment_size,
-                  std::size_t offset, std::vector<std::size_t>& out) {
-  check_count(count, segment_size);
-  const std::size_t at = out.size();
-  out.resize(at + count);
-  decode_indices(reader, tag, count, segment_size, offset, out.data() + at);
+  for_each_index(reader, tag, count, segment_size, [&](std::size_t k, std::uint64_t index) {
+    out[k] = static_cast<std::uint32_t>(index);
+  });
 }
 
 }  // namespace gradcomp

@@ -17,6 +17,8 @@
 namespace gradcomp {
 
 enum class IndexChoice { kAuto, kFixed, kRice };
+
+constexpr unsigned kMaxRiceBits = 40;  // the largest b a tag may name
 IndexChoice parse_index_choice(std::string_view text);
 
 struct IndexPlan {
@@ -37,12 +39,15 @@ IndexPlan plan_indices(std::span<const std::uint32_t> sorted, std::size_t segmen
 template <class Writer>
 void write_indices(Writer& writer, std::span<const std::uint32_t> sorted, std::size_t segment_size,
                    const IndexPlan& plan);
+// Reads `count` indices coded with `tag` and hands them to sink(k, index) in order, k = 0, 1, …;
+// DecodeError (before the sink sees it) for a bad tag, a count above segment_size, an index out
+// of order or not below segment_size. Defined below.
+template <class Sink>
+void for_each_index(BitReader& reader, std::uint8_t tag, std::size_t count,
+                    std::size_t segment_size, Sink&& sink);
 // Reads `count` indices coded with `tag`; checks they are strictly increasing and < segment_size.
 void read_indices(BitReader& reader, std::uint8_t tag, std::size_t count, std::size_t segment_size,
                   std::vector<std::uint32_t>& out);
-// The same, appending offset + index to `out` (a message's global indices, segment by segment).
-void read_indices(BitReader& reader, std::uint8_t tag, std::size_t count, std::size_t segment_size,
-                  std::size_t offset, std::vector<std::size_t>& out);
 
 namespace detail {
 
@@ -63,6 +68,41 @@ void write_rice(Writer& writer, std::uint64_t gap, unsigned b) {
 }
 
 }  // namespace detail
+
+// Inlined into its caller, so that the sink's captures and the reader's window stay in registers.
+template <class Sink>
+[[gnu::always_inline]] inline void for_each_index(BitReader& reader, std::uint8_t tag,
+                                                  std::size_t count, std::size_t segment_size,
+                                                  Sink&& sink) {
+  require<DecodeError>(count <= segment_size,
+                       "message corrupt: {} indices in a segment of {} elements", count,
+                       segment_size);
+  const bool rice = (tag & 0x80U) != 0;
+  const unsigned b = tag & 0x3FU;
+  require<DecodeError>((tag & 0x40U) == 0 && b <= kMaxRiceBits && (rice || b == 0),
+                       "message corrupt: index coding tag {:#04x} is not valid", tag);
+  std::uint64_t previous_end = 0;  // ≤ segment_size: the sums below cannot overflow
+  if (!rice) {
+    const unsigned width = bits_for_index(segment_size);
+    for (std::size_t k = 0; k < count; ++k) {
+      const std::uint64_t index = reader.read(width);
+      require<DecodeError>(index >= previous_end && index < segment_size,
+                           "message corrupt: index {} out of order or outside a segment of {}",
+                           index, segment_size);
+      sink(k, index);
+      previous_end = index + 1;
+    }
+    return;
+  }
+  // A gap is below 2^(6 + 40): with previous_end ≤ 2^32 the sum cannot wrap.
+  reader.read_rice_words(count, b, segment_size >> b, [&](std::size_t k, std::uint64_t gap) {
+    const std::uint64_t index = previous_end + gap;
+    require<DecodeError>(index < segment_size, "message corrupt: index {} outside a segment of {}",
+                         index, segment_size);
+    sink(k, index);
+    previous_end = index + 1;
+  });
+}
 
 template <class Writer>
 void write_indices(Writer& writer, std::span<const std::uint32_t> sorted, std::size_t segment_size,
