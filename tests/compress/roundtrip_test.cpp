@@ -2,6 +2,7 @@
 // d = 0, d = 1, layers that are not multiples of 8 or 5, matrices and vectors; float and double.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 
@@ -139,6 +140,29 @@ void expect_own_decode_is_the_decode(const std::string& spec, const Layout& layo
   std::vector<T> decoded(x.size());
   make_compressor(spec)->decode(expected, layout, context, std::span<T>(decoded));
   EXPECT_EQ(std::memcmp(own.data(), decoded.data(), x.size() * sizeof(T)), 0) << spec;
+  // The sparse form: given, it expands to the same bits; refused (over the limit, or not
+  // known), the dense decode is written instead.
+  for (const std::size_t limit : {x.size(), std::size_t{0}}) {
+    SparseDecode<T> sparse;
+    std::vector<T> dense(x.size(), T{7});
+    Message again;
+    const bool given = make_compressor(spec)->encode_and_decode_sparse(
+        std::span<const T>(x), layout, context, again, std::span<T>(dense), sparse, limit);
+    EXPECT_EQ(again.bytes, expected.bytes) << spec;
+    if (given) {
+      EXPECT_LE(sparse.indices.size(), limit) << spec;
+      ASSERT_EQ(sparse.values.size(), sparse.indices.size()) << spec;
+      std::vector<T> expanded(x.size(), T{0});
+      for (std::size_t k = 0; k < sparse.indices.size(); ++k) {
+        expanded[sparse.indices[k]] = sparse.values[k];
+      }
+      EXPECT_EQ(std::memcmp(expanded.data(), decoded.data(), x.size() * sizeof(T)), 0)
+          << spec << ", sparse";
+    } else {
+      EXPECT_EQ(std::memcmp(dense.data(), decoded.data(), x.size() * sizeof(T)), 0)
+          << spec << ", dense after a refused sparse decode";
+    }
+  }
 }
 
 class RoundTrip : public ::testing::TestWithParam<std::tuple<std::size_t, std::size_t>> {};
@@ -278,6 +302,39 @@ TEST(RoundTrip, OwnDecodeKeepsTheDecodesBitsForZerosFormatsAndScales) {
   EXPECT_THROW(sender->encode_and_decode(std::span<const float>(huge), Layout::flat(15), context,
                                          message, std::span<float>(own)),
                DecodeError);
+}
+
+TEST(RoundTrip, SparseCompressorsGiveTheirDecodeAsCarriedCoordinates) {
+  const Layout layout = Layout::from_shapes({{40}, {0}, {60}});
+  const auto x = gaussian_vector<float>(100, 5);
+  const StepContext context{5, 2, 3};
+  for (const auto& [spec, carried] :
+       std::vector<std::pair<std::string, std::size_t>>{{"threshold:lambda=1.5", 0},
+                                                        {"topk:k=7", 7},
+                                                        {"topk:ratio=0.1,scope=layer", 10},
+                                                        {"randk:k=9,shared=false", 9},
+                                                        {"randk:k=9,unbiased=true", 9},
+                                                        {"rbgs:ratio=10", 10}}) {
+    std::size_t expected = carried;
+    if (spec.starts_with("threshold")) {
+      expected = static_cast<std::size_t>(
+          std::count_if(x.begin(), x.end(), [](float v) { return std::fabs(v) >= 1.5F; }));
+    }
+    ASSERT_GT(expected, 0U) << spec;
+    SparseDecode<float> sparse;
+    std::vector<float> dense(100);
+    Message message;
+    EXPECT_TRUE(make_compressor(spec)->encode_and_decode_sparse(
+        std::span<const float>(x), layout, context, message, std::span<float>(dense), sparse, 100))
+        << spec;
+    EXPECT_EQ(sparse.indices.size(), expected) << spec;
+    // One fewer than carried is over the limit.
+    EXPECT_EQ(make_compressor(spec)->encode_and_decode_sparse(
+                  std::span<const float>(x), layout, context, message, std::span<float>(dense),
+                  sparse, expected - 1),
+              false)
+        << spec;
+  }
 }
 
 TEST(RoundTrip, Fp16OverflowIsRefusedNotSentAsInfinity) {

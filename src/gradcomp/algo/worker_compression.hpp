@@ -33,7 +33,8 @@ class WorkerCompression {
         decodes_(workers.count),
         inputs_(workers.count),
         scaled_(workers.count),
-        sent_(workers.count) {
+        sent_(workers.count),
+        carried_(workers.count) {
     compressors_.reserve(workers.count);
     for (std::size_t j = 0; j < workers.count; ++j) {
       compressors_.push_back(make_compressor(spec, role));
@@ -65,6 +66,26 @@ class WorkerCompression {
       const std::span<T> scaled = own(scaled_, j);
       kernels.divide(p.data(), scale, scaled.data(), p.size());
       input = scaled;
+    }
+    if (error.data() == p.data()) {
+      // p is in e's storage: where the message carries few coordinates (at most d/64: decoding
+      // it in the exchange then costs about one pass over d, the dense copy it would add
+      // instead), only those change: elsewhere e = p − scale·0 = p, the same bits. Then ‖e‖² in
+      // a pass that only reads (the same sums as subtract_scaled_norm's).
+      SparseDecode<T>& carried = carried_[j];
+      if (compressors_[j]->encode_and_decode_sparse(input, layout_, context_of(step, j),
+                                                    messages_[j], own(sent_, j), carried,
+                                                    p.size() / 64)) {
+        decodes_[j] = {};
+        for (std::size_t k = 0; k < carried.indices.size(); ++k) {
+          const std::uint32_t i = carried.indices[k];
+          error[i] = p[i] - scale * carried.values[k];
+        }
+        return kernels.squared_norm(error.data(), error.size());
+      }
+      const std::span<const T> sent = sent_[j];
+      decodes_[j] = decoder_->properties().elementwise_decode ? sent : std::span<const T>{};
+      return kernels.subtract_scaled_norm(p.data(), scale, sent.data(), error.data(), p.size());
     }
     const std::span<const T> sent = send_and_decode(j, input, step);
     // scale = 1: p − 1·C = p − C exactly.
@@ -103,8 +124,9 @@ class WorkerCompression {
   std::vector<Message> messages_;
   std::vector<std::span<const T>> decodes_;
   std::vector<std::vector<T>> inputs_;
-  std::vector<std::vector<T>> scaled_;  // p/scale
-  std::vector<std::vector<T>> sent_;    // C(v) as decoded
+  std::vector<std::vector<T>> scaled_;    // p/scale
+  std::vector<std::vector<T>> sent_;      // C(v) as decoded
+  std::vector<SparseDecode<T>> carried_;  // C(v) as carried coordinates, when it has few
 };
 
 }  // namespace gradcomp

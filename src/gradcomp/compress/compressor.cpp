@@ -147,6 +147,24 @@ void Compressor::encode_and_decode_checked(std::span<const T> x, const Layout& l
 }
 
 template <class T>
+bool Compressor::encode_and_decode_sparse_checked(std::span<const T> x, const Layout& layout,
+                                                  const StepContext& context, Message& out,
+                                                  std::span<T> decoded, SparseDecode<T>& sparse,
+                                                  std::size_t limit) {
+  require(decoded.size() == layout.total_size(),
+          "{}: the decode's output has {} elements but the layout describes {}", name_,
+          decoded.size(), layout.total_size());
+  encode_checked(x, layout, context, out);
+  sparse.indices.clear();
+  sparse.values.clear();
+  if (decode_own_sparse(x, layout, context, limit, sparse)) return true;
+  if (decode_own(x, decoded)) return false;
+  std::fill(decoded.begin(), decoded.end(), T{0});
+  decode_checked(std::span<const std::uint8_t>(out.bytes), layout, context, decoded, T{1});
+  return false;
+}
+
+template <class T>
 ByteReader Compressor::open_message(std::span<const std::uint8_t> message, const Layout& layout,
                                     const StepContext& context) const {
   const MessageHeader header = MessageHeader::parse(message);
@@ -279,6 +297,18 @@ void Compressor::encode_and_decode(std::span<const double> x, const Layout& layo
                                    const StepContext& context, Message& out,
                                    std::span<double> decoded) {
   encode_and_decode_checked(x, layout, context, out, decoded);
+}
+bool Compressor::encode_and_decode_sparse(std::span<const float> x, const Layout& layout,
+                                          const StepContext& context, Message& out,
+                                          std::span<float> decoded, SparseDecode<float>& sparse,
+                                          std::size_t limit) {
+  return encode_and_decode_sparse_checked(x, layout, context, out, decoded, sparse, limit);
+}
+bool Compressor::encode_and_decode_sparse(std::span<const double> x, const Layout& layout,
+                                          const StepContext& context, Message& out,
+                                          std::span<double> decoded, SparseDecode<double>& sparse,
+                                          std::size_t limit) {
+  return encode_and_decode_sparse_checked(x, layout, context, out, decoded, sparse, limit);
 }
 void Compressor::decode_add(std::span<const std::uint8_t> message, const Layout& layout,
                             const StepContext& context, std::span<float> out, float weight) const {

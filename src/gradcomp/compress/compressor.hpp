@@ -69,6 +69,13 @@ struct Properties {
   bool elementwise_decode = false;
 };
 
+// A decode given as the coordinates a message carries and their decoded values (0 elsewhere).
+template <class T>
+struct SparseDecode {
+  std::vector<std::uint32_t> indices;  // global, in the order the message carries them
+  std::vector<T> values;
+};
+
 // The constants of docs/compressors.md §2.2 for these parameters and this layout, where the
 // reference gives one: δ (E‖C(x) − x‖² ≤ (1 − δ)‖x‖²), ω (E‖Q(x)‖² ≤ (1 + ω)‖x‖²), υ² (E‖x − C(x)‖²
 // ≤ υ²).
@@ -110,6 +117,17 @@ class Compressor {
                          Message& out, std::span<float> decoded);
   void encode_and_decode(std::span<const double> x, const Layout& layout,
                          const StepContext& context, Message& out, std::span<double> decoded);
+  // The same, but where the compressor knows the coordinates its message carries and there are
+  // at most `limit` of them, the decode is given as those coordinates and their values (`sparse`,
+  // the same bits as the dense decode there; `decoded` is not written) and returns true: a sender
+  // whose message carries few coordinates then updates only those (error feedback's e ← p −
+  // C(p) with p in e's storage). Otherwise as encode_and_decode, returning false.
+  bool encode_and_decode_sparse(std::span<const float> x, const Layout& layout,
+                                const StepContext& context, Message& out, std::span<float> decoded,
+                                SparseDecode<float>& sparse, std::size_t limit);
+  bool encode_and_decode_sparse(std::span<const double> x, const Layout& layout,
+                                const StepContext& context, Message& out, std::span<double> decoded,
+                                SparseDecode<double>& sparse, std::size_t limit);
 
   // out += weight · decoded(message). DecodeError if the message does not fit. The span forms
   // decode a message in place inside a larger buffer (the exchange's gathered bytes).
@@ -181,6 +199,18 @@ class Compressor {
   virtual bool decode_own(std::span<const double> /*x*/, std::span<double> /*decoded*/) const {
     return false;
   }
+  // The same as carried coordinates and values (SparseDecode), when there are at most `limit`;
+  // false (the default) where it cannot or there are more.
+  virtual bool decode_own_sparse(std::span<const float> /*x*/, const Layout& /*layout*/,
+                                 const StepContext& /*context*/, std::size_t /*limit*/,
+                                 SparseDecode<float>& /*sparse*/) const {
+    return false;
+  }
+  virtual bool decode_own_sparse(std::span<const double> /*x*/, const Layout& /*layout*/,
+                                 const StepContext& /*context*/, std::size_t /*limit*/,
+                                 SparseDecode<double>& /*sparse*/) const {
+    return false;
+  }
   virtual void decode_body(ByteReader& reader, const Layout& layout, const StepContext& context,
                            std::span<float> out, float weight) const = 0;
   virtual void decode_body(ByteReader& reader, const Layout& layout, const StepContext& context,
@@ -214,6 +244,11 @@ class Compressor {
   template <class T>
   void encode_and_decode_checked(std::span<const T> x, const Layout& layout,
                                  const StepContext& context, Message& out, std::span<T> decoded);
+  template <class T>
+  bool encode_and_decode_sparse_checked(std::span<const T> x, const Layout& layout,
+                                        const StepContext& context, Message& out,
+                                        std::span<T> decoded, SparseDecode<T>& sparse,
+                                        std::size_t limit);
   [[nodiscard]] std::uint16_t fingerprint(const Layout& layout) const;
 
   CompressorId id_;
@@ -230,8 +265,12 @@ class Compressor {
 // and, for compressors with a linear payload,
 //   template <class T> void scatter_typed(std::span<const T> payload, const Layout&,
 //                                         const StepContext&, std::span<T>, T weight) const;
-// and, for compressors that can write their own decode from the encoding (Compressor::decode_own),
+// and, for compressors that can write their own decode from the encoding (Compressor::decode_own,
+// decode_own_sparse),
 //   template <class T> bool decode_own_typed(std::span<const T> x, std::span<T> decoded) const;
+//   template <class T> bool decode_own_sparse_typed(std::span<const T> x, const Layout&,
+//                                                   const StepContext&, std::size_t limit,
+//                                                   SparseDecode<T>&) const;
 template <class Derived>
 class TypedCompressor : public Compressor {
  public:
@@ -260,6 +299,15 @@ class TypedCompressor : public Compressor {
   bool decode_own(std::span<const double> x, std::span<double> decoded) const final {
     return own_decode(x, decoded);
   }
+  bool decode_own_sparse(std::span<const float> x, const Layout& layout, const StepContext& context,
+                         std::size_t limit, SparseDecode<float>& sparse) const final {
+    return own_sparse_decode(x, layout, context, limit, sparse);
+  }
+  bool decode_own_sparse(std::span<const double> x, const Layout& layout,
+                         const StepContext& context, std::size_t limit,
+                         SparseDecode<double>& sparse) const final {
+    return own_sparse_decode(x, layout, context, limit, sparse);
+  }
   void scatter_payload(std::span<const float> payload, const Layout& layout,
                        const StepContext& context, std::span<float> out, float weight) const final {
     scatter(payload, layout, context, out, weight);
@@ -284,6 +332,15 @@ class TypedCompressor : public Compressor {
   bool own_decode(std::span<const T> x, std::span<T> decoded) const {
     if constexpr (requires { self().decode_own_typed(x, decoded); }) {
       return self().decode_own_typed(x, decoded);
+    } else {
+      return false;
+    }
+  }
+  template <class T>
+  bool own_sparse_decode(std::span<const T> x, const Layout& layout, const StepContext& context,
+                         std::size_t limit, SparseDecode<T>& sparse) const {
+    if constexpr (requires { self().decode_own_sparse_typed(x, layout, context, limit, sparse); }) {
+      return self().decode_own_sparse_typed(x, layout, context, limit, sparse);
     } else {
       return false;
     }

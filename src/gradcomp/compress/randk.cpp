@@ -77,6 +77,18 @@ class RandK final : public TypedCompressor<RandK> {
   }
 
   template <class T>
+  bool decode_own_sparse_typed(std::span<const T> x, const Layout&, const StepContext&,
+                               std::size_t limit, SparseDecode<T>& sparse) const {
+    std::size_t count = 0;
+    for (const SparseSegment& part : parts_) count += part.indices.size();
+    if (!carries_exactly<T>(value_format<T>()) || count > limit) return false;
+    for (const SparseSegment& part : parts_) {
+      if (!append_sparse_decode(x, part, scale_of<T>(part), sparse)) return false;
+    }
+    return true;
+  }
+
+  template <class T>
   void decode_typed(ByteReader& reader, const Layout& layout, const StepContext& context,
                     std::span<T> out, T weight) const {
     if (!shared_) {

@@ -52,6 +52,21 @@ class Rbgs final : public TypedCompressor<Rbgs> {
     append_values<T>(out, payload, value_format<T>());
   }
 
+  // The block's coordinates and 0 + x there, where the value format carries T exactly.
+  template <class T>
+  bool decode_own_sparse_typed(std::span<const T> x, const Layout& layout,
+                               const StepContext& context, std::size_t limit,
+                               SparseDecode<T>& sparse) const {
+    if (value_format<T>() != (std::is_same_v<T, float> ? ValueFormat::kFp32 : ValueFormat::kFp64)) {
+      return false;
+    }
+    for_each_kept(layout, context, [&](std::size_t i) {
+      sparse.indices.push_back(static_cast<std::uint32_t>(i));
+      sparse.values.push_back(T{0} + x[i]);
+    });
+    return sparse.indices.size() <= limit;
+  }
+
   template <class T>
   void decode_typed(ByteReader& reader, const Layout& layout, const StepContext& context,
                     std::span<T> out, T weight) const {

@@ -8,6 +8,7 @@
 #include <span>
 #include <vector>
 
+#include "gradcomp/compress/compressor.hpp"
 #include "gradcomp/core/half.hpp"
 #include "gradcomp/core/index_coding.hpp"
 #include "gradcomp/core/layout.hpp"
@@ -56,6 +57,23 @@ bool carries_exactly(ValueFormat format) {
 // with weight 1: decoded[offset + i] = 0 + scale·x[offset + i] (0 + v: a −0 decodes to +0).
 // Only for a format that carries T exactly (carries_exactly). Returns false if a value is not
 // finite (decoding refuses such a message), having written part of it.
+// The same decode as carried coordinates and values (SparseDecode): appends offset + i and
+// 0 + scale·x[offset + i] for each kept i. Returns false if a value is not finite.
+template <class T>
+bool append_sparse_decode(std::span<const T> x, const SparseSegment& part, T scale,
+                          SparseDecode<T>& sparse) {
+  const T* base = x.data() + part.segment.offset;
+  const auto offset = static_cast<std::uint32_t>(part.segment.offset);
+  bool finite = true;
+  for (const std::uint32_t i : part.indices) {
+    const T value = scale * base[i];
+    finite = finite && std::isfinite(value);
+    sparse.indices.push_back(offset + i);
+    sparse.values.push_back(T{0} + value);
+  }
+  return finite;
+}
+
 template <class T>
 bool scatter_sparse_decode(std::span<const T> x, const SparseSegment& part, T scale,
                            std::span<T> decoded) {

@@ -162,6 +162,13 @@ class Threshold final : public TypedCompressor<Threshold> {
   }
 
   template <class T>
+  bool decode_own_sparse_typed(std::span<const T> x, const Layout&, const StepContext&,
+                               std::size_t limit, SparseDecode<T>& sparse) const {
+    if (!carries_exactly<T>(value_format<T>()) || kept_.indices.size() > limit) return false;
+    return append_sparse_decode(x, kept_, T{1}, sparse);
+  }
+
+  template <class T>
   void decode_typed(ByteReader& reader, const Layout& layout, const StepContext&, std::span<T> out,
                     T weight) const {
     const std::size_t count = reader.varint("count");

@@ -71,6 +71,16 @@ class TopK final : public TypedCompressor<TopK> {
   }
 
   template <class T>
+  bool decode_own_sparse_typed(std::span<const T> x, const Layout&, const StepContext&,
+                               std::size_t limit, SparseDecode<T>& sparse) const {
+    if (!carries_exactly<T>(value_format<T>()) || kept_count() > limit) return false;
+    for (const SparseSegment& part : parts_) {
+      if (!append_sparse_decode(x, part, T{1}, sparse)) return false;
+    }
+    return true;
+  }
+
+  template <class T>
   void decode_typed(ByteReader& reader, const Layout& layout, const StepContext&, std::span<T> out,
                     T weight) const {
     const auto segments = make_segments(layout, scope_);
@@ -86,6 +96,12 @@ class TopK final : public TypedCompressor<TopK> {
   }
 
  private:
+  [[nodiscard]] std::size_t kept_count() const {
+    std::size_t count = 0;
+    for (const SparseSegment& part : parts_) count += part.indices.size();
+    return count;
+  }
+
   KeepCount keep_;
   Scope scope_;
   IndexChoice index_;
