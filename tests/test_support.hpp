@@ -1,6 +1,8 @@
 #pragma once
 // Helpers shared by the tests: deterministic vectors and norms.
 #include <cmath>
+#include <cstdint>
+#include <cstring>
 #include <span>
 #include <vector>
 
@@ -32,6 +34,14 @@ double squared_distance(std::span<const T> a, std::span<const T> b) {
     s += d * d;
   }
   return s;
+}
+
+// The bytes of v's elements, for comparing results bit for bit (−0 and +0 differ, as do NaNs).
+template <class T>
+std::vector<std::uint8_t> object_bytes(const std::vector<T>& v) {
+  std::vector<std::uint8_t> bytes(v.size() * sizeof(T));
+  if (!bytes.empty()) std::memcpy(bytes.data(), v.data(), bytes.size());
+  return bytes;
 }
 
 }  // namespace gradcomp::testing

@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstring>
 
 #include "../test_support.hpp"
 #include "gradcomp/compress/registry.hpp"
@@ -127,7 +126,7 @@ const std::vector<std::pair<std::string, std::string>>& cases() {
 }
 
 // encode_and_decode: the same bytes as encode, and the decode the message gives, bit for bit
-// (memcmp: −0 and +0 differ), whether the compressor writes it from its encoding or decodes.
+// (bytes: −0 and +0 differ), whether the compressor writes it from its encoding or decodes.
 template <class T>
 void expect_own_decode_is_the_decode(const std::string& spec, const Layout& layout,
                                      const std::vector<T>& x, const StepContext& context) {
@@ -139,7 +138,7 @@ void expect_own_decode_is_the_decode(const std::string& spec, const Layout& layo
   EXPECT_EQ(message.bytes, expected.bytes) << spec;
   std::vector<T> decoded(x.size());
   make_compressor(spec)->decode(expected, layout, context, std::span<T>(decoded));
-  EXPECT_EQ(std::memcmp(own.data(), decoded.data(), x.size() * sizeof(T)), 0) << spec;
+  EXPECT_EQ(testing::object_bytes(own), testing::object_bytes(decoded)) << spec;
   // The sparse form: given, it expands to the same bits; refused (over the limit, or not
   // known), the dense decode is written instead.
   for (const std::size_t limit : {x.size(), std::size_t{0}}) {
@@ -156,10 +155,10 @@ void expect_own_decode_is_the_decode(const std::string& spec, const Layout& layo
       for (std::size_t k = 0; k < sparse.indices.size(); ++k) {
         expanded[sparse.indices[k]] = sparse.values[k];
       }
-      EXPECT_EQ(std::memcmp(expanded.data(), decoded.data(), x.size() * sizeof(T)), 0)
+      EXPECT_EQ(testing::object_bytes(expanded), testing::object_bytes(decoded))
           << spec << ", sparse";
     } else {
-      EXPECT_EQ(std::memcmp(dense.data(), decoded.data(), x.size() * sizeof(T)), 0)
+      EXPECT_EQ(testing::object_bytes(dense), testing::object_bytes(decoded))
           << spec << ", dense after a refused sparse decode";
     }
   }
