@@ -137,13 +137,9 @@ template <class T>
 void Compressor::encode_and_decode_checked(std::span<const T> x, const Layout& layout,
                                            const StepContext& context, Message& out,
                                            std::span<T> decoded) {
-  require(decoded.size() == layout.total_size(),
-          "{}: the decode's output has {} elements but the layout describes {}", name_,
-          decoded.size(), layout.total_size());
+  check_decode_size(decoded.size(), layout);
   encode_checked(x, layout, context, out);
-  if (decode_own(x, decoded)) return;
-  std::fill(decoded.begin(), decoded.end(), T{0});
-  decode_checked(std::span<const std::uint8_t>(out.bytes), layout, context, decoded, T{1});
+  decode_sent(x, layout, context, out, decoded);
 }
 
 template <class T>
@@ -151,17 +147,27 @@ bool Compressor::encode_and_decode_sparse_checked(std::span<const T> x, const La
                                                   const StepContext& context, Message& out,
                                                   std::span<T> decoded, SparseDecode<T>& sparse,
                                                   std::size_t limit) {
-  require(decoded.size() == layout.total_size(),
-          "{}: the decode's output has {} elements but the layout describes {}", name_,
-          decoded.size(), layout.total_size());
+  check_decode_size(decoded.size(), layout);
   encode_checked(x, layout, context, out);
   sparse.indices.clear();
   sparse.values.clear();
   if (decode_own_sparse(x, layout, context, limit, sparse)) return true;
-  if (decode_own(x, decoded)) return false;
-  std::fill(decoded.begin(), decoded.end(), T{0});
-  decode_checked(std::span<const std::uint8_t>(out.bytes), layout, context, decoded, T{1});
+  decode_sent(x, layout, context, out, decoded);
   return false;
+}
+
+void Compressor::check_decode_size(std::size_t size, const Layout& layout) const {
+  require(size == layout.total_size(),
+          "{}: the decode's output has {} elements but the layout describes {}", name_, size,
+          layout.total_size());
+}
+
+template <class T>
+void Compressor::decode_sent(std::span<const T> x, const Layout& layout, const StepContext& context,
+                             const Message& sent, std::span<T> decoded) const {
+  if (decode_own(x, decoded)) return;
+  std::fill(decoded.begin(), decoded.end(), T{0});
+  decode_checked(std::span<const std::uint8_t>(sent.bytes), layout, context, decoded, T{1});
 }
 
 template <class T>

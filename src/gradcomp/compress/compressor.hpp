@@ -244,6 +244,12 @@ class Compressor {
   template <class T>
   void encode_and_decode_checked(std::span<const T> x, const Layout& layout,
                                  const StepContext& context, Message& out, std::span<T> decoded);
+  void check_decode_size(std::size_t size, const Layout& layout) const;
+  // The decode of `sent`, just encoded from x: written from the encoding where the compressor
+  // can (decode_own), else the message decoded.
+  template <class T>
+  void decode_sent(std::span<const T> x, const Layout& layout, const StepContext& context,
+                   const Message& sent, std::span<T> decoded) const;
   template <class T>
   bool encode_and_decode_sparse_checked(std::span<const T> x, const Layout& layout,
                                         const StepContext& context, Message& out,

@@ -5,6 +5,7 @@
 
 #include "gradcomp/compress/common.hpp"
 #include "gradcomp/compress/entries.hpp"
+#include "gradcomp/compress/sparse_codec.hpp"
 #include "gradcomp/core/random.hpp"
 
 namespace gradcomp {
@@ -57,9 +58,7 @@ class Rbgs final : public TypedCompressor<Rbgs> {
   bool decode_own_sparse_typed(std::span<const T> x, const Layout& layout,
                                const StepContext& context, std::size_t limit,
                                SparseDecode<T>& sparse) const {
-    if (value_format<T>() != (std::is_same_v<T, float> ? ValueFormat::kFp32 : ValueFormat::kFp64)) {
-      return false;
-    }
+    if (!carries_exactly<T>(value_format<T>())) return false;
     for_each_kept(layout, context, [&](std::size_t i) {
       sparse.indices.push_back(static_cast<std::uint32_t>(i));
       sparse.values.push_back(T{0} + x[i]);
