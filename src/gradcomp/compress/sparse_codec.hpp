@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <span>
 #include <vector>
 
@@ -53,39 +54,45 @@ bool carries_exactly(ValueFormat format) {
   return format == (std::is_same_v<T, float> ? ValueFormat::kFp32 : ValueFormat::kFp64);
 }
 
-// What decoding the values write_sparse_values(…, scale) wrote for `part` adds to a zeroed output
-// with weight 1: decoded[offset + i] = 0 + scale·x[offset + i] (0 + v: a −0 decodes to +0).
-// Only for a format that carries T exactly (carries_exactly). Returns false if a value is not
-// finite (decoding refuses such a message), having written part of it.
-// The same decode as carried coordinates and values (SparseDecode): appends offset + i and
-// 0 + scale·x[offset + i] for each kept i. Returns false if a value is not finite.
-template <class T>
-bool append_sparse_decode(std::span<const T> x, const SparseSegment& part, T scale,
-                          SparseDecode<T>& sparse) {
+// The decode of the values write_sparse_values(…, scale) wrote for `part`, as decoding adds them
+// to zeros with weight 1: visit(offset + i, 0 + scale·x[offset + i]) for each kept i (0 + v: a −0
+// decodes to +0). Only for a format that carries T exactly (carries_exactly). Returns false if a
+// value is not finite (decoding refuses such a message), having visited part of them.
+template <class T, class Visit>
+bool visit_sparse_decode(std::span<const T> x, const SparseSegment& part, T scale, Visit&& visit) {
   const T* base = x.data() + part.segment.offset;
-  const auto offset = static_cast<std::uint32_t>(part.segment.offset);
   bool finite = true;
   for (const std::uint32_t i : part.indices) {
     const T value = scale * base[i];
     finite = finite && std::isfinite(value);
-    sparse.indices.push_back(offset + i);
-    sparse.values.push_back(T{0} + value);
+    visit(part.segment.offset + i, T{0} + value);
   }
   return finite;
 }
 
+// That decode written into a zeroed d-vector.
 template <class T>
 bool scatter_sparse_decode(std::span<const T> x, const SparseSegment& part, T scale,
                            std::span<T> decoded) {
-  const T* base = x.data() + part.segment.offset;
-  T* out = decoded.data() + part.segment.offset;
-  bool finite = true;
-  for (const std::uint32_t i : part.indices) {
-    const T value = scale * base[i];
-    finite = finite && std::isfinite(value);
-    out[i] = T{0} + value;
-  }
-  return finite;
+  return visit_sparse_decode(x, part, scale, [&](std::size_t i, T value) { decoded[i] = value; });
+}
+
+// That decode appended to carried coordinates and values (SparseDecode).
+template <class T>
+bool append_sparse_decode(std::span<const T> x, const SparseSegment& part, T scale,
+                          SparseDecode<T>& sparse) {
+  return visit_sparse_decode(x, part, scale, [&](std::size_t i, T value) {
+    sparse.indices.push_back(static_cast<std::uint32_t>(i));
+    sparse.values.push_back(value);
+  });
+}
+
+// Value k of a value section stored as `Stored`, widened or narrowed to T.
+template <class Stored, class T>
+T stored_value(const std::uint8_t* values, std::size_t k) {
+  Stored value;
+  std::memcpy(&value, values + sizeof(Stored) * k, sizeof(Stored));
+  return static_cast<T>(value);
 }
 
 // Reads the sparse section written above for these segments, with counts[s] indices in segment s,
@@ -132,25 +139,15 @@ void read_sparse_add(ByteReader& reader, std::span<const Segment> segments,
   };
   switch (format) {
     case ValueFormat::kFp32:
-      add_all([](const std::uint8_t* v, std::size_t k) {
-        float value;
-        std::memcpy(&value, v + 4 * k, 4);
-        return static_cast<T>(value);
-      });
+      add_all(stored_value<float, T>);
       break;
     case ValueFormat::kFp16:
       add_all([](const std::uint8_t* v, std::size_t k) {
-        std::uint16_t half;
-        std::memcpy(&half, v + 2 * k, 2);
-        return static_cast<T>(half_to_float(half));
+        return static_cast<T>(half_to_float(stored_value<std::uint16_t, std::uint16_t>(v, k)));
       });
       break;
     case ValueFormat::kFp64:
-      add_all([](const std::uint8_t* v, std::size_t k) {
-        double value;
-        std::memcpy(&value, v + 8 * k, 8);
-        return static_cast<T>(value);
-      });
+      add_all(stored_value<double, T>);
       break;
   }
   const std::size_t used = bits.align();
