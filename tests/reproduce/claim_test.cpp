@@ -5,6 +5,8 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <filesystem>
+#include <fstream>
 #include <limits>
 #include <map>
 
@@ -15,7 +17,7 @@ namespace gradcomp {
 namespace {
 
 // Values by call text, e.g. {"accuracy(sgd)", 90}.
-ClaimSource table(std::map<std::string, double> values) {
+ClaimSource table(const std::map<std::string, double>& values) {
   return [values](const ClaimCall& call) { return values.at(call.text); };
 }
 
@@ -117,6 +119,33 @@ TEST(ArmResults, MeanAndSampleStdOverSeedsWithoutDivergedRuns) {
   EXPECT_EQ(call_value(arm, call("std_accuracy")), 0);
 }
 
+// A collapsed seed (summary.json's "collapsed", written by the trainer) keeps its accuracy in the
+// mean and is counted by collapsed(); read_seed_run finds it in the run directory.
+TEST(ArmResults, CollapsedSeedsCountInTheMeanAndInCollapsed) {
+  const auto dir = std::filesystem::temp_directory_path() / "gradcomp_collapsed_seed";
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir / "metrics.jsonl") << R"({"epoch":0.0,"test_accuracy":0.1})" << '\n'
+                                       << R"({"epoch":1.0,"test_accuracy":0.1})" << '\n';
+  std::ofstream(dir / "summary.json")
+      << R"({"chance_accuracy":0.1,"collapsed":{"step":20,"test_accuracy":0.1}})";
+  const SeedRun collapsed = read_seed_run(dir.string());
+  EXPECT_TRUE(collapsed.collapsed);
+  EXPECT_FALSE(collapsed.diverged);
+  std::ofstream(dir / "summary.json") << R"({"chance_accuracy":0.1})";
+  EXPECT_FALSE(read_seed_run(dir.string()).collapsed);
+  std::filesystem::remove_all(dir);
+
+  ArmResults arm{{"arm", "Arm", {}},
+                 {collapsed, run_of({{{"epoch", 1.0}, {"test_accuracy", 0.7}}}),
+                  run_of({{{"epoch", 1.0}, {"test_accuracy", 0.4}}}, true)}};
+  EXPECT_NEAR(call_value(arm, call("accuracy")), 40, 1e-12);  // (10 + 70) / 2
+  EXPECT_NEAR(call_value(arm, call("collapsed")), 1.0 / 3.0, 1e-15);
+  EXPECT_NEAR(call_value(arm, call("diverged")), 1.0 / 3.0, 1e-15);
+  EXPECT_EQ(collapsed_seeds(arm), 1U);
+  EXPECT_EQ(diverged_seeds(arm), 1U);
+}
+
 TEST(ArmResults, ConvexFunctions) {
   ArmResults arm{{"arm", "Arm", {}},
                  {run_of({{{"epoch", 1.0}, {"suboptimality", 1e-3}, {"error_norm2", 2.0}},
@@ -165,6 +194,12 @@ TEST(ArmResults, UnknownFunctionsAndArityAreErrors) {
     validate_call(call("time_to"));
   } catch (const InvalidInput& e) {
     EXPECT_STREQ(e.what(), "time_to(arm): time_to takes the arm and 1 number(s)");
+  }
+  try {
+    validate_call(call("collapsed", {1}));
+    ADD_FAILURE() << "collapsed(arm, 1) was accepted";
+  } catch (const InvalidInput& e) {
+    EXPECT_STREQ(e.what(), "collapsed(arm): collapsed takes the arm only");
   }
 }
 

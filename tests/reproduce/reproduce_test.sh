@@ -171,6 +171,50 @@ cmp -s <(losses out6/runs/long-seed1/metrics.jsonl | tail -3) \
 # Step 0 (the starting point) and steps 400k, 800k, 1.2M.
 [ "$(losses out8/runs/long-seed1/metrics.jsonl | wc -l)" = 4 ] || fail "the straight run lacks records"
 
+# 7. A classifier's run that ends at chance without a NaN is counted as collapsed: in
+# collapsed(arm), in the results table's column and in a [[table]] cell.
+fm=/usr/share/datasets/fashion-mnist
+if [ -e "$fm/t10k-images-idx3-ubyte.gz" ]; then
+  cat >collapse.toml <<'TOML'
+[experiment]
+name = "collapse"
+title = "collapse"
+seeds = 1
+[base.data]
+source = "fashion-mnist"
+train_samples = 2000
+test_samples = 500
+[base.model]
+name = "mlp"
+[base.workers]
+n = 2
+[base.algorithm]
+name = "sgd"
+[base.run]
+steps = 60
+eval_every = 10
+batch = 32
+[[arm]]
+id = "lr-{lr}"
+set = ["algorithm.schedule=\"constant:lr={lr}\""]
+values = { lr = [0.1, 5] }
+[[check]]
+claim = "the large step collapses, the small one does not"
+expect = "collapsed(lr-5) > 0.99 and collapsed(lr-0.1) < 0.01 and diverged(lr-5) < 0.01"
+[[table]]
+title = "accuracy"
+columns = ["0.1", "5"]
+rows = ["lr-{c}"]
+labels = ["SGD"]
+TOML
+  "$gradcomp" reproduce collapse.toml --out out9 >out9.log 2>&1 || fail "collapse experiment: $(cat out9.log)"
+  grep -q '^\[2/2\] lr-5 seed 1: test accuracy 9.20%, collapsed at step 50 (' out9.log ||
+    fail "the collapsed run's outcome: $(grep '^\[' out9.log)"
+  grep -q '^| lr-5 (`lr-5`) | 1 | 0 | 1 |' out9/results.md || fail "collapsed column: $(cat out9/results.md)"
+  grep -q '^| lr-0.1 (`lr-0.1`) | 1 | 0 | 0 |' out9/results.md || fail "collapsed column: $(cat out9/results.md)"
+  grep -qF '| 9.20 ± 0.00 (1 of 1 collapsed) |' out9/results.md || fail "table cell: $(cat out9/results.md)"
+fi
+
 if [ "$failed" != 0 ]; then
   echo "$failed failure(s)"
   exit 1

@@ -143,6 +143,27 @@ last = [json.loads(open(f"{d}/metrics.jsonl").read().splitlines()[-1]) for d in 
 a, b = ({k: v for k, v in r.items() if k not in timing} for r in last)
 assert a == b, (a, b)
 PY
+  # A run that ends at chance without a NaN is named as collapsed (summary.json and the printed
+  # outcome); one that learns is not. chance_accuracy is the largest test class's share.
+  small=(--set data.train_samples=2000 --set data.test_samples=500 --set model.name=mlp
+    --set workers.n=2 --set algorithm.name=sgd --set compressor.name=identity --set run.steps=60
+    --set run.eval_every=10 --set run.batch=32)
+  "$gradcomp" train "${small[@]}" --set 'algorithm.schedule="constant:lr=5"' --out dead \
+    >dead.log 2>&1 || fail "collapsing run: $(cat dead.log)"
+  grep -q "^collapsed: test accuracy at chance (11.80%, the largest class's share) from step 50 on;" \
+    dead.log || fail "the collapse is not printed: $(cat dead.log)"
+  "$gradcomp" train "${small[@]}" --set 'algorithm.schedule="constant:lr=0.1"' --out alive \
+    >alive.log 2>&1 || fail "learning run: $(cat alive.log)"
+  grep -q collapsed alive.log && fail "a run that learned is called collapsed: $(cat alive.log)"
+  "$python" - dead alive <<'PY' || fail "collapse: summary.json wrong"
+import json, sys
+dead, alive = (json.load(open(f"{d}/summary.json")) for d in sys.argv[1:3])
+acc = [json.loads(l)["test_accuracy"] for l in open(f"{sys.argv[1]}/metrics.jsonl")]
+assert dead["chance_accuracy"] == alive["chance_accuracy"] == 59 / 500, dead["chance_accuracy"]
+assert dead["collapsed"] == {"step": 50, "test_accuracy": acc[5]}, (dead["collapsed"], acc)
+assert max(acc[1:]) <= 59 / 500 + 0.01, acc  # never above chance: the last two count
+assert "collapsed" not in alive, alive["collapsed"]
+PY
   # run.gradient_geometry measures a gradient at every evaluation without changing the run
   # (the BatchNorm statistics it touches are put back): same model, same metrics, plus
   # grad_phi and grad_sign_delta in (0, 1].

@@ -78,6 +78,12 @@ void print_outcome(const TrainResult& result) {
                s["dense_simulated_seconds"].get<double>());
   }
   fmt::print("run directory: {}\n", result.directory);
+  if (s.contains("collapsed")) {
+    fmt::print(
+        "collapsed: test accuracy at chance ({:.2f}%, the largest class's share) from step {} on; "
+        "lower the learning rate or the compression ratio\n",
+        100 * s["chance_accuracy"].get<double>(), s["collapsed"]["step"].get<std::uint64_t>());
+  }
   if (result.interrupted) {
     fmt::print(
         "interrupted after step {}: checkpoint written; continue with\n  gradcomp train "

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -203,6 +204,7 @@ struct Resolved {
   const Function* function = nullptr;
   bool spread = false;  // std_NAME
   bool diverged = false;
+  bool collapsed = false;
 };
 
 Resolved resolve(const ClaimCall& call) {
@@ -212,9 +214,9 @@ Resolved resolve(const ClaimCall& call) {
     r.spread = true;
     name = name.substr(4);
   }
-  if (name == "diverged") {
-    r.diverged = true;
-    require(call.parameters.empty(), "{}: diverged takes the arm only", call.text);
+  if (name == "diverged" || name == "collapsed") {
+    (name == "diverged" ? r.diverged : r.collapsed) = true;
+    require(call.parameters.empty(), "{}: {} takes the arm only", call.text, name);
     return r;
   }
   const auto found = functions().find(name);
@@ -243,6 +245,11 @@ SeedRun read_seed_run(const std::string& directory) {
   while (std::getline(in, line)) {
     if (!line.empty()) run.records.push_back(nlohmann::json::parse(line));
   }
+  std::ifstream summary_file(directory + "/summary.json");
+  if (summary_file) {
+    const auto summary = nlohmann::json::parse(summary_file, nullptr, false);
+    run.collapsed = !summary.is_discarded() && summary.contains("collapsed");
+  }
   return run;
 }
 
@@ -270,6 +277,8 @@ double call_value(const ArmResults& arm, const ClaimCall& call) {
   for (const SeedRun& seed : arm.seeds) {
     if (r.diverged) {
       values.push_back(seed.diverged ? 1 : 0);
+    } else if (r.collapsed) {
+      values.push_back(seed.collapsed ? 1 : 0);
     } else if (!seed.diverged) {
       values.push_back(r.function->per_run(seed.records, call.parameters));
     }
@@ -291,7 +300,20 @@ std::vector<std::string> claim_functions() {
                               f.meaning));
   }
   out.emplace_back("diverged(arm): the fraction of seeds that diverged");
+  out.emplace_back(
+      "collapsed(arm): the fraction of seeds that collapsed (test accuracy at chance for two "
+      "evaluations in a row, without a NaN)");
   return out;
+}
+
+std::size_t diverged_seeds(const ArmResults& arm) {
+  return static_cast<std::size_t>(std::count_if(arm.seeds.begin(), arm.seeds.end(),
+                                                [](const SeedRun& s) { return s.diverged; }));
+}
+
+std::size_t collapsed_seeds(const ArmResults& arm) {
+  return static_cast<std::size_t>(std::count_if(arm.seeds.begin(), arm.seeds.end(),
+                                                [](const SeedRun& s) { return s.collapsed; }));
 }
 
 }  // namespace gradcomp

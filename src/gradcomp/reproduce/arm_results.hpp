@@ -14,6 +14,9 @@ struct SeedRun {
   std::string directory;
   std::vector<nlohmann::json> records;  // metrics.jsonl
   bool diverged = false;                // the trainer stopped on NaN/Inf (diverged.txt says where)
+  // Finished at chance level without a NaN (summary.json's "collapsed", train/collapse.hpp): its
+  // accuracy still counts in the means, and the tables say how many seeds collapsed.
+  bool collapsed = false;
 };
 
 struct ArmResults {
@@ -21,7 +24,8 @@ struct ArmResults {
   std::vector<SeedRun> seeds;
 };
 
-// Reads a finished run directory (metrics.jsonl; diverged.txt marks a diverged run).
+// Reads a finished run directory (metrics.jsonl; diverged.txt marks a diverged run, summary.json's
+// "collapsed" a collapsed one).
 SeedRun read_seed_run(const std::string& directory);
 
 // Throws InvalidInput for an unknown function or a wrong number of arguments.
@@ -33,7 +37,12 @@ void validate_functions(const Experiment& experiment);
 
 // The value of a check's call: the mean over seeds (std_NAME: the sample standard deviation) of
 // the per-run value; diverged runs count only in diverged(), and NaN when every seed diverged.
+// collapsed(arm) is the fraction of seeds that collapsed.
 double call_value(const ArmResults& arm, const ClaimCall& call);
+
+// How many of the arm's seeds diverged and collapsed.
+std::size_t diverged_seeds(const ArmResults& arm);
+std::size_t collapsed_seeds(const ArmResults& arm);
 
 // One line per function for error messages and docs: "accuracy(arm): final test accuracy (%)".
 std::vector<std::string> claim_functions();

@@ -121,6 +121,9 @@ std::string execute(const PlannedRun& run, Start start_kind, Communicator& commu
     outcome += last["test_accuracy"].is_number()
                    ? fmt::format("test accuracy {:.2f}%", 100 * last["test_accuracy"].get<double>())
                    : fmt::format("train loss {}", last["train_loss"].dump());
+    if (result.summary.contains("collapsed")) {
+      outcome += fmt::format(", collapsed at step {}", result.summary["collapsed"]["step"].dump());
+    }
   } catch (const Diverged& e) {
     if (communicator.size() > 1) throw;  // one rank's workers diverged: the job ends
     write_file_atomically(run.directory + "/diverged.txt", std::string(e.what()) + "\n");
@@ -169,22 +172,22 @@ std::pair<std::string, std::string> results_tables(const std::vector<ArmResults>
       }
     }
   }
-  std::string md = "| arm | runs | diverged |";
-  std::string csv = "arm,label,runs,diverged";
+  std::string md = "| arm | runs | diverged | collapsed |";
+  std::string csv = "arm,label,runs,diverged,collapsed";
   for (const Column* c : shown) {
     md += fmt::format(" {} |", c->header);
     csv += fmt::format(",{}_mean,{}_std", c->function, c->function);
   }
-  md += "\n|---|---|---|";
+  md += "\n|---|---|---|---|";
   for (std::size_t k = 0; k < shown.size(); ++k) md += "---|";
   md += "\n";
   for (const ArmResults& arm : arms) {
-    std::size_t diverged = 0;
-    for (const SeedRun& s : arm.seeds) diverged += s.diverged ? 1 : 0;
-    md += fmt::format("| {} (`{}`) | {} | {} |", arm.arm.label, arm.arm.id, arm.seeds.size(),
-                      diverged);
-    csv += fmt::format("\n{},{},{},{}", csv_field(arm.arm.id), csv_field(arm.arm.label),
-                       arm.seeds.size(), diverged);
+    const std::size_t diverged = diverged_seeds(arm);
+    const std::size_t collapsed = collapsed_seeds(arm);
+    md += fmt::format("| {} (`{}`) | {} | {} | {} |", arm.arm.label, arm.arm.id, arm.seeds.size(),
+                      diverged, collapsed);
+    csv += fmt::format("\n{},{},{},{},{}", csv_field(arm.arm.id), csv_field(arm.arm.label),
+                       arm.seeds.size(), diverged, collapsed);
     for (const Column* c : shown) {
       md += fmt::format(" {} |", mean_std(arm, c->function, c->format));
       csv += fmt::format(",{},{}", call_value(arm, {c->function, arm.arm.id, {}, ""}),
@@ -200,6 +203,22 @@ const ArmResults& arm_named(const std::vector<ArmResults>& arms, const std::stri
     if (arm.arm.id == id) return arm;
   }
   throw InternalError(fmt::format("arm '{}' vanished after validation", id));
+}
+
+// mean ± std, followed by how many seeds diverged (excluded from the mean) or collapsed (at
+// chance, included): "12.95 ± 3.61 (2 of 3 collapsed)".
+std::string table_cell(const ArmResults& arm, const char* function, const char* format) {
+  std::string cell = mean_std(arm, function, format);
+  std::vector<std::string> notes;
+  const std::size_t seeds = arm.seeds.size();
+  if (const std::size_t n = diverged_seeds(arm); n > 0) {
+    notes.push_back(fmt::format("{} of {} diverged", n, seeds));
+  }
+  if (const std::size_t n = collapsed_seeds(arm); n > 0) {
+    notes.push_back(fmt::format("{} of {} collapsed", n, seeds));
+  }
+  if (!notes.empty()) cell += fmt::format(" ({})", fmt::join(notes, ", "));
+  return cell;
 }
 
 // The experiment's [[table]]s in markdown (TableSpec), each cell mean ± std over the seeds in the
@@ -220,8 +239,8 @@ std::string paper_tables(const Experiment& ex, const std::vector<ArmResults>& ar
       md += fmt::format("| {} |", table.labels[r]);
       for (const auto& id : table.cells[r]) {
         md += id.empty() ? " |"
-                         : fmt::format(" {} |", mean_std(arm_named(arms, id),
-                                                         table.function.c_str(), format));
+                         : fmt::format(" {} |", table_cell(arm_named(arms, id),
+                                                           table.function.c_str(), format));
       }
       md += "\n";
     }

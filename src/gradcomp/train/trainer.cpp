@@ -22,6 +22,7 @@
 #include "gradcomp/model/optimum.hpp"
 #include "gradcomp/model/registry.hpp"
 #include "gradcomp/train/batches.hpp"
+#include "gradcomp/train/collapse.hpp"
 #include "gradcomp/train/evaluator.hpp"
 #include "gradcomp/train/metrics.hpp"
 #include "gradcomp/train/progress.hpp"
@@ -161,6 +162,7 @@ class Trainer {
     }
     if (writer) {
       result.summary = summary(last, seconds_since(wall));
+      note_collapse(log->records(), result.summary);
       result.summary["interrupted"] = stopped;
       log->write_summary(result.summary);
       if (config_.save_model) write_npy(result.directory + "/model.npy", model, {model.size()});
@@ -278,6 +280,23 @@ class Trainer {
     s["load_seconds"] = std::chrono::duration<double>(loaded_ - created_).count();
     s["start_seconds"] = std::chrono::duration<double>(first_step_ - loaded_).count();
     return s;
+  }
+
+  // A classifier whose test accuracy fell to chance and stayed there (train/collapse.hpp): the
+  // chance level and the collapse go into the summary, where the reproductions read them.
+  void note_collapse(const std::vector<nlohmann::ordered_json>& records,
+                     nlohmann::ordered_json& s) const {
+    const double chance = chance_accuracy(data_.test);
+    if (!std::isfinite(chance)) return;
+    s["chance_accuracy"] = chance;
+    std::vector<AccuracyAt> curve;
+    for (const auto& r : records) {
+      const auto& a = r["test_accuracy"];
+      curve.push_back({r["step"].get<std::uint64_t>(), a.is_number() ? a.get<double>() : NAN});
+    }
+    const std::optional<Collapse> collapse = find_collapse(curve, chance);
+    if (collapse)
+      s["collapsed"] = {{"step", collapse->step}, {"test_accuracy", collapse->accuracy}};
   }
 
   StopSignals signals_;  // first: installed before the data is loaded
