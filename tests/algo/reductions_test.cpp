@@ -90,6 +90,8 @@ TEST(Reductions, R4EveryErrorFeedbackAlgorithmWithIdentityIsItsUncompressedCount
   const auto nesterov =
       run(problem, {"sgdm:kind=nesterov", "identity"}, kSteps, varying_rate).models;
   const auto gm = run(problem, {"sgdm:kind=g+m", "identity"}, kSteps, varying_rate).models;
+  const auto heavy_ball =
+      run(problem, {"sgdm:kind=heavy-ball", "identity"}, kSteps, varying_rate).models;
   const std::vector<std::pair<AlgorithmChoice, const std::vector<std::vector<double>>*>> cases = {
       {{"ef", "identity"}, &sgd},
       {{"ef:pattern=allgather", "identity"}, &sgd},
@@ -101,6 +103,9 @@ TEST(Reductions, R4EveryErrorFeedbackAlgorithmWithIdentityIsItsUncompressedCount
       {{"psync", "identity"}, &sgd},
       {{"dist-ef-sgd", "identity"}, &sgd},
       {{"dist-ef-sgdm", "identity"}, &nesterov},
+      {{"dist-ef-sgdm:kind=heavy-ball", "identity"}, &heavy_ball},
+      {{"dist-ef-sgdm:momentum_of=update", "identity"}, &nesterov},
+      {{"dist-ef-sgdm:kind=heavy-ball,momentum_of=update", "identity"}, &heavy_ball},
       {{"ef-gc", "identity"}, &gm},
       {{"ef-uc", "identity"}, &gm},
       {{"ef21", "identity"}, &sgd},

@@ -96,6 +96,31 @@ TEST(Rbgs, CompressorKeepsTheSharedBlockAndStartsAreUniform) {
   EXPECT_LT(chi2, 42.0);  // χ²₉, P > 42 ≈ 3e-6
 }
 
+// Consecutive starts are independent: a coordinate then waits a geometric number of steps (mean
+// d/k) between sends, which is what error feedback's staleness under RBGS rests on. The pairs
+// (s_t, s_{t+1}) are uniform over the 10 × 10 grid, and so are the pairs of two segments' starts at
+// one step.
+TEST(Rbgs, StartsOfConsecutiveStepsAndOfSegmentsAreIndependent) {
+  std::vector<double> consecutive(100, 0), segments(100, 0);
+  const int steps = 50000;
+  std::size_t previous = 0;
+  for (std::uint64_t step = 0; step < steps; ++step) {
+    const StepContext context{4, step, 0};
+    const std::size_t first = rbgs_start(context, Segment{0, 10, 0});
+    const std::size_t second = rbgs_start(context, Segment{10, 10, 1});
+    if (step > 0) consecutive[10 * previous + first] += 1;
+    segments[10 * first + second] += 1;
+    previous = first;
+  }
+  const auto chi2 = [](const std::vector<double>& counts, double total) {
+    double sum = 0;
+    for (const double c : counts) sum += (c - total / 100) * (c - total / 100) / (total / 100);
+    return sum;
+  };
+  EXPECT_LT(chi2(consecutive, steps - 1), 160.0);  // χ²₉₉, P > 160 ≈ 6e-5
+  EXPECT_LT(chi2(segments, steps), 160.0);
+}
+
 // C3: ‖x − C_λ(x)‖² ≤ dλ² and ‖x − C_λ(x)‖_∞ < λ; kept coordinates are exact.
 TEST(Threshold, C3AbsoluteErrorBounds) {
   const auto x = gaussian_vector<double>(5000, 5);

@@ -8,6 +8,11 @@
 //           m̃ ← μ m̃ + β_wd x;  x ← x − γ_t(Δ̃ + μ m̃ + β_wd x)  (μ > 0)
 // Weight decay is neither compressed nor added to g (App A). The blockwise forms fix C = C_B, the
 // blockwise scaled sign (blocksign:block=B; B = 0: one block per layer), on workers and server.
+// Two variants that [BlockEF] does not define, for studying its momentum (docs/algorithms.md
+// §3.10): kind = heavy-ball sends p_i = m_i + r_t e_i and decays by x ← x − γ_t(Δ̃ + m̃);
+// momentum_of = update keeps one momentum of the server's answer instead of each worker's of its
+// gradients (workers send p_i = g_i + r_t e_i; m ← μm + Δ̃; x ← x − γ_t(μm + Δ̃ + ...), or
+// x ← x − γ_t(m + ...) for heavy ball). Either with C = identity is SGDM of that kind.
 #include "gradcomp/algo/algorithm_base.hpp"
 #include "gradcomp/algo/common.hpp"
 #include "gradcomp/algo/entries.hpp"
@@ -19,6 +24,8 @@ namespace {
 
 // dist-ef-sgd(m) use the choice's compressor; the blockwise forms fix blocksign:block=B.
 enum class Compression { kChosen, kBlockSign };
+enum class MomentumKind { kNesterov, kHeavyBall };
+enum class MomentumOf { kGradient, kUpdate };  // each worker's gradients, or the server's answer
 
 template <class T>
 class DistEf final : public AlgorithmBase<T> {
@@ -33,6 +40,10 @@ class DistEf final : public AlgorithmBase<T> {
         sent_(compressor_spec_, setup.layout, setup.seed, setup.exchange.workers()),
         mu_(static_cast<T>(p.real("momentum"))),
         wd_(static_cast<T>(p.real("wd"))),
+        kind_(p.choice("kind") == "heavy-ball" ? MomentumKind::kHeavyBall
+                                               : MomentumKind::kNesterov),
+        momentum_of_(p.choice("momentum_of") == "update" ? MomentumOf::kUpdate
+                                                         : MomentumOf::kGradient),
         errors_(Base::per_worker_buffer()),
         server_error_(Base::d_, T{0}),
         server_(compressor_spec_, setup.layout, server_error_),
@@ -40,9 +51,14 @@ class DistEf final : public AlgorithmBase<T> {
     Base::name_state("e", errors_);
     // μ = 0: no momentum on the workers, none on the weight decay.
     if (mu_ != T{0}) {
-      momenta_ = Base::per_worker_buffer();
+      if (momentum_of_ == MomentumOf::kGradient) {
+        momenta_ = Base::per_worker_buffer();
+        Base::name_state("m", momenta_);
+      } else {
+        update_momentum_.assign(Base::d_, T{0});
+        Base::name_state("m", update_momentum_);
+      }
       decay_momentum_.assign(Base::d_, T{0});
-      Base::name_state("m", momenta_);
       Base::name_state("mwd", decay_momentum_);
     }
     Base::name_server_state("server/e", server_error_);
@@ -61,9 +77,10 @@ class DistEf final : public AlgorithmBase<T> {
         for (std::size_t i = 0; i < Base::d_; ++i) p[i] = gradients[j][i] + ratio * e[i];
       } else {
         std::vector<T>& m = momenta_[j];
+        const bool nesterov = kind_ == MomentumKind::kNesterov;
         for (std::size_t i = 0; i < Base::d_; ++i) {
           m[i] = mu_ * m[i] + gradients[j][i];
-          p[i] = mu_ * m[i] + gradients[j][i] + ratio * e[i];
+          p[i] = (nesterov ? mu_ * m[i] + gradients[j][i] : m[i]) + ratio * e[i];
         }
       }
       Base::error_is_final(j, sent_.send_keeping_error(j, p, errors_[j], rates.step));
@@ -75,16 +92,25 @@ class DistEf final : public AlgorithmBase<T> {
   }
 
  private:
+  // x ← x − γ(direction + decay term); with momentum each of the answer and the decay has its own
+  // buffer, combined as the kind says (Nesterov: u + μm, heavy ball: m).
   void apply(T gamma) {
     std::vector<T>& x = Base::x_;
+    const bool nesterov = kind_ == MomentumKind::kNesterov;
     for (std::size_t i = 0; i < Base::d_; ++i) {
       const T decay = wd_ * x[i];
       if (mu_ == T{0}) {
         x[i] -= gamma * (answer_[i] + decay);
-      } else {
-        decay_momentum_[i] = mu_ * decay_momentum_[i] + decay;
-        x[i] -= gamma * (answer_[i] + mu_ * decay_momentum_[i] + decay);
+        continue;
       }
+      decay_momentum_[i] = mu_ * decay_momentum_[i] + decay;
+      const T decay_term = nesterov ? mu_ * decay_momentum_[i] + decay : decay_momentum_[i];
+      T direction = answer_[i];
+      if (momentum_of_ == MomentumOf::kUpdate) {
+        update_momentum_[i] = mu_ * update_momentum_[i] + answer_[i];
+        direction = nesterov ? mu_ * update_momentum_[i] + answer_[i] : update_momentum_[i];
+      }
+      x[i] -= gamma * (direction + decay_term);
     }
   }
 
@@ -92,10 +118,13 @@ class DistEf final : public AlgorithmBase<T> {
   WorkerCompression<T> sent_;
   T mu_;
   T wd_;
+  MomentumKind kind_;
+  MomentumOf momentum_of_;
   PerWorker<T> errors_;
-  PerWorker<T> momenta_;           // μ > 0 only
-  std::vector<T> decay_momentum_;  // m̃, μ > 0 only
-  std::vector<T> server_error_;    // ẽ, evolves on the server's rank only
+  PerWorker<T> momenta_;            // μ > 0, momentum of the gradients only
+  std::vector<T> update_momentum_;  // μ > 0, momentum of the answer only
+  std::vector<T> decay_momentum_;   // m̃, μ > 0 only
+  std::vector<T> server_error_;     // ẽ, evolves on the server's rank only
   ErrorFeedbackServer<T> server_;
   std::vector<T> answer_;
 };
@@ -105,6 +134,21 @@ ParamSpec block_param() {
                    "blocksign block size; 0 = one block per layer of the layout");
 }
 
+// momentum, wd, then the two momentum variants (μ > 0 only).
+std::vector<ParamSpec> momentum_params(const char* momentum) {
+  return {momentum_param(momentum), wd_param(),
+          choice_param("kind", "nesterov", {"nesterov", "heavy-ball"},
+                       "nesterov ([BlockEF] Alg 4): send mu m + g; heavy-ball: send m"),
+          choice_param("momentum_of", "gradient", {"gradient", "update"},
+                       "gradient: each worker's momentum before its error feedback ([BlockEF]); "
+                       "update: one momentum of the server's answer")};
+}
+
+std::vector<ParamSpec> with_block(std::vector<ParamSpec> params) {
+  params.insert(params.begin(), block_param());
+  return params;
+}
+
 }  // namespace
 
 std::vector<AlgorithmEntry> dist_ef_entries() {
@@ -112,20 +156,19 @@ std::vector<AlgorithmEntry> dist_ef_entries() {
       algorithm_entry<DistEf>("dist-ef-sgd",
                               "two-way compression with worker and server errors (gradient units)",
                               "§3.8 ([BlockEF] Alg 2)", "compressor (workers and server)",
-                              {momentum_param("0"), wd_param()}, Compression::kChosen),
+                              momentum_params("0"), Compression::kChosen),
       algorithm_entry<DistEf>("dist-ef-sgdm", "dist-EF-SGD with Nesterov momentum",
                               "§3.10 ([BlockEF] Alg 4, non-block)",
-                              "compressor (workers and server)",
-                              {momentum_param("0.9"), wd_param()}, Compression::kChosen),
+                              "compressor (workers and server)", momentum_params("0.9"),
+                              Compression::kChosen),
       algorithm_entry<DistEf>("dist-ef-blocksgd", "dist-EF-SGD with the blockwise scaled sign",
                               "§3.9 ([BlockEF] Alg 3)", "its own: blocksign",
-                              {block_param(), momentum_param("0"), wd_param()},
-                              Compression::kBlockSign),
+                              with_block(momentum_params("0")), Compression::kBlockSign),
       algorithm_entry<DistEf>(
           "dist-ef-blocksgdm",
           "dist-EF-blockSGD with Nesterov momentum and [BlockEF]'s weight decay",
           "§3.10 ([BlockEF] Alg 4, App A)", "its own: blocksign",
-          {block_param(), momentum_param("0.9"), wd_param()}, Compression::kBlockSign),
+          with_block(momentum_params("0.9")), Compression::kBlockSign),
   };
 }
 

@@ -15,7 +15,7 @@ namespace {
 void print_params(const nlohmann::json& params) {
   for (const auto& param : params) {
     const std::string def = param["default"].get<std::string>();
-    fmt::print("{:<13} {:<9} {:<28} default {:<8} {}\n", "", param["name"].get<std::string>(),
+    fmt::print("{:<13} {:<11} {:<28} default {:<8} {}\n", "", param["name"].get<std::string>(),
                param["range"].get<std::string>(), def.empty() ? "-" : def,
                param["help"].get<std::string>());
   }
