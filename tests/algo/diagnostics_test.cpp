@@ -97,6 +97,12 @@ TEST(Schedules, RatesOfEveryKind) {
               1 / (std::pow(16.0 * 1000, 0.25) / 2 + F * 10), 1e-15);
   EXPECT_NEAR(make_schedule("s002-constant:lr=1,delta=1", context)->rate(0),
               1 / std::sqrt(1000.0 / 4), 1e-15);
+  // Milestones at 50% and 75% of the 1,000 steps ([DEF]'s code): the same as epochs 50/75.
+  const auto fractions = make_schedule("step:lr=1,fractions=0.5/0.75", context);
+  EXPECT_DOUBLE_EQ(fractions->rate(499), 1.0);
+  EXPECT_NEAR(fractions->rate(500), 0.1, 1e-15);
+  EXPECT_NEAR(fractions->rate(749), 0.1, 1e-15);
+  EXPECT_NEAR(fractions->rate(750), 0.01, 1e-15);
   EXPECT_EQ(make_schedule("step:lr=0.5,epochs=150/250", context)->spec(),
             "step:lr=0.5,factor=0.1,epochs=150/250,warmup=0");
 }
@@ -118,8 +124,12 @@ TEST(Schedules, ErrorsNameTheFix) {
             "step: parameter epochs='x' is not a number; valid range [0, 1000000000]");
   // A parameter without a default, left out (found by fuzz_config; it was an internal error).
   EXPECT_EQ(message("step:"),
-            "step: give parameter epochs: epoch milestones, e.g. 150/250 (numbers in [0, "
-            "1000000000] separated by /)");
+            "step: give parameter epochs: epoch milestones, e.g. 150/250 (or fractions) (numbers "
+            "in [0, 1000000000] separated by /)");
+  EXPECT_EQ(message("step:lr=1,epochs=2,fractions=0.5"),
+            "step schedule: give the milestones as epochs or as fractions of the run, not both");
+  EXPECT_EQ(message("step:lr=1,fractions=0.5/1.5"),
+            "step: parameter fractions=1.5 is out of range; valid range [0, 1]");
   EXPECT_EQ(message("constant:lr=0"),
             "constant: parameter lr=0 is out of range; valid range (0, 1000000000]");
 }

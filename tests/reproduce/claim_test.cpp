@@ -146,6 +146,16 @@ TEST(ArmResults, CollapsedSeedsCountInTheMeanAndInCollapsed) {
   EXPECT_EQ(diverged_seeds(arm), 1U);
 }
 
+// sends = last step × mean density: RBGS at r = 64 for 640 steps sends a coordinate 10 times.
+TEST(ArmResults, StepsAndSends) {
+  ArmResults arm{{"arm", "Arm", {}},
+                 {run_of({{{"step", 0}, {"density", 1.0 / 64}},
+                          {{"step", 320}, {"density", 1.0 / 64}},
+                          {{"step", 640}, {"density", 1.0 / 64}}})}};
+  EXPECT_EQ(call_value(arm, call("steps")), 640);
+  EXPECT_DOUBLE_EQ(call_value(arm, call("sends")), 10);
+}
+
 TEST(ArmResults, ConvexFunctions) {
   ArmResults arm{{"arm", "Arm", {}},
                  {run_of({{{"epoch", 1.0}, {"suboptimality", 1e-3}, {"error_norm2", 2.0}},

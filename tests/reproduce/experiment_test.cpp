@@ -173,6 +173,32 @@ TEST(Experiment, ErrorsNameTheProblem) {
 
 // Every shipped experiment parses in both modes, its checks call known functions, and every
 // arm's configuration is valid.
+// A baseline pattern gives one arm per column (the gap's subtrahend); plot keys are read, with
+// plot_x's name as the default x label.
+TEST(Experiment, TableBaselinesAndPlots) {
+  const std::string table =
+      "[[table]]\ntitle = \"gap\"\ncolumns = [\"16\", \"64\"]\nrows = [\"def-{c}\"]\n";
+  Experiment ex = parse_experiment(
+      kExperiment + table + "baseline = \"sgd\"\nplot = \"gap\"\nplot_log_x = true\n",
+      "demo.toml", ReproduceMode::kFull);
+  ASSERT_EQ(ex.tables.size(), 1U);
+  EXPECT_EQ(ex.tables[0].baseline, (std::vector<std::string>{"sgd", "sgd"}));
+  EXPECT_EQ(ex.tables[0].plot, "gap");
+  EXPECT_EQ(ex.tables[0].plot_x, "sends");
+  EXPECT_EQ(ex.tables[0].plot_x_label, "sends");
+  EXPECT_TRUE(ex.tables[0].plot_log_x);
+  ex = parse_experiment(kExperiment + table + "baseline = \"def-{c}\"\n", "demo.toml",
+                        ReproduceMode::kFull);
+  EXPECT_EQ(ex.tables[0].baseline, (std::vector<std::string>{"def-16", "def-64"}));
+  EXPECT_TRUE(parse_experiment(kExperiment + table, "demo.toml", ReproduceMode::kFull)
+                  .tables[0]
+                  .baseline.empty());
+  EXPECT_EQ(error_of(kExperiment + table + "baseline = \"sdg\"\n"),
+            "demo.toml: [[table]] #1: no arm 'sdg' in this mode");
+  EXPECT_EQ(error_of(kExperiment + table + "plot_log_x = \"yes\"\n"),
+            "demo.toml: [[table]] #1: plot_log_x must be true or false");
+}
+
 TEST(Experiment, ShippedExperimentsAreValid) {
   const auto names = known_experiments();
   ASSERT_GE(names.size(), 1U);

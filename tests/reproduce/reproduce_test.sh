@@ -206,6 +206,14 @@ title = "accuracy"
 columns = ["0.1", "5"]
 rows = ["lr-{c}"]
 labels = ["SGD"]
+[[table]]
+title = "gap"
+columns = ["5"]
+rows = ["lr-{c}"]
+labels = ["SGD"]
+baseline = "lr-0.1"
+plot = "gap"
+plot_x = "steps"
 TOML
   "$gradcomp" reproduce collapse.toml --out out9 >out9.log 2>&1 || fail "collapse experiment: $(cat out9.log)"
   grep -q '^\[2/2\] lr-5 seed 1: test accuracy 9.20%, collapsed at step 50 (' out9.log ||
@@ -213,6 +221,10 @@ TOML
   grep -q '^| lr-5 (`lr-5`) | 1 | 0 | 1 |' out9/results.md || fail "collapsed column: $(cat out9/results.md)"
   grep -q '^| lr-0.1 (`lr-0.1`) | 1 | 0 | 0 |' out9/results.md || fail "collapsed column: $(cat out9/results.md)"
   grep -qF '| 9.20 ± 0.00 (1 of 1 collapsed) |' out9/results.md || fail "table cell: $(cat out9/results.md)"
+  # A baseline makes each cell the baseline's mean minus the arm's; plot draws the rows.
+  grep -qF '| SGD | 56.80 ± 0.00 (1 of 1 collapsed) |' out9/results.md || fail "gap cell: $(cat out9/results.md)"
+  [ -s out9/gap.svg ] && [ -s out9/gap.png ] || fail "the table's plot is missing"
+  grep -q '^60 56.8' out9/gap.series0.dat || fail "the plotted point: $(cat out9/gap.series0.dat)"
 fi
 
 if [ "$failed" != 0 ]; then

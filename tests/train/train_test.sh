@@ -377,6 +377,11 @@ expect 2 "unknown algorithm 'adam'" -- "$gradcomp" train run.toml --set algorith
 expect 2 "--resume accepts --set run.steps, run.epochs and workers.backend only" -- \
   "$gradcomp" train --resume half --set algorithm.lr=1
 expect 2 "'d' has no checkpoint" -- "$gradcomp" train --resume d
+# Milestones at fractions of the run move with its length: such a run is not lengthened.
+"$gradcomp" train run.toml --set run.steps=10 --set 'algorithm.schedule="step:lr=0.1,fractions=0.5"' \
+  --out frac >frac.log 2>&1 || fail "fractions: $(cat frac.log)"
+expect 2 "the schedule 'step:lr=0.1,fractions=0.5' places its milestones at fractions of the run" -- \
+  "$gradcomp" train --resume frac --set run.steps=20
 # Checkpoints carry checksums: a flipped bit in a rank's file, a damaged trainer.json and a
 # hand-edited config.toml are refused with exit 2 naming the file (before, a flipped bit resumed
 # with exit 0 into another result, and a damaged trainer.json was an internal error, exit 70).

@@ -67,12 +67,26 @@ const std::vector<Kind>& kinds() {
         {{"step",
           "lr, multiplied by factor at each epoch milestone ([DEF]'s decay)",
           {lr_param(), real_param("factor", "0.1", 0, 1, "multiplier at each milestone", true),
-           list_param("epochs", "", 0, 1e9, "epoch milestones, e.g. 150/250"), warmup_param()}},
+           list_param("epochs", "", 0, 1e9, "epoch milestones, e.g. 150/250 (or fractions)"),
+           list_param("fractions", "", 0, 1,
+                      "milestones as fractions of the run instead, e.g. 0.5/0.75 ([DEF]'s code)"),
+           warmup_param()}},
          [](const Params& p, const ScheduleContext& c) -> RateFunction {
            const double lr = p.real("lr");
            const double factor = p.real("factor");
-           const std::vector<double> epochs = p.list("epochs");
+           require(!(p.given("epochs") && p.given("fractions")),
+                   "step schedule: give the milestones as epochs or as fractions of the run, not "
+                   "both");
+           // Milestones in epochs; fractions of T converted to them.
            const double per_epoch = static_cast<double>(c.steps_per_epoch);
+           std::vector<double> epochs;
+           if (p.given("fractions")) {
+             for (const double f : p.list("fractions")) {
+               epochs.push_back(f * static_cast<double>(c.total_steps) / per_epoch);
+             }
+           } else {
+             epochs = p.list("epochs");  // neither given: names epochs as the one to give
+           }
            return [=](std::uint64_t t) {
              const double epoch = static_cast<double>(t) / per_epoch;
              double rate = lr;

@@ -107,7 +107,16 @@ TrainConfig resolve_config(const TrainOptions& options) {
     }
     verify_resumable(options.resume);
     const std::string path = options.resume + "/config.toml";
-    return parse_config(read_config(path), path, options.overrides);
+    TrainConfig config = parse_config(read_config(path), path, options.overrides);
+    const TrainConfig stored = parse_config(read_config(path), path, {});
+    // Milestones at fractions of the run would move with its length, changing the steps taken.
+    require(config.schedule.find("fractions=") == std::string::npos ||
+                (config.steps == stored.steps && config.epochs == stored.epochs),
+            "the schedule '{}' places its milestones at fractions of the run, so a longer run "
+            "would have decayed elsewhere; start a new run of the length you want (or give the "
+            "milestones as epochs=)",
+            config.schedule);
+    return config;
   }
   const std::string text =
       options.config_path.empty() ? default_config_toml() : read_config(options.config_path);

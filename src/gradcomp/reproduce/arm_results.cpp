@@ -136,6 +136,13 @@ const std::map<std::string, Function>& functions() {
       {"grad_sign_delta",
        {0, "mean ‖g‖₁²/(d‖g‖²) over the evaluations (run.gradient_geometry)",
         [](const Records& r, const auto&) { return mean_of(r, "grad_sign_delta"); }}},
+      {"steps",
+       {0, "steps taken (the last evaluation's step)",
+        [](const Records& r, const auto&) { return final_of(r, "step"); }}},
+      {"sends",
+       {0,
+        "steps × mean density: how often each coordinate was sent on average (RBGS: steps / r)",
+        [](const Records& r, const auto&) { return final_of(r, "step") * mean_of(r, "density"); }}},
       {"mb",
        {0, "MB sent per worker (bits_up / 8e6)",
         [](const Records& r, const auto&) { return final_of(r, "bits_up", 1 / 8e6); }}},
@@ -264,6 +271,7 @@ void validate_functions(const Experiment& experiment) {
   for (const TableSpec& table : experiment.tables) {
     try {
       validate_call({table.function, table.cells.front().front(), {}, table.function});
+      if (!table.plot.empty()) validate_call({table.plot_x, "", {}, table.plot_x});
     } catch (const InvalidInput& e) {
       throw InvalidInput(
           fmt::format("{}: [[table]] '{}': {}", experiment.origin, table.title, e.what()));

@@ -205,13 +205,15 @@ void for_each_table(const toml::table& root, const char* key, const std::string&
 
 // [[table]] (TableSpec): every cell's arm must exist in this mode.
 TableSpec parse_table(const toml::table& t, const std::string& w, const std::vector<Arm>& arms) {
-  check_keys(t, w, {"title", "columns", "column_label", "rows", "labels", "function", "modes"});
-  TableSpec table{string_of(t, "title", w),
-                  string_of(t, "column_label", w, ""),
-                  strings_of(t, "columns", w),
-                  strings_of(t, "labels", w),
-                  {},
-                  string_of(t, "function", w, "accuracy")};
+  check_keys(t, w,
+             {"title", "columns", "column_label", "rows", "labels", "function", "modes", "baseline",
+              "plot", "plot_x", "plot_x_label", "plot_y_label", "plot_log_x"});
+  TableSpec table;
+  table.title = string_of(t, "title", w);
+  table.column_label = string_of(t, "column_label", w, "");
+  table.columns = strings_of(t, "columns", w);
+  table.labels = strings_of(t, "labels", w);
+  table.function = string_of(t, "function", w, "accuracy");
   require(!table.title.empty(), "{}: every table needs a title", w);
   require(!table.columns.empty(), "{}: columns must list at least one column", w);
   const bool labelled = !table.labels.empty();
@@ -252,6 +254,22 @@ TableSpec parse_table(const toml::table& t, const std::string& w, const std::vec
   }
   require(table.labels.size() == table.cells.size(), "{}: labels has {} entries for {} rows", w,
           table.labels.size(), table.cells.size());
+  const std::string baseline = string_of(t, "baseline", w, "");
+  for (const auto& column : table.columns) {
+    if (baseline.empty()) break;
+    std::string id = baseline;
+    replace_all(id, "{c}", column);
+    expand_arm_ids({id}, arms, w);
+    table.baseline.push_back(id);
+  }
+  table.plot = string_of(t, "plot", w, "");
+  table.plot_x = string_of(t, "plot_x", w, "sends");
+  table.plot_x_label = string_of(t, "plot_x_label", w, table.plot_x);
+  table.plot_y_label = string_of(t, "plot_y_label", w, "");
+  if (const auto* log_x = t.get("plot_log_x")) {
+    require(log_x->is_boolean(), "{}: plot_log_x must be true or false", w);
+    table.plot_log_x = log_x->as_boolean()->get();
+  }
   return table;
 }
 

@@ -37,7 +37,9 @@ struct PlotSpec {
 // A table in a paper's form ([DEF] Table 1: methods × compression ratios): one function of the
 // arms' results (mean ± std over seeds) per cell. A row is a pattern ("def-{c}": {c} takes each
 // column's value; no {c}: the same arm in every column) or an explicit list of arm ids, one per
-// column ("" leaves a cell empty).
+// column ("" leaves a cell empty). With a baseline each cell is the baseline's mean minus the
+// arm's (a gap, e.g. to SGD), and a table may also be drawn: each row a series of points
+// (plot_x of the cell's arm, the cell's value).
 struct TableSpec {
   std::string title;
   std::string column_label;                     // the header of the label column ("method")
@@ -45,6 +47,12 @@ struct TableSpec {
   std::vector<std::string> labels;              // one per row
   std::vector<std::vector<std::string>> cells;  // rows × columns of arm ids ("" = empty)
   std::string function = "accuracy";            // a one-argument function of arm_results.hpp
+  std::vector<std::string> baseline;  // per column: the arm subtracted from ("" none); or empty
+  std::string plot;                   // file prefix of the drawing; empty: not drawn
+  std::string plot_x = "sends";       // a one-argument function: each point's x
+  std::string plot_x_label;           // default: plot_x
+  std::string plot_y_label;           // default: the function (and "baseline − arm")
+  bool plot_log_x = false;
 };
 
 struct Experiment {

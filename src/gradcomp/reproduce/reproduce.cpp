@@ -205,10 +205,36 @@ const ArmResults& arm_named(const std::vector<ArmResults>& arms, const std::stri
   throw InternalError(fmt::format("arm '{}' vanished after validation", id));
 }
 
+// One cell of a [[table]]: the function's mean over the arm's seeds, or with a baseline the
+// baseline's mean minus the arm's; the spread is the sample std (combined in quadrature with the
+// baseline's).
+struct CellValue {
+  double mean = NAN;
+  double spread = NAN;
+};
+
+CellValue cell_value(const TableSpec& table, const std::vector<ArmResults>& arms, std::size_t row,
+                     std::size_t column) {
+  const auto of = [&](const std::string& id) {
+    const ArmResults& arm = arm_named(arms, id);
+    return CellValue{call_value(arm, {table.function, id, {}, ""}),
+                     call_value(arm, {"std_" + table.function, id, {}, ""})};
+  };
+  CellValue value = of(table.cells[row][column]);
+  if (table.baseline.empty() || table.baseline[column].empty()) return value;
+  const CellValue base = of(table.baseline[column]);
+  return {base.mean - value.mean, std::hypot(base.spread, value.spread)};
+}
+
 // mean ± std, followed by how many seeds diverged (excluded from the mean) or collapsed (at
 // chance, included): "12.95 ± 3.61 (2 of 3 collapsed)".
-std::string table_cell(const ArmResults& arm, const char* function, const char* format) {
-  std::string cell = mean_std(arm, function, format);
+std::string table_cell(const TableSpec& table, const std::vector<ArmResults>& arms,
+                       std::size_t row, std::size_t column, const char* format) {
+  const CellValue value = cell_value(table, arms, row, column);
+  std::string cell = std::isfinite(value.mean)
+                         ? fmt::format(fmt::runtime(format), value.mean, value.spread)
+                         : std::string("—");
+  const ArmResults& arm = arm_named(arms, table.cells[row][column]);
   std::vector<std::string> notes;
   const std::size_t seeds = arm.seeds.size();
   if (const std::size_t n = diverged_seeds(arm); n > 0) {
@@ -237,15 +263,46 @@ std::string paper_tables(const Experiment& ex, const std::vector<ArmResults>& ar
     md += "\n";
     for (std::size_t r = 0; r < table.cells.size(); ++r) {
       md += fmt::format("| {} |", table.labels[r]);
-      for (const auto& id : table.cells[r]) {
-        md += id.empty() ? " |"
-                         : fmt::format(" {} |", table_cell(arm_named(arms, id),
-                                                           table.function.c_str(), format));
+      for (std::size_t k = 0; k < table.cells[r].size(); ++k) {
+        md += table.cells[r][k].empty()
+                  ? " |"
+                  : fmt::format(" {} |", table_cell(table, arms, r, k, format));
       }
       md += "\n";
     }
   }
   return md;
+}
+
+// The [[table]]s with a plot: each row a series of (plot_x of the cell's arm, the cell's value).
+std::vector<std::string> draw_tables(const Experiment& ex, const std::vector<ArmResults>& arms,
+                                     const std::string& out) {
+  std::vector<std::string> files;
+  for (const TableSpec& table : ex.tables) {
+    if (table.plot.empty()) continue;
+    PointPlot plot;
+    plot.out = fmt::format("{}/{}", out, table.plot);
+    plot.title = fmt::format("{}: {}", ex.name, table.title);
+    plot.x_label = table.plot_x_label;
+    plot.y_label = !table.plot_y_label.empty() ? table.plot_y_label
+                   : table.baseline.empty()    ? table.function
+                                               : fmt::format("{}: the baseline's minus the arm's",
+                                                             table.function);
+    plot.log_x = table.plot_log_x;
+    for (std::size_t r = 0; r < table.cells.size(); ++r) {
+      PointSeries series{table.labels[r], {}};
+      for (std::size_t k = 0; k < table.cells[r].size(); ++k) {
+        const std::string& id = table.cells[r][k];
+        if (id.empty()) continue;
+        const double x = call_value(arm_named(arms, id), {table.plot_x, id, {}, ""});
+        series.points.emplace_back(x, cell_value(table, arms, r, k).mean);
+      }
+      plot.series.push_back(std::move(series));
+    }
+    plot_points(plot);
+    files.push_back(table.plot);
+  }
+  return files;
 }
 
 struct CheckResult {
@@ -370,7 +427,8 @@ ReproduceOutcome reproduce(const ReproduceRequest& request, Communicator& commun
     printed += fmt::format("{}: {}\n    {}\n", verdict(check, o), check.claim,
                            fmt::join(o.comparisons, "\n    "));
   }
-  const auto plots = draw_plots(ex, arms, out);
+  auto plots = draw_plots(ex, arms, out);
+  for (std::string& file : draw_tables(ex, arms, out)) plots.push_back(std::move(file));
   write_file_atomically(out + "/report.md", report_of(ex, request, table, checks, plots));
   // A known miss does not fail the reproduction, but it does not hold either.
   const std::size_t held = outcome.checks - outcome.failed - known_misses;

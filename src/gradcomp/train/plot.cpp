@@ -245,23 +245,39 @@ void create_directory_of(const std::string& prefix) {
   }
 }
 
+struct Axes {
+  std::string x_label, y_label, title;
+  bool log_x = false, log_y = false;
+};
+
 // The script drawing `plots` into PREFIX.png and PREFIX.svg.
-std::string gnuplot_script(const PlotRequest& request, const std::string& prefix,
-                           const std::string& x_label, const std::string& y_label, bool log_y,
-                           const std::string& plots) {
+std::string gnuplot_script(const Axes& axes, const std::string& prefix, const std::string& plots) {
   std::string script;
   for (const auto& [terminal, extension] : std::vector<std::pair<std::string, std::string>>{
            {"pngcairo size 900,600", "png"}, {"svg size 900,600", "svg"}}) {
     script += fmt::format("set terminal {}\nset output '{}.{}'\n", terminal, prefix, extension);
-    script += fmt::format("set xlabel '{}'\nset ylabel '{}'\nset key outside below\nset grid\n",
-                          x_label, y_label);
-    script += log_y || request.log_y ? "set logscale y\n" : "unset logscale y\n";
-    script += request.log_x ? "set logscale x\n" : "unset logscale x\n";
-    if (!request.title.empty())
-      script += fmt::format("set title '{}' noenhanced\n", quoted_for_gnuplot(request.title));
+    script += fmt::format(
+        "set xlabel '{}' noenhanced\nset ylabel '{}' noenhanced\nset key outside below\nset "
+        "grid\n",
+        quoted_for_gnuplot(axes.x_label), quoted_for_gnuplot(axes.y_label));
+    script += axes.log_y ? "set logscale y\n" : "unset logscale y\n";
+    script += axes.log_x ? "set logscale x\n" : "unset logscale x\n";
+    if (!axes.title.empty())
+      script += fmt::format("set title '{}' noenhanced\n", quoted_for_gnuplot(axes.title));
     script += fmt::format("plot {}\n", plots);
   }
   return script;
+}
+
+// Writes PREFIX.gp and runs gnuplot on it.
+void run_gnuplot(const Axes& axes, const std::string& prefix, const std::string& plots) {
+  write_file_atomically(prefix + ".gp", gnuplot_script(axes, prefix, plots));
+  const int status = std::system(fmt::format("gnuplot '{}.gp' 2>'{}.log'", prefix, prefix).c_str());
+  if (status != 0) {
+    throw IoError(fmt::format(
+        "gnuplot failed (exit {}; see {}.log); install gnuplot-nox (scripts/setup.sh does)", status,
+        prefix));
+  }
 }
 
 }  // namespace
@@ -330,15 +346,30 @@ std::string plot_runs(const PlotRequest& request) {
     }
   }
   require(points > 0, "no run has '{}' against '{}' to plot", y.keys.front(), x.keys.front());
-  write_file_atomically(prefix + ".gp", gnuplot_script(request, prefix, x.label,
-                                                       y_label(y, keys_used), y.log, plots));
-  const int status = std::system(fmt::format("gnuplot '{}.gp' 2>'{}.log'", prefix, prefix).c_str());
-  if (status != 0) {
-    throw IoError(fmt::format(
-        "gnuplot failed (exit {}; see {}.log); install gnuplot-nox (scripts/setup.sh does)", status,
-        prefix));
-  }
+  run_gnuplot({x.label, y_label(y, keys_used), request.title, request.log_x, y.log || request.log_y},
+              prefix, plots);
   return prefix;
+}
+
+std::string plot_points(const PointPlot& plot) {
+  create_directory_of(plot.out);
+  std::string plots;
+  std::size_t drawn = 0;
+  for (std::size_t s = 0; s < plot.series.size(); ++s) {
+    std::string data;
+    for (const auto& [x, y] : plot.series[s].points) {
+      if (!std::isfinite(x) || !std::isfinite(y) || (plot.log_x && x <= 0)) continue;
+      data += fmt::format("{} {} {} {}\n", x, y, y, y);
+      ++drawn;
+    }
+    const std::string file = fmt::format("{}.series{}.dat", plot.out, s);
+    write_file_atomically(file, data);
+    plots += fmt::format("{}{}", plots.empty() ? "" : ", ",
+                         plot_elements(file, s + 1, plot.series[s].label, 1));
+  }
+  require(drawn > 0, "'{}' has no point to draw", plot.title);
+  run_gnuplot({plot.x_label, plot.y_label, plot.title, plot.log_x, false}, plot.out, plots);
+  return plot.out;
 }
 
 }  // namespace gradcomp

@@ -2,6 +2,7 @@
 // `gradcomp plot`: curves of several runs from their metrics.jsonl, drawn by gnuplot into a PNG
 // and an SVG, one curve per run (or per configuration over seeds, with a ± std band), labelled by
 // its method.
+#include <utility>
 #include <string>
 #include <vector>
 
@@ -36,6 +37,21 @@ std::vector<PlotCurve> curves_from_paths(const std::vector<std::string>& paths,
 // several runs has a point at every step all of them evaluated. InvalidInput for unknown axes, a
 // run without metrics, a metric no run has; IoError when gnuplot is missing or fails.
 std::string plot_runs(const PlotRequest& request);
+
+// Series of (x, y) points that are not curves of a run, e.g. a reproduction's gap to SGD against
+// how often a coordinate was sent: one line per series; non-finite points (and x ≤ 0 on a log
+// axis) are left out. Writes OUT.png and OUT.svg; InvalidInput when no point is drawable.
+struct PointSeries {
+  std::string label;
+  std::vector<std::pair<double, double>> points;
+};
+struct PointPlot {
+  std::vector<PointSeries> series;
+  std::string x_label, y_label, title;
+  std::string out;  // file prefix
+  bool log_x = false;
+};
+std::string plot_points(const PointPlot& plot);
 
 // InvalidInput, as plot_runs would throw it, for an unknown x or y (checked before any run).
 void validate_axes(const std::string& x, const std::string& y);
