@@ -179,8 +179,8 @@ TEST(Experiment, TableBaselinesAndPlots) {
   const std::string table =
       "[[table]]\ntitle = \"gap\"\ncolumns = [\"16\", \"64\"]\nrows = [\"def-{c}\"]\n";
   Experiment ex = parse_experiment(
-      kExperiment + table + "baseline = \"sgd\"\nplot = \"gap\"\nplot_log_x = true\n",
-      "demo.toml", ReproduceMode::kFull);
+      kExperiment + table + "baseline = \"sgd\"\nplot = \"gap\"\nplot_log_x = true\n", "demo.toml",
+      ReproduceMode::kFull);
   ASSERT_EQ(ex.tables.size(), 1U);
   EXPECT_EQ(ex.tables[0].baseline, (std::vector<std::string>{"sgd", "sgd"}));
   EXPECT_EQ(ex.tables[0].plot, "gap");

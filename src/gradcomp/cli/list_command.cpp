@@ -23,7 +23,8 @@ void print_params(const nlohmann::json& params) {
 
 void print_algorithms(const nlohmann::json& algorithms) {
   fmt::print(
-      "Algorithms (spec: name[:key=value,...]; section of docs/algorithms.md; compressors used)\n\n");
+      "Algorithms (spec: name[:key=value,...]; section of docs/algorithms.md; compressors "
+      "used)\n\n");
   for (const auto& a : algorithms) {
     fmt::print("{:<18} {}\n", a["name"].get<std::string>(), a["summary"].get<std::string>());
     fmt::print("{:<18} [{}; uses {}]\n", "", a["section"].get<std::string>(),

@@ -228,8 +228,8 @@ CellValue cell_value(const TableSpec& table, const std::vector<ArmResults>& arms
 
 // mean ± std, followed by how many seeds diverged (excluded from the mean) or collapsed (at
 // chance, included): "12.95 ± 3.61 (2 of 3 collapsed)".
-std::string table_cell(const TableSpec& table, const std::vector<ArmResults>& arms,
-                       std::size_t row, std::size_t column, const char* format) {
+std::string table_cell(const TableSpec& table, const std::vector<ArmResults>& arms, std::size_t row,
+                       std::size_t column, const char* format) {
   const CellValue value = cell_value(table, arms, row, column);
   std::string cell = std::isfinite(value.mean)
                          ? fmt::format(fmt::runtime(format), value.mean, value.spread)
@@ -285,9 +285,9 @@ std::vector<std::string> draw_tables(const Experiment& ex, const std::vector<Arm
     plot.title = fmt::format("{}: {}", ex.name, table.title);
     plot.x_label = table.plot_x_label;
     plot.y_label = !table.plot_y_label.empty() ? table.plot_y_label
-                   : table.baseline.empty()    ? table.function
-                                               : fmt::format("{}: the baseline's minus the arm's",
-                                                             table.function);
+                   : table.baseline.empty()
+                       ? table.function
+                       : fmt::format("{}: the baseline's minus the arm's", table.function);
     plot.log_x = table.plot_log_x;
     for (std::size_t r = 0; r < table.cells.size(); ++r) {
       PointSeries series{table.labels[r], {}};

@@ -346,8 +346,9 @@ std::string plot_runs(const PlotRequest& request) {
     }
   }
   require(points > 0, "no run has '{}' against '{}' to plot", y.keys.front(), x.keys.front());
-  run_gnuplot({x.label, y_label(y, keys_used), request.title, request.log_x, y.log || request.log_y},
-              prefix, plots);
+  run_gnuplot(
+      {x.label, y_label(y, keys_used), request.title, request.log_x, y.log || request.log_y},
+      prefix, plots);
   return prefix;
 }
 

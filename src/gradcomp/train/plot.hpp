@@ -2,8 +2,8 @@
 // `gradcomp plot`: curves of several runs from their metrics.jsonl, drawn by gnuplot into a PNG
 // and an SVG, one curve per run (or per configuration over seeds, with a ± std band), labelled by
 // its method.
-#include <utility>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace gradcomp {
