@@ -90,6 +90,9 @@ void check_kernels(const ElementwiseKernels<T>& k, std::size_t n, std::mt19937& 
                                   return static_cast<double>(row[i]) * static_cast<double>(a[i]);
                                 }))
       << "dot_row, n = " << n;
+  const auto ahead = random_vector<float>(n, rng);
+  EXPECT_EQ(k.dot_row_ahead(row.data(), a.data(), n, ahead.data()), dot)
+      << "dot_row_ahead, n = " << n;
 
   const double slope = -0.61, l2 = 1e-4;
   std::vector<double> sum(n), expected_sum(n);

@@ -75,7 +75,8 @@ Dataset as_csr(const Dataset& dense) {
 
 // The dense models' one-pass gradient (first sample writes the accumulator, the last writes the
 // result) against the general accumulate-then-convert path on the same rows in CSR, for batches
-// of 1, 2 and 5 with repeated samples; gradient() and loss_and_gradient() agree bit for bit.
+// of 1, 2 and 5 with repeated samples; gradient() and loss_and_gradient() agree bit for bit,
+// whether gradient() fetches no upcoming rows, fewer rows than its batch or more.
 TEST(LinearObjectives, DenseOnePassGradientEqualsTheAccumulatorPath) {
   const Dataset classes =
       generate_dataset("madelon:samples=30,features=21,informative=3,redundant=2", 2);
@@ -91,9 +92,11 @@ TEST(LinearObjectives, DenseOnePassGradientEqualsTheAccumulatorPath) {
       std::vector<float> dense(21), sparse(21), no_loss(21);
       const double loss = objective->loss_and_gradient(x, *data, batch, dense);
       const double sparse_loss = objective->loss_and_gradient(x, csr, batch, sparse);
-      objective->gradient(x, *data, batch, no_loss);
       EXPECT_NEAR(loss, sparse_loss, 1e-12 * std::abs(sparse_loss)) << spec;
-      EXPECT_EQ(dense, no_loss) << spec;
+      for (const auto& upcoming : std::vector<std::vector<std::size_t>>{{}, {9}, {1, 2, 3, 5}}) {
+        objective->gradient(x, *data, batch, no_loss, upcoming);
+        EXPECT_EQ(dense, no_loss) << spec << ", " << upcoming.size() << " upcoming";
+      }
       for (std::size_t j = 0; j < 21; ++j) {
         EXPECT_NEAR(dense[j], sparse[j], 1e-6 * std::abs(sparse[j]) + 1e-12)
             << spec << " batch of " << batch.size() << ", coordinate " << j;

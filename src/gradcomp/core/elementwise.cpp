@@ -4,6 +4,8 @@
 
 #include <algorithm>
 
+#include "gradcomp/core/prefetch.hpp"
+
 #undef HWY_TARGET_INCLUDE
 #define HWY_TARGET_INCLUDE "gradcomp/core/elementwise.cpp"
 #include <hwy/foreach_target.h>  // IWYU pragma: keep
@@ -92,6 +94,32 @@ double dot_row(const float* row, const T* x, std::size_t n) {
     return static_cast<double>(row[i]) * static_cast<double>(x[i]);
   });
 }
+// dot_row's lanes in the same order, a cache line (16 floats) of `ahead` asked for per 16
+// elements: an L2 miss of the next row then waits behind this row's arithmetic instead of the
+// core waiting for a burst of 300 prefetches to find free miss buffers.
+template <class T>
+double dot_row_ahead(const float* row, const T* x, std::size_t n, const float* ahead) {
+  constexpr std::size_t kLanes = 8;
+  constexpr std::size_t kLine = kCacheLine / sizeof(float);
+  double partial[kLanes] = {};
+  const auto term = [row, x](std::size_t i) {
+    return static_cast<double>(row[i]) * static_cast<double>(x[i]);
+  };
+  std::size_t i = 0;
+  for (; i + kLine <= n; i += kLine) {
+    __builtin_prefetch(ahead + i, 0, 2);
+    for (std::size_t l = 0; l < kLanes; ++l) partial[l] += term(i + l);
+    for (std::size_t l = 0; l < kLanes; ++l) partial[l] += term(i + kLanes + l);
+  }
+  if (n > 0) __builtin_prefetch(ahead + n - 1, 0, 2);
+  for (; i + kLanes <= n; i += kLanes) {
+    for (std::size_t l = 0; l < kLanes; ++l) partial[l] += term(i + l);
+  }
+  double sum = 0;
+  for (; i < n; ++i) sum += term(i);
+  for (const double p : partial) sum += p;
+  return sum;
+}
 
 void start_sum(const float* row, double slope, double* sum, std::size_t n) {
   for (std::size_t i = 0; i < n; ++i) sum[i] = 0.0 + slope * static_cast<double>(row[i]);
@@ -125,6 +153,7 @@ ElementwiseKernels<T> kernels() {
           .momentum_input = &momentum_input<T>,
           .squared_norm = &squared_norm<T>,
           .dot_row = &dot_row<T>,
+          .dot_row_ahead = &dot_row_ahead<T>,
           .start_sum = &start_sum,
           .add_to_sum = &add_to_sum,
           .finish_gradient = &finish_gradient<T>};

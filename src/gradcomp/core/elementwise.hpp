@@ -27,6 +27,9 @@ struct ElementwiseKernels {
                          std::size_t n);
   double (*squared_norm)(const T* v, std::size_t n);               // Σ v², in double
   double (*dot_row)(const float* row, const T* x, std::size_t n);  // Σ row·x, in double
+  // dot_row's sum (the same bits) while the n floats at `ahead` (the next worker's row) are
+  // prefetched into L2, a cache line per 16 elements: their loads overlap this row's arithmetic.
+  double (*dot_row_ahead)(const float* row, const T* x, std::size_t n, const float* ahead);
   // The linear models' gradient from one row (double arithmetic, model/linear_objectives.cpp):
   //   start_sum:   sum = 0 + s·row
   //   add_to_sum:  sum = sum + s·row

@@ -73,22 +73,25 @@ template <class T>
 double LinearObjective<T>::loss_and_gradient(std::span<const T> x, const Dataset& data,
                                              std::span<const std::size_t> samples,
                                              std::span<T> gradient) {
-  return fill_gradient(x, data, samples, gradient, true);
+  return fill_gradient(x, data, samples, gradient, true, {});
 }
 
 template <class T>
 void LinearObjective<T>::gradient(std::span<const T> x, const Dataset& data,
-                                  std::span<const std::size_t> samples, std::span<T> gradient) {
-  fill_gradient(x, data, samples, gradient, false);
+                                  std::span<const std::size_t> samples, std::span<T> gradient,
+                                  std::span<const std::size_t> upcoming) {
+  fill_gradient(x, data, samples, gradient, false, upcoming);
 }
 
 template <class T>
 double LinearObjective<T>::fill_gradient(std::span<const T> x, const Dataset& data,
                                          std::span<const std::size_t> samples,
-                                         std::span<T> gradient, bool with_loss) const {
+                                         std::span<T> gradient, bool with_loss,
+                                         std::span<const std::size_t> upcoming) const {
   if (!data.sparse && kind_ != Kind::kSoftmax && !samples.empty() && data.features == features_) {
-    return fill_dense_gradient(x, data, samples, gradient, with_loss);
+    return fill_dense_gradient(x, data, samples, gradient, with_loss, upcoming);
   }
+  prefetch_rows(data, upcoming, 0);
   // The double accumulator is the thread's own: workers compute their gradients concurrently.
   thread_local std::vector<double> g;
   g.assign(x.size(), 0.0);
@@ -121,16 +124,23 @@ double LinearObjective<T>::loss_slope(double z, double label, double scale, doub
 template <class T>
 double LinearObjective<T>::fill_dense_gradient(std::span<const T> x, const Dataset& data,
                                                std::span<const std::size_t> samples,
-                                               std::span<T> gradient, bool with_loss) const {
+                                               std::span<T> gradient, bool with_loss,
+                                               std::span<const std::size_t> upcoming) const {
   const double scale = 1.0 / static_cast<double>(samples.size());
   thread_local std::vector<double> g;
   if (samples.size() > 1) g.resize(features_);
   const ElementwiseKernels<T>& kernels = elementwise<T>();
   double loss = 0;
+  // Sample k's row product fetches the next batch's k-th row (up to ~64 KiB of them).
+  const std::size_t fetched = rows_to_fetch(data, upcoming);
   for (std::size_t k = 0; k < samples.size(); ++k) {
     const std::size_t i = samples[k];
-    const double slope = loss_slope(row_dot(data, i, x), data.labels[i], scale, &loss);
     const float* row = data.dense.data() + i * features_;
+    const double dot = k < fetched
+                           ? kernels.dot_row_ahead(row, x.data(), features_,
+                                                   data.dense.data() + upcoming[k] * features_)
+                           : row_dot(data, i, x);
+    const double slope = loss_slope(dot, data.labels[i], scale, &loss);
     if (k + 1 == samples.size()) {
       kernels.finish_gradient(k == 0 ? nullptr : g.data(), row, slope, l2_, x.data(),
                               gradient.data(), features_);
@@ -140,19 +150,27 @@ double LinearObjective<T>::fill_dense_gradient(std::span<const T> x, const Datas
       kernels.add_to_sum(row, slope, g.data(), features_);
     }
   }
+  prefetch_rows(data, upcoming.first(fetched), samples.size());
   if (!with_loss) return scale * loss;
   return scale * loss + 0.5 * l2_ * squared_norm(x, 0, features_);
 }
 
 // The first rows of a batch, up to 64 KiB (about what a core's L2 holds for the coming worker
-// besides the current one), into L2; a sparse row is short and read once.
+// besides the current one); a sparse row is short and read once.
 template <class T>
-void LinearObjective<T>::prefetch(const Dataset& data, std::span<const std::size_t> samples) const {
-  if (data.sparse || data.features != features_) return;
+std::size_t LinearObjective<T>::rows_to_fetch(const Dataset& data,
+                                              std::span<const std::size_t> upcoming) const {
+  if (data.sparse || data.features != features_) return 0;
   constexpr std::size_t kBudget = std::size_t{64} << 10;
-  const std::size_t rows = std::min(samples.size(), kBudget / (features_ * sizeof(float) + 1));
-  for (std::size_t k = 0; k < rows; ++k) {
-    const auto* row = reinterpret_cast<const char*>(data.dense.data() + samples[k] * features_);
+  return std::min(upcoming.size(), kBudget / (features_ * sizeof(float) + 1));
+}
+
+template <class T>
+void LinearObjective<T>::prefetch_rows(const Dataset& data, std::span<const std::size_t> upcoming,
+                                       std::size_t first) const {
+  const std::size_t rows = rows_to_fetch(data, upcoming);
+  for (std::size_t k = first; k < rows; ++k) {
+    const auto* row = reinterpret_cast<const char*>(data.dense.data() + upcoming[k] * features_);
     for (std::size_t byte = 0; byte < features_ * sizeof(float); byte += kCacheLine) {
       __builtin_prefetch(row + byte, 0, 2);
     }

@@ -19,8 +19,7 @@ class LinearObjective final : public Objective<T> {
   double loss_and_gradient(std::span<const T> x, const Dataset& data,
                            std::span<const std::size_t> samples, std::span<T> gradient) override;
   void gradient(std::span<const T> x, const Dataset& data, std::span<const std::size_t> samples,
-                std::span<T> gradient) override;
-  void prefetch(const Dataset& data, std::span<const std::size_t> samples) const override;
+                std::span<T> gradient, std::span<const std::size_t> upcoming) override;
   Evaluation evaluate(std::span<const T> x, const Dataset& data) override;
   [[nodiscard]] double smoothness() const override { return smoothness_; }
   [[nodiscard]] double strong_convexity() const override { return l2_; }
@@ -34,11 +33,17 @@ class LinearObjective final : public Objective<T> {
                     std::vector<double>* gradient, std::size_t* correct,
                     bool with_loss = true) const;
   double fill_gradient(std::span<const T> x, const Dataset& data,
-                       std::span<const std::size_t> samples, std::span<T> gradient,
-                       bool with_loss) const;
+                       std::span<const std::size_t> samples, std::span<T> gradient, bool with_loss,
+                       std::span<const std::size_t> upcoming) const;
   double fill_dense_gradient(std::span<const T> x, const Dataset& data,
                              std::span<const std::size_t> samples, std::span<T> gradient,
-                             bool with_loss) const;
+                             bool with_loss, std::span<const std::size_t> upcoming) const;
+  // The dense rows of `upcoming` to fetch while this gradient is computed (at most ~64 KiB);
+  // prefetch_rows asks for those from `first` on at once.
+  [[nodiscard]] std::size_t rows_to_fetch(const Dataset& data,
+                                          std::span<const std::size_t> upcoming) const;
+  void prefetch_rows(const Dataset& data, std::span<const std::size_t> upcoming,
+                     std::size_t first) const;
   // The derivative of sample i's loss at a_iᵀx = z, times `scale`; adds the loss into *loss.
   [[nodiscard]] double loss_slope(double z, double label, double scale, double* loss) const;
 

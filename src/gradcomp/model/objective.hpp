@@ -38,14 +38,15 @@ class Objective {
   virtual double loss_and_gradient(std::span<const T> x, const Dataset& data,
                                    std::span<const std::size_t> samples, std::span<T> gradient) = 0;
   // The same gradient where the loss is not wanted (a training step): an objective may skip the
-  // loss's own terms (the linear models' ‖x‖², a pass over x).
+  // loss's own terms (the linear models' ‖x‖², a pass over x). `upcoming` (possibly empty) are
+  // the samples of `data` the next gradient on this thread reads (the next worker's batch): an
+  // objective that reads them from memory may load them into the cache meanwhile. Changes no
+  // result.
   virtual void gradient(std::span<const T> x, const Dataset& data,
-                        std::span<const std::size_t> samples, std::span<T> gradient) {
+                        std::span<const std::size_t> samples, std::span<T> gradient,
+                        std::span<const std::size_t> /*upcoming*/) {
     loss_and_gradient(x, data, samples, gradient);
   }
-  // A hint that `samples` of `data` are read soon (the next worker's batch): an objective that
-  // reads them from memory may start loading them into the cache. Changes no result.
-  virtual void prefetch(const Dataset& /*data*/, std::span<const std::size_t> /*samples*/) const {}
   // The mean loss (with the regulariser) and accuracy over every sample of `data`.
   virtual Evaluation evaluate(std::span<const T> x, const Dataset& data) = 0;
   // Convex objectives: smoothness L and strong convexity μ (NaN if unknown), docs/reproduction.md
