@@ -1,7 +1,7 @@
 // The elementwise kernels (core/elementwise.hpp) on every instruction set the build compiled them
 // for and the CPU runs, against the scalar statements of their rules, bit for bit: lengths that
 // leave every tail, outputs aliasing an input (error feedback's e ← p − C(p) writes over p), and
-// the sums' fixed order (eight lanes, the tail first).
+// the sums' fixed order (32 lanes, the tail first).
 #include "gradcomp/core/elementwise.hpp"
 
 #include <gtest/gtest.h>
@@ -23,13 +23,13 @@ std::vector<T> random_vector(std::size_t n, std::mt19937& rng) {
   return v;
 }
 
-// Σ f(i) as documented: lane l sums i ≡ l (mod 8) over the whole groups, the tail goes into the
+// Σ f(i) as documented: lane l sums i ≡ l (mod 32) over the whole groups, the tail goes into the
 // total first, then the lanes in order.
 template <class F>
 double documented_sum(std::size_t n, F f) {
-  double lanes[8] = {};
-  const std::size_t whole = n - n % 8;
-  for (std::size_t i = 0; i < whole; ++i) lanes[i % 8] += f(i);
+  double lanes[32] = {};
+  const std::size_t whole = n - n % 32;
+  for (std::size_t i = 0; i < whole; ++i) lanes[i % 32] += f(i);
   double total = 0;
   for (std::size_t i = whole; i < n; ++i) total += f(i);
   for (const double lane : lanes) total += lane;
@@ -122,7 +122,7 @@ TEST(Elementwise, EveryKernelEqualsItsScalarRuleBitForBitOnEveryTarget) {
     const testing::ForcedTarget forced(target);
     ++targets;
     std::mt19937 rng(7);
-    for (const std::size_t n : {0UL, 1UL, 7UL, 8UL, 9UL, 63UL, 1000UL, 5003UL}) {
+    for (const std::size_t n : {0UL, 1UL, 7UL, 8UL, 9UL, 31UL, 32UL, 33UL, 63UL, 1000UL, 5003UL}) {
       check_kernels(dispatched_elementwise<float>(), n, rng);
       check_kernels(dispatched_elementwise<double>(), n, rng);
     }

@@ -154,7 +154,7 @@ class AlgorithmBase : public Algorithm<T> {
   void use_server_error(const std::vector<T>* server_error) { server_error_ = server_error; }
   [[nodiscard]] T mean_weight() const { return T{1} / static_cast<T>(workers_.total); }
 
-  // In double, with eight partial sums in a fixed order (core/elementwise.hpp): vector code (one
+  // In double, with 32 partial sums in a fixed order (core/elementwise.hpp): vector code (one
   // serial sum runs at the add's latency, 20 µs for d = 5,000), and the same bits on every machine.
   static double squared_norm(std::span<const T> v) {
     return elementwise<T>().squared_norm(v.data(), v.size());

@@ -23,18 +23,25 @@ template <class T>
 void subtract_scaled(const T* a, T scale, const T* b, T* out, std::size_t n) {
   for (std::size_t i = 0; i < n; ++i) out[i] = a[i] - scale * b[i];
 }
-template <class T>
-double subtract_scaled_norm(const T* a, T scale, const T* b, T* out, std::size_t n) {
-  // A chunk of out at a time, then its squares while it is in L1: two simple loops vectorise
-  // where one fused loop (a store, then lanes of sums, with out possibly aliasing a) did not.
-  constexpr std::size_t kLanes = 8;
+// The sums' fixed order (core/elementwise.hpp): kSumLanes partial sums, lane l taking the
+// elements i ≡ l (mod kSumLanes) of the whole groups; the tail summed first, then the lanes in
+// order. 32 lanes are four independent vectors of eight doubles: with one, the loop ran at the
+// latency of an add (8 elements per 4 cycles) instead of at the adds' throughput.
+constexpr std::size_t kSumLanes = 32;
+
+// out[k] = produce(k) for every k, returning Σ out² with the lanes of squared_norm. A chunk of
+// out at a time, then its squares while it is in L1: two simple loops vectorise where one fused
+// loop (a store, then lanes of sums, with out possibly aliasing an input) did not.
+template <class T, class Produce>
+double write_with_norm(T* out, std::size_t n, Produce produce) {
+  constexpr std::size_t kLanes = kSumLanes;
   constexpr std::size_t kChunk = 512;  // a multiple of kLanes: the lanes take the same elements
   double partial[kLanes] = {};
   const std::size_t whole = n - n % kLanes;
   std::size_t i = 0;
   while (i < whole) {
     const std::size_t end = std::min(whole, i + kChunk);
-    for (std::size_t k = i; k < end; ++k) out[k] = a[k] - scale * b[k];
+    for (std::size_t k = i; k < end; ++k) out[k] = produce(k);
     for (std::size_t k = i; k < end; k += kLanes) {
       for (std::size_t l = 0; l < kLanes; ++l) {
         partial[l] += static_cast<double>(out[k + l]) * static_cast<double>(out[k + l]);
@@ -44,12 +51,16 @@ double subtract_scaled_norm(const T* a, T scale, const T* b, T* out, std::size_t
   }
   double sum = 0;
   for (; i < n; ++i) {
-    const T v = a[i] - scale * b[i];
+    const T v = produce(i);
     out[i] = v;
     sum += static_cast<double>(v) * static_cast<double>(v);
   }
   for (const double p : partial) sum += p;
   return sum;
+}
+template <class T>
+double subtract_scaled_norm(const T* a, T scale, const T* b, T* out, std::size_t n) {
+  return write_with_norm(out, n, [=](std::size_t k) { return a[k] - scale * b[k]; });
 }
 template <class T>
 void divide(const T* a, T divisor, T* out, std::size_t n) {
@@ -68,56 +79,50 @@ void momentum_input(T* m, T mu, const T* g, T w, const T* z, T s, const T* e, T*
   }
 }
 
-// Eight partial sums, lane l taking the elements i ≡ l (mod 8) of the whole groups, the tail added
-// to the first sum, then the lanes in order.
-template <class T, class Term>
-double lane_sum(std::size_t n, Term term) {
-  constexpr std::size_t kLanes = 8;
-  double partial[kLanes] = {};
+// Σ term(i) in the fixed order; at_group(i) runs before the group of elements i, i + 1, …
+template <class Term, class AtGroup>
+double lane_sum(std::size_t n, Term term, AtGroup at_group) {
+  double partial[kSumLanes] = {};
   std::size_t i = 0;
-  for (; i + kLanes <= n; i += kLanes) {
-    for (std::size_t l = 0; l < kLanes; ++l) partial[l] += term(i + l);
+  for (; i + kSumLanes <= n; i += kSumLanes) {
+    at_group(i);
+    for (std::size_t l = 0; l < kSumLanes; ++l) partial[l] += term(i + l);
   }
   double sum = 0;
   for (; i < n; ++i) sum += term(i);
   for (const double p : partial) sum += p;
   return sum;
 }
+template <class Term>
+double lane_sum(std::size_t n, Term term) {
+  return lane_sum(n, term, [](std::size_t) {});
+}
 template <class T>
 double squared_norm(const T* v, std::size_t n) {
-  return lane_sum<T>(
+  return lane_sum(
       n, [v](std::size_t i) { return static_cast<double>(v[i]) * static_cast<double>(v[i]); });
 }
 template <class T>
 double dot_row(const float* row, const T* x, std::size_t n) {
-  return lane_sum<T>(n, [row, x](std::size_t i) {
+  return lane_sum(n, [row, x](std::size_t i) {
     return static_cast<double>(row[i]) * static_cast<double>(x[i]);
   });
 }
-// dot_row's lanes in the same order, a cache line (16 floats) of `ahead` asked for per 16
-// elements: an L2 miss of the next row then waits behind this row's arithmetic instead of the
+// dot_row's sum while the cache lines of `ahead` are asked for as the same offsets of `row` are
+// reached: an L2 miss of the next row then waits behind this row's arithmetic instead of the
 // core waiting for a burst of 300 prefetches to find free miss buffers.
 template <class T>
 double dot_row_ahead(const float* row, const T* x, std::size_t n, const float* ahead) {
-  constexpr std::size_t kLanes = 8;
   constexpr std::size_t kLine = kCacheLine / sizeof(float);
-  double partial[kLanes] = {};
-  const auto term = [row, x](std::size_t i) {
-    return static_cast<double>(row[i]) * static_cast<double>(x[i]);
-  };
-  std::size_t i = 0;
-  for (; i + kLine <= n; i += kLine) {
-    __builtin_prefetch(ahead + i, 0, 2);
-    for (std::size_t l = 0; l < kLanes; ++l) partial[l] += term(i + l);
-    for (std::size_t l = 0; l < kLanes; ++l) partial[l] += term(i + kLanes + l);
-  }
+  static_assert(kSumLanes % kLine == 0);
+  const double sum = lane_sum(
+      n,
+      [row, x](std::size_t i) { return static_cast<double>(row[i]) * static_cast<double>(x[i]); },
+      [ahead](std::size_t i) {
+        for (std::size_t k = 0; k < kSumLanes; k += kLine) __builtin_prefetch(ahead + i + k, 0, 2);
+      });
+  for (std::size_t k = n - n % kSumLanes; k < n; k += kLine) __builtin_prefetch(ahead + k, 0, 2);
   if (n > 0) __builtin_prefetch(ahead + n - 1, 0, 2);
-  for (; i + kLanes <= n; i += kLanes) {
-    for (std::size_t l = 0; l < kLanes; ++l) partial[l] += term(i + l);
-  }
-  double sum = 0;
-  for (; i < n; ++i) sum += term(i);
-  for (const double p : partial) sum += p;
   return sum;
 }
 

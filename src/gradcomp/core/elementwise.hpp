@@ -4,8 +4,9 @@
 // instruction set and chosen at run time like the compressors' kernels (docs/library.md,
 // "Portable binaries"): a portable build otherwise runs them with the baseline's 128-bit vectors.
 // Every target gives the same bits: the elementwise loops do one rounding per operation
-// (-ffp-contract=off, no fused multiply-add), and the sums add eight fixed partial sums in a fixed
-// order.
+// (-ffp-contract=off, no fused multiply-add), and a sum adds 32 partial sums in a fixed order
+// (lane l takes the elements i ≡ l mod 32 of the whole groups of 32; the rest is summed first,
+// then the lanes in order).
 #include <cstddef>
 
 namespace gradcomp {

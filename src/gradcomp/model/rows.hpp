@@ -16,7 +16,7 @@ double row_dot(const Dataset& data, std::size_t i, std::span<const T> x, std::si
       sum += static_cast<double>(data.values[k]) * static_cast<double>(x[offset + data.columns[k]]);
     }
   } else {
-    // Eight partial sums in a fixed order (core/elementwise.hpp): vector code on every CPU (one
+    // 32 partial sums in a fixed order (core/elementwise.hpp): vector code on every CPU (one
     // serial sum runs at the add's latency), the same bits on all of them.
     sum = elementwise<T>().dot_row(data.dense.data() + i * data.features, x.data() + offset,
                                    data.features);
