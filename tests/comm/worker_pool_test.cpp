@@ -26,6 +26,19 @@ TEST(WorkerPool, RunsEveryTaskOnceInEveryRound) {
   for (const auto& count : runs) EXPECT_EQ(count.load(), 300);
 }
 
+// The shares are count·t/threads: 20 tasks on 3 threads start at 0, 6 and 13.
+TEST(WorkerPool, NamesTheFirstTaskOfEachShare) {
+  const WorkerPool pool(3);
+  std::vector<std::size_t> starts;
+  for (std::size_t j = 0; j < 20; ++j) {
+    if (pool.starts_share(j, 20)) starts.push_back(j);
+  }
+  EXPECT_EQ(starts, (std::vector<std::size_t>{0, 6, 13}));
+  const WorkerPool one(1);
+  EXPECT_TRUE(one.starts_share(0, 20));
+  EXPECT_FALSE(one.starts_share(10, 20));
+}
+
 TEST(WorkerPool, UsesItsThreads) {
   WorkerPool pool(2);
   std::mutex mutex;

@@ -86,8 +86,8 @@ void WorkerPool::run(std::size_t count, const std::function<void(std::size_t)>& 
   failure_index_ = std::numeric_limits<std::size_t>::max();
   const std::size_t threads = shares_.size();
   for (std::size_t t = 0; t < threads; ++t) {
-    shares_[t].next.store(count * t / threads, std::memory_order_relaxed);
-    shares_[t].end = count * (t + 1) / threads;
+    shares_[t].next.store(share_start(t, count), std::memory_order_relaxed);
+    shares_[t].end = share_start(t + 1, count);
   }
   pending_.store(count, std::memory_order_relaxed);
   const std::uint64_t round = round_.fetch_add(1) + 1;  // publishes the round's fields
@@ -99,6 +99,17 @@ void WorkerPool::run(std::size_t count, const std::function<void(std::size_t)>& 
   closed_.store(round);
   task_ = nullptr;
   if (failure_) std::rethrow_exception(failure_);
+}
+
+std::size_t WorkerPool::share_start(std::size_t thread, std::size_t count) const {
+  return count * thread / shares_.size();
+}
+
+bool WorkerPool::starts_share(std::size_t j, std::size_t count) const {
+  for (std::size_t t = 1; t < shares_.size(); ++t) {
+    if (share_start(t, count) == j) return true;
+  }
+  return j == 0;
 }
 
 // The finished tasks are counted down once per share run (one atomic operation on the shared

@@ -42,6 +42,9 @@ class WorkerPool {
   // lowest j is rethrown here, after every task has ended. Not reentrant: a task must not call
   // run() on the same pool.
   void run(std::size_t count, const std::function<void(std::size_t)>& task);
+  // Whether task j of a round of `count` begins a thread's share: the task before it usually
+  // runs on another core, so what that task could fetch for j would land in the wrong cache.
+  [[nodiscard]] bool starts_share(std::size_t j, std::size_t count) const;
 
   // The CPUs this process may run on (its affinity mask: under mpirun, the cores it is bound to).
   static std::size_t available_cores();
@@ -52,6 +55,8 @@ class WorkerPool {
 
  private:
   void helper_main(std::size_t thread, std::uint64_t seen);
+  // The first task of thread `thread`'s share (thread = threads() gives count).
+  [[nodiscard]] std::size_t share_start(std::size_t thread, std::size_t count) const;
   // Thread `thread`'s share first, then what is left of the others'.
   void take_tasks(std::size_t thread);
   // Runs the unclaimed tasks of `share`; returns how many it ran.

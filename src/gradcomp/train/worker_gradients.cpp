@@ -22,16 +22,19 @@ const std::vector<std::span<const T>>& WorkerGradients<T>::compute(const Stepper
   objective_.begin_step();
   samples_.resize(group_.count);
   for (std::size_t j = 0; j < group_.count; ++j) samples_[j] = batches_.batch(j, t);
-  // Worker j's task fetches worker j + 1's samples while it computes its own: a random sample's
-  // row comes from memory, not from the cache (its load was the largest part of a small model's
-  // step).
+  // Worker j's task fetches worker j + 1's samples while it computes its own when j + 1 runs next
+  // on the same thread: a random sample's row comes from memory, not from the cache (its load was
+  // the largest part of a small model's step).
+  const bool pooled = objective_.concurrent_gradients();
   const auto one_worker = [&](std::size_t j) {
+    const bool next_here =
+        j + 1 < group_.count && !(pooled && pool_.starts_share(j + 1, group_.count));
     const std::span<const std::size_t> upcoming =
-        j + 1 < group_.count ? samples_[j + 1] : std::span<const std::size_t>{};
+        next_here ? samples_[j + 1] : std::span<const std::size_t>{};
     objective_.gradient(stepper.query_point(j), train_, samples_[j], gradients_[j], upcoming);
     stepper.check_gradient(j, gradients_[j]);
   };
-  if (objective_.concurrent_gradients()) {
+  if (pooled) {
     pool_.run(group_.count, one_worker);
   } else {
     for (std::size_t j = 0; j < group_.count; ++j) one_worker(j);
