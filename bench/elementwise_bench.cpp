@@ -70,6 +70,32 @@ void DecayedInput(benchmark::State& state) {
   per_element(state, d);
 }
 
+// The scaled form's input p·(1/γ) (ef-scaled: the compressor sees p/γ) and p = e + γg before it.
+void Multiply(benchmark::State& state) {
+  const auto d = static_cast<std::size_t>(state.range(0));
+  const auto p = gaussian(d, 1);
+  std::vector<float> out(d);
+  const auto& kernels = gradcomp::elementwise<float>();
+  for (auto _ : state) {
+    kernels.multiply(p.data(), 0.37F, out.data(), d);
+    benchmark::DoNotOptimize(out.data());
+    benchmark::ClobberMemory();
+  }
+  per_element(state, d);
+}
+void AddScaled(benchmark::State& state) {
+  const auto d = static_cast<std::size_t>(state.range(0));
+  const auto g = gaussian(d, 1);
+  std::vector<float> e = gaussian(d, 2);
+  const auto& kernels = gradcomp::elementwise<float>();
+  for (auto _ : state) {
+    kernels.add_scaled(e.data(), 1e-6F, g.data(), e.data(), d);
+    benchmark::DoNotOptimize(e.data());
+    benchmark::ClobberMemory();
+  }
+  per_element(state, d);
+}
+
 // Error feedback's e ← p − s·C with ‖e‖².
 void SubtractScaledNorm(benchmark::State& state) {
   const auto d = static_cast<std::size_t>(state.range(0));
@@ -94,5 +120,7 @@ BENCHMARK(SquaredNorm)->Apply(sizes);
 BENCHMARK(DotRow)->Apply(sizes);
 BENCHMARK(DecayedInput)->Apply(sizes);
 BENCHMARK(SubtractScaledNorm)->Apply(sizes);
+BENCHMARK(Multiply)->Apply(sizes);
+BENCHMARK(AddScaled)->Apply(sizes);
 
 BENCHMARK_MAIN();

@@ -23,7 +23,7 @@ void expect_dense_rule(const std::string& spec, T scale) {
   for (std::uint64_t step = 0; step < 3; ++step) {
     // The dense rule, from the message a fresh instance decodes.
     std::vector<T> input(d);
-    for (std::size_t i = 0; i < d; ++i) input[i] = p[i] / scale;
+    for (std::size_t i = 0; i < d; ++i) input[i] = p[i] * (T{1} / scale);  // p/s as p·(1/s)
     auto sender = make_compressor(spec);
     const StepContext context = memory.context_of(step, 0);
     const Message message = sender->encode(std::span<const T>(input), layout, context);

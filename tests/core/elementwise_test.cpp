@@ -63,9 +63,9 @@ void check_kernels(const ElementwiseKernels<T>& k, std::size_t n, std::mt19937& 
                                    }))
         << "subtract_scaled_norm's norm, n = " << n;
   }
-  k.divide(a.data(), s, out.data(), n);
-  for (std::size_t i = 0; i < n; ++i) expected[i] = a[i] / s;
-  EXPECT_EQ(out, expected) << "divide, n = " << n;
+  k.multiply(a.data(), s, out.data(), n);
+  for (std::size_t i = 0; i < n; ++i) expected[i] = a[i] * s;
+  EXPECT_EQ(out, expected) << "multiply, n = " << n;
   k.decayed_input(a.data(), w, b.data(), s, c.data(), out.data(), n);
   for (std::size_t i = 0; i < n; ++i) expected[i] = s * (a[i] + w * b[i]) + c[i];
   EXPECT_EQ(out, expected) << "decayed_input, n = " << n;

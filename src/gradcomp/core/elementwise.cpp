@@ -63,8 +63,8 @@ double subtract_scaled_norm(const T* a, T scale, const T* b, T* out, std::size_t
   return write_with_norm(out, n, [=](std::size_t k) { return a[k] - scale * b[k]; });
 }
 template <class T>
-void divide(const T* a, T divisor, T* out, std::size_t n) {
-  for (std::size_t i = 0; i < n; ++i) out[i] = a[i] / divisor;
+void multiply(const T* a, T factor, T* out, std::size_t n) {
+  for (std::size_t i = 0; i < n; ++i) out[i] = a[i] * factor;
 }
 
 template <class T>
@@ -153,7 +153,7 @@ ElementwiseKernels<T> kernels() {
   return {.add_scaled = &add_scaled<T>,
           .subtract_scaled = &subtract_scaled<T>,
           .subtract_scaled_norm = &subtract_scaled_norm<T>,
-          .divide = &divide<T>,
+          .multiply = &multiply<T>,
           .decayed_input = &decayed_input<T>,
           .momentum_input = &momentum_input<T>,
           .squared_norm = &squared_norm<T>,

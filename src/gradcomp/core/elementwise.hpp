@@ -19,7 +19,7 @@ struct ElementwiseKernels {
   // out = a − s·b, returning Σ out² as squared_norm(out) would: error feedback's e ← p − s·C
   // and the error's norm in one pass (s = 1 gives a − b exactly).
   double (*subtract_scaled_norm)(const T* a, T scale, const T* b, T* out, std::size_t n);
-  void (*divide)(const T* a, T divisor, T* out, std::size_t n);  // out = a / s
+  void (*multiply)(const T* a, T factor, T* out, std::size_t n);  // out = a·f
   // DEF's worker input with the gradient g, weight decay w at the point z and the error e:
   //   without momentum  p = s·(g + w·z) + e
   //   with momentum     m = μ·m + (g + w·z),  p = s·m + e
