@@ -41,13 +41,13 @@ std::size_t collect_slack() {
   return hn::Lanes(hn::ScalableTag<T>());
 }
 
-// Writes the indices with magnitude_bits ≥ bound, ascending, to `out` (room for x.size() +
-// collect_slack<T>() of them); returns how many. For float, per vector of x a compare and a
-// compressed store of the lanes' positions (no branch per kept element); for double (whose
-// 64-bit lanes this Highway cannot compress into 32-bit positions) per 64 elements a mask whose
-// set bits are walked.
+// Writes the indices with magnitude_bits ≥ bound, ascending, to `out` and their values to
+// `values` (each with room for x.size() + collect_slack<T>()); returns how many. For float, per
+// vector of x a compare and compressed stores of the lanes' positions and values (no branch per
+// kept element); for double (whose 64-bit lanes this Highway cannot compress into 32-bit
+// positions) per 64 elements a mask whose set bits are walked.
 template <class T>
-std::size_t collect_above(std::span<const T> x, T bound, std::uint32_t* out) {
+std::size_t collect_above(std::span<const T> x, T bound, std::uint32_t* out, T* values) {
   const auto bound_bits = simd::magnitude_bits(bound);
   std::size_t count = 0;
   std::size_t i = 0;
@@ -63,9 +63,10 @@ std::size_t collect_above(std::span<const T> x, T bound, std::uint32_t* out) {
     auto position = hn::Iota(du, 0);
     const auto step = hn::Set(du, static_cast<std::uint32_t>(lanes));
     for (; i + lanes <= x.size(); i += lanes) {
-      const auto bits = hn::And(hn::BitCast(di, hn::LoadU(d, x.data() + i)), magnitude);
-      count +=
-          hn::CompressStore(position, hn::RebindMask(du, hn::Gt(bits, below)), du, out + count);
+      const auto v = hn::LoadU(d, x.data() + i);
+      const auto keep = hn::Gt(hn::And(hn::BitCast(di, v), magnitude), below);
+      hn::CompressStore(v, hn::RebindMask(d, keep), d, values + count);
+      count += hn::CompressStore(position, hn::RebindMask(du, keep), du, out + count);
       position = hn::Add(position, step);
     }
   } else {
@@ -73,12 +74,17 @@ std::size_t collect_above(std::span<const T> x, T bound, std::uint32_t* out) {
       if (bound_bits != 0 && !simd::any_magnitude_at_least(x.data() + i, bound_bits)) continue;
       for (auto mask = simd::magnitude_at_least_mask(x.data() + i, bound_bits); mask != 0;
            mask &= mask - 1) {
-        out[count++] = static_cast<std::uint32_t>(i + std::countr_zero(mask));
+        const std::size_t kept = i + static_cast<std::size_t>(std::countr_zero(mask));
+        values[count] = x[kept];
+        out[count++] = static_cast<std::uint32_t>(kept);
       }
     }
   }
   for (; i < x.size(); ++i) {
-    if (simd::magnitude_bits(x[i]) >= bound_bits) out[count++] = static_cast<std::uint32_t>(i);
+    if (simd::magnitude_bits(x[i]) >= bound_bits) {
+      values[count] = x[i];
+      out[count++] = static_cast<std::uint32_t>(i);
+    }
   }
   return count;
 }
@@ -106,16 +112,23 @@ void write_kept(std::span<const T> x, T bound, std::span<T> decoded) {
   }
 }
 
-// Whether the kept coordinates are finite (a NaN or infinity is always at least the bound, see
-// core/simd_masks-inl.hpp, so the kept ones are the only candidates).
+// A buffer that grows to the room asked for and keeps its contents' storage between encodings;
+// not a vector: growing one would zero it first.
 template <class T>
-bool all_finite_at(std::span<const T> x, std::span<const std::uint32_t> kept) {
-  bool finite = true;
-  for (const std::uint32_t i : kept) {
-    finite = finite && simd::magnitude_bits(x[i]) < simd::kInfinityBits<T>;
+class Scratch {
+ public:
+  T* room(std::size_t size) {
+    if (size > size_) {
+      data_ = std::make_unique_for_overwrite<T[]>(size);
+      size_ = size;
+    }
+    return data_.get();
   }
-  return finite;
-}
+
+ private:
+  std::unique_ptr<T[]> data_;
+  std::size_t size_ = 0;
+};
 
 class Threshold final : public TypedCompressor<Threshold> {
  public:
@@ -140,18 +153,23 @@ class Threshold final : public TypedCompressor<Threshold> {
                     std::vector<std::uint8_t>& out) {
     kept_.segment = Segment{0, layout.total_size(), 0};
     const std::size_t room = x.size() + collect_slack<T>();
-    if (room > scratch_size_) {  // not a vector: resizing one would zero it first
-      scratch_ = std::make_unique_for_overwrite<std::uint32_t[]>(room);
-      scratch_size_ = room;
-    }
-    const std::size_t count = collect_above(x, threshold_in<T>(lambda_), scratch_.get());
-    kept_.indices.assign(scratch_.get(), scratch_.get() + count);
-    if (!all_finite_at(x, std::span<const std::uint32_t>(kept_.indices))) {
-      reject_non_finite(x, layout);
-    }
+    T* const values = [&] {
+      if constexpr (std::is_same_v<T, float>) {
+        return float_values_.room(room);
+      } else {
+        return double_values_.room(room);
+      }
+    }();
+    std::uint32_t* const indices = indices_.room(room);
+    const std::size_t count = collect_above(x, threshold_in<T>(lambda_), indices, values);
+    kept_.indices.assign(indices, indices + count);
+    // A NaN or infinity is always at least the bound (core/simd_masks-inl.hpp): the kept values
+    // are the only candidates.
+    const std::span<const T> kept_values(values, count);
+    if (first_non_finite(kept_values) != count) reject_non_finite(x, layout);
     append_varint(out, kept_.indices.size());
     write_sparse_indices(out, std::span<const SparseSegment>(&kept_, 1), index_);
-    write_sparse_values(out, x, std::span<const SparseSegment>(&kept_, 1), value_format<T>());
+    append_values<T>(out, kept_values, value_format<T>());
   }
 
   template <class T>
@@ -184,8 +202,9 @@ class Threshold final : public TypedCompressor<Threshold> {
   double lambda_;
   IndexChoice index_;
   SparseSegment kept_;  // the last encoding's kept coordinates (its buffer reused between steps)
-  std::unique_ptr<std::uint32_t[]> scratch_;  // collect_above's output
-  std::size_t scratch_size_ = 0;
+  Scratch<std::uint32_t> indices_;  // collect_above's output
+  Scratch<float> float_values_;
+  Scratch<double> double_values_;
 };
 
 }  // namespace
