@@ -65,8 +65,11 @@ std::size_t collect_above(std::span<const T> x, T bound, std::uint32_t* out, T* 
     for (; i + lanes <= x.size(); i += lanes) {
       const auto v = hn::LoadU(d, x.data() + i);
       const auto keep = hn::Gt(hn::And(hn::BitCast(di, v), magnitude), below);
-      hn::CompressStore(v, hn::RebindMask(d, keep), d, values + count);
-      count += hn::CompressStore(position, hn::RebindMask(du, keep), du, out + count);
+      // At a low density most vectors keep nothing: the test is predicted and skips the stores.
+      if (!hn::AllFalse(di, keep)) {
+        hn::CompressStore(v, hn::RebindMask(d, keep), d, values + count);
+        count += hn::CompressStore(position, hn::RebindMask(du, keep), du, out + count);
+      }
       position = hn::Add(position, step);
     }
   } else {
