@@ -122,6 +122,46 @@ TEST(DecodeReject, SparseSectionsWithAGapOrANonFiniteValueAreCorruptAndAddNothin
   }
 }
 
+TEST(DecodeReject, ValuesNotFiniteInTheDecodedTypeAreRefusedInEveryValueFormat) {
+  // The check reads the stored bits of each format (an all-ones exponent), and an fp64 value that
+  // is finite but beyond float's range is refused when the receiver decodes into float.
+  const auto x = testing::gaussian_vector<double>(layout().total_size(), 31);
+  const auto refused = [](const char* spec, const Message& message, auto zero, const char* what) {
+    std::vector<decltype(zero)> out(layout().total_size(), decltype(zero){2});
+    try {
+      make_compressor(spec)->decode_add(message, layout(), {1, 2, 0},
+                                        std::span<decltype(zero)>(out));
+      ADD_FAILURE() << spec << ": " << what << " was accepted";
+    } catch (const DecodeError& e) {
+      EXPECT_STREQ(e.what(), "message corrupt: a value is NaN or infinite") << spec << ", " << what;
+    }
+    EXPECT_EQ(out, std::vector<decltype(zero)>(layout().total_size(), decltype(zero){2}))
+        << spec << ", " << what;
+  };
+  const auto with_last_value = [](Message message, const void* bits, std::size_t width) {
+    std::memcpy(message.bytes.data() + message.bytes.size() - width, bits, width);
+    return message;
+  };
+  const char* const fp16 = "threshold:lambda=0.8,values=fp16";
+  const Message half =
+      make_compressor(fp16)->encode(std::span<const double>(x), layout(), {1, 2, 0});
+  for (const std::uint16_t bits :
+       {std::uint16_t{0x7C00}, std::uint16_t{0xFC00}, std::uint16_t{0x7E01}}) {
+    refused(fp16, with_last_value(half, &bits, 2), 0.0F, "an fp16 infinity or NaN");
+  }
+  const char* const fp64 = "threshold:lambda=0.8,values=fp64";
+  const Message wide =
+      make_compressor(fp64)->encode(std::span<const double>(x), layout(), {1, 2, 0});
+  const double infinite = -INFINITY;
+  refused(fp64, with_last_value(wide, &infinite, 8), 0.0, "an fp64 infinity");
+  const double beyond_float = 1e300;
+  const Message huge = with_last_value(wide, &beyond_float, 8);
+  refused(fp64, huge, 0.0F, "an fp64 value beyond float's range");
+  std::vector<double> out(layout().total_size(), 0.0);  // finite as a double: added
+  make_compressor(fp64)->decode_add(huge, layout(), {1, 2, 0}, std::span<double>(out));
+  EXPECT_EQ(std::count(out.begin(), out.end(), 1e300), 1);
+}
+
 TEST(DecodeReject, MismatchesAreNamed) {
   std::vector<float> out(layout().total_size());
   const Message topk = encode("topk:ratio=0.2");

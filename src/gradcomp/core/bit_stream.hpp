@@ -150,9 +150,13 @@ class BitReader {
   }
   // `count` Golomb–Rice code words, as `count` calls of read_rice(b, limit) would read them,
   // handed to sink(k, value) in order. The window, its fill and the position live in locals
-  // (registers) for the whole run, and a load of 8 bytes tops the window up before each code
-  // word: read_rice's members go through memory once per code word. The last code words before
-  // the end of the bytes, and any longer than the window, go through read_rice.
+  // (registers) for the whole run. A load of 8 bytes tops the window up to at least 56 bits, and
+  // then several code words are read from it before the next load: the load's address hangs on
+  // the previous code word's length, so a top-up per code word put a load's latency on the
+  // serial chain of every index, where reading from the window is a count of trailing ones and a
+  // shift. How many are read per top-up follows b (a code word is b + 1 + q bits, q usually 0 to
+  // 2); one that does not fit in what is left goes to the next top-up. The last code words
+  // before the end of the bytes, and any longer than the window, go through read_rice.
   template <class Sink>
   [[gnu::always_inline]] void read_rice_words(std::size_t count, unsigned b, std::uint64_t limit,
                                               Sink&& sink) {
@@ -162,12 +166,13 @@ class BitReader {
     const std::uint8_t* const bytes = bytes_.data();
     const std::size_t size = bytes_.size();
     const std::uint64_t low_mask = BitWriter::mask(b);
+    const unsigned per_top_up = std::max(1U, 56U / (b + 2));
     std::size_t k = 0;
-    for (; k < count; ++k) {
-      // Topped up before every code word, without a branch on the fill (whether a code word
-      // needs a load is as unpredictable as the code lengths): 8 bytes at `next` go above the
-      // bits held (the bits already there are the stream's own, see top_up), and the whole bytes
-      // that fit are counted in: 56 + (available mod 8) bits are then held.
+    while (k < count) {
+      // Without a branch on the fill (whether a code word needs a load is as unpredictable as
+      // the code lengths): 8 bytes at `next` go above the bits held (the bits already there are
+      // the stream's own, see top_up), and the whole bytes that fit are counted in: 56 +
+      // (available mod 8) bits are then held.
       if (size - next < 8) break;
       std::uint64_t word;
       std::memcpy(&word, bytes + next, 8);
@@ -175,12 +180,18 @@ class BitReader {
       window |= word << available;  // available ≤ 63
       next += (63 - available) >> 3;
       available |= 56;
-      const auto ones = static_cast<unsigned>(std::countr_one(window));
-      const unsigned length = ones + 1 + b;
-      if (length > available || ones > limit) break;  // the general path reads or refuses it
-      sink(k, (std::uint64_t{ones} << b) | ((window >> (ones + 1)) & low_mask));
-      window >>= length;  // length ≤ available ≤ 63
-      available -= length;
+      unsigned read = 0;
+      do {
+        const auto ones = static_cast<unsigned>(std::countr_one(window));
+        const unsigned length = ones + 1 + b;
+        if (length > available || ones > limit) break;  // the next top-up, or the general path
+        sink(k, (std::uint64_t{ones} << b) | ((window >> (ones + 1)) & low_mask));
+        window >>= length;  // length ≤ available ≤ 63
+        available -= length;
+        ++k;
+        ++read;
+      } while (read < per_top_up && k < count);
+      if (read == 0) break;  // longer than a full window, or refused: the general path
     }
     window_ = window;
     available_ = available;

@@ -37,8 +37,8 @@ IndexPlan plan_indices(std::span<const std::uint32_t> sorted, std::size_t segmen
                        IndexChoice choice);
 // Appends the coded indices to `writer` (a BitWriter or PresizedBitWriter).
 template <class Writer>
-void write_indices(Writer& writer, std::span<const std::uint32_t> sorted, std::size_t segment_size,
-                   const IndexPlan& plan);
+inline void write_indices(Writer& writer, std::span<const std::uint32_t> sorted,
+                          std::size_t segment_size, const IndexPlan& plan);
 // Reads `count` indices coded with `tag` and hands them to sink(k, index) in order, k = 0, 1, …;
 // DecodeError (before the sink sees it) for a bad tag, a count above segment_size, an index out
 // of order or not below segment_size. Defined below.
@@ -104,9 +104,12 @@ template <class Sink>
   });
 }
 
+// Inlined into its caller, so that a PresizedBitWriter's state stays in registers: behind a
+// reference it went through memory, and each write waited for the last one's store.
 template <class Writer>
-void write_indices(Writer& writer, std::span<const std::uint32_t> sorted, std::size_t segment_size,
-                   const IndexPlan& plan) {
+[[gnu::always_inline]] inline void write_indices(Writer& writer,
+                                                 std::span<const std::uint32_t> sorted,
+                                                 std::size_t segment_size, const IndexPlan& plan) {
   if (!plan.rice) {
     const unsigned width = bits_for_index(segment_size);  // ≤ 32
     for (const std::uint32_t index : sorted) writer.write(index, width);
@@ -134,9 +137,8 @@ void write_indices(Writer& writer, std::span<const std::uint32_t> sorted, std::s
       detail::write_rice(writer, g3, b);
       continue;
     }
-    const auto word = [&](std::uint64_t gap, std::uint64_t quotient) {
-      return BitWriter::mask(static_cast<unsigned>(quotient)) |
-             ((gap & low_mask) << (quotient + 1));
+    const auto word = [&](std::uint64_t gap, std::uint64_t quotient) {  // quotient ≤ 13
+      return ((std::uint64_t{1} << quotient) - 1) | ((gap & low_mask) << (quotient + 1));
     };
     const std::uint64_t l0 = q0 + 1 + b, l1 = q1 + 1 + b, l2 = q2 + 1 + b, l3 = q3 + 1 + b;
     const std::uint64_t joined = word(g0, q0) | (word(g1, q1) << l0) | (word(g2, q2) << (l0 + l1)) |
