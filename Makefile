@@ -3,7 +3,7 @@ PRESET ?= release
 BUILD := build/$(PRESET)
 FUZZ_SECONDS ?= 5
 
-.PHONY: setup build run test test-unit test-asan test-fuzz fuzz-corpus fuzz-long bench bench-portable bench-python bench-exchange bench-blas bench-simulator bench-torch-step format tidy clean
+.PHONY: setup build run test test-unit test-asan test-fuzz fuzz-corpus fuzz-long bench bench-portable bench-python bench-exchange bench-blas bench-simulator bench-elementwise bench-torch-step format tidy clean
 
 setup:
 	bash scripts/setup.sh
@@ -70,6 +70,10 @@ bench-simulator: build
 	/usr/bin/python3 bench/simulator.py $(BUILD)/gradcomp 3000
 
 # The default run's libtorch step against a PyTorch loop doing the same work (docs/benchmarks.md).
+# The per-worker kernels of core/elementwise.hpp at d = 5,000 and 1M (docs/benchmarks.md, simulator).
+bench-elementwise: build
+	$(BUILD)/bench/elementwise_bench --benchmark_min_time=0.3
+
 bench-torch-step: build
 	/usr/bin/python3 bench/torch_step.py $(BUILD)/gradcomp 600
 
