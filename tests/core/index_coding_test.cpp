@@ -87,6 +87,42 @@ TEST(IndexCoding, RicePlanCountsShiftsOfThirtyTwoAndMoreAsZero) {
   EXPECT_EQ(out, one);
 }
 
+TEST(IndexCoding, RiceRoundTripsAtEveryParameterWithMixedGapLengths) {
+  // The reader takes several code words from one 8-byte top-up: short and long code words mixed
+  // (most quotients 0 or 1, some up to 90 ones: longer than a whole window) make some not fit in
+  // what a top-up left, at every b, and a message may end at any bit.
+  for (unsigned b = 0; b <= 24; ++b) {
+    RandomStream stream(b, Purpose::kTest, 0, 0, 0);
+    std::vector<std::uint32_t> idx;
+    std::uint64_t next = 0;
+    // As many indices as keep the last below 2^31 (a gap is below 91·2^b).
+    const std::size_t total = std::min<std::size_t>(3000, (std::size_t{1} << 31) >> (b + 7));
+    for (std::size_t k = 0; k < total; ++k) {
+      const std::uint64_t draw = stream.below(100);
+      const std::uint64_t quotient = draw < 70 ? 0 : draw < 95 ? stream.below(4) : stream.below(91);
+      next += (quotient << b) + stream.below(std::uint64_t{1} << b);
+      idx.push_back(static_cast<std::uint32_t>(next));
+      next += 1;
+    }
+    const std::size_t n = next;
+    for (const std::size_t wanted : {idx.size(), std::size_t{1}, std::size_t{7}, std::size_t{64}}) {
+      const std::size_t count = std::min(wanted, idx.size());
+      const std::vector<std::uint32_t> part(idx.begin(),
+                                            idx.begin() + static_cast<std::ptrdiff_t>(count));
+      const IndexPlan plan{true, b, 0};
+      std::vector<std::uint8_t> bytes;
+      {
+        BitWriter writer(bytes);
+        write_indices(writer, part, n, plan);
+      }
+      BitReader reader(bytes);
+      std::vector<std::uint32_t> out;
+      read_indices(reader, plan.tag(), part.size(), n, out);
+      EXPECT_EQ(out, part) << "b = " << b << ", " << count << " indices";
+    }
+  }
+}
+
 TEST(IndexCoding, RejectsIndicesOutOfOrderOrRange) {
   std::vector<std::uint8_t> bytes;
   {
