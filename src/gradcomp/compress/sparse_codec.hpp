@@ -97,7 +97,7 @@ T stored_value(const std::uint8_t* values, std::size_t k) {
 
 // Whether none of `count` stored values has an all-ones exponent (NaN or infinity), testing the
 // stored bits: a loop of loads, masks and ors that the compiler vectorises (comparing the
-// widened values did not vectorise and cost a sixth of a dense message's decode).
+// widened values did not vectorise and took a sixth of a sparse decode).
 template <class Word>
 bool stored_words_finite(const std::uint8_t* values, std::size_t count, Word exponent) {
   Word all_ones = 0;
