@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "gradcomp/comm/coordinate_slices.hpp"
 #include "gradcomp/core/elementwise.hpp"
 #include "gradcomp/core/error.hpp"
 #include "gradcomp/exchange/sender_errors.hpp"
@@ -71,20 +72,19 @@ void Exchange::decode_all(const Round& round, std::span<const std::uint64_t> siz
     });
   };
   std::fill(out.begin(), out.end(), T{0});
-  constexpr std::size_t kSlice = 4096;
-  const std::size_t slices = (out.size() + kSlice - 1) / kSlice;
+  const CoordinateSlices slices(out.size(), pool_->threads());
   const auto add_reused = [&](std::size_t w, std::size_t begin, std::size_t end) {
     elementwise<T>().add_scaled(out.data() + begin, weight, reused[w].data() + begin,
                                 out.data() + begin, end - begin);
   };
   // Nothing to decode (one process, every message decoded by its sender): the coordinates are
   // split between the threads, each adding every worker's vector in worker order.
-  if (pool_->threads() > 1 && slices > 1 &&
+  if (pool_->threads() > 1 && slices.count() > 1 &&
       std::none_of(reused.begin(), reused.end(), [](auto r) { return r.empty(); })) {
-    pool_->run(slices, [&](std::size_t s) {
-      const std::size_t begin = s * kSlice;
-      const std::size_t end = std::min(out.size(), begin + kSlice);
-      for (std::size_t w = 0; w < workers_.total; ++w) add_reused(w, begin, end);
+    pool_->run(slices.count(), [&](std::size_t s) {
+      for (std::size_t w = 0; w < workers_.total; ++w) {
+        add_reused(w, slices.begin(s), slices.end(s));
+      }
     });
     return;
   }
@@ -109,9 +109,9 @@ void Exchange::decode_all(const Round& round, std::span<const std::uint64_t> siz
       std::fill(buffers[k].begin(), buffers[k].end(), T{0});
       add_message(first + k, std::span<T>(buffers[k]));
     });
-    pool_->run(slices, [&](std::size_t s) {
-      const std::size_t begin = s * kSlice;
-      const std::size_t end = std::min(out.size(), begin + kSlice);
+    pool_->run(slices.count(), [&](std::size_t s) {
+      const std::size_t begin = slices.begin(s);
+      const std::size_t end = slices.end(s);
       for (std::size_t k = 0; k < count; ++k) {
         if (!reused[first + k].empty()) {
           add_reused(first + k, begin, end);
