@@ -17,6 +17,7 @@
 #include "gradcomp/algo/common.hpp"
 #include "gradcomp/algo/entries.hpp"
 #include "gradcomp/algo/servers.hpp"
+#include "gradcomp/comm/coordinate_slices.hpp"
 
 namespace gradcomp {
 
@@ -93,24 +94,51 @@ class DistEf final : public AlgorithmBase<T> {
 
  private:
   // x ← x − γ(direction + decay term); with momentum each of the answer and the decay has its own
-  // buffer, combined as the kind says (Nesterov: u + μm, heavy ball: m).
+  // buffer, combined as the kind says (Nesterov: u + μm, heavy ball: m). Each coordinate on its
+  // own, so the coordinates are split between the pool's threads (the same bits for any number),
+  // and each case is a loop of its own without branches, which the compiler vectorises: the
+  // one loop with the cases inside ran a coordinate at a time, on one thread, while the others
+  // waited (4% of a 2-thread dist-ef-blocksgdm run).
   void apply(T gamma) {
-    std::vector<T>& x = Base::x_;
+    const CoordinateSlices slices(Base::d_, Base::exchange_.pool().threads());
     const bool nesterov = kind_ == MomentumKind::kNesterov;
-    for (std::size_t i = 0; i < Base::d_; ++i) {
-      const T decay = wd_ * x[i];
+    const bool of_update = momentum_of_ == MomentumOf::kUpdate;
+    Base::exchange_.pool().run(slices.count(), [&](std::size_t s) {
+      const std::size_t begin = slices.begin(s);
+      const std::size_t end = slices.end(s);
       if (mu_ == T{0}) {
-        x[i] -= gamma * (answer_[i] + decay);
-        continue;
+        apply_slice<false, false, false>(gamma, begin, end);
+      } else if (nesterov) {
+        of_update ? apply_slice<true, true, true>(gamma, begin, end)
+                  : apply_slice<true, true, false>(gamma, begin, end);
+      } else {
+        of_update ? apply_slice<true, false, true>(gamma, begin, end)
+                  : apply_slice<true, false, false>(gamma, begin, end);
       }
-      decay_momentum_[i] = mu_ * decay_momentum_[i] + decay;
-      const T decay_term = nesterov ? mu_ * decay_momentum_[i] + decay : decay_momentum_[i];
-      T direction = answer_[i];
-      if (momentum_of_ == MomentumOf::kUpdate) {
-        update_momentum_[i] = mu_ * update_momentum_[i] + answer_[i];
-        direction = nesterov ? mu_ * update_momentum_[i] + answer_[i] : update_momentum_[i];
+    });
+  }
+  template <bool kMomentum, bool kNesterov, bool kOfUpdate>
+  void apply_slice(T gamma, std::size_t begin, std::size_t end) {
+    T* __restrict x = Base::x_.data();
+    const T* __restrict answer = answer_.data();
+    T* __restrict decay_momentum = decay_momentum_.data();
+    T* __restrict update_momentum = update_momentum_.data();
+    const T mu = mu_;
+    const T wd = wd_;
+    for (std::size_t i = begin; i < end; ++i) {
+      const T decay = wd * x[i];
+      if constexpr (!kMomentum) {
+        x[i] -= gamma * (answer[i] + decay);
+      } else {
+        decay_momentum[i] = mu * decay_momentum[i] + decay;
+        const T decay_term = kNesterov ? mu * decay_momentum[i] + decay : decay_momentum[i];
+        T direction = answer[i];
+        if constexpr (kOfUpdate) {
+          update_momentum[i] = mu * update_momentum[i] + answer[i];
+          direction = kNesterov ? mu * update_momentum[i] + answer[i] : update_momentum[i];
+        }
+        x[i] -= gamma * (direction + decay_term);
       }
-      x[i] -= gamma * (direction + decay_term);
     }
   }
 
