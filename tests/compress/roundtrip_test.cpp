@@ -294,6 +294,19 @@ TEST(RoundTrip, OwnDecodeKeepsTheDecodesBitsForZerosFormatsAndScales) {
     std::vector<float> narrow(x.begin(), x.end());
     expect_own_decode_is_the_decode<float>(spec, layout, narrow, context);
   }
+  // The sign family writes its own decode from x's signs and the scales as stored: a block of
+  // zeros (±0, scale 0) decodes to +0 everywhere, −0 has the sign of +0 (+scale), an fp16 scale
+  // is the rounded one, and a block of values too small for fp16 (scale 0) decodes to +0 where
+  // they are negative too (0 + (−0)), not −0.
+  std::vector<double> signs = x;
+  for (const std::size_t i : {0, 1, 2, 3}) signs[i] = i % 2 == 0 ? -0.0 : 0.0;
+  for (const std::size_t i : {4, 5, 6, 7}) signs[i] = i % 2 == 0 ? -1e-9 : 2e-9;
+  for (const char* spec : {"blocksign:block=4", "blocksign:block=4,values=fp16", "blocksign",
+                           "scaledsign:values=fp16", "scaledsign", "sign"}) {
+    expect_own_decode_is_the_decode<double>(spec, layout, signs, context);
+    std::vector<float> narrow(signs.begin(), signs.end());
+    expect_own_decode_is_the_decode<float>(spec, layout, narrow, context);
+  }
   std::vector<float> huge(15, 3e38F);
   auto sender = make_compressor("randk:k=1,shared=false,unbiased=true");
   Message message;

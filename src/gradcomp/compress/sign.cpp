@@ -6,6 +6,7 @@
 // sign(v)_j = +1 if v_j ≥ 0 else −1 (§1.3), so a zero coordinate decodes to +scale.
 // Wire: the B scales first (value format), then d sign bits, bit j of the vector at bit j, a set
 // bit meaning −1.
+#include <algorithm>
 #include <bit>
 #include <cmath>
 #include <cstring>
@@ -77,6 +78,15 @@ void add_signed(std::span<T> out, const std::uint8_t* bits, std::size_t begin, s
   for (; i < end; ++i) signed_one(i, (bits[i >> 3] >> (i & 7)) & 1U);
 }
 
+// out[i] = 0 + (x_i < 0 ? −magnitude : magnitude) for i in [begin, end): what add_signed adds
+// to zeros for x's sign bits (set where x_i < 0), without the bits.
+template <class T>
+void write_signed(std::span<const T> x, std::span<T> out, std::size_t begin, std::size_t end,
+                  T magnitude) {
+  const T negative = -magnitude;
+  for (std::size_t i = begin; i < end; ++i) out[i] = T{0} + (x[i] < T{0} ? negative : magnitude);
+}
+
 class SignFamily final : public TypedCompressor<SignFamily> {
  public:
   SignFamily(CompressorId id, std::string name, const Params& params, SignKind kind,
@@ -111,16 +121,46 @@ class SignFamily final : public TypedCompressor<SignFamily> {
   void encode_typed(std::span<const T> x, const Layout& layout, const StepContext&,
                     std::vector<std::uint8_t>& out) {
     if (kind_ != SignKind::kPlain) {
+      own_segments_ = segments(layout);
       std::vector<T> scales;
-      for (const Segment& s : segments(layout)) {
+      for (const Segment& s : own_segments_) {
         scales.push_back(
             s.size == 0 ? T{0}
                         : static_cast<T>(sum_abs(x.subspan(s.offset, s.size), x.size() - s.offset) /
                                          static_cast<double>(s.size)));
       }
+      const std::size_t at = out.size();
       append_values<T>(out, scales, value_format<T>());
+      // The scales as the receivers read them (rounded to the value format), for
+      // decode_own_typed.
+      own_scales_.resize(scales.size());
+      for (std::size_t b = 0; b < scales.size(); ++b) {
+        own_scales_[b] = stored_value_as<T>(out.data() + at, b, value_format<T>());
+      }
     }
     if (!append_sign_bits(out, x)) reject_non_finite(x, layout);
+  }
+
+  // The decode of the message just encoded from x, written without zeroing `decoded` and adding
+  // to it: decoding into zeros gives 0 + (±scale), and so does this (0 + (−0) = +0 where a
+  // scale is 0). One pass where the decode took a fill and a pass of reads and writes (the
+  // fill alone was a tenth of a dist-ef-blocksgdm step). false where a scale is not finite:
+  // decoding the message refuses it.
+  template <class T>
+  bool decode_own_typed(std::span<const T> x, std::span<T> decoded) const {
+    if (kind_ == SignKind::kPlain) {
+      write_signed(x, decoded, 0, x.size(), T{1});
+      return true;
+    }
+    if (!std::all_of(own_scales_.begin(), own_scales_.end(),
+                     [](double scale) { return std::isfinite(static_cast<T>(scale)); })) {
+      return false;
+    }
+    for (std::size_t b = 0; b < own_segments_.size(); ++b) {
+      const Segment& s = own_segments_[b];
+      write_signed(x, decoded, s.offset, s.offset + s.size, static_cast<T>(own_scales_[b]));
+    }
+    return true;
   }
 
   template <class T>
@@ -150,6 +190,10 @@ class SignFamily final : public TypedCompressor<SignFamily> {
 
   SignKind kind_;
   std::size_t block_;
+  // The last encode's blocks and their scales as stored (T's value, widened), for
+  // decode_own_typed: a worker's compressor is its own, so encode may keep them.
+  std::vector<Segment> own_segments_;
+  std::vector<double> own_scales_;
 };
 
 }  // namespace

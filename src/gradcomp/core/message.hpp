@@ -53,6 +53,11 @@ void append_value(std::vector<std::uint8_t>& out, T value, ValueFormat format) {
   append_values<T>(out, std::span<const T>(&value, 1), format);
 }
 
+// Value i of a value section in `format` starting at `values`, as T: what read_values hands its
+// sink (no check). An encoder reads back what it just wrote with it: a value as rounded to the
+// wire format.
+template <class T>
+T stored_value_as(const std::uint8_t* values, std::size_t i, ValueFormat format);
 // Reads `count` values and calls sink(i, value) for each. Rejects non-finite values: encoders never
 // produce them, so one means the message is corrupt.
 template <class T, class Sink>

@@ -47,6 +47,23 @@ void append_values(std::vector<std::uint8_t>& out, std::span<const T> values, Va
   }
 }
 
+template <class T>
+T stored_value_as(const std::uint8_t* values, std::size_t i, ValueFormat format) {
+  if (format == ValueFormat::kFp32) {
+    float v;
+    std::memcpy(&v, values + 4 * i, 4);
+    return static_cast<T>(v);
+  }
+  if (format == ValueFormat::kFp16) {
+    std::uint16_t h;
+    std::memcpy(&h, values + 2 * i, 2);
+    return static_cast<T>(half_to_float(h));
+  }
+  double v;
+  std::memcpy(&v, values + 8 * i, 8);
+  return static_cast<T>(v);
+}
+
 template <class T, class Sink>
 void read_values(ByteReader& reader, std::size_t count, ValueFormat format, Sink&& sink) {
   const std::size_t width = value_bytes(format);
@@ -56,20 +73,7 @@ void read_values(ByteReader& reader, std::size_t count, ValueFormat format, Sink
   const std::uint8_t* src = reader.take(count * width, "values").data();
   bool finite = true;
   for (std::size_t i = 0; i < count; ++i) {
-    T value;
-    if (format == ValueFormat::kFp32) {
-      float v;
-      std::memcpy(&v, src + 4 * i, 4);
-      value = static_cast<T>(v);
-    } else if (format == ValueFormat::kFp16) {
-      std::uint16_t h;
-      std::memcpy(&h, src + 2 * i, 2);
-      value = static_cast<T>(half_to_float(h));
-    } else {
-      double v;
-      std::memcpy(&v, src + 8 * i, 8);
-      value = static_cast<T>(v);
-    }
+    const T value = stored_value_as<T>(src, i, format);
     finite = finite && std::isfinite(value);
     sink(i, value);
   }
