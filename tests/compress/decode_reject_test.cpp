@@ -139,6 +139,11 @@ TEST(DecodeReject, ValuesNotFiniteInTheDecodedTypeAreRefusedInEveryValueFormat) 
         << spec << ", " << what;
   };
   const auto with_last_value = [](Message message, const void* bits, std::size_t width) {
+    // The size check also tells GCC's -Wstringop-overflow that the bytes are there.
+    if (message.bytes.size() < width) {
+      ADD_FAILURE() << "a message of " << message.bytes.size() << " bytes has no last value";
+      return message;
+    }
     std::memcpy(message.bytes.data() + message.bytes.size() - width, bits, width);
     return message;
   };
