@@ -57,6 +57,10 @@ class ServerRole {
   // every worker, valid until the next call; an empty message (no bytes) means the server only
   // collects, nothing is sent back and every worker's result is zero.
   virtual const Message& answer(std::span<const T> aggregate, const StepContext& context) = 0;
+  // The last answer's decode into zeros, bit for bit, where the server has it at hand (it
+  // decoded its own answer for its error feedback): the server's rank copies it instead of
+  // decoding the answer again. Empty (the default) where it does not.
+  [[nodiscard]] virtual std::span<const T> answer_decode() const { return {}; }
 };
 
 class Exchange {
