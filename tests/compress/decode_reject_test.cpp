@@ -12,24 +12,24 @@
 namespace gradcomp {
 namespace {
 
-const char* const kSpecs[] = {"identity",
-                              "fp16",
-                              "topk:ratio=0.2",
-                              "topk:ratio=0.2,scope=layer",
-                              "randk:ratio=0.3",
-                              "randk:ratio=0.3,shared=false",
-                              "rbgs:ratio=3",
-                              "threshold:lambda=0.8",
-                              "scaledsign",
-                              "blocksign",
-                              "blocksign:block=5",
-                              "sign",
-                              "qsgd:levels=5",
-                              "terngrad",
-                              "sketch:ratio=0.3",
-                              "sketch:p=4,kind=gaussian",
-                              "round:eps=0.05,bits=6",
-                              "powersgd:rank=1"};
+constexpr const char* kSpecs[] = {"identity",
+                                  "fp16",
+                                  "topk:ratio=0.2",
+                                  "topk:ratio=0.2,scope=layer",
+                                  "randk:ratio=0.3",
+                                  "randk:ratio=0.3,shared=false",
+                                  "rbgs:ratio=3",
+                                  "threshold:lambda=0.8",
+                                  "scaledsign",
+                                  "blocksign",
+                                  "blocksign:block=5",
+                                  "sign",
+                                  "qsgd:levels=5",
+                                  "terngrad",
+                                  "sketch:ratio=0.3",
+                                  "sketch:p=4,kind=gaussian",
+                                  "round:eps=0.05,bits=6",
+                                  "powersgd:rank=1"};
 
 const Layout& layout() {
   static const Layout l = Layout::from_shapes({{6, 5}, {7}, {0}, {11}});
