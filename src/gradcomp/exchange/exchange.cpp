@@ -82,9 +82,9 @@ void Exchange::decode_all(const Round& round, std::span<const std::uint64_t> siz
   if (pool_->threads() > 1 && slices.count() > 1 &&
       std::none_of(reused.begin(), reused.end(), [](auto r) { return r.empty(); })) {
     pool_->run(slices.count(), [&](std::size_t s) {
-      for (std::size_t w = 0; w < workers_.total; ++w) {
-        add_reused(w, slices.begin(s), slices.end(s));
-      }
+      const std::size_t begin = slices.begin(s);
+      const std::size_t end = slices.end(s);
+      for (std::size_t w = 0; w < workers_.total; ++w) add_reused(w, begin, end);
     });
     return;
   }

@@ -29,18 +29,17 @@ void Exchange::server(const Round& round, ServerRole<T>& role, std::span<T> out,
     answer_bytes_.assign(answer.bytes.begin(), answer.bytes.end());
   }
   communicator_.broadcast(answer_bytes_, kServerRank);
-  // On the server's rank, its own decode of its answer where it made one (the same bits as
-  // decoding the answer into zeros): a copy instead of a fill and a decode, which every worker
-  // waited for.
+  // An empty answer: the server only collected (ef-bc's shift messages); nothing comes back. On
+  // the server's rank, its own decode of its answer where it made one (the same bits as decoding
+  // the answer into zeros) is copied instead of zeroing and decoding, which every worker waited
+  // for.
   const std::span<const T> own = hosts_server() ? role.answer_decode() : std::span<const T>{};
-  const bool copied = !answer_bytes_.empty() && own.size() == out.size();
-  if (copied) {
+  if (answer_bytes_.empty()) {
+    std::fill(out.begin(), out.end(), T{0});
+  } else if (own.size() == out.size()) {
     std::copy(own.begin(), own.end(), out.begin());
   } else {
     std::fill(out.begin(), out.end(), T{0});
-  }
-  // An empty answer: the server only collected (ef-bc's shift messages); nothing comes back.
-  if (!answer_bytes_.empty() && !copied) {
     try {
       role.answer_codec().decode_add(std::span<const std::uint8_t>(answer_bytes_), round.layout,
                                      server_context, out, T{1});
