@@ -1,9 +1,13 @@
 #pragma once
-// Helpers shared by the tests: deterministic vectors and norms.
+// Helpers shared by the tests: deterministic vectors and norms, and a scratch folder per process.
+#include <unistd.h>
+
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <filesystem>
 #include <span>
+#include <string>
 #include <vector>
 
 #include "gradcomp/core/random.hpp"
@@ -42,6 +46,28 @@ std::vector<std::uint8_t> object_bytes(const std::vector<T>& v) {
   std::vector<std::uint8_t> bytes(v.size() * sizeof(T));
   if (!bytes.empty()) std::memcpy(bytes.data(), v.data(), bytes.size());
   return bytes;
+}
+
+// A folder of this test process's own under the temporary directory, removed when it exits.
+// ctest runs every test case as its own process, two or more at once: files at fixed paths
+// shared between cases would be rewritten by one while another reads them. A child forked by a
+// death test inherits the folder and leaves it to its parent.
+inline const std::filesystem::path& scratch_directory() {
+  struct Scratch {
+    pid_t owner = ::getpid();
+    std::filesystem::path path =
+        std::filesystem::temp_directory_path() / ("gradcomp-test-" + std::to_string(owner));
+    Scratch() { std::filesystem::create_directories(path); }
+    Scratch(const Scratch&) = delete;
+    Scratch& operator=(const Scratch&) = delete;
+    ~Scratch() {
+      if (::getpid() != owner) return;
+      std::error_code ignored;
+      std::filesystem::remove_all(path, ignored);
+    }
+  };
+  static const Scratch scratch;
+  return scratch.path;
 }
 
 }  // namespace gradcomp::testing

@@ -6,6 +6,7 @@
 #include <fstream>
 
 #include "gradcomp/core/error.hpp"
+#include "test_support.hpp"
 
 namespace gradcomp {
 namespace {
@@ -42,7 +43,7 @@ TEST(Layout, SegmentsForEveryScope) {
 }
 
 TEST(Layout, ReadsJsonAndNamesTheProblem) {
-  const auto dir = std::filesystem::temp_directory_path();
+  const auto dir = testing::scratch_directory();
   const std::string good = (dir / "gradcomp_layout_good.json").string();
   std::ofstream(good) << R"({"layers": [{"name": "w", "shape": [2, 3]}, {"shape": [4]}]})";
   const Layout layout = Layout::from_json_file(good);
@@ -64,7 +65,7 @@ TEST(Layout, ReadsJsonAndNamesTheProblem) {
 // length field addresses, are bad input with the layer named (they once wrapped around into small
 // sizes and crashed `gradcomp inspect`).
 TEST(Layout, RefusesSizesThatOverflowOrPassTheWireLimit) {
-  const auto dir = std::filesystem::temp_directory_path();
+  const auto dir = testing::scratch_directory();
   const auto message_of = [&](const std::string& layers) {
     const std::string path = (dir / "gradcomp_layout_huge.json").string();
     std::ofstream(path) << R"({"layers": )" << layers << "}";

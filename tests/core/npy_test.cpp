@@ -10,12 +10,13 @@
 #include <iterator>
 
 #include "gradcomp/core/error.hpp"
+#include "test_support.hpp"
 
 namespace gradcomp {
 namespace {
 
 std::string temp_path(const std::string& name) {
-  return (std::filesystem::temp_directory_path() / name).string();
+  return (testing::scratch_directory() / name).string();
 }
 
 TEST(Npy, RoundTripsFloatAndDouble) {

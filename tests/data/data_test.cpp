@@ -12,12 +12,13 @@
 #include "gradcomp/data/partition.hpp"
 #include "gradcomp/data/synthetic.hpp"
 #include "gradcomp/data/text_formats.hpp"
+#include "test_support.hpp"
 
 namespace gradcomp {
 namespace {
 
 std::string temp_file(const std::string& name, const std::string& contents) {
-  const auto path = std::filesystem::temp_directory_path() / ("gradcomp_data_test_" + name);
+  const auto path = testing::scratch_directory() / ("gradcomp_data_test_" + name);
   std::ofstream(path, std::ios::binary) << contents;
   return path.string();
 }
@@ -163,7 +164,7 @@ TEST(Csv, HeaderWidthAndNumbers) {
 }
 
 TEST(Npy, FeaturesAndLabelsFiles) {
-  const auto dir = std::filesystem::temp_directory_path();
+  const auto dir = testing::scratch_directory();
   const std::string x = (dir / "gradcomp_x.npy").string();
   const std::string y = (dir / "gradcomp_y.npy").string();
   write_npy<float>(x, {1, 2, 3, 4, 5, 6}, {3, 2});

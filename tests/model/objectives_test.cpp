@@ -129,7 +129,7 @@ TEST(LinearObjectives, S004Constants) {
 // λ_max is cached by the data's content: the second call reads the file (planted here with
 // another value to prove it), other data gets its own entry.
 TEST(LinearObjectives, GramEigenvalueIsCachedByTheDataContents) {
-  const auto directory = std::filesystem::temp_directory_path() / "gradcomp-gram-cache-test";
+  const auto directory = testing::scratch_directory() / "gradcomp-gram-cache-test";
   std::filesystem::remove_all(directory);
   const Dataset data =
       generate_dataset("madelon:samples=80,features=10,informative=3,redundant=2", 4);
@@ -188,8 +188,7 @@ namespace {
 TEST(Optimum, LbfgsReachesTheStationaryPointAndIsCached) {
   const Dataset data = generate_dataset("logistic:samples=300,features=8,condition=50", 6);
   auto objective = make_objective<double>("logistic", data, 1);
-  const std::string cache =
-      (std::filesystem::temp_directory_path() / "gradcomp_optimum_test").string();
+  const std::string cache = (testing::scratch_directory() / "gradcomp_optimum_test").string();
   std::filesystem::remove_all(cache);
   const Optimum first = find_optimum(*objective, data, cache);
   EXPECT_FALSE(first.cached);

@@ -12,6 +12,7 @@
 
 #include "gradcomp/core/error.hpp"
 #include "gradcomp/reproduce/arm_results.hpp"
+#include "test_support.hpp"
 
 namespace gradcomp {
 namespace {
@@ -122,7 +123,7 @@ TEST(ArmResults, MeanAndSampleStdOverSeedsWithoutDivergedRuns) {
 // A collapsed seed (summary.json's "collapsed", written by the trainer) keeps its accuracy in the
 // mean and is counted by collapsed(); read_seed_run finds it in the run directory.
 TEST(ArmResults, CollapsedSeedsCountInTheMeanAndInCollapsed) {
-  const auto dir = std::filesystem::temp_directory_path() / "gradcomp_collapsed_seed";
+  const auto dir = testing::scratch_directory() / "gradcomp_collapsed_seed";
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
   std::ofstream(dir / "metrics.jsonl") << R"({"epoch":0.0,"test_accuracy":0.1})" << '\n'

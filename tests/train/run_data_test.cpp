@@ -10,13 +10,14 @@
 #include <set>
 
 #include "gradcomp/core/error.hpp"
+#include "test_support.hpp"
 
 namespace gradcomp {
 namespace {
 
 // A CSV whose single feature is the sample's row number, so a split can be checked row by row.
 std::string numbered_csv(const std::string& name, std::size_t rows, std::size_t first) {
-  const auto path = std::filesystem::temp_directory_path() / ("gradcomp_run_data_" + name);
+  const auto path = testing::scratch_directory() / ("gradcomp_run_data_" + name);
   std::ofstream out(path);
   for (std::size_t i = 0; i < rows; ++i) out << (i % 2) << ',' << first + i << '\n';
   return path.string();

@@ -14,6 +14,7 @@
 #include "gradcomp/core/error.hpp"
 #include "gradcomp/train/config.hpp"
 #include "gradcomp/train/trainer.hpp"
+#include "test_support.hpp"
 
 namespace gradcomp {
 namespace {
@@ -53,7 +54,7 @@ Outcome train_on(const std::string& algorithm, const std::string& compressor, st
   // dqsgd-sync needs a linear quantizer with a shared seed; the others take the default qsgd.
   const std::string quantizer =
       algorithm == "dqsgd-sync" ? "randk:ratio=0.25,unbiased=true" : "qsgd:levels=4";
-  const auto out = std::filesystem::temp_directory_path() /
+  const auto out = testing::scratch_directory() /
                    ("gradcomp-threads-" + algorithm + "-" + std::to_string(threads));
   std::filesystem::remove_all(out);
   TrainConfig config = parse_config(

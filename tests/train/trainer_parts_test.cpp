@@ -19,13 +19,14 @@
 #include "gradcomp/train/run_checkpoint.hpp"
 #include "gradcomp/train/stop_signals.hpp"
 #include "gradcomp/train/worker_gradients.hpp"
+#include "test_support.hpp"
 
 namespace gradcomp {
 namespace {
 
 // 60 rows of a fixed linear rule, two features, and a 10-row test set.
 std::string labelled_csv(const std::string& name, std::size_t rows, double shift) {
-  const auto path = std::filesystem::temp_directory_path() / ("gradcomp_parts_" + name);
+  const auto path = testing::scratch_directory() / ("gradcomp_parts_" + name);
   std::ofstream out(path);
   for (std::size_t i = 0; i < rows; ++i) {
     const double a = std::sin(static_cast<double>(i) + shift);
@@ -141,7 +142,7 @@ TEST(Evaluator, RefusesATrainingSubsetForAConvexModel) {
 
 // An empty temporary directory of this name.
 std::filesystem::path fresh_directory(const std::string& name) {
-  const auto directory = std::filesystem::temp_directory_path() / name;
+  const auto directory = testing::scratch_directory() / name;
   std::filesystem::remove_all(directory);
   std::filesystem::create_directories(directory);
   return directory;
@@ -180,7 +181,7 @@ TEST(RunCheckpoint, RestoresEveryStateBufferTheTotalsAndTheStep) {
   EXPECT_GT(other_totals.bits_up(), 0.0);
   EXPECT_EQ(other_totals.simulated_seconds(), totals.simulated_seconds());
 
-  const auto empty = std::filesystem::temp_directory_path() / "gradcomp_parts_no_checkpoint";
+  const auto empty = testing::scratch_directory() / "gradcomp_parts_no_checkpoint";
   std::filesystem::create_directories(empty);
   try {
     RunCheckpoint<double>(*other.algorithm, *other.objective, other_totals, other.local)
@@ -304,7 +305,7 @@ TEST(StopSignals, TheFirstSignalAsksToStopAndASecondStopsAtOnce) {
         std::raise(SIGHUP);
         std::raise(SIGINT);
       },
-      testing::ExitedWithCode(130),
+      ::testing::ExitedWithCode(130),
       "gradcomp: stopping after the step in progress(.|\n)*gradcomp: stopped at once; the last "
       "complete checkpoint is kept");
 }
