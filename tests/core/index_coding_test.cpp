@@ -142,5 +142,52 @@ TEST(IndexCoding, RejectsIndicesOutOfOrderOrRange) {
   EXPECT_THROW(read_indices(too_many, 0x00, 17, 16, out), DecodeError);
 }
 
+// A Rice-coded index at or past the segment's end is refused wherever it falls: after a long
+// run of good ones (read a window at a time without a check per index, see read_rice_words), at
+// the very first index, and as a jump far past the end, with more code words after it; the sink
+// never sees it.
+TEST(IndexCoding, RiceIndicesPastTheSegmentAreRefusedWhereverTheyFall) {
+  for (const unsigned b : {0U, 1U, 3U, 8U}) {
+    for (const std::size_t good : {0UL, 1UL, 5UL, 3000UL}) {
+      for (const std::uint32_t past : {0U, 1U, 100000U}) {
+        std::vector<std::uint32_t> sorted;
+        for (std::size_t i = 0; i < good; ++i)
+          sorted.push_back(static_cast<std::uint32_t>(i * ((1U << b) + 1)));
+        const std::uint32_t segment = (sorted.empty() ? 0 : sorted.back()) + 400;  // ≥ the count
+        sorted.push_back(segment + past);
+        // and more after it: the stream goes on past the bad index (its last 8 bytes are read
+        // a code word at a time, with every check)
+        for (std::uint32_t i = 1; i <= 300; ++i) sorted.push_back(segment + past + i);
+        std::vector<std::uint8_t> bytes;
+        {
+          BitWriter writer(bytes);
+          write_indices(writer, sorted, std::size_t{segment} + past + 301, IndexPlan{true, b, 0});
+        }
+        BitReader reader(bytes);
+        std::uint64_t largest_seen = 0;
+        std::size_t seen = 0;
+        try {
+          for_each_index(reader, IndexPlan{true, b, 0}.tag(), sorted.size(), segment,
+                         [&](std::size_t, std::uint64_t index) {
+                           largest_seen = std::max(largest_seen, index);
+                           ++seen;
+                         });
+          ADD_FAILURE() << "b = " << b << ", " << good << " good: no error";
+        } catch (const DecodeError& e) {
+          // A quotient above what the segment allows is refused before its low bits are read.
+          const std::string outside = "message corrupt: index " + std::to_string(segment + past) +
+                                      " outside a segment of " + std::to_string(segment);
+          const std::string too_long =
+              "message corrupt: unary run longer than " + std::to_string(segment >> b);
+          EXPECT_TRUE(e.what() == outside || e.what() == too_long)
+              << e.what() << " (b = " << b << ", " << good << " good)";
+        }
+        EXPECT_EQ(seen, good) << "b = " << b;
+        EXPECT_LT(largest_seen, segment) << "b = " << b;
+      }
+    }
+  }
+}
+
 }  // namespace
 }  // namespace gradcomp

@@ -149,7 +149,7 @@ class BitReader {
     return (quotient << b) | read(b);
   }
   // `count` Golomb–Rice code words, as `count` calls of read_rice(b, limit) would read them,
-  // handed to sink(k, value) in order. The window, its fill and the position live in locals
+  // handed to a sink as (k, value) in order. The window, its fill and the position live in locals
   // (registers) for the whole run. A load of 8 bytes tops the window up to at least 56 bits, and
   // then several code words are read from it before the next load: the load's address hangs on
   // the previous code word's length, so a top-up per code word put a load's latency on the
@@ -157,9 +157,16 @@ class BitReader {
   // shift. How many are read per top-up follows b (a code word is b + 1 + q bits, q usually 0 to
   // 2); one that does not fit in what is left goes to the next top-up. The last code words
   // before the end of the bytes, and any longer than the window, go through read_rice.
-  template <class Sink>
+  //
+  // Before each top-up's code words, `trusted()` asks the caller whether it has bounded what
+  // they can decode to: the words of one top-up fit in 63 bits, so their Σ (q + 1) ≤ 63 and each
+  // value + 1 ≤ (q + 1)·2^b. If it has, they go to `trusted_sink` and their quotients are not
+  // compared with `limit` (two compares and branches less per code word, most of a sparse
+  // decode's checks); otherwise to `checked_sink`.
+  template <class Trusted, class TrustedSink, class CheckedSink>
   [[gnu::always_inline]] void read_rice_words(std::size_t count, unsigned b, std::uint64_t limit,
-                                              Sink&& sink) {
+                                              Trusted&& trusted, TrustedSink&& trusted_sink,
+                                              CheckedSink&& checked_sink) {
     std::uint64_t window = window_;
     unsigned available = available_;
     std::size_t next = next_byte_;
@@ -180,23 +187,33 @@ class BitReader {
       window |= word << available;  // available ≤ 63
       next += (63 - available) >> 3;
       available |= 56;
-      unsigned read = 0;
-      do {
-        const auto ones = static_cast<unsigned>(std::countr_one(window));
-        const unsigned length = ones + 1 + b;
-        if (length > available || ones > limit) break;  // the next top-up, or the general path
-        sink(k, (std::uint64_t{ones} << b) | ((window >> (ones + 1)) & low_mask));
-        window >>= length;  // length ≤ available ≤ 63
-        available -= length;
-        ++k;
-        ++read;
-      } while (read < per_top_up && k < count);
-      if (read == 0) break;  // longer than a full window, or refused: the general path
+      const std::size_t first = k;
+      const std::size_t block_end = std::min(count, k + per_top_up);
+      if (trusted()) {
+        do {
+          const auto ones = static_cast<unsigned>(std::countr_one(window));
+          const unsigned length = ones + 1 + b;
+          if (length > available) break;  // the next top-up
+          trusted_sink(k, (std::uint64_t{ones} << b) | ((window >> (ones + 1)) & low_mask));
+          window >>= length;  // length ≤ available ≤ 63
+          available -= length;
+        } while (++k < block_end);
+      } else {
+        do {
+          const auto ones = static_cast<unsigned>(std::countr_one(window));
+          const unsigned length = ones + 1 + b;
+          if (length > available || ones > limit) break;  // the next top-up, or the general path
+          checked_sink(k, (std::uint64_t{ones} << b) | ((window >> (ones + 1)) & low_mask));
+          window >>= length;
+          available -= length;
+        } while (++k < block_end);
+      }
+      if (k == first) break;  // longer than a full window, or refused: the general path
     }
     window_ = window;
     available_ = available;
     next_byte_ = next;
-    for (; k < count; ++k) sink(k, read_rice(b, limit));
+    for (; k < count; ++k) checked_sink(k, read_rice(b, limit));
   }
   // Skips to the next byte boundary; returns the byte offset reached.
   std::size_t align() {

@@ -6,6 +6,7 @@
 
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 
 namespace gradcomp {
 
@@ -70,22 +71,23 @@ class InternalError : public Error {
 namespace detail {
 // The throwing half of require, kept out of line: inlined, the formatting and the throw made every
 // caller too large to inline require itself, and a decode loop then called it once per element
-// (its registers spilled around the call).
+// (its registers spilled around the call). The arguments come by value: by reference, each one's
+// address was taken, and a decode loop stored the index it checks to the stack on every element.
 template <class E, class... Args>
-[[noreturn, gnu::cold, gnu::noinline]] void fail(fmt::format_string<Args...> format,
-                                                 Args&&... args) {
-  throw E(fmt::format(format, std::forward<Args>(args)...));
+[[noreturn, gnu::cold, gnu::noinline]] void fail(fmt::string_view format, Args... args) {
+  throw E(fmt::vformat(format, fmt::make_format_args(args...)));
 }
 }  // namespace detail
 
 // Throws E with the formatted message unless condition holds. Like any function's, its arguments
 // are evaluated even when the check holds: on a hot path, compute a costly one once beforehand.
-// The check is inlined (a compare and a branch); only a failure calls out.
+// The check is inlined (a compare and a branch); only a failure calls out (the format string is
+// checked here, at compile time).
 template <class E = InvalidInput, class... Args>
 [[gnu::always_inline]] inline void require(bool condition, fmt::format_string<Args...> format,
                                            Args&&... args) {
   if (!condition) [[unlikely]] {
-    detail::fail<E, Args...>(format, std::forward<Args>(args)...);
+    detail::fail<E, std::decay_t<Args>...>(fmt::string_view(format), args...);
   }
 }
 

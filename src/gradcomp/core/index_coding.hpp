@@ -94,14 +94,25 @@ template <class Sink>
     }
     return;
   }
-  // A gap is below 2^(6 + 40): with previous_end ≤ 2^32 the sum cannot wrap.
-  reader.read_rice_words(count, b, segment_size >> b, [&](std::size_t k, std::uint64_t gap) {
-    const std::uint64_t index = previous_end + gap;
-    require<DecodeError>(index < segment_size, "message corrupt: index {} outside a segment of {}",
-                         index, segment_size);
-    sink(k, index);
-    previous_end = index + 1;
-  });
+  // A gap is below 2^(6 + 40): with previous_end ≤ 2^32 the sums cannot wrap. One top-up's code
+  // words advance the index by less than 64·2^b (see read_rice_words): while that stays inside
+  // the segment, their indices need no check.
+  const std::uint64_t top_up_growth = std::uint64_t{64} << b;
+  reader.read_rice_words(
+      count, b, segment_size >> b, [&] { return previous_end + top_up_growth <= segment_size; },
+      [&](std::size_t k, std::uint64_t gap) {
+        const std::uint64_t index = previous_end + gap;
+        sink(k, index);
+        previous_end = index + 1;
+      },
+      [&](std::size_t k, std::uint64_t gap) {
+        const std::uint64_t index = previous_end + gap;
+        require<DecodeError>(index < segment_size,
+                             "message corrupt: index {} outside a segment of {}", index,
+                             segment_size);
+        sink(k, index);
+        previous_end = index + 1;
+      });
 }
 
 // Inlined into its caller, so that a PresizedBitWriter's state stays in registers: behind a
