@@ -119,6 +119,14 @@ TEST(IndexCoding, RiceRoundTripsAtEveryParameterWithMixedGapLengths) {
       std::vector<std::uint32_t> out;
       read_indices(reader, plan.tag(), part.size(), n, out);
       EXPECT_EQ(out, part) << "b = " << b << ", " << count << " indices";
+      // The messages' writer (a fixed buffer, fields of at most 56 bits after at most 7 held)
+      // writes the same bytes.
+      std::vector<std::uint8_t> presized(bytes.size() + 8);
+      PresizedBitWriter fixed(presized.data());
+      write_indices(fixed, part, n, plan);
+      EXPECT_EQ(fixed.bytes(), bytes.size()) << "b = " << b;
+      presized.resize(bytes.size());
+      EXPECT_EQ(presized, bytes) << "b = " << b << ", " << count << " indices";
     }
   }
 }

@@ -26,11 +26,35 @@ struct SparseSegment {
 void write_sparse_indices(std::vector<std::uint8_t>& out, std::span<const SparseSegment> parts,
                           IndexChoice choice);
 
-// Appends the values scale·x[offset + index] of every part, in order, gathered in chunks straight
-// into the message (no temporary of all values).
+// Whether `format` holds every T exactly (fp32 for float, fp64 for double): then a decoded value is
+// the very value the encoder wrote.
+template <class T>
+bool carries_exactly(ValueFormat format) {
+  return format == (std::is_same_v<T, float> ? ValueFormat::kFp32 : ValueFormat::kFp64);
+}
+
+// Appends the values scale·x[offset + index] of every part, in order: in T's own format each is
+// written straight to its place in the message; in another format they are gathered in chunks
+// and converted (no temporary of all values either way).
 template <class T>
 void write_sparse_values(std::vector<std::uint8_t>& out, std::span<const T> x,
                          std::span<const SparseSegment> parts, ValueFormat format, T scale = T{1}) {
+  if (carries_exactly<T>(format)) {
+    std::size_t total = 0;
+    for (const auto& part : parts) total += part.indices.size();
+    const std::size_t at = out.size();
+    out.resize(at + total * sizeof(T));
+    std::uint8_t* to = out.data() + at;
+    for (const auto& part : parts) {
+      const T* base = x.data() + part.segment.offset;
+      for (const std::uint32_t i : part.indices) {
+        const T value = scale * base[i];
+        std::memcpy(to, &value, sizeof(T));  // the wire's byte order is the host's (append_values)
+        to += sizeof(T);
+      }
+    }
+    return;
+  }
   constexpr std::size_t kChunk = 1024;
   T gathered[kChunk];
   std::size_t filled = 0;
@@ -45,13 +69,6 @@ void write_sparse_values(std::vector<std::uint8_t>& out, std::span<const T> x,
     }
   }
   append_values<T>(out, std::span<const T>(gathered, filled), format);
-}
-
-// Whether `format` holds every T exactly (fp32 for float, fp64 for double): then a decoded value is
-// the very value the encoder wrote.
-template <class T>
-bool carries_exactly(ValueFormat format) {
-  return format == (std::is_same_v<T, float> ? ValueFormat::kFp32 : ValueFormat::kFp64);
 }
 
 // The decode of the values write_sparse_values(…, scale) wrote for `part`, as decoding adds them
