@@ -167,13 +167,21 @@ class BitReader {
   [[gnu::always_inline]] void read_rice_words(std::size_t count, unsigned b, std::uint64_t limit,
                                               Trusted&& trusted, TrustedSink&& trusted_sink,
                                               CheckedSink&& checked_sink) {
-    std::uint64_t window = window_;
+    // The window is held inverted: a code word's quotient is then the count of trailing zeros,
+    // one operation less on the serial chain (count, length, shift) that every code word waits
+    // for. Its bits above `available` start as zeros and the top-ups OR the stream's inverted
+    // bits in, which keeps them the stream's own, inverted, as in the plain window.
     unsigned available = available_;
+    std::uint64_t inverted = ~window_ & BitWriter::mask(available);  // available ≤ 63
     std::size_t next = next_byte_;
     const std::uint8_t* const bytes = bytes_.data();
     const std::size_t size = bytes_.size();
     const std::uint64_t low_mask = BitWriter::mask(b);
     const unsigned per_top_up = std::max(1U, 56U / (b + 2));
+    // (q << b) | the b bits after the quotient's terminating bit.
+    const auto value_at = [&](unsigned ones) {
+      return (std::uint64_t{ones} << b) | (((inverted >> (ones + 1)) & low_mask) ^ low_mask);
+    };
     std::size_t k = 0;
     while (k < count) {
       // Without a branch on the fill (whether a code word needs a load is as unpredictable as
@@ -184,33 +192,33 @@ class BitReader {
       std::uint64_t word;
       std::memcpy(&word, bytes + next, 8);
       if constexpr (std::endian::native == std::endian::big) word = __builtin_bswap64(word);
-      window |= word << available;  // available ≤ 63
+      inverted |= ~word << available;  // available ≤ 63
       next += (63 - available) >> 3;
       available |= 56;
       const std::size_t first = k;
       const std::size_t block_end = std::min(count, k + per_top_up);
       if (trusted()) {
         do {
-          const auto ones = static_cast<unsigned>(std::countr_one(window));
+          const auto ones = static_cast<unsigned>(std::countr_zero(inverted));
           const unsigned length = ones + 1 + b;
           if (length > available) break;  // the next top-up
-          trusted_sink(k, (std::uint64_t{ones} << b) | ((window >> (ones + 1)) & low_mask));
-          window >>= length;  // length ≤ available ≤ 63
+          trusted_sink(k, value_at(ones));
+          inverted >>= length;  // length ≤ available ≤ 63
           available -= length;
         } while (++k < block_end);
       } else {
         do {
-          const auto ones = static_cast<unsigned>(std::countr_one(window));
+          const auto ones = static_cast<unsigned>(std::countr_zero(inverted));
           const unsigned length = ones + 1 + b;
           if (length > available || ones > limit) break;  // the next top-up, or the general path
-          checked_sink(k, (std::uint64_t{ones} << b) | ((window >> (ones + 1)) & low_mask));
-          window >>= length;
+          checked_sink(k, value_at(ones));
+          inverted >>= length;
           available -= length;
         } while (++k < block_end);
       }
       if (k == first) break;  // longer than a full window, or refused: the general path
     }
-    window_ = window;
+    window_ = ~inverted & BitWriter::mask(available);
     available_ = available;
     next_byte_ = next;
     for (; k < count; ++k) checked_sink(k, read_rice(b, limit));
