@@ -2,7 +2,9 @@
 // against the same quantities computed directly from the state buffers.
 #include <gtest/gtest.h>
 
+#include "gradcomp/algo/registry.hpp"
 #include "gradcomp/algo/schedule.hpp"
+#include "gradcomp/comm/local_communicator.hpp"
 #include "gradcomp/core/error.hpp"
 #include "quadratics.hpp"
 
@@ -52,6 +54,38 @@ TEST(Diagnostics, DefDistanceKappaStarErrorNormsAndTotalError) {
         EXPECT_DOUBLE_EQ(d.density, 2.0 / 12.0);
         EXPECT_TRUE(std::isnan(d.server_error_norm2));
       });
+}
+
+// With a message of few coordinates (RBGS r = 128 on d = 4,096: 32 kept, at most d/64), only those
+// coordinates of e change in the send and DEF takes ‖e_i‖² in the pass that writes its detached
+// point; the norms must be e's all the same, step after step, with 1 and 2 threads.
+TEST(Diagnostics, DefErrorNormsWithSparseMessagesAreTheErrorsNorms) {
+  constexpr std::size_t kWorkers = 3, kDim = 4096;
+  const Layout layout = Layout::flat(kDim);
+  for (const std::size_t threads : {1UL, 2UL}) {
+    LocalCommunicator local;
+    Exchange exchange(local, WorkerGroup::split(kWorkers, local), threads);
+    auto algorithm = make_algorithm<double>(
+        {exchange, layout, 9, {"def:kappa=0.3,momentum=0.9", "rbgs:ratio=128", "identity"}});
+    algorithm->start(std::vector<double>(kDim, 0.0));
+    double total = 0;
+    for (std::size_t t = 0; t < 6; ++t) {
+      std::vector<std::vector<double>> gradients;
+      for (std::size_t j = 0; j < kWorkers; ++j) {
+        gradients.push_back(gaussian_vector<double>(kDim, 40 + t, static_cast<std::uint32_t>(j)));
+      }
+      const std::vector<std::span<const double>> views(gradients.begin(), gradients.end());
+      algorithm->step(views, {t, 0.1, t == 0 ? 0.0 : 0.1});
+      double mean_norm = 0;
+      for (std::size_t i = 0; i < kWorkers; ++i)
+        mean_norm += squared(state_of(*algorithm, "e/" + std::to_string(i))) / kWorkers;
+      total += mean_norm;
+      const Diagnostics d = algorithm->diagnostics();
+      EXPECT_NEAR(d.mean_error_norm2, mean_norm, 1e-12 * mean_norm) << "step " << t;
+      EXPECT_NEAR(d.total_error, total, 1e-12 * total) << "step " << t;
+      EXPECT_DOUBLE_EQ(d.density, 32.0 / kDim);
+    }
+  }
 }
 
 TEST(Diagnostics, ServerErrorAndMissingQuantities) {

@@ -63,6 +63,18 @@ void check_kernels(const ElementwiseKernels<T>& k, std::size_t n, std::mt19937& 
                                    }))
         << "subtract_scaled_norm's norm, n = " << n;
   }
+  {
+    const double norm_of_b = k.subtract_scaled_norm_of_b(a.data(), s, b.data(), out.data(), n);
+    for (std::size_t i = 0; i < n; ++i) expected[i] = a[i] - s * b[i];
+    EXPECT_EQ(out, expected) << "subtract_scaled_norm_of_b, n = " << n;
+    EXPECT_EQ(norm_of_b, documented_sum(n,
+                                        [&](std::size_t i) {
+                                          return static_cast<double>(b[i]) *
+                                                 static_cast<double>(b[i]);
+                                        }))
+        << "subtract_scaled_norm_of_b's norm, n = " << n;
+    EXPECT_EQ(norm_of_b, k.squared_norm(b.data(), n)) << "n = " << n;
+  }
   k.multiply(a.data(), s, out.data(), n);
   for (std::size_t i = 0; i < n; ++i) expected[i] = a[i] * s;
   EXPECT_EQ(out, expected) << "multiply, n = " << n;

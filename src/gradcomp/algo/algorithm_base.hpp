@@ -151,6 +151,10 @@ class AlgorithmBase : public Algorithm<T> {
     error_norms_[j] = squared_error_norm;
     measured_at_[j] = steps_ + 1;
   }
+  // Whether error_is_final has taken worker j's ‖e_j‖² in this step.
+  [[nodiscard]] bool error_is_measured(std::size_t j) const {
+    return measured_at_[j] == steps_ + 1;
+  }
   void use_server_error(const std::vector<T>* server_error) { server_error_ = server_error; }
   [[nodiscard]] T mean_weight() const { return T{1} / static_cast<T>(workers_.total); }
 

@@ -11,6 +11,7 @@
 //   psync  κ = 1, worker 0's local model x − e_0 ([DEF]'s PSync = CSER with C₁ ≡ 0, §3.7)
 // def-a with κ = 0 is [DEF]'s EF baseline (gradient at x, output x).
 #include <cstring>
+#include <optional>
 
 #include "gradcomp/algo/algorithm_base.hpp"
 #include "gradcomp/algo/common.hpp"
@@ -72,11 +73,12 @@ class Def final : public AlgorithmBase<T> {
         kernels.momentum_input(momenta_[j].data(), mu_, gradients[j].data(), wd_, points_[j].data(),
                                gamma, errors_[j].data(), p.data(), Base::d_);
       }
-      Base::error_is_final(j, sent_.send_keeping_error(j, p, p, rates.step));
+      const std::optional<double> norm = sent_.send_keeping_error_norm_if_free(j, p, p, rates.step);
+      if (norm) Base::error_is_final(j, *norm);
     });
     Base::exchange(pattern_, sent_, rates.step, aggregate_, Base::mean_weight());
     for (std::size_t i = 0; i < Base::d_; ++i) Base::x_[i] -= aggregate_[i];
-    refresh_points();
+    refresh_points(ErrorNorms::kMeasureMissing);
     Base::end_step(sent_, rates.step);
   }
 
@@ -95,10 +97,20 @@ class Def final : public AlgorithmBase<T> {
   }
 
  private:
-  void refresh_points() {
-    Base::for_each_worker([&](std::size_t j) {  // z_j = x − κ e_j
-      elementwise<T>().subtract_scaled(Base::x_.data(), kappa_, errors_[j].data(),
-                                       points_[j].data(), Base::d_);
+  // z_j = x − κ e_j. In a step, a worker whose ‖e_j‖² the send left out (a sparse message) has it
+  // taken in this pass, which reads e_j anyway.
+  enum class ErrorNorms { kLeave, kMeasureMissing };
+  void refresh_points(ErrorNorms norms = ErrorNorms::kLeave) {
+    Base::for_each_worker([&](std::size_t j) {
+      const ElementwiseKernels<T>& kernels = elementwise<T>();
+      if (norms == ErrorNorms::kMeasureMissing && !Base::error_is_measured(j)) {
+        Base::error_is_final(
+            j, kernels.subtract_scaled_norm_of_b(Base::x_.data(), kappa_, errors_[j].data(),
+                                                 points_[j].data(), Base::d_));
+        return;
+      }
+      kernels.subtract_scaled(Base::x_.data(), kappa_, errors_[j].data(), points_[j].data(),
+                              Base::d_);
     });
   }
   // y = x − ē: the rank sums its workers' errors in worker order, then one allreduce ([DEF] Alg 1

@@ -8,6 +8,7 @@
 // An algorithm states only its rule: what each worker feeds in (p = e + g, g − h, ...) and what
 // it does with C(p) (e ← p − C(p), h ← h + αC(p), v ← v + C(p)); docs/architecture.md.
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -57,10 +58,19 @@ class WorkerCompression {
   // Error feedback with the compressor applied in units of `scale` (1, or γ for the scaled form
   // Δ = γ·C(p/γ) that absolute compressors need): sends C(p/scale), with p/scale computed as
   // p·(1/scale), and keeps e ← p − scale·C(p/scale). error may alias p, and p may be input(j).
-  // Returns ‖e‖² (computed
-  // in the same pass, in double, as AlgorithmBase::squared_norm would).
+  // Returns ‖e‖² (computed in the same pass where there is one, in double, as
+  // AlgorithmBase::squared_norm would).
   double send_keeping_error(std::size_t j, std::span<const T> p, std::span<T> error,
                             std::uint64_t step, T scale = T{1}) {
+    const std::optional<double> norm = send_keeping_error_norm_if_free(j, p, error, step, scale);
+    return norm ? *norm : elementwise<T>().squared_norm(error.data(), error.size());
+  }
+  // The same, but ‖e‖² only where it comes with a pass that writes e: where the message carries
+  // few coordinates and only those of e change, it would take a pass of its own, and the result
+  // is nullopt: for a caller that reads e in a later pass anyway (DEF's z = x − κe).
+  std::optional<double> send_keeping_error_norm_if_free(std::size_t j, std::span<const T> p,
+                                                        std::span<T> error, std::uint64_t step,
+                                                        T scale = T{1}) {
     const ElementwiseKernels<T>& kernels = elementwise<T>();
     std::span<const T> input = p;
     if (scale != T{1}) {
@@ -72,8 +82,8 @@ class WorkerCompression {
     if (error.data() == p.data()) {
       // p is in e's storage: where the message carries few coordinates (at most d/64: decoding
       // it in the exchange then costs about one pass over d, the dense copy it would add
-      // instead), only those change: elsewhere e = p − scale·0 = p, the same bits. Then ‖e‖² in
-      // a pass that only reads (the same sums as subtract_scaled_norm's).
+      // instead), only those change: elsewhere e = p − scale·0 = p, the same bits. ‖e‖² would
+      // then need a pass that only reads: left to the caller.
       SparseDecode<T>& carried = carried_[j];
       if (compressors_[j]->encode_and_decode_sparse(input, layout_, context_of(step, j),
                                                     messages_[j], own(sent_, j), carried,
@@ -83,7 +93,7 @@ class WorkerCompression {
           const std::uint32_t i = carried.indices[k];
           error[i] = p[i] - scale * carried.values[k];
         }
-        return kernels.squared_norm(error.data(), error.size());
+        return std::nullopt;
       }
       const std::span<const T> sent = sent_[j];
       decodes_[j] = decoder_->properties().elementwise_decode ? sent : std::span<const T>{};

@@ -29,11 +29,12 @@ void subtract_scaled(const T* a, T scale, const T* b, T* out, std::size_t n) {
 // latency of an add (8 elements per 4 cycles) instead of at the adds' throughput.
 constexpr std::size_t kSumLanes = 32;
 
-// out[k] = produce(k) for every k, returning Σ out² with the lanes of squared_norm. A chunk of
-// out at a time, then its squares while it is in L1: two simple loops vectorise where one fused
-// loop (a store, then lanes of sums, with out possibly aliasing an input) did not.
+// out[k] = produce(k) for every k, returning Σ squared[k]² with the lanes of squared_norm
+// (squared is out itself, or an input). A chunk of out at a time, then the squares while it is
+// in L1: two simple loops vectorise where one fused loop (a store, then lanes of sums, with out
+// possibly aliasing an input) did not.
 template <class T, class Produce>
-double write_with_norm(T* out, std::size_t n, Produce produce) {
+double write_with_norm(T* out, const T* squared, std::size_t n, Produce produce) {
   constexpr std::size_t kLanes = kSumLanes;
   constexpr std::size_t kChunk = 512;  // a multiple of kLanes: the lanes take the same elements
   double partial[kLanes] = {};
@@ -44,23 +45,26 @@ double write_with_norm(T* out, std::size_t n, Produce produce) {
     for (std::size_t k = i; k < end; ++k) out[k] = produce(k);
     for (std::size_t k = i; k < end; k += kLanes) {
       for (std::size_t l = 0; l < kLanes; ++l) {
-        partial[l] += static_cast<double>(out[k + l]) * static_cast<double>(out[k + l]);
+        partial[l] += static_cast<double>(squared[k + l]) * static_cast<double>(squared[k + l]);
       }
     }
     i = end;
   }
   double sum = 0;
   for (; i < n; ++i) {
-    const T v = produce(i);
-    out[i] = v;
-    sum += static_cast<double>(v) * static_cast<double>(v);
+    out[i] = produce(i);
+    sum += static_cast<double>(squared[i]) * static_cast<double>(squared[i]);
   }
   for (const double p : partial) sum += p;
   return sum;
 }
 template <class T>
 double subtract_scaled_norm(const T* a, T scale, const T* b, T* out, std::size_t n) {
-  return write_with_norm(out, n, [=](std::size_t k) { return a[k] - scale * b[k]; });
+  return write_with_norm(out, out, n, [=](std::size_t k) { return a[k] - scale * b[k]; });
+}
+template <class T>
+double subtract_scaled_norm_of_b(const T* a, T scale, const T* b, T* out, std::size_t n) {
+  return write_with_norm(out, b, n, [=](std::size_t k) { return a[k] - scale * b[k]; });
 }
 template <class T>
 void multiply(const T* a, T factor, T* out, std::size_t n) {
@@ -153,6 +157,7 @@ ElementwiseKernels<T> kernels() {
   return {.add_scaled = &add_scaled<T>,
           .subtract_scaled = &subtract_scaled<T>,
           .subtract_scaled_norm = &subtract_scaled_norm<T>,
+          .subtract_scaled_norm_of_b = &subtract_scaled_norm_of_b<T>,
           .multiply = &multiply<T>,
           .decayed_input = &decayed_input<T>,
           .momentum_input = &momentum_input<T>,

@@ -19,6 +19,9 @@ struct ElementwiseKernels {
   // out = a − s·b, returning Σ out² as squared_norm(out) would: error feedback's e ← p − s·C
   // and the error's norm in one pass (s = 1 gives a − b exactly).
   double (*subtract_scaled_norm)(const T* a, T scale, const T* b, T* out, std::size_t n);
+  // out = a − s·b, returning Σ b² as squared_norm(b) would: DEF's z = x − κe and the error's
+  // norm in one pass (out must not alias b).
+  double (*subtract_scaled_norm_of_b)(const T* a, T scale, const T* b, T* out, std::size_t n);
   void (*multiply)(const T* a, T factor, T* out, std::size_t n);  // out = a·f
   // DEF's worker input with the gradient g, weight decay w at the point z and the error e:
   //   without momentum  p = s·(g + w·z) + e
