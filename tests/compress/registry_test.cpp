@@ -32,6 +32,38 @@ TEST(Registry, CanonicalSpecFillsDefaults) {
   EXPECT_EQ(make_compressor("sign")->spec(), "sign");
 }
 
+// docs/wire-format.md's fingerprint, computed here from its statement: FNV-1a over the canonical
+// spec's bytes, then for each layer its size, its number of dimensions and each dimension as 8
+// little-endian bytes, folded to 16 bits (h ^ h >> 16 ^ h >> 32 ^ h >> 48). Messages of one version
+// must keep it, or receivers of another refuse them.
+TEST(Registry, TheFingerprintIsTheDocumentedHash) {
+  const Layout layout = Layout::from_shapes({{3, 2}, {6}, {1, 4, 5}});
+  for (const std::string spec : {"topk:ratio=0.25", "rbgs:ratio=4", "sign", "qsgd:levels=16"}) {
+    const auto compressor = make_compressor(spec);
+    std::uint64_t hash = 0xCBF29CE484222325ULL;
+    const auto add = [&](std::uint64_t byte) {
+      hash ^= byte;
+      hash *= 0x100000001B3ULL;
+    };
+    for (const char c : compressor->spec()) add(static_cast<unsigned char>(c));
+    const auto add_number = [&](std::uint64_t v) {
+      for (int shift = 0; shift < 64; shift += 8) add((v >> shift) & 0xFFU);
+    };
+    for (const Block& block : layout.blocks()) {
+      add_number(block.size);
+      add_number(block.shape.size());
+      for (const std::size_t dim : block.shape) add_number(dim);
+    }
+    const auto expected =
+        static_cast<std::uint16_t>(hash ^ (hash >> 16) ^ (hash >> 32) ^ (hash >> 48));
+    std::vector<float> x(layout.total_size(), 0.5F);
+    const Message message = compressor->encode(x, layout, {});
+    ASSERT_GE(message.bytes.size(), 8U);
+    const auto stored = static_cast<std::uint16_t>(message.bytes[6] | (message.bytes[7] << 8));
+    EXPECT_EQ(stored, expected) << spec;
+  }
+}
+
 TEST(Registry, ErrorsListWhatIsValid) {
   EXPECT_EQ(
       error_of("nope"),

@@ -5,6 +5,7 @@
 #include <limits>
 
 #include "gradcomp/core/error.hpp"
+#include "gradcomp/core/fnv_hash.hpp"
 
 // The finiteness scan, once per instruction set (Highway's dynamic dispatch: this file is
 // compiled once per target by foreach_target, and HWY_ONCE marks the part compiled once).
@@ -67,6 +68,7 @@ Compressor::Compressor(CompressorId id, std::string name, std::string spec,
     : id_(id),
       name_(std::move(name)),
       spec_(std::move(spec)),
+      spec_hash_(FnvHash().add_text(spec_).value()),
       value_choice_(std::move(value_choice)) {}
 
 template <class T>
@@ -82,12 +84,12 @@ template ValueFormat Compressor::value_format<double>() const;
 std::uint16_t Compressor::fingerprint(const Layout& layout) const {
   // FNV-1a over the canonical spec and the block shapes: two workers configured differently
   // (other parameters, other layout) produce different fingerprints with probability 1 − 2^−16.
-  std::uint64_t hash = 0xCBF29CE484222325ULL;
+  // The spec's part is hashed once, at construction: every message's encode and decode asks.
+  std::uint64_t hash = spec_hash_;
   auto add = [&hash](std::uint64_t byte) {
     hash ^= byte;
     hash *= 0x100000001B3ULL;
   };
-  for (const char c : spec_) add(static_cast<unsigned char>(c));
   auto add_number = [&add](std::size_t v) {
     for (int shift = 0; shift < 64; shift += 8) add((v >> shift) & 0xFFU);
   };

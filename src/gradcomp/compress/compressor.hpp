@@ -260,6 +260,7 @@ class Compressor {
   CompressorId id_;
   std::string name_;
   std::string spec_;
+  std::uint64_t spec_hash_;   // FNV-1a of spec_: where fingerprint starts
   std::string value_choice_;  // auto | fp32 | fp16 | fp64
 };
 
