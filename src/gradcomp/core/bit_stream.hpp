@@ -178,8 +178,11 @@ class BitReader {
     const std::size_t size = bytes_.size();
     const std::uint64_t low_mask = BitWriter::mask(b);
     const unsigned per_top_up = std::max(1U, 56U / (b + 2));
-    // (q << b) | the b bits after the quotient's terminating bit.
+    // (q << b) | the b bits after the quotient's terminating bit. Called only once the code word
+    // is known to fit: ones + 1 + b ≤ available ≤ 63, so the shift is below 64 (the analyzer
+    // loses available's bound at `available |= 56` and assumes a count of 64).
     const auto value_at = [&](unsigned ones) {
+      // NOLINTNEXTLINE(clang-analyzer-core.UndefinedBinaryOperatorResult)
       return (std::uint64_t{ones} << b) | (((inverted >> (ones + 1)) & low_mask) ^ low_mask);
     };
     std::size_t k = 0;
