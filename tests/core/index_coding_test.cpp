@@ -5,7 +5,9 @@
 #include <algorithm>
 #include <set>
 
+#include "every_target.hpp"
 #include "gradcomp/core/random.hpp"
+#include "gradcomp/core/rice_groups.hpp"
 
 namespace gradcomp {
 namespace {
@@ -127,6 +129,108 @@ TEST(IndexCoding, RiceRoundTripsAtEveryParameterWithMixedGapLengths) {
       EXPECT_EQ(fixed.bytes(), bytes.size()) << "b = " << b;
       presized.resize(bytes.size());
       EXPECT_EQ(presized, bytes) << "b = " << b << ", " << count << " indices";
+    }
+  }
+}
+
+// The Rice code as docs/wire-format.md states it, one bit at a time: gap >> b ones, a zero, then
+// the b low bits, lowest first.
+void write_rice_bit_by_bit(BitWriter& writer, std::uint64_t gap, unsigned b) {
+  for (std::uint64_t q = gap >> b; q > 0; --q) writer.write(1, 1);
+  writer.write(0, 1);
+  for (unsigned bit = 0; bit < b; ++bit) writer.write((gap >> bit) & 1U, 1);
+}
+
+// Gaps whose quotients are mostly 0–3 (the usual groups, joined) with some up to 60 (groups past
+// 56 bits, written word by word), for parameter b. The mean gap is below 5·2^b.
+std::vector<std::uint64_t> mixed_gaps(std::size_t count, unsigned b, std::uint64_t seed) {
+  RandomStream stream(seed, Purpose::kTest, 0, 0, 0);
+  std::vector<std::uint64_t> gaps(count);
+  for (auto& gap : gaps) {
+    const std::uint64_t draw = stream.below(10);
+    const std::uint64_t quotient = draw < 6 ? 0 : draw < 9 ? 1 + stream.below(3) : stream.below(61);
+    gap = (quotient << b) + stream.below(std::uint64_t{1} << b);
+  }
+  return gaps;
+}
+
+// join_rice_groups, on every instruction set: each group's length is Σ (q + 1 + b), and a group of
+// at most 56 bits is its four words as written bit by bit (group counts cover the vector loop of
+// every width, its remainder, and none).
+TEST(IndexCoding, RiceGroupsAreTheirFourWordsOnEveryTarget) {
+  for (const std::int64_t target : testing::every_target()) {
+    const testing::ForcedTarget forced(target);
+    for (unsigned b = 0; b <= 13; ++b) {
+      for (const std::size_t groups : {0UL, 1UL, 3UL, 8UL, 17UL, 64UL}) {
+        const std::vector<std::uint64_t> gaps = mixed_gaps(4 * groups, b, 100 * b + groups);
+        std::vector<std::uint64_t> codes(groups + 1, 7), lengths(groups + 1, 7);
+        join_rice_groups(gaps.data(), groups, b, codes.data(), lengths.data());
+        std::size_t joined = 0;
+        for (std::size_t k = 0; k < groups; ++k) {
+          std::vector<std::uint8_t> bytes;
+          std::uint64_t length = 0;
+          {
+            BitWriter writer(bytes);
+            for (std::size_t m = 4 * k; m < 4 * k + 4; ++m) {
+              write_rice_bit_by_bit(writer, gaps[m], b);
+              length += (gaps[m] >> b) + 1 + b;
+            }
+          }
+          ASSERT_EQ(lengths[k], length) << "b = " << b << ", group " << k;
+          if (length > kJoinedRiceBits) continue;
+          ++joined;
+          bytes.resize(8);
+          std::uint64_t expected = 0;
+          for (std::size_t byte = 0; byte < 8; ++byte)
+            expected |= std::uint64_t{bytes[byte]} << (8 * byte);
+          EXPECT_EQ(codes[k], expected) << "b = " << b << ", group " << k << ", target " << target;
+        }
+        EXPECT_EQ(codes[groups], 7U);  // nothing written past the last group
+        EXPECT_EQ(lengths[groups], 7U);
+        if (groups == 64) {  // both kinds of group are tried
+          EXPECT_GT(joined, 0U) << "b = " << b;
+          EXPECT_LT(joined, groups) << "b = " << b;
+        }
+      }
+    }
+  }
+}
+
+// write_indices' bytes are the code written bit by bit, with either writer, on every instruction
+// set, at counts around its chunks of 256 indices and with tails of 0–3 indices after the groups.
+TEST(IndexCoding, RiceIndicesAreTheCodeWrittenBitByBitAtEveryChunkBoundary) {
+  for (const std::int64_t target : testing::every_target()) {
+    const testing::ForcedTarget forced(target);
+    for (const unsigned b : {0U, 1U, 4U, 9U, 13U, 14U, 16U}) {  // 1,031 gaps sum below 2^32
+      for (const std::size_t count :
+           {0UL, 1UL, 3UL, 4UL, 7UL, 255UL, 256UL, 257UL, 259UL, 260UL, 513UL, 1031UL}) {
+        const std::vector<std::uint64_t> gaps = mixed_gaps(count, b, 7 * b + count);
+        std::vector<std::uint32_t> sorted;
+        std::uint64_t next = 0;
+        std::vector<std::uint8_t> expected;
+        {
+          BitWriter reference(expected);
+          for (const std::uint64_t gap : gaps) {
+            sorted.push_back(static_cast<std::uint32_t>(next + gap));
+            next += gap + 1;
+            write_rice_bit_by_bit(reference, gap, b);
+          }
+        }
+        const IndexPlan plan{true, b, 0};
+        std::vector<std::uint8_t> bytes;
+        {
+          BitWriter writer(bytes);
+          write_indices(writer, sorted, next, plan);
+        }
+        EXPECT_EQ(bytes, expected) << "b = " << b << ", " << count << " indices";
+        std::vector<std::uint8_t> presized(expected.size() + 8);
+        PresizedBitWriter fixed(presized.data());
+        write_indices(fixed, sorted, next, plan);
+        EXPECT_EQ(fixed.bytes(), expected.size());
+        presized.resize(expected.size());
+        EXPECT_EQ(presized, expected)
+            << "b = " << b << ", " << count << " indices, target " << target;
+      }
     }
   }
 }

@@ -6,6 +6,8 @@
 //          gap >> b in unary, then the b low bits. Near-optimal for the geometric gaps of a random
 //          or scattered support: about log₂(1/density) + 1.5 bits per index instead of log₂ n.
 // `auto` computes both exact sizes and keeps the smaller one.
+#include <algorithm>
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <span>
@@ -13,6 +15,7 @@
 #include <vector>
 
 #include "gradcomp/core/bit_stream.hpp"
+#include "gradcomp/core/rice_groups.hpp"
 
 namespace gradcomp {
 
@@ -127,39 +130,33 @@ template <class Writer>
     return;
   }
   const unsigned b = plan.rice_bits;
-  const std::uint64_t low_mask = BitWriter::mask(b);
   std::uint64_t previous_end = 0;
   std::size_t i = 0;
-  // Four code words at a time: when together they are at most 56 bits (the usual case while
-  // 4(b + 1) leaves room for four quotients, which are small since b tracks the mean gap) they
-  // are joined into one write. Joining needs no writer state, so the writer's serial chain
-  // (shift, or, store, advance) runs once per four indices. (A bound of 14 bits on each word,
-  // tested on q0 | q1 | q2 | q3, sent a third of the groups at 0.15% density, b = 9, down the
-  // word-by-word path.)
-  const bool joinable = 4 * (1 + b) <= 56;
-  const std::uint64_t quotient_room = joinable ? 56 - 4 * (1 + b) : 0;
-  const std::size_t joined_end = joinable ? sorted.size() : 0;
-  for (; i + 4 <= joined_end; i += 4) {
-    const std::uint64_t g0 = sorted[i] - previous_end;
-    const std::uint64_t g1 = sorted[i + 1] - sorted[i] - 1;
-    const std::uint64_t g2 = sorted[i + 2] - sorted[i + 1] - 1;
-    const std::uint64_t g3 = sorted[i + 3] - sorted[i + 2] - 1;
-    previous_end = std::uint64_t{sorted[i + 3]} + 1;
-    const std::uint64_t q0 = g0 >> b, q1 = g1 >> b, q2 = g2 >> b, q3 = g3 >> b;
-    if (q0 + q1 + q2 + q3 > quotient_room) {  // each q < 2^32: the sum cannot wrap
-      detail::write_rice(writer, g0, b);
-      detail::write_rice(writer, g1, b);
-      detail::write_rice(writer, g2, b);
-      detail::write_rice(writer, g3, b);
-      continue;
+  // Four code words at a time: a chunk's gaps are listed, join_rice_groups (vectors) joins each
+  // group of four into one word, and a group of at most 56 bits (the usual case while 4(b + 1)
+  // leaves room for four quotients, which are small since b tracks the mean gap) is one write.
+  // The writer's serial chain (shift, or, store, advance) then runs once per four indices.
+  if (4 * (1 + b) <= kJoinedRiceBits) {
+    constexpr std::size_t kChunk = 256;  // indices; a multiple of four
+    std::array<std::uint64_t, kChunk> gaps;
+    std::array<std::uint64_t, kChunk / 4> codes;
+    std::array<std::uint64_t, kChunk / 4> lengths;
+    while (sorted.size() - i >= 4) {
+      const std::size_t n = std::min(kChunk, (sorted.size() - i) & ~std::size_t{3});
+      gaps[0] = sorted[i] - previous_end;
+      for (std::size_t k = 1; k < n; ++k) gaps[k] = sorted[i + k] - sorted[i + k - 1] - 1;
+      join_rice_groups(gaps.data(), n / 4, b, codes.data(), lengths.data());
+      for (std::size_t group = 0; group < n / 4; ++group) {
+        if (lengths[group] <= kJoinedRiceBits) {
+          writer.write(codes[group], static_cast<unsigned>(lengths[group]));
+          continue;
+        }
+        for (std::size_t m = 4 * group; m < 4 * group + 4; ++m)
+          detail::write_rice(writer, gaps[m], b);
+      }
+      previous_end = std::uint64_t{sorted[i + n - 1]} + 1;
+      i += n;
     }
-    const auto word = [&](std::uint64_t gap, std::uint64_t quotient) {  // quotient ≤ 52
-      return ((std::uint64_t{1} << quotient) - 1) | ((gap & low_mask) << (quotient + 1));
-    };
-    const std::uint64_t l0 = q0 + 1 + b, l1 = q1 + 1 + b, l2 = q2 + 1 + b, l3 = q3 + 1 + b;
-    const std::uint64_t joined = word(g0, q0) | (word(g1, q1) << l0) | (word(g2, q2) << (l0 + l1)) |
-                                 (word(g3, q3) << (l0 + l1 + l2));
-    writer.write(joined, static_cast<unsigned>(l0 + l1 + l2 + l3));
   }
   for (; i < sorted.size(); ++i) {
     detail::write_rice(writer, sorted[i] - previous_end, b);
