@@ -7,7 +7,7 @@
 
 #include "every_target.hpp"
 #include "gradcomp/core/random.hpp"
-#include "gradcomp/core/rice_groups.hpp"
+#include "gradcomp/core/rice_kernels.hpp"
 
 namespace gradcomp {
 namespace {
@@ -230,6 +230,33 @@ TEST(IndexCoding, RiceIndicesAreTheCodeWrittenBitByBitAtEveryChunkBoundary) {
         presized.resize(expected.size());
         EXPECT_EQ(presized, expected)
             << "b = " << b << ", " << count << " indices, target " << target;
+      }
+    }
+  }
+}
+
+// rice_sizes, on every instruction set, against Σ (gap >> b) + 1 + b summed in 64 bits, for b
+// from 0 to past 32 (where every quotient is 0) and supports up to the largest segment.
+TEST(IndexCoding, RiceSizesAreTheCodeWordsLengthsOnEveryTarget) {
+  for (const std::int64_t target : testing::every_target()) {
+    const testing::ForcedTarget forced(target);
+    for (const std::size_t count : {1UL, 5UL, 100UL, 1001UL}) {
+      for (const std::uint64_t n : {std::uint64_t{1} << 20, std::uint64_t{4'294'967'295U}}) {
+        const auto sorted = random_support(n, count, count + n);
+        for (const unsigned first : {0U, 1U, 5U, 12U, 30U, 31U, 38U}) {
+          const auto sizes = rice_sizes(sorted, first);
+          for (unsigned j = 0; j < 3; ++j) {
+            const unsigned b = first + j;
+            std::uint64_t expected = 0;
+            std::uint64_t previous_end = 0;
+            for (const std::uint32_t index : sorted) {
+              const std::uint64_t gap = index - previous_end;
+              expected += (b >= 64 ? 0 : gap >> b) + 1 + b;
+              previous_end = std::uint64_t{index} + 1;
+            }
+            EXPECT_EQ(sizes[j], expected) << "b = " << b << ", " << count << " of " << n;
+          }
+        }
       }
     }
   }

@@ -18,36 +18,6 @@ unsigned bits_for_index(std::size_t segment_size) {
   return segment_size <= 1 ? 0U : static_cast<unsigned>(std::bit_width(segment_size - 1));
 }
 
-namespace {
-
-// Exact Rice sizes for b = first, first + 1, first + 2 in one pass: Σ (gap >> b) + count·(1 + b).
-// The sums stay in 32 bits (each is at most Σ gap < segment size ≤ 2^32 − 1), so the loop over
-// independent gaps vectorises. A shift of 32 or more gives 0 (the mask), not undefined behaviour.
-std::array<std::uint64_t, 3> rice_sizes(std::span<const std::uint32_t> sorted, unsigned first) {
-  std::array<std::uint64_t, 3> quotients{};
-  if (sorted.empty()) return quotients;
-  std::array<unsigned, 3> shift{};
-  std::array<std::uint32_t, 3> keep{};
-  for (unsigned j = 0; j < 3; ++j) {
-    shift[j] = std::min(first + j, 31U);
-    keep[j] = first + j < 32 ? ~std::uint32_t{0} : 0;
-  }
-  std::uint32_t q0 = (sorted[0] >> shift[0]) & keep[0];
-  std::uint32_t q1 = (sorted[0] >> shift[1]) & keep[1];
-  std::uint32_t q2 = (sorted[0] >> shift[2]) & keep[2];
-  for (std::size_t i = 1; i < sorted.size(); ++i) {
-    const std::uint32_t gap = sorted[i] - sorted[i - 1] - 1;
-    q0 += (gap >> shift[0]) & keep[0];
-    q1 += (gap >> shift[1]) & keep[1];
-    q2 += (gap >> shift[2]) & keep[2];
-  }
-  quotients = {q0, q1, q2};
-  for (unsigned j = 0; j < 3; ++j) quotients[j] += sorted.size() * (1 + first + j);
-  return quotients;
-}
-
-}  // namespace
-
 IndexPlan plan_indices(std::span<const std::uint32_t> sorted, std::size_t segment_size,
                        IndexChoice choice) {
   const IndexPlan fixed{false, 0, std::uint64_t{bits_for_index(segment_size)} * sorted.size()};

@@ -15,7 +15,7 @@
 #include <vector>
 
 #include "gradcomp/core/bit_stream.hpp"
-#include "gradcomp/core/rice_groups.hpp"
+#include "gradcomp/core/rice_kernels.hpp"
 
 namespace gradcomp {
 

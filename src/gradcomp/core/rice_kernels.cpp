@@ -1,11 +1,14 @@
-// core/rice_groups.hpp's kernel, compiled once per instruction set by Highway's foreach_target.
-// The scalar join (four words shifted into one per group, in general registers) was most of a
-// 32%-density sparse encode: variable shifts need the count in one register on x86-64's baseline,
-// and the loop's many live values went through the stack.
-#include "gradcomp/core/rice_groups.hpp"
+// core/rice_kernels.hpp's kernels, compiled once per instruction set by Highway's foreach_target.
+// The sizes are a plain loop the compiler vectorises with each set's widest vectors; the join is
+// written with Highway's operations. (Joined in general registers, four words shifted into one
+// per group were most of a 32%-density sparse encode: a variable shift needs its count in one
+// register on x86-64's baseline, and the loop's many live values went through the stack.)
+#include "gradcomp/core/rice_kernels.hpp"
+
+#include <algorithm>
 
 #undef HWY_TARGET_INCLUDE
-#define HWY_TARGET_INCLUDE "gradcomp/core/rice_groups.cpp"
+#define HWY_TARGET_INCLUDE "gradcomp/core/rice_kernels.cpp"
 #include <hwy/foreach_target.h>  // IWYU pragma: keep
 #include <hwy/highway.h>
 
@@ -26,6 +29,30 @@ std::uint64_t rice_word(std::uint64_t gap, unsigned b) {
 }
 
 }  // namespace
+
+// The sums stay in 32 bits (each is at most Σ gap < segment size ≤ 2^32 − 1), so the loop over
+// independent gaps vectorises. A shift of 32 or more gives 0 (the mask), not undefined behaviour.
+void rice_quotient_sums(const std::uint32_t* sorted, std::size_t count, unsigned first,
+                        std::uint64_t* sums) {
+  std::array<unsigned, 3> shift{};
+  std::array<std::uint32_t, 3> keep{};
+  for (unsigned j = 0; j < 3; ++j) {
+    shift[j] = std::min(first + j, 31U);
+    keep[j] = first + j < 32 ? ~std::uint32_t{0} : 0;
+  }
+  std::uint32_t q0 = (sorted[0] >> shift[0]) & keep[0];
+  std::uint32_t q1 = (sorted[0] >> shift[1]) & keep[1];
+  std::uint32_t q2 = (sorted[0] >> shift[2]) & keep[2];
+  for (std::size_t i = 1; i < count; ++i) {
+    const std::uint32_t gap = sorted[i] - sorted[i - 1] - 1;
+    q0 += (gap >> shift[0]) & keep[0];
+    q1 += (gap >> shift[1]) & keep[1];
+    q2 += (gap >> shift[2]) & keep[2];
+  }
+  sums[0] = q0;
+  sums[1] = q1;
+  sums[2] = q2;
+}
 
 void join_rice_groups_kernel(const std::uint64_t* gaps, std::size_t groups, unsigned b,
                              std::uint64_t* codes, std::uint64_t* lengths) {
@@ -76,7 +103,16 @@ HWY_AFTER_NAMESPACE();
 #if HWY_ONCE
 namespace gradcomp {
 
+HWY_EXPORT(rice_quotient_sums);
 HWY_EXPORT(join_rice_groups_kernel);
+
+std::array<std::uint64_t, 3> rice_sizes(std::span<const std::uint32_t> sorted, unsigned first) {
+  std::array<std::uint64_t, 3> sizes{};
+  if (sorted.empty()) return sizes;
+  HWY_DYNAMIC_DISPATCH(rice_quotient_sums)(sorted.data(), sorted.size(), first, sizes.data());
+  for (unsigned j = 0; j < 3; ++j) sizes[j] += sorted.size() * (1 + first + j);
+  return sizes;
+}
 
 void join_rice_groups(const std::uint64_t* gaps, std::size_t groups, unsigned b,
                       std::uint64_t* codes, std::uint64_t* lengths) {

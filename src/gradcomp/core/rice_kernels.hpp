@@ -1,10 +1,18 @@
 #pragma once
-// Golomb–Rice code words built four at a time with the CPU's widest vectors (the sparse encode's
-// index words; core/index_coding.hpp writes them).
+// The Golomb–Rice code's loops over a sparse message's indices, run with the CPU's widest vectors:
+// the exact sizes the encoder chooses b from, and the code words four at a time
+// (core/index_coding.hpp plans and writes them).
+#include <array>
 #include <cstddef>
 #include <cstdint>
+#include <span>
 
 namespace gradcomp {
+
+// The exact Rice sizes in bits of `sorted`'s gaps (the first index's gap counts from 0) for
+// b = first, first + 1, first + 2: Σ (gap >> b) + count·(1 + b). A b of 32 or more gives every
+// gap a quotient of 0.
+std::array<std::uint64_t, 3> rice_sizes(std::span<const std::uint32_t> sorted, unsigned first);
 
 // The longest group of four code words written as one: PresizedBitWriter's widest field.
 constexpr std::uint64_t kJoinedRiceBits = 56;
