@@ -154,17 +154,21 @@ std::vector<std::uint64_t> mixed_gaps(std::size_t count, unsigned b, std::uint64
   return gaps;
 }
 
-// join_rice_groups, on every instruction set: each group's length is Σ (q + 1 + b), and a group of
-// at most 56 bits is its four words as written bit by bit (group counts cover the vector loop of
-// every width, its remainder, and none).
+// join_rice_groups, on every instruction set: each group's length is Σ (q + 1 + b) of its indices'
+// gaps, and a group of at most 56 bits is its four words as written bit by bit (group counts cover
+// the vector loop of every width, its remainder, and none).
 TEST(IndexCoding, RiceGroupsAreTheirFourWordsOnEveryTarget) {
   for (const std::int64_t target : testing::every_target()) {
     const testing::ForcedTarget forced(target);
     for (unsigned b = 0; b <= 13; ++b) {
       for (const std::size_t groups : {0UL, 1UL, 3UL, 8UL, 17UL, 64UL}) {
         const std::vector<std::uint64_t> gaps = mixed_gaps(4 * groups, b, 100 * b + groups);
+        // The indices, after the 0xFFFFFFFF the kernel reads before a segment's first.
+        std::vector<std::uint32_t> sorted{~0U};
+        for (const std::uint64_t gap : gaps)
+          sorted.push_back(static_cast<std::uint32_t>(sorted.back() + 1 + gap));
         std::vector<std::uint64_t> codes(groups + 1, 7), lengths(groups + 1, 7);
-        join_rice_groups(gaps.data(), groups, b, codes.data(), lengths.data());
+        join_rice_groups(sorted.data() + 1, groups, b, codes.data(), lengths.data());
         std::size_t joined = 0;
         for (std::size_t k = 0; k < groups; ++k) {
           std::vector<std::uint8_t> bytes;

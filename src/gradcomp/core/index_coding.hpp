@@ -132,31 +132,37 @@ template <class Writer>
   const unsigned b = plan.rice_bits;
   std::uint64_t previous_end = 0;
   std::size_t i = 0;
-  // Four code words at a time: a chunk's gaps are listed, join_rice_groups (vectors) joins each
-  // group of four into one word, and a group of at most 56 bits (the usual case while 4(b + 1)
-  // leaves room for four quotients, which are small since b tracks the mean gap) is one write.
-  // The writer's serial chain (shift, or, store, advance) then runs once per four indices.
-  if (4 * (1 + b) <= kJoinedRiceBits) {
-    constexpr std::size_t kChunk = 256;  // indices; a multiple of four
-    std::array<std::uint64_t, kChunk> gaps;
-    std::array<std::uint64_t, kChunk / 4> codes;
-    std::array<std::uint64_t, kChunk / 4> lengths;
-    while (sorted.size() - i >= 4) {
-      const std::size_t n = std::min(kChunk, (sorted.size() - i) & ~std::size_t{3});
-      gaps[0] = sorted[i] - previous_end;
-      for (std::size_t k = 1; k < n; ++k) gaps[k] = sorted[i + k] - sorted[i + k - 1] - 1;
-      join_rice_groups(gaps.data(), n / 4, b, codes.data(), lengths.data());
-      for (std::size_t group = 0; group < n / 4; ++group) {
-        if (lengths[group] <= kJoinedRiceBits) {
-          writer.write(codes[group], static_cast<unsigned>(lengths[group]));
+  // Four code words at a time: join_rice_groups (vectors) joins each group of four into one
+  // word, and a group of at most 56 bits (the usual case while 4(b + 1) leaves room for four
+  // quotients, which are small since b tracks the mean gap) is one write. The writer's serial
+  // chain (shift, or, store, advance) then runs once per four indices.
+  if (4 * (1 + b) <= kJoinedRiceBits && sorted.size() >= 4) {
+    constexpr std::size_t kChunk = 64;  // groups
+    std::array<std::uint64_t, kChunk> codes;
+    std::array<std::uint64_t, kChunk> lengths;
+    const auto write_groups = [&](const std::uint32_t* first, std::size_t groups) {
+      join_rice_groups(first, groups, b, codes.data(), lengths.data());
+      for (std::size_t k = 0; k < groups; ++k) {
+        if (lengths[k] <= kJoinedRiceBits) {
+          writer.write(codes[k], static_cast<unsigned>(lengths[k]));
           continue;
         }
-        for (std::size_t m = 4 * group; m < 4 * group + 4; ++m)
-          detail::write_rice(writer, gaps[m], b);
+        for (const std::uint32_t* index = first + 4 * k; index < first + 4 * k + 4; ++index) {
+          detail::write_rice(writer, static_cast<std::uint32_t>(index[0] - index[-1] - 1U), b);
+        }
       }
-      previous_end = std::uint64_t{sorted[i + n - 1]} + 1;
-      i += n;
+    };
+    // The first group's gaps count from 0: the kernel reads the index before each group, here
+    // 0xFFFFFFFF (0 − 1 in 32 bits).
+    const std::array<std::uint32_t, 5> first_group{~0U, sorted[0], sorted[1], sorted[2], sorted[3]};
+    write_groups(first_group.data() + 1, 1);
+    i = 4;
+    while (sorted.size() - i >= 4) {
+      const std::size_t groups = std::min(kChunk, (sorted.size() - i) / 4);
+      write_groups(sorted.data() + i, groups);
+      i += 4 * groups;
     }
+    previous_end = std::uint64_t{sorted[i - 1]} + 1;
   }
   for (; i < sorted.size(); ++i) {
     detail::write_rice(writer, sorted[i] - previous_end, b);

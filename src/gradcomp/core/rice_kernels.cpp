@@ -54,26 +54,35 @@ void rice_quotient_sums(const std::uint32_t* sorted, std::size_t count, unsigned
   sums[2] = q2;
 }
 
-void join_rice_groups_kernel(const std::uint64_t* gaps, std::size_t groups, unsigned b,
+void join_rice_groups_kernel(const std::uint32_t* sorted, std::size_t groups, unsigned b,
                              std::uint64_t* codes, std::uint64_t* lengths) {
   const hn::ScalableTag<std::uint64_t> d;
+  const hn::Rebind<std::uint32_t, decltype(d)> d32;  // as many 32-bit lanes
   using V = hn::Vec<decltype(d)>;
   const std::size_t lanes = hn::Lanes(d);
   const V one = hn::Set(d, 1);
   const V low_mask = hn::Set(d, (std::uint64_t{1} << b) - 1);
   const V extra = hn::Set(d, 1 + b);  // a word's bits besides its quotient
   const V count_mask = hn::Set(d, kCountMask);
+  const auto one32 = hn::Set(d32, 1U);
   const auto shift = static_cast<int>(b);
+  const auto code = [&](V gap, V q) {
+    const V head = hn::Or(hn::ShiftLeft<1>(hn::And(gap, low_mask)), one);
+    return hn::Sub(head << hn::And(q, count_mask), one);
+  };
   std::size_t k = 0;
   for (; k + lanes <= groups; k += lanes) {
-    V g0, g1, g2, g3;
-    hn::LoadInterleaved4(d, gaps + 4 * k, g0, g1, g2, g3);
+    // Lane l of a_m is sorted[4(k + l) + m]; the index before it is a_{m−1}'s lane, and
+    // sorted[4(k + l) − 1] for m = 0 (from a second load, one index earlier).
+    hn::Vec<decltype(d32)> a0, a1, a2, a3, before, unused1, unused2, unused3;
+    hn::LoadInterleaved4(d32, sorted + 4 * k, a0, a1, a2, a3);
+    hn::LoadInterleaved4(d32, sorted + 4 * k - 1, before, unused1, unused2, unused3);
+    const auto gap = [&](auto index, auto previous) {
+      return hn::PromoteTo(d, hn::Sub(hn::Sub(index, previous), one32));
+    };
+    const V g0 = gap(a0, before), g1 = gap(a1, a0), g2 = gap(a2, a1), g3 = gap(a3, a2);
     const V q0 = hn::ShiftRightSame(g0, shift), q1 = hn::ShiftRightSame(g1, shift);
     const V q2 = hn::ShiftRightSame(g2, shift), q3 = hn::ShiftRightSame(g3, shift);
-    const auto code = [&](V gap, V q) {
-      const V head = hn::Or(hn::ShiftLeft<1>(hn::And(gap, low_mask)), one);
-      return hn::Sub(head << hn::And(q, count_mask), one);
-    };
     const V at1 = hn::Add(q0, extra);
     const V at2 = hn::Add(at1, hn::Add(q1, extra));
     const V at3 = hn::Add(at2, hn::Add(q2, extra));
@@ -85,12 +94,12 @@ void join_rice_groups_kernel(const std::uint64_t* gaps, std::size_t groups, unsi
     hn::StoreU(total, d, lengths + k);
   }
   for (; k < groups; ++k) {
-    const std::uint64_t* const group = gaps + 4 * k;
     std::uint64_t joined = 0;
     std::uint64_t at = 0;
-    for (unsigned m = 0; m < 4; ++m) {
-      joined |= rice_word(group[m], b) << (at & kCountMask);
-      at += (group[m] >> b) + 1 + b;
+    for (std::size_t m = 4 * k; m < 4 * k + 4; ++m) {
+      const std::uint64_t gap = static_cast<std::uint32_t>(sorted[m] - sorted[m - 1] - 1U);
+      joined |= rice_word(gap, b) << (at & kCountMask);
+      at += (gap >> b) + 1 + b;
     }
     codes[k] = joined;
     lengths[k] = at;
@@ -114,9 +123,9 @@ std::array<std::uint64_t, 3> rice_sizes(std::span<const std::uint32_t> sorted, u
   return sizes;
 }
 
-void join_rice_groups(const std::uint64_t* gaps, std::size_t groups, unsigned b,
+void join_rice_groups(const std::uint32_t* sorted, std::size_t groups, unsigned b,
                       std::uint64_t* codes, std::uint64_t* lengths) {
-  HWY_DYNAMIC_DISPATCH(join_rice_groups_kernel)(gaps, groups, b, codes, lengths);
+  HWY_DYNAMIC_DISPATCH(join_rice_groups_kernel)(sorted, groups, b, codes, lengths);
 }
 
 }  // namespace gradcomp
