@@ -166,8 +166,8 @@ void SparseDecode(benchmark::State& state, double density) {
   std::vector<float> out(d);
   for (auto _ : state) {
     gradcomp::ByteReader reader(bytes);
-    gradcomp::read_sparse_add<float>(reader, segments, counts, gradcomp::ValueFormat::kFp32,
-                                     std::span<float>(out), 0.5F);
+    gradcomp::read_sparse_add(reader, segments, counts, gradcomp::ValueFormat::kFp32,
+                              std::span<float>(out), 0.5F);
     benchmark::DoNotOptimize(out.data());
   }
   per_kept(state, set.global.size());

@@ -70,15 +70,16 @@ void join_rice_groups_kernel(const std::uint32_t* sorted, std::size_t groups, un
     const V head = hn::Or(hn::ShiftLeft<1>(hn::And(gap, low_mask)), one);
     return hn::Sub(head << hn::And(q, count_mask), one);
   };
+  const std::uint32_t* const previous = sorted - 1;  // previous[m] is the index before sorted[m]
   std::size_t k = 0;
   for (; k + lanes <= groups; k += lanes) {
     // Lane l of a_m is sorted[4(k + l) + m]; the index before it is a_{m−1}'s lane, and
     // sorted[4(k + l) − 1] for m = 0 (from a second load, one index earlier).
     hn::Vec<decltype(d32)> a0, a1, a2, a3, before, unused1, unused2, unused3;
     hn::LoadInterleaved4(d32, sorted + 4 * k, a0, a1, a2, a3);
-    hn::LoadInterleaved4(d32, sorted + 4 * k - 1, before, unused1, unused2, unused3);
-    const auto gap = [&](auto index, auto previous) {
-      return hn::PromoteTo(d, hn::Sub(hn::Sub(index, previous), one32));
+    hn::LoadInterleaved4(d32, previous + 4 * k, before, unused1, unused2, unused3);
+    const auto gap = [&](auto index, auto earlier) {
+      return hn::PromoteTo(d, hn::Sub(hn::Sub(index, earlier), one32));
     };
     const V g0 = gap(a0, before), g1 = gap(a1, a0), g2 = gap(a2, a1), g3 = gap(a3, a2);
     const V q0 = hn::ShiftRightSame(g0, shift), q1 = hn::ShiftRightSame(g1, shift);
@@ -97,7 +98,7 @@ void join_rice_groups_kernel(const std::uint32_t* sorted, std::size_t groups, un
     std::uint64_t joined = 0;
     std::uint64_t at = 0;
     for (std::size_t m = 4 * k; m < 4 * k + 4; ++m) {
-      const std::uint64_t gap = static_cast<std::uint32_t>(sorted[m] - sorted[m - 1] - 1U);
+      const std::uint64_t gap = static_cast<std::uint32_t>(sorted[m] - previous[m] - 1U);
       joined |= rice_word(gap, b) << (at & kCountMask);
       at += (gap >> b) + 1 + b;
     }
