@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <limits>
 #include <random>
 #include <vector>
 
@@ -137,6 +138,46 @@ TEST(Elementwise, EveryKernelEqualsItsScalarRuleBitForBitOnEveryTarget) {
     for (const std::size_t n : {0UL, 1UL, 7UL, 8UL, 9UL, 31UL, 32UL, 33UL, 63UL, 1000UL, 5003UL}) {
       check_kernels(dispatched_elementwise<float>(), n, rng);
       check_kernels(dispatched_elementwise<double>(), n, rng);
+    }
+  }
+  EXPECT_GE(targets, 1U);
+}
+
+// finish_gradient returns whether every value it wrote is finite, on every target: a NaN or an
+// infinity in x (through μ·x), or a finite double beyond float's range, anywhere in the vector
+// (the vector loop's lanes and its tail).
+TEST(Elementwise, FinishGradientSaysWhetherItsOutputIsFinite) {
+  std::size_t targets = 0;
+  for (const std::int64_t target : testing::every_target()) {
+    const testing::ForcedTarget forced(target);
+    ++targets;
+    for (const std::size_t n : {1UL, 7UL, 64UL, 1000UL, 1003UL}) {
+      std::vector<float> row(n, 0.5F), x(n, 2.0F), out(n);
+      std::vector<double> sum(n, 1.0);
+      const ElementwiseKernels<float> k = dispatched_elementwise<float>();
+      const ElementwiseKernels<double> kd = dispatched_elementwise<double>();
+      EXPECT_TRUE(k.finish_gradient(nullptr, row.data(), -0.3, 1e-3, x.data(), out.data(), n));
+      EXPECT_TRUE(k.finish_gradient(sum.data(), row.data(), -0.3, 1e-3, x.data(), out.data(), n));
+      for (const std::size_t at : {std::size_t{0}, n / 2, n - 1}) {
+        for (const float bad :
+             {std::numeric_limits<float>::infinity(), std::numeric_limits<float>::quiet_NaN(),
+              std::numeric_limits<float>::max()}) {
+          auto point = x;
+          point[at] = bad;
+          // l2 = 2: 2·FLT_MAX is finite in double and infinite as a float.
+          EXPECT_FALSE(
+              k.finish_gradient(nullptr, row.data(), -0.3, 2.0, point.data(), out.data(), n))
+              << bad << " at " << at << " of " << n;
+          EXPECT_FALSE(
+              k.finish_gradient(sum.data(), row.data(), -0.3, 2.0, point.data(), out.data(), n))
+              << bad << " at " << at << " of " << n;
+        }
+      }
+      std::vector<double> dx(n, 2.0), dout(n);
+      dx[n - 1] = std::numeric_limits<double>::infinity();
+      EXPECT_FALSE(kd.finish_gradient(nullptr, row.data(), -0.3, 1e-3, dx.data(), dout.data(), n));
+      dx[n - 1] = 2.0;
+      EXPECT_TRUE(kd.finish_gradient(nullptr, row.data(), -0.3, 1e-3, dx.data(), dout.data(), n));
     }
   }
   EXPECT_GE(targets, 1U);

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 
 #include "gradcomp/core/error.hpp"
 #include "gradcomp/data/synthetic.hpp"
@@ -94,7 +95,8 @@ TEST(LinearObjectives, DenseOnePassGradientEqualsTheAccumulatorPath) {
       const double sparse_loss = objective->loss_and_gradient(x, csr, batch, sparse);
       EXPECT_NEAR(loss, sparse_loss, 1e-12 * std::abs(sparse_loss)) << spec;
       for (const auto& upcoming : std::vector<std::vector<std::size_t>>{{}, {9}, {1, 2, 3, 5}}) {
-        objective->gradient(x, *data, batch, no_loss, upcoming);
+        // The dense path sees its finite gradient finite (the trainer then skips its scan).
+        EXPECT_TRUE(objective->gradient(x, *data, batch, no_loss, upcoming)) << spec;
         EXPECT_EQ(dense, no_loss) << spec << ", " << upcoming.size() << " upcoming";
       }
       for (std::size_t j = 0; j < 21; ++j) {
@@ -103,6 +105,43 @@ TEST(LinearObjectives, DenseOnePassGradientEqualsTheAccumulatorPath) {
       }
     }
   }
+}
+
+// The dense path says whether the gradient it wrote is finite, and never calls a gradient with a
+// NaN or an infinity finite: at a point with an infinity (the ℓ2 term's μ·x), and where
+// (s·a + μ·x) is finite in double but beyond float's range. The general (sparse) path says
+// nothing (false): the trainer scans its gradient.
+TEST(LinearObjectives, TheDenseGradientSaysWhetherItIsFinite) {
+  const Dataset data =
+      generate_dataset("madelon:samples=30,features=21,informative=3,redundant=2", 2);
+  auto objective = make_objective<float>("logistic:l2=0.5", data, 1);
+  const std::vector<std::size_t> one = {7}, three = {3, 29, 3};
+  std::vector<float> g(21);
+  auto x = testing::gaussian_vector<float>(21, 6);
+  EXPECT_TRUE(objective->gradient(x, data, one, g, {}));
+  EXPECT_TRUE(objective->gradient(x, data, three, g, {}));
+  EXPECT_FALSE(objective->gradient(x, as_csr(data), one, g, {}));
+  for (const float bad :
+       {std::numeric_limits<float>::infinity(), -std::numeric_limits<float>::infinity(),
+        std::numeric_limits<float>::quiet_NaN()}) {
+    for (const std::size_t at : {0UL, 13UL, 20UL}) {
+      auto point = x;
+      point[at] = bad;
+      EXPECT_FALSE(objective->gradient(point, data, one, g, {})) << bad << " at " << at;
+      EXPECT_FALSE(objective->gradient(point, data, three, g, {})) << bad << " at " << at;
+    }
+  }
+  // μ·x = 0.5 · 3.4e38 plus s·a: finite in double, rounded to float it is FLT_MAX or infinity,
+  // the sign of s·a decides; both signs of x make one of them overflow somewhere in the row.
+  auto huge = x;
+  for (std::size_t j = 0; j < 21; ++j)
+    huge[j] = (j % 2 == 0 ? 1 : -1) * std::numeric_limits<float>::max();
+  auto objective_one = make_objective<float>("logistic:l2=1", data, 1);
+  std::vector<float> h(21);
+  const bool finite = objective_one->gradient(huge, data, one, h, {});
+  bool all_finite = true;
+  for (const float v : h) all_finite = all_finite && std::isfinite(v);
+  EXPECT_EQ(finite, all_finite);
 }
 
 TEST(LinearObjectives, S004Constants) {

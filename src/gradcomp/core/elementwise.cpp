@@ -3,6 +3,9 @@
 #include "gradcomp/core/elementwise.hpp"
 
 #include <algorithm>
+#include <bit>
+#include <cstdint>
+#include <type_traits>
 
 #include "gradcomp/core/prefetch.hpp"
 
@@ -136,20 +139,34 @@ void start_sum(const float* row, double slope, double* sum, std::size_t n) {
 void add_to_sum(const float* row, double slope, double* sum, std::size_t n) {
   for (std::size_t i = 0; i < n; ++i) sum[i] += slope * static_cast<double>(row[i]);
 }
+// v − v is +0 (all bits zero) for a finite v and NaN otherwise: or-ing its bits over the values
+// is a finiteness test the compiler vectorises with the loop that writes them.
 template <class T>
-void finish_gradient(const double* sum, const float* row, double slope, double l2, const T* x,
+using Bits = std::conditional_t<sizeof(T) == 4, std::uint32_t, std::uint64_t>;
+template <class T>
+Bits<T> non_finite_bits(T v) {
+  return std::bit_cast<Bits<T>>(static_cast<T>(v - v));
+}
+template <class T>
+bool finish_gradient(const double* sum, const float* row, double slope, double l2, const T* x,
                      T* out, std::size_t n) {
+  Bits<T> seen = 0;
   if (sum == nullptr) {
     for (std::size_t i = 0; i < n; ++i) {
-      out[i] = static_cast<T>((0.0 + slope * static_cast<double>(row[i])) +
-                              l2 * static_cast<double>(x[i]));
+      const auto v = static_cast<T>((0.0 + slope * static_cast<double>(row[i])) +
+                                    l2 * static_cast<double>(x[i]));
+      out[i] = v;
+      seen |= non_finite_bits(v);
     }
-    return;
+    return seen == 0;
   }
   for (std::size_t i = 0; i < n; ++i) {
-    out[i] = static_cast<T>((sum[i] + slope * static_cast<double>(row[i])) +
-                            l2 * static_cast<double>(x[i]));
+    const auto v = static_cast<T>((sum[i] + slope * static_cast<double>(row[i])) +
+                                  l2 * static_cast<double>(x[i]));
+    out[i] = v;
+    seen |= non_finite_bits(v);
   }
+  return seen == 0;
 }
 
 template <class T>

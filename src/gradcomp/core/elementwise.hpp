@@ -37,10 +37,12 @@ struct ElementwiseKernels {
   // The linear models' gradient from one row (double arithmetic, model/linear_objectives.cpp):
   //   start_sum:   sum = 0 + s·row
   //   add_to_sum:  sum = sum + s·row
-  //   finish:      out = T((sum + s·row) + μ·x), or T((0 + s·row) + μ·x) when sum is null.
+  //   finish:      out = T((sum + s·row) + μ·x), or T((0 + s·row) + μ·x) when sum is null;
+  //                returns whether every out is finite (the trainer's scan for NaN and infinity,
+  //                done in the pass that writes them).
   void (*start_sum)(const float* row, double slope, double* sum, std::size_t n);
   void (*add_to_sum)(const float* row, double slope, double* sum, std::size_t n);
-  void (*finish_gradient)(const double* sum, const float* row, double slope, double l2, const T* x,
+  bool (*finish_gradient)(const double* sum, const float* row, double slope, double l2, const T* x,
                           T* out, std::size_t n);
 };
 

@@ -77,20 +77,24 @@ double LinearObjective<T>::loss_and_gradient(std::span<const T> x, const Dataset
 }
 
 template <class T>
-void LinearObjective<T>::gradient(std::span<const T> x, const Dataset& data,
+bool LinearObjective<T>::gradient(std::span<const T> x, const Dataset& data,
                                   std::span<const std::size_t> samples, std::span<T> gradient,
                                   std::span<const std::size_t> upcoming) {
-  fill_gradient(x, data, samples, gradient, false, upcoming);
+  bool seen_finite = false;
+  fill_gradient(x, data, samples, gradient, false, upcoming, &seen_finite);
+  return seen_finite;
 }
 
 template <class T>
 double LinearObjective<T>::fill_gradient(std::span<const T> x, const Dataset& data,
                                          std::span<const std::size_t> samples,
                                          std::span<T> gradient, bool with_loss,
-                                         std::span<const std::size_t> upcoming) const {
+                                         std::span<const std::size_t> upcoming,
+                                         bool* seen_finite) const {
   if (!data.sparse && kind_ != Kind::kSoftmax && !samples.empty() && data.features == features_) {
-    return fill_dense_gradient(x, data, samples, gradient, with_loss, upcoming);
+    return fill_dense_gradient(x, data, samples, gradient, with_loss, upcoming, seen_finite);
   }
+  if (seen_finite != nullptr) *seen_finite = false;
   prefetch_rows(data, upcoming, 0);
   // The double accumulator is the thread's own: workers compute their gradients concurrently.
   thread_local std::vector<double> g;
@@ -125,7 +129,8 @@ template <class T>
 double LinearObjective<T>::fill_dense_gradient(std::span<const T> x, const Dataset& data,
                                                std::span<const std::size_t> samples,
                                                std::span<T> gradient, bool with_loss,
-                                               std::span<const std::size_t> upcoming) const {
+                                               std::span<const std::size_t> upcoming,
+                                               bool* seen_finite) const {
   const double scale = 1.0 / static_cast<double>(samples.size());
   thread_local std::vector<double> g;
   if (samples.size() > 1) g.resize(features_);
@@ -142,8 +147,10 @@ double LinearObjective<T>::fill_dense_gradient(std::span<const T> x, const Datas
                            : row_dot(data, i, x);
     const double slope = loss_slope(dot, data.labels[i], scale, &loss);
     if (k + 1 == samples.size()) {
-      kernels.finish_gradient(k == 0 ? nullptr : g.data(), row, slope, l2_, x.data(),
-                              gradient.data(), features_);
+      const bool finite = kernels.finish_gradient(k == 0 ? nullptr : g.data(), row, slope, l2_,
+                                                  x.data(), gradient.data(), features_);
+      // The whole gradient is the row's features (no bias in these models' layout).
+      if (seen_finite != nullptr) *seen_finite = finite && gradient.size() == features_;
     } else if (k == 0) {
       kernels.start_sum(row, slope, g.data(), features_);
     } else {

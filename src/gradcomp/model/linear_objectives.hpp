@@ -18,7 +18,7 @@ class LinearObjective final : public Objective<T> {
   void initialize(std::span<T> x, std::uint64_t seed) override;
   double loss_and_gradient(std::span<const T> x, const Dataset& data,
                            std::span<const std::size_t> samples, std::span<T> gradient) override;
-  void gradient(std::span<const T> x, const Dataset& data, std::span<const std::size_t> samples,
+  bool gradient(std::span<const T> x, const Dataset& data, std::span<const std::size_t> samples,
                 std::span<T> gradient, std::span<const std::size_t> upcoming) override;
   Evaluation evaluate(std::span<const T> x, const Dataset& data) override;
   [[nodiscard]] double smoothness() const override { return smoothness_; }
@@ -32,12 +32,15 @@ class LinearObjective final : public Objective<T> {
   double accumulate(std::span<const T> x, const Dataset& data, std::span<const std::size_t> samples,
                     std::vector<double>* gradient, std::size_t* correct,
                     bool with_loss = true) const;
+  // *seen_finite (when not null) is set to whether the gradient was seen finite as it was
+  // written (the dense path's last pass checks it; the general path leaves it false).
   double fill_gradient(std::span<const T> x, const Dataset& data,
                        std::span<const std::size_t> samples, std::span<T> gradient, bool with_loss,
-                       std::span<const std::size_t> upcoming) const;
+                       std::span<const std::size_t> upcoming, bool* seen_finite = nullptr) const;
   double fill_dense_gradient(std::span<const T> x, const Dataset& data,
                              std::span<const std::size_t> samples, std::span<T> gradient,
-                             bool with_loss, std::span<const std::size_t> upcoming) const;
+                             bool with_loss, std::span<const std::size_t> upcoming,
+                             bool* seen_finite) const;
   // The dense rows of `upcoming` to fetch while this gradient is computed (at most ~64 KiB);
   // prefetch_rows asks for those from `first` on at once.
   [[nodiscard]] std::size_t rows_to_fetch(const Dataset& data,

@@ -41,11 +41,13 @@ class Objective {
   // loss's own terms (the linear models' ‖x‖², a pass over x). `upcoming` (possibly empty) are
   // the samples of `data` the next gradient on this thread reads (the next worker's batch): an
   // objective that reads them from memory may load them into the cache meanwhile. Changes no
-  // result.
-  virtual void gradient(std::span<const T> x, const Dataset& data,
+  // result. Returns true when it has seen every element of the gradient finite as it wrote them
+  // (the trainer then skips its own scan for NaN and infinity); false says nothing.
+  virtual bool gradient(std::span<const T> x, const Dataset& data,
                         std::span<const std::size_t> samples, std::span<T> gradient,
                         std::span<const std::size_t> /*upcoming*/) {
     loss_and_gradient(x, data, samples, gradient);
+    return false;
   }
   // The mean loss (with the regulariser) and accuracy over every sample of `data`.
   virtual Evaluation evaluate(std::span<const T> x, const Dataset& data) = 0;

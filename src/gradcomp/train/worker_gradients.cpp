@@ -31,8 +31,11 @@ const std::vector<std::span<const T>>& WorkerGradients<T>::compute(const Stepper
         j + 1 < group_.count && !(pooled && pool_.starts_share(j + 1, group_.count));
     const std::span<const std::size_t> upcoming =
         next_here ? samples_[j + 1] : std::span<const std::size_t>{};
-    objective_.gradient(stepper.query_point(j), train_, samples_[j], gradients_[j], upcoming);
-    stepper.check_gradient(j, gradients_[j]);
+    // A gradient the objective saw finite as it wrote it needs no scan of its own.
+    if (!objective_.gradient(stepper.query_point(j), train_, samples_[j], gradients_[j],
+                             upcoming)) {
+      stepper.check_gradient(j, gradients_[j]);
+    }
   };
   if (pooled) {
     pool_.run(group_.count, one_worker);
