@@ -162,7 +162,8 @@ TEST(IndexCoding, RiceGroupsAreTheirFourWordsOnEveryTarget) {
     const testing::ForcedTarget forced(target);
     for (unsigned b = 0; b <= 13; ++b) {
       for (const std::size_t groups : {0UL, 1UL, 3UL, 8UL, 17UL, 64UL}) {
-        const std::vector<std::uint64_t> gaps = mixed_gaps(4 * groups, b, 100 * b + groups);
+        const std::vector<std::uint64_t> gaps =
+            mixed_gaps(4 * groups, b, std::uint64_t{100} * b + groups);
         // The indices, after the 0xFFFFFFFF the kernel reads before a segment's first.
         std::vector<std::uint32_t> sorted{~0U};
         for (const std::uint64_t gap : gaps)
@@ -208,7 +209,7 @@ TEST(IndexCoding, RiceIndicesAreTheCodeWrittenBitByBitAtEveryChunkBoundary) {
     for (const unsigned b : {0U, 1U, 4U, 9U, 13U, 14U, 16U}) {  // 1,031 gaps sum below 2^32
       for (const std::size_t count :
            {0UL, 1UL, 3UL, 4UL, 7UL, 255UL, 256UL, 257UL, 259UL, 260UL, 513UL, 1031UL}) {
-        const std::vector<std::uint64_t> gaps = mixed_gaps(count, b, 7 * b + count);
+        const std::vector<std::uint64_t> gaps = mixed_gaps(count, b, std::uint64_t{7} * b + count);
         std::vector<std::uint32_t> sorted;
         std::uint64_t next = 0;
         std::vector<std::uint8_t> expected;
