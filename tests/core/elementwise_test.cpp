@@ -36,6 +36,13 @@ double documented_sum(std::size_t n, F f) {
   for (const double lane : lanes) total += lane;
   return total;
 }
+// Σ v_i² in the documented order.
+template <class T>
+double documented_squared_norm(const std::vector<T>& v) {
+  return documented_sum(v.size(), [&](std::size_t i) {
+    return static_cast<double>(v[i]) * static_cast<double>(v[i]);
+  });
+}
 
 template <class T>
 void check_kernels(const ElementwiseKernels<T>& k, std::size_t n, std::mt19937& rng) {
@@ -57,22 +64,13 @@ void check_kernels(const ElementwiseKernels<T>& k, std::size_t n, std::mt19937& 
     const double norm = k.subtract_scaled_norm(out.data(), scale, b.data(), out.data(), n);
     for (std::size_t i = 0; i < n; ++i) expected[i] = a[i] - scale * b[i];
     EXPECT_EQ(out, expected) << "subtract_scaled_norm in place, n = " << n;
-    EXPECT_EQ(norm, documented_sum(n,
-                                   [&](std::size_t i) {
-                                     return static_cast<double>(expected[i]) *
-                                            static_cast<double>(expected[i]);
-                                   }))
-        << "subtract_scaled_norm's norm, n = " << n;
+    EXPECT_EQ(norm, documented_squared_norm(expected)) << "subtract_scaled_norm's norm, n = " << n;
   }
   {
     const double norm_of_b = k.subtract_scaled_norm_of_b(a.data(), s, b.data(), out.data(), n);
     for (std::size_t i = 0; i < n; ++i) expected[i] = a[i] - s * b[i];
     EXPECT_EQ(out, expected) << "subtract_scaled_norm_of_b, n = " << n;
-    EXPECT_EQ(norm_of_b, documented_sum(n,
-                                        [&](std::size_t i) {
-                                          return static_cast<double>(b[i]) *
-                                                 static_cast<double>(b[i]);
-                                        }))
+    EXPECT_EQ(norm_of_b, documented_squared_norm(b))
         << "subtract_scaled_norm_of_b's norm, n = " << n;
     EXPECT_EQ(norm_of_b, k.squared_norm(b.data(), n)) << "n = " << n;
   }
