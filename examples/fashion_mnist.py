@@ -37,6 +37,8 @@ def add_training_arguments(parser):
     parser.add_argument("--batch", type=int, default=32)
     parser.add_argument("--lr", type=float, default=0.05)
     parser.add_argument("--momentum", type=float, default=0.9)
+    parser.add_argument("--seed", type=int, default=1,
+                        help="the initial model, the images' order and the compressors' randomness")
     parser.add_argument("--quick", action="store_true", help="60 steps on 2,000 images")
     parser.add_argument("--eval-every", type=int, default=0, help="steps (default: each epoch)")
     parser.add_argument("--target", type=float, help="record when the test accuracy reaches it")
@@ -51,10 +53,13 @@ def lenet():
         torch.nn.Linear(84, 10))
 
 
-def worker_order(size, workers, worker):
-    """Worker w's images: every n-th image from the w-th, in an order fixed by w."""
+def worker_order(size, workers, worker, seed=1):
+    """Worker w's images: every n-th image from the w-th, in an order fixed by w and the seed (seed
+    1 keeps the order of the examples' first version, seeded by w alone). torch's CPU generator
+    keeps 32 bits of its seed: the seed's part stays below them."""
     shard = torch.arange(worker, size, workers)
-    return shard[torch.randperm(len(shard), generator=torch.Generator().manual_seed(worker))]
+    generator = torch.Generator().manual_seed((seed - 1) * 1_000_003 + worker)
+    return shard[torch.randperm(len(shard), generator=generator)]
 
 
 def batch_rows(order, step, batch):

@@ -93,7 +93,7 @@ def step_is_finite(backward, opt, model):
 
 def train(rank, world, init_method, args):
     dist.init_process_group("gloo", init_method=init_method, rank=rank, world_size=world)
-    torch.manual_seed(1)
+    torch.manual_seed(args.seed)
     torch.set_num_threads(1)
     limit = 2000 if args.quick else None
     train_x, train_y = fm.load(args.data, "train", limit)
@@ -105,7 +105,7 @@ def train(rank, world, init_method, args):
     opt = torch.optim.SGD(model.parameters(), lr=args.lr, momentum=args.momentum)
     decay = torch.optim.lr_scheduler.MultiStepLR(
         opt, [round(e * steps_per_epoch) for e in fm.step_decay(steps, steps_per_epoch)], 0.1)
-    order = fm.worker_order(len(train_x), world, rank)
+    order = fm.worker_order(len(train_x), world, rank, args.seed)
     eval_every = args.eval_every or steps_per_epoch
     record = fm.RunRecord(communication.name, args.target)
     loss_fn = torch.nn.CrossEntropyLoss()
@@ -145,7 +145,6 @@ def parse():
     parser.add_argument("--error-feedback", choices=["true", "false", "ef21"], default="true")
     parser.add_argument("--start-iter", type=int, default=10,
                         help="dense allreduces before compression starts (PowerSGD and gradcomp)")
-    parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--processes", type=int, default=2, help="spawned when not under mpirun")
     parser.add_argument("--rendezvous", help="init_method under mpirun")
     fm.add_training_arguments(parser)

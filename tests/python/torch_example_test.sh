@@ -2,7 +2,9 @@
 # examples/torch_mpi.py in its quick mode, as docs/torch.md runs it: under `mpirun -np 2` (one
 # worker per rank) and with the same two workers simulated in one process. Both must print the
 # same figures (the run does not depend on the layout), learn (test accuracy above 20%, chance is
-# 10%) and send 64 times fewer bits than a dense fp32 allreduce (RBGS r = 64).
+# 10%) and send 64 times fewer bits than a dense fp32 allreduce (RBGS r = 64). --seed 2 must change
+# the run, and seed 1 must keep the images' order the examples had before --seed (seeded by the
+# worker alone), so that runs recorded in docs/benchmarks.md stay reproducible.
 # Usage: torch_example_test.sh PYTHON EXAMPLE MPIRUN
 set -uo pipefail
 python=$1
@@ -19,4 +21,15 @@ last=$(tail -n 1 <<<"$mpi_out")
 [[ $last =~ ^step\ 60/60:\ test\ accuracy\ ([0-9.]+)%.*\ 64\.0x\ more\)$ ]] ||
   { echo "FAIL: unexpected last line: $last"; exit 1; }
 awk -v a="${BASH_REMATCH[1]}" 'BEGIN { exit !(a > 20) }' || { echo "FAIL: accuracy ${BASH_REMATCH[1]}%"; exit 1; }
+seed2_out=$("$python" "$example" --quick --workers 2 --seed 2) || { echo "FAIL: --seed 2: $seed2_out"; exit 1; }
+[ "$seed2_out" != "$local_out" ] || { echo "FAIL: --seed 2 printed what seed 1 printed"; exit 1; }
+PYTHONPATH="$(dirname "$example")${PYTHONPATH:+:$PYTHONPATH}" "$python" - <<'EOF' || exit 1
+import torch
+import fashion_mnist as fm
+for worker in range(3):
+    shard = torch.arange(worker, 1000, 3)
+    before = shard[torch.randperm(len(shard), generator=torch.Generator().manual_seed(worker))]
+    assert torch.equal(fm.worker_order(1000, 3, worker), before), f"seed 1 moved worker {worker}"
+    assert not torch.equal(fm.worker_order(1000, 3, worker, 2), before), f"seed 2 = 1 ({worker})"
+EOF
 echo "torch_example_test: all checks passed"
