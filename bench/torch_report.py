@@ -10,7 +10,9 @@ import sys
 
 def row(record, base):
     reached = record["time_to_target_s"] is not None
-    cells = [record["name"], f"{record['bytes_per_step']:,.0f}", f"{record['step_ms']:.2f}",
+    lr = record.get("lr")  # records of before the step size was recorded have none
+    cells = [record["name"], "–" if lr is None else f"{lr:g}",
+             f"{record['bytes_per_step']:,.0f}", f"{record['step_ms']:.2f}",
              f"{record['step_ms'] / base['step_ms']:.2f}"]
     if reached:
         cells += [str(record["step_to_target"]), f"{record['time_to_target_s']:.1f}"]
@@ -29,10 +31,13 @@ def main():
     records = [json.load(open(p)) for p in paths]
     base = records[0]
     percent = f"{100 * base['target']:.0f}%"
-    print(f"| {rate}: method | bytes / step / rank | step (ms) | step / {base['name']}'s | "
+    seeds = sorted({str(r["seed"]) for r in records if r.get("seed") is not None})
+    if seeds:
+        print(f"seed {', '.join(seeds)}\n")
+    print(f"| {rate}: method | lr | bytes / step / rank | step (ms) | step / {base['name']}'s | "
           f"steps to {percent} | training time to {percent} (s) | sooner than "
           f"{base['name']} | final accuracy |")
-    print("|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|")
     for record in records:
         print(row(record, base))
 

@@ -46,11 +46,16 @@ def add_training_arguments(parser):
 
 
 def lenet():
-    return torch.nn.Sequential(
+    """LeNet-5 with its convolutions' weights stored channels-last: torch 1.13's single-threaded
+    CPU convolutions and max-pooling run LeNet's forward and backward pass 1.13-1.20x faster than
+    in the default layout, with the same gradients (bench/lenet_layout.py). A layout of memory
+    only: the parameters' shapes, and the order gradcomp flattens them in, are unchanged."""
+    model = torch.nn.Sequential(
         torch.nn.Conv2d(1, 6, 5, padding=2), torch.nn.ReLU(), torch.nn.MaxPool2d(2),
         torch.nn.Conv2d(6, 16, 5), torch.nn.ReLU(), torch.nn.MaxPool2d(2), torch.nn.Flatten(),
         torch.nn.Linear(400, 120), torch.nn.ReLU(), torch.nn.Linear(120, 84), torch.nn.ReLU(),
         torch.nn.Linear(84, 10))
+    return model.to(memory_format=torch.channels_last)
 
 
 def worker_order(size, workers, worker, seed=1):

@@ -131,7 +131,8 @@ def train(rank, world, init_method, args):
                       f"per step (dense fp32 {4 * communication.numel})", flush=True)
             dist.barrier()  # the next step's time starts on both ranks together
     if args.json and rank == 0:
-        record.write(args.json, communication.bytes_per_step(record.steps), ranks=world)
+        record.write(args.json, communication.bytes_per_step(record.steps), ranks=world,
+                     lr=args.lr, seed=args.seed)
     dist.barrier()  # both ranks leave together (gloo's teardown)
     del model
     dist.destroy_process_group()

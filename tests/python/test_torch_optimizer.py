@@ -147,6 +147,32 @@ def test_the_parameters_hold_the_query_point_and_evaluated_model_restores_it():
     assert model.weight.detach().tolist() == expected_z
 
 
+def test_channels_last_parameters_step_as_the_default_layout():
+    """A convolution's weight stored channels-last (examples/fashion_mnist.py's LeNet) is read and
+    written in its logical order: the same gradients give the same parameters, bit for bit, and
+    the parameters keep their layout."""
+    def conv(memory_format):
+        torch.manual_seed(5)
+        return torch.nn.Conv2d(3, 4, 3).to(memory_format=memory_format)
+
+    default, last = conv(torch.contiguous_format), conv(torch.channels_last)
+    assert not last.weight.is_contiguous()
+    optimizers = [gradcomp.torch.DistributedOptimizer(
+        m.named_parameters(), algorithm="def:kappa=0.5,momentum=0.9", compressor="topk:k=20",
+        schedule="constant:lr=0.1") for m in (default, last)]
+    rng = torch.Generator().manual_seed(7)
+    for _ in range(5):
+        gradients = [torch.randn(p.shape, generator=rng) for p in default.parameters()]
+        for model, opt in zip((default, last), optimizers):
+            for p, g in zip(model.parameters(), gradients):
+                p.grad = torch.empty_like(p).copy_(g)  # in p's layout, as backward() leaves it
+            assert model.weight.grad.stride() == model.weight.stride()
+            opt.step()
+    for a, b in zip(default.parameters(), last.parameters()):
+        assert torch.equal(a, b)
+    assert last.weight.is_contiguous(memory_format=torch.channels_last)
+
+
 def test_bad_input_is_a_value_error_naming_the_fix():
     model = torch_logistic.Logistic(4)
     with pytest.raises(ValueError, match="unknown algorithm 'nope'"):

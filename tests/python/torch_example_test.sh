@@ -4,7 +4,8 @@
 # same figures (the run does not depend on the layout), learn (test accuracy above 20%, chance is
 # 10%) and send 64 times fewer bits than a dense fp32 allreduce (RBGS r = 64). --seed 2 must change
 # the run, and seed 1 must keep the images' order the examples had before --seed (seeded by the
-# worker alone), so that runs recorded in docs/benchmarks.md stay reproducible.
+# worker alone), so that runs recorded in docs/benchmarks.md stay reproducible, and LeNet's
+# channels-last layout must give the default layout's gradients.
 # Usage: torch_example_test.sh PYTHON EXAMPLE MPIRUN
 set -uo pipefail
 python=$1
@@ -31,5 +32,18 @@ for worker in range(3):
     before = shard[torch.randperm(len(shard), generator=torch.Generator().manual_seed(worker))]
     assert torch.equal(fm.worker_order(1000, 3, worker), before), f"seed 1 moved worker {worker}"
     assert not torch.equal(fm.worker_order(1000, 3, worker, 2), before), f"seed 2 = 1 ({worker})"
+# LeNet's convolutions run channels-last; the gradients are the default layout's (up to the
+# order of a convolution's sums, which the layout may change).
+torch.manual_seed(1)
+last = fm.lenet()
+torch.manual_seed(1)
+default = fm.lenet().to(memory_format=torch.contiguous_format)
+assert last[0].weight.is_contiguous(memory_format=torch.channels_last)
+assert [p.shape for p in last.parameters()] == [p.shape for p in default.parameters()]
+images, labels = torch.randn(32, 1, 28, 28), torch.randint(0, 10, (32,))
+for model in (last, default):
+    torch.nn.functional.cross_entropy(model(images), labels).backward()
+for a, b in zip(last.parameters(), default.parameters()):
+    assert torch.allclose(a.grad, b.grad, rtol=1e-5, atol=1e-6), (a.grad - b.grad).abs().max()
 EOF
 echo "torch_example_test: all checks passed"
