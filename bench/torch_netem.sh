@@ -12,6 +12,7 @@
 #   LR=0.03         the hooks' runs' step size (÷10 at half and three quarters of the run)
 #   DEF_LR=0.03     the optimizer's run's step size      KAPPA=1   its detach coefficient
 #   SEED=1          the initial model, the images' order and the compressors' randomness
+#   BATCH=32        images per rank and step
 # The step sizes default to the best of DDP's allreduce and of DEF over eight seeds (0.03 for both
 # of 0.03 and 0.05, docs/benchmarks.md); κ = 1 takes DEF to 85% in half the steps of κ = 0.3.
 set -euo pipefail
@@ -19,7 +20,7 @@ build=$(realpath "${1:-build/release}")
 here=$(dirname "$(realpath "$0")")
 examples="$here/../examples"
 rate=${RATE:-1gbit}
-out="$build/torch-netem/$rate/seed-${SEED:-1}"
+out="$build/torch-netem/$rate/batch-${BATCH:-32}-seed-${SEED:-1}"
 namespace="gradcomp-torch-$$"
 mkdir -p "$out"
 export PYTHONPATH="$build/python${PYTHONPATH:+:$PYTHONPATH}"
@@ -27,7 +28,7 @@ export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 export GLOO_SOCKET_IFNAME=lo
 python=${PYTHON:-/usr/bin/python3}
 common=(--target "${TARGET:-0.85}" --epochs "${EPOCHS:-4}" --eval-every "${EVAL_EVERY:-50}"
-        --seed "${SEED:-1}")
+        --seed "${SEED:-1}" --batch "${BATCH:-32}")
 
 source "$here/../scripts/limited_link.sh"
 limited_link "$namespace" "$rate"

@@ -31,9 +31,11 @@ def main():
     records = [json.load(open(p)) for p in paths]
     base = records[0]
     percent = f"{100 * base['target']:.0f}%"
-    seeds = sorted({str(r["seed"]) for r in records if r.get("seed") is not None})
-    if seeds:
-        print(f"seed {', '.join(seeds)}\n")
+    for key in ("seed", "batch"):  # what the records state of their runs
+        values = sorted({str(r[key]) for r in records if r.get(key) is not None})
+        if values:
+            print(f"{key} {', '.join(values)}")
+    print()
     print(f"| {rate}: method | lr | bytes / step / rank | step (ms) | step / {base['name']}'s | "
           f"steps to {percent} | training time to {percent} (s) | sooner than "
           f"{base['name']} | final accuracy |")

@@ -132,7 +132,7 @@ def train(rank, world, init_method, args):
             dist.barrier()  # the next step's time starts on both ranks together
     if args.json and rank == 0:
         record.write(args.json, communication.bytes_per_step(record.steps), ranks=world,
-                     lr=args.lr, seed=args.seed)
+                     lr=args.lr, seed=args.seed, batch=args.batch)
     dist.barrier()  # both ranks leave together (gloo's teardown)
     del model
     dist.destroy_process_group()

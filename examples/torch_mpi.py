@@ -68,7 +68,7 @@ def main():
     stats = opt.stats()  # collective: every rank asks, rank 0 writes
     if args.json and opt.rank == 0:
         record.write(args.json, stats["bits_up_step"] / 8, lr=args.lr, seed=args.seed,
-                     bits_per_worker=stats["bits_up"],
+                     batch=args.batch, bits_per_worker=stats["bits_up"],
                      dense_bits=stats["dense_bits"])
 
 
