@@ -142,24 +142,28 @@ void per_kept(benchmark::State& state, std::size_t kept) {
   state.counters["kept"] = static_cast<double>(kept);
 }
 
-void SparseEncode(benchmark::State& state, double density) {
+// The index code as the compressors choose it by default (`index = "auto"`), or `rice` (the
+// smallest b, where auto may take the bitmap, b = 0).
+void SparseEncode(benchmark::State& state, double density,
+                  gradcomp::IndexChoice choice = gradcomp::IndexChoice::kAuto) {
   const auto d = static_cast<std::size_t>(state.range(0));
   const KeptSet set = kept_set(d, density);
   std::vector<std::uint8_t> out;
   for (auto _ : state) {
     out.clear();
-    gradcomp::write_sparse_indices(out, set.parts, gradcomp::IndexChoice::kRice);
+    gradcomp::write_sparse_indices(out, set.parts, choice);
     gradcomp::write_sparse_values<float>(out, gradient(d), set.parts, gradcomp::ValueFormat::kFp32);
     benchmark::DoNotOptimize(out.data());
   }
   per_kept(state, set.global.size());
 }
 
-void SparseDecode(benchmark::State& state, double density) {
+void SparseDecode(benchmark::State& state, double density,
+                  gradcomp::IndexChoice choice = gradcomp::IndexChoice::kAuto) {
   const auto d = static_cast<std::size_t>(state.range(0));
   const KeptSet set = kept_set(d, density);
   std::vector<std::uint8_t> bytes;
-  gradcomp::write_sparse_indices(bytes, set.parts, gradcomp::IndexChoice::kRice);
+  gradcomp::write_sparse_indices(bytes, set.parts, choice);
   gradcomp::write_sparse_values<float>(bytes, gradient(d), set.parts, gradcomp::ValueFormat::kFp32);
   const std::vector<gradcomp::Segment> segments{set.parts[0].segment};
   const std::vector<std::size_t> counts{set.global.size()};
@@ -250,9 +254,13 @@ BENCHMARK_CAPTURE(WriteKeptOnce, 32pct, 0.32)->Apply(simulator_sizes);
 BENCHMARK_CAPTURE(SparseEncode, 0_15pct, 0.0015)->Apply(simulator_sizes);
 BENCHMARK_CAPTURE(SparseEncode, 1_2pct, 0.012)->Apply(simulator_sizes);
 BENCHMARK_CAPTURE(SparseEncode, 32pct, 0.32)->Apply(simulator_sizes);
+BENCHMARK_CAPTURE(SparseEncode, 32pct_rice, 0.32, gradcomp::IndexChoice::kRice)
+    ->Apply(simulator_sizes);
 BENCHMARK_CAPTURE(SparseDecode, 0_15pct, 0.0015)->Apply(simulator_sizes);
 BENCHMARK_CAPTURE(SparseDecode, 1_2pct, 0.012)->Apply(simulator_sizes);
 BENCHMARK_CAPTURE(SparseDecode, 32pct, 0.32)->Apply(simulator_sizes);
+BENCHMARK_CAPTURE(SparseDecode, 32pct_rice, 0.32, gradcomp::IndexChoice::kRice)
+    ->Apply(simulator_sizes);
 BENCHMARK_CAPTURE(ThresholdDecode, 0_15pct, 0.0015)->Apply(simulator_sizes);
 BENCHMARK_CAPTURE(ThresholdDecode, 1_2pct, 0.012)->Apply(simulator_sizes);
 BENCHMARK_CAPTURE(ThresholdDecode, 32pct, 0.32)->Apply(simulator_sizes);

@@ -4,6 +4,7 @@
 // instruction each, and a shift's count need not be in one register, where x86-64's baseline
 // needs moves around them.
 #include <array>
+#include <bit>
 #include <cmath>
 #include <cstring>
 
@@ -55,6 +56,87 @@ inline bool stored_values_finite(const std::uint8_t* values, std::size_t count,
   return false;
 }
 
+#if HWY_TARGET == HWY_AVX3 || HWY_TARGET == HWY_AVX3_DL
+// A bitmap word's 56 coordinates (BitReader::read_bitmap_words) in vectors: 16 floats (8
+// doubles) of `out` at a time, the values expanded into the kept lanes in a register
+// (`vexpandps`: its register form, unlike the compress to memory, is fast on Zen 4), multiplied
+// by the weight and added under the kept mask: the scalar loop's additions, bit for bit. The
+// values are read a vector at a time from value k on: the caller has more than 56 left.
+// Returns how many were kept.
+inline std::size_t add_bitmap_word_native(float* out, std::uint64_t kept,
+                                          const std::uint8_t* values, std::size_t k,
+                                          float weight) {
+  const float* value = reinterpret_cast<const float*>(values) + k;
+  const __m512 scale = _mm512_set1_ps(weight);
+  for (unsigned offset = 0; offset < 48; offset += 16) {
+    const auto lanes = static_cast<__mmask16>(kept >> offset);
+    const __m512 expanded = _mm512_maskz_expand_ps(lanes, _mm512_loadu_ps(value));
+    float* const to = out + offset;
+    _mm512_mask_storeu_ps(
+        to, lanes,
+        _mm512_add_ps(_mm512_maskz_loadu_ps(lanes, to), _mm512_mul_ps(scale, expanded)));
+    value += std::popcount(static_cast<unsigned>(lanes));
+  }
+  const auto lanes = static_cast<__mmask8>(kept >> 48);  // 48 + 8 = 56
+  const __m256 expanded = _mm256_maskz_expand_ps(lanes, _mm256_loadu_ps(value));
+  _mm256_mask_storeu_ps(out + 48, lanes,
+                        _mm256_add_ps(_mm256_maskz_loadu_ps(lanes, out + 48),
+                                      _mm256_mul_ps(_mm512_castps512_ps256(scale), expanded)));
+  return static_cast<std::size_t>(std::popcount(kept));
+}
+inline std::size_t add_bitmap_word_native(double* out, std::uint64_t kept,
+                                          const std::uint8_t* values, std::size_t k,
+                                          double weight) {
+  const double* value = reinterpret_cast<const double*>(values) + k;
+  const __m512d scale = _mm512_set1_pd(weight);
+  for (unsigned offset = 0; offset < 56; offset += 8) {
+    const auto lanes = static_cast<__mmask8>(kept >> offset);
+    const __m512d expanded = _mm512_maskz_expand_pd(lanes, _mm512_loadu_pd(value));
+    double* const to = out + offset;
+    _mm512_mask_storeu_pd(
+        to, lanes,
+        _mm512_add_pd(_mm512_maskz_loadu_pd(lanes, to), _mm512_mul_pd(scale, expanded)));
+    value += std::popcount(static_cast<unsigned>(lanes));
+  }
+  return static_cast<std::size_t>(std::popcount(kept));
+}
+constexpr bool kVectorBitmap = true;
+#else
+template <class T>
+std::size_t add_bitmap_word_native(T* /*out*/, std::uint64_t /*kept*/,
+                                   const std::uint8_t* /*values*/, std::size_t /*k*/,
+                                   T /*weight*/) {
+  return 0;
+}
+constexpr bool kVectorBitmap = false;
+#endif
+
+// The decode's sink: adds weight·(value k) at base[index], and takes a whole 56-bit word of a
+// segment coded as the support's bitmap (Rice, b = 0; BitReader::read_bitmap_words) in vectors
+// where the target has them and the values are stored as T. Otherwise for_each_index hands
+// such a word's set bits over one by one.
+template <class T, class ValueAt>
+struct AddValues {
+  // References, as the lambda it replaced captured them: with copies the Rice decode of the
+  // other b ran 5% slower.
+  T* const& base;
+  const std::uint8_t* const& values;
+  const T& weight;
+  const bool& native;
+  const ValueAt& value_at;
+
+  void operator()(std::size_t k, std::uint64_t index) const {
+    base[index] += weight * value_at(values, k);
+  }
+  [[gnu::noinline]] std::size_t bitmap_word(std::uint64_t start, std::uint64_t kept,
+                                            std::size_t k) const {
+    if (kVectorBitmap && native) return add_bitmap_word_native(base + start, kept, values, k, weight);
+    const std::size_t first = k;
+    for (; kept != 0; kept &= kept - 1, ++k) (*this)(k, start + std::countr_zero(kept));
+    return k - first;
+  }
+};
+
 // compress/sparse_codec.hpp's read_sparse_add.
 template <class T>
 void read_sparse_add_here(ByteReader& reader, std::span<const Segment> segments,
@@ -68,6 +150,7 @@ void read_sparse_add_here(ByteReader& reader, std::span<const Segment> segments,
     total += counts[s];
   }
   const std::size_t width = value_bytes(format);
+  const bool native = carries_exactly<T>(format);
   require<DecodeError>(total <= reader.remaining() / width,
                        "message truncated: {} values of {} bytes need {} bytes, {} left", total,
                        width, total * width, reader.remaining());
@@ -89,9 +172,8 @@ void read_sparse_add_here(ByteReader& reader, std::span<const Segment> segments,
       T* const base = out.data() + segments[s].offset;
       const std::uint8_t* const segment_values = values + first * width;
       for_each_index(bits, tag, counts[s], segments[s].size,
-                     [&](std::size_t k, std::uint64_t index) {
-                       base[index] += weight * value_at(segment_values, k);
-                     });
+                     AddValues<T, decltype(value_at)>{base, segment_values, weight, native,
+                                                      value_at});
       first += counts[s];
     }
   };

@@ -226,6 +226,46 @@ class BitReader {
     next_byte_ = next;
     for (; k < count; ++k) checked_sink(k, read_rice(b, limit));
   }
+  // The Rice code words of b = 0, 56 at a time. With b = 0 a code word is `gap` ones and a zero,
+  // so the stream's inverted bits are the support's bitmap: bit t of the inverted window stands
+  // for coordinate start + t, set where that coordinate is kept. While more than 56 indices are
+  // left (so the last one is not among the next 56 bits), at least 8 bytes remain and
+  // `fits(start)` says start + 64 is inside the caller's segment, the next 56 bits go to
+  // word(start, kept, k): their kept coordinates are start + each set bit of `kept`, the first
+  // of them index k, and it returns how many there were (the set bits of `kept`). Then start
+  // moves past them. (56 bits, not what a top-up holds: a word's coordinates then never share
+  // the next word's, whose loads would wait for this word's stores.) Returns how many indices
+  // went to `word`; the rest (the tail, and a segment's last 64 coordinates) are for
+  // read_rice_words, with start as its previous end.
+  static constexpr unsigned kBitmapWord = 56;
+  template <class Fits, class Word>
+  [[gnu::always_inline]] std::size_t read_bitmap_words(std::size_t count, std::uint64_t& start,
+                                                       Fits&& fits, Word&& word) {
+    unsigned available = available_;
+    std::uint64_t inverted = ~window_ & BitWriter::mask(available);  // as in read_rice_words
+    std::size_t next = next_byte_;
+    const std::uint8_t* const bytes = bytes_.data();
+    const std::size_t size = bytes_.size();
+    std::size_t k = 0;
+    while (count - k > kBitmapWord && size - next >= 8 && fits(start)) {
+      std::uint64_t loaded;
+      std::memcpy(&loaded, bytes + next, 8);
+      if constexpr (std::endian::native == std::endian::big) loaded = __builtin_bswap64(loaded);
+      inverted |= ~loaded << available;  // available ≤ 63
+      next += (63 - available) >> 3;
+      available |= 56;
+      k += word(start, inverted & BitWriter::mask(kBitmapWord), k);
+      start += kBitmapWord;
+      // The bits above `available` are the stream's own from byte `next` on: they stay, and the
+      // next top-up ORs the same bits over them.
+      inverted >>= kBitmapWord;
+      available -= kBitmapWord;
+    }
+    window_ = ~inverted & BitWriter::mask(available);
+    available_ = available;
+    next_byte_ = next;
+    return k;
+  }
   // Skips to the next byte boundary; returns the byte offset reached.
   std::size_t align() {
     const std::size_t aligned = (position() + 7) & ~std::size_t{7};

@@ -33,6 +33,9 @@ IndexPlan plan_indices(std::span<const std::uint32_t> sorted, std::size_t segmen
     if (sizes[j] < best.bits) best = IndexPlan{true, first + j, sizes[j]};
   }
   if (choice == IndexChoice::kRice) return best;
+  if (first == 0 && best.rice_bits != 0 && sizes[0] - best.bits <= best.bits / kBitmapSlack) {
+    best = IndexPlan{true, 0, sizes[0]};
+  }
   return best.bits < fixed.bits ? best : fixed;
 }
 
