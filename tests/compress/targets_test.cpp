@@ -152,7 +152,9 @@ void expect_sparse_decode_adds_on_every_target() {
       std::vector<std::uint8_t> bytes;
       write_sparse_indices(bytes, parts, IndexChoice::kAuto);
       write_sparse_values<T>(bytes, std::span<const T>(x), parts, format);
-      if (density >= 0.32 && d >= 5'000) EXPECT_EQ(bytes[0], kBitmapTag) << d << ", " << density;
+      if (density >= 0.32 && d >= 5'000) {
+        EXPECT_EQ(bytes[0], kBitmapTag) << d << ", " << density;
+      }
       const T weight = T(0.375);
       std::vector<T> start = gaussian_vector<T>(d, 6);
       for (std::size_t i = 0; i < d; i += 7) start[i] = T(-0.0);

@@ -59,7 +59,8 @@ TEST(IndexCoding, EveryCodeRoundTripsAndAutoPicksTheSmaller) {
       // auto: the smaller of fixed and Rice, where Rice's b = 0 (the bitmap) replaces a smallest
       // b ≥ 1 when it takes at most 1/8 more bits (b = 0 is among the b's tried only where the
       // first guess is 0 or 1, mean gap below 4/ln 2).
-      const double mean_gap = static_cast<double>(n) / static_cast<double>(std::max<std::size_t>(k, 1));
+      const double mean_gap =
+          static_cast<double>(n) / static_cast<double>(std::max<std::size_t>(k, 1));
       const std::uint64_t bitmap = rice_sizes(idx, 0)[0];
       const bool bitmap_tried = k > 0 && mean_gap * 0.6931 < 4.0;
       const std::uint64_t rice_auto =
@@ -73,7 +74,7 @@ TEST(IndexCoding, AutoTakesTheBitmapFromAboutThirtyPercent) {
   // d = 100,000, random supports. b = 0 is the smallest from about 38%; auto takes it while it is
   // at most 1/8 larger than the best b; rice keeps the smallest.
   for (const auto& [density, bitmap] : {std::pair{0.45, true}, std::pair{0.32, true},
-                                         std::pair{0.25, false}, std::pair{0.1, false}}) {
+                                        std::pair{0.25, false}, std::pair{0.1, false}}) {
     const auto k = static_cast<std::size_t>(density * 100'000);
     const auto idx = random_support(100'000, k, 3);
     IndexPlan rice, best;

@@ -64,8 +64,7 @@ inline bool stored_values_finite(const std::uint8_t* values, std::size_t count,
 // values are read a vector at a time from value k on: the caller has more than 56 left.
 // Returns how many were kept.
 inline std::size_t add_bitmap_word_native(float* out, std::uint64_t kept,
-                                          const std::uint8_t* values, std::size_t k,
-                                          float weight) {
+                                          const std::uint8_t* values, std::size_t k, float weight) {
   const float* value = reinterpret_cast<const float*>(values) + k;
   const __m512 scale = _mm512_set1_ps(weight);
   for (unsigned offset = 0; offset < 48; offset += 16) {
@@ -73,8 +72,7 @@ inline std::size_t add_bitmap_word_native(float* out, std::uint64_t kept,
     const __m512 expanded = _mm512_maskz_expand_ps(lanes, _mm512_loadu_ps(value));
     float* const to = out + offset;
     _mm512_mask_storeu_ps(
-        to, lanes,
-        _mm512_add_ps(_mm512_maskz_loadu_ps(lanes, to), _mm512_mul_ps(scale, expanded)));
+        to, lanes, _mm512_add_ps(_mm512_maskz_loadu_ps(lanes, to), _mm512_mul_ps(scale, expanded)));
     value += std::popcount(static_cast<unsigned>(lanes));
   }
   const auto lanes = static_cast<__mmask8>(kept >> 48);  // 48 + 8 = 56
@@ -94,8 +92,7 @@ inline std::size_t add_bitmap_word_native(double* out, std::uint64_t kept,
     const __m512d expanded = _mm512_maskz_expand_pd(lanes, _mm512_loadu_pd(value));
     double* const to = out + offset;
     _mm512_mask_storeu_pd(
-        to, lanes,
-        _mm512_add_pd(_mm512_maskz_loadu_pd(lanes, to), _mm512_mul_pd(scale, expanded)));
+        to, lanes, _mm512_add_pd(_mm512_maskz_loadu_pd(lanes, to), _mm512_mul_pd(scale, expanded)));
     value += std::popcount(static_cast<unsigned>(lanes));
   }
   return static_cast<std::size_t>(std::popcount(kept));
@@ -130,7 +127,8 @@ struct AddValues {
   }
   [[gnu::noinline]] std::size_t bitmap_word(std::uint64_t start, std::uint64_t kept,
                                             std::size_t k) const {
-    if (kVectorBitmap && native) return add_bitmap_word_native(base + start, kept, values, k, weight);
+    if (kVectorBitmap && native)
+      return add_bitmap_word_native(base + start, kept, values, k, weight);
     const std::size_t first = k;
     for (; kept != 0; kept &= kept - 1, ++k) (*this)(k, start + std::countr_zero(kept));
     return k - first;
@@ -171,9 +169,9 @@ void read_sparse_add_here(ByteReader& reader, std::span<const Segment> segments,
       const auto tag = static_cast<std::uint8_t>(bits.read(8));
       T* const base = out.data() + segments[s].offset;
       const std::uint8_t* const segment_values = values + first * width;
-      for_each_index(bits, tag, counts[s], segments[s].size,
-                     AddValues<T, decltype(value_at)>{base, segment_values, weight, native,
-                                                      value_at});
+      for_each_index(
+          bits, tag, counts[s], segments[s].size,
+          AddValues<T, decltype(value_at)>{base, segment_values, weight, native, value_at});
       first += counts[s];
     }
   };
