@@ -20,7 +20,8 @@ inline ParamSpec values_param() {
 }
 inline ParamSpec index_param() {
   return choice_param("index", "auto", {"auto", "fixed", "rice"},
-                      "index coding: fixed ceil(log2 n)-bit, rice-coded gaps, or the smaller");
+                      "index coding: fixed ceil(log2 n)-bit, rice-coded gaps, or auto: the "
+                      "smaller, but the bitmap (rice b=0) while within 1/8 of it");
 }
 inline ParamSpec scope_param(std::string def) {
   return choice_param("scope", std::move(def), {"model", "layer"},
