@@ -4,6 +4,7 @@
 // layer of the first non-finite gradient or model value.
 #include "gradcomp/algo/stepper.hpp"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <limits>
@@ -85,6 +86,101 @@ TEST(Stepper, ResumedFromRestoredStateEndsBitIdentical) {
   const auto a = straight->model();
   const auto b = resumed->model();
   EXPECT_EQ(std::vector<double>(a.begin(), a.end()), std::vector<double>(b.begin(), b.end()));
+}
+
+// A source that writes the detached point out and takes the problem's stochastic gradient there.
+class QuadraticsSource final : public GradientSource<double> {
+ public:
+  QuadraticsSource(const Quadratics& problem, const Stepper<double>& stepper)
+      : problem_(problem), stepper_(stepper), gradients_(problem.workers) {}
+  std::span<const double> gradient_at(std::size_t j, const DetachedPoint<double>& point) override {
+    std::vector<double> z(point.x.size());
+    for (std::size_t i = 0; i < z.size(); ++i) z[i] = point.x[i] - point.kappa * point.error[i];
+    gradients_[j] = problem_.stochastic_gradient(stepper_.next_step(), j, z);
+    stepper_.check_gradient(j, gradients_[j]);
+    return gradients_[j];
+  }
+
+ private:
+  const Quadratics& problem_;
+  const Stepper<double>& stepper_;
+  std::vector<std::vector<double>> gradients_;
+};
+
+// DEF without momentum computes its workers' gradients in their own tasks (the detached point
+// never stored) with the bits of the step from gradients computed before it: the model, the
+// evaluated model, every state buffer, the diagnostics (the error norms now taken in the task)
+// and the query points written out on demand afterwards — for each member of the family, with
+// weight decay, on one thread and on three.
+TEST(Stepper, ComputingTheGradientsInTheWorkersTasksGivesTheSameBits) {
+  const Quadratics problem(4, 8, 0.3);
+  const Layout layout = quadratics_layout();
+  for (const std::string spec :
+       {"def:kappa=0.3", "def:kappa=0.5,wd=0.01", "def-a", "saef", "psync"}) {
+    for (const std::size_t threads : {1UL, 3UL}) {
+      for (const std::string compressor : {"topk:k=3", "rbgs:ratio=4"}) {
+        const AlgorithmChoice choice{spec, compressor, "identity"};
+        LocalCommunicator local;
+        Exchange exchange(local, WorkerGroup::split(4, local), threads);
+        auto given = make_algorithm<double>({exchange, layout, 9, choice});
+        auto computing = make_algorithm<double>({exchange, layout, 9, choice});
+        ASSERT_TRUE(computing->computes_gradients()) << spec;
+        given->start(std::vector<double>(problem.dim, 0.0));
+        computing->start(std::vector<double>(problem.dim, 0.0));
+        Stepper<double> given_stepper(*given, layout, inverse_schedule(), 0.25, 0);
+        Stepper<double> computing_stepper(*computing, layout, inverse_schedule(), 0.25, 0);
+        QuadraticsSource source(problem, computing_stepper);
+        for (std::size_t t = 0; t < 8; ++t) {
+          drive(given_stepper, problem, 1);
+          computing_stepper.step_computing(source);
+          const auto context =
+              fmt::format("{} + {}, {} threads, step {}", spec, compressor, threads, t);
+          for (std::size_t j = 0; j < problem.workers; ++j) {
+            const auto a = given->query_point(j);
+            const auto b = computing->query_point(j);
+            ASSERT_EQ(std::vector<double>(a.begin(), a.end()),
+                      std::vector<double>(b.begin(), b.end()))
+                << context << ", worker " << j;
+          }
+          const auto given_state = given->state();
+          const auto computing_state = computing->state();
+          ASSERT_EQ(given_state.size(), computing_state.size());
+          for (std::size_t k = 0; k < given_state.size(); ++k) {
+            ASSERT_EQ(
+                std::vector<double>(given_state[k].data.begin(), given_state[k].data.end()),
+                std::vector<double>(computing_state[k].data.begin(), computing_state[k].data.end()))
+                << context << ", " << given_state[k].name;
+          }
+          std::vector<double> y_given(problem.dim), y_computing(problem.dim);
+          given->evaluated_model(y_given);
+          computing->evaluated_model(y_computing);
+          ASSERT_EQ(y_given, y_computing) << context;
+          const Diagnostics a = given->diagnostics();
+          const Diagnostics b = computing->diagnostics();
+          ASSERT_EQ(a.total_error, b.total_error) << context;
+          ASSERT_EQ(a.mean_error_norm2, b.mean_error_norm2) << context;
+          ASSERT_EQ(a.def_distance, b.def_distance) << context;
+        }
+      }
+    }
+  }
+}
+
+// Momentum keeps DEF on the step from given gradients, as every other algorithm; asking them to
+// compute their own is an internal error.
+TEST(Stepper, OnlyDefWithoutMomentumComputesItsWorkersGradients) {
+  const Quadratics problem(2, 1, 0.3);
+  const Layout layout = quadratics_layout();
+  LocalCommunicator local;
+  Exchange exchange(local, WorkerGroup::split(2, local));
+  for (const std::string spec : {"def:momentum=0.9", "ef", "ef-scaled", "sgd", "diana"}) {
+    auto algorithm = make_algorithm<double>({exchange, layout, 9, {spec, "topk:k=3", "identity"}});
+    algorithm->start(std::vector<double>(problem.dim, 0.0));
+    EXPECT_FALSE(algorithm->computes_gradients()) << spec;
+    Stepper<double> stepper(*algorithm, layout, inverse_schedule(), 1.0, 0);
+    QuadraticsSource source(problem, stepper);
+    EXPECT_THROW(stepper.step_computing(source), InternalError) << spec;
+  }
 }
 
 std::string diverged_message(const std::function<void()>& action) {

@@ -6,9 +6,12 @@
 
 #include <gtest/gtest.h>
 
+#include <bit>
 #include <cmath>
+#include <cstdint>
 #include <limits>
 #include <random>
+#include <span>
 #include <vector>
 
 #include "every_target.hpp"
@@ -125,6 +128,28 @@ void check_kernels(const ElementwiseKernels<T>& k, std::size_t n, std::mt19937& 
                                  l2 * static_cast<double>(a[i]));
   }
   EXPECT_EQ(out, expected) << "finish_gradient of one row, n = " << n;
+
+  // At the detached point z = a − s·b, never written out: the bits of the kernels above at z.
+  std::vector<T> z(n);
+  for (std::size_t i = 0; i < n; ++i) z[i] = a[i] - s * b[i];
+  const double dot_z = k.dot_row(row.data(), z.data(), n);
+  EXPECT_EQ(k.dot_detached_row(row.data(), a.data(), s, b.data(), n, nullptr), dot_z)
+      << "dot_detached_row, n = " << n;
+  EXPECT_EQ(k.dot_detached_row(row.data(), a.data(), s, b.data(), n, ahead.data()), dot_z)
+      << "dot_detached_row fetching ahead, n = " << n;
+  std::vector<T> g(n);
+  EXPECT_TRUE(k.finish_detached(row.data(), slope, l2, a.data(), s, b.data(), g.data(), n));
+  k.finish_gradient(nullptr, row.data(), slope, l2, z.data(), expected.data(), n);
+  EXPECT_EQ(g, expected) << "finish_detached, n = " << n;
+  out = b;  // e ← s·(g + w·z) + e in e's storage, z read from the e it overwrites
+  k.detached_input(g.data(), w, a.data(), s, mu, out.data(), n);
+  k.decayed_input(g.data(), w, z.data(), mu, b.data(), expected.data(), n);
+  EXPECT_EQ(out, expected) << "detached_input, n = " << n;
+
+  out = a;
+  k.subtract_changed(out.data(), b.data(), n);
+  for (std::size_t i = 0; i < n; ++i) expected[i] = a[i] - b[i];
+  EXPECT_EQ(out, expected) << "subtract_changed, n = " << n;
 }
 
 TEST(Elementwise, EveryKernelEqualsItsScalarRuleBitForBitOnEveryTarget) {
@@ -136,6 +161,50 @@ TEST(Elementwise, EveryKernelEqualsItsScalarRuleBitForBitOnEveryTarget) {
     for (const std::size_t n : {0UL, 1UL, 7UL, 8UL, 9UL, 31UL, 32UL, 33UL, 63UL, 1000UL, 5003UL}) {
       check_kernels(dispatched_elementwise<float>(), n, rng);
       check_kernels(dispatched_elementwise<double>(), n, rng);
+    }
+  }
+  EXPECT_GE(targets, 1U);
+}
+
+// subtract_changed gives x − a bit for bit, a +0 in a leaving x as it is, a −0 not (−0 − −0 is
+// +0) — wherever x's cache lines begin (x at every offset of a line), with a changed in no line,
+// in one, and in scattered ones; and it leaves every element the update does not change where it
+// found it (a NaN stays the same NaN).
+TEST(Elementwise, SubtractChangedIsTheSubtractionBitForBitOnEveryTarget) {
+  std::size_t targets = 0;
+  for (const std::int64_t target : testing::every_target()) {
+    const testing::ForcedTarget forced(target);
+    ++targets;
+    const ElementwiseKernels<float> k = dispatched_elementwise<float>();
+    const ElementwiseKernels<double> kd = dispatched_elementwise<double>();
+    std::mt19937 rng(11);
+    for (const std::size_t n : {1UL, 15UL, 16UL, 17UL, 100UL, 5003UL}) {
+      for (std::size_t offset = 0; offset < 16; ++offset) {
+        std::vector<float> storage(n + 16);
+        const std::span<float> x(storage.data() + offset, n);
+        const auto start = random_vector<float>(n, rng);
+        for (const std::size_t changed : {0UL, 1UL, n / 7 + 1}) {
+          std::vector<float> a(n, 0.0F);
+          for (std::size_t c = 0; c < changed; ++c) a[(c * 7919 + offset) % n] = 0.5F + c;
+          a[n / 2] = changed == 1 ? -0.0F : a[n / 2];
+          std::copy(start.begin(), start.end(), x.begin());
+          x[0] = -0.0F;
+          x[n - 1] = std::numeric_limits<float>::quiet_NaN();
+          std::vector<float> expected(x.begin(), x.end());
+          for (std::size_t i = 0; i < n; ++i) expected[i] -= a[i];
+          k.subtract_changed(x.data(), a.data(), n);
+          for (std::size_t i = 0; i < n; ++i) {
+            ASSERT_EQ(std::bit_cast<std::uint32_t>(x[i]), std::bit_cast<std::uint32_t>(expected[i]))
+                << "n = " << n << ", offset " << offset << ", " << changed << " changed, at " << i;
+          }
+        }
+      }
+      std::vector<double> dx = random_vector<double>(n, rng), da(n, 0.0);
+      da[n - 1] = 2.5;
+      std::vector<double> expected = dx;
+      expected[n - 1] -= 2.5;
+      kd.subtract_changed(dx.data(), da.data(), n);
+      EXPECT_EQ(dx, expected) << "double, n = " << n;
     }
   }
   EXPECT_GE(targets, 1U);
@@ -156,6 +225,9 @@ TEST(Elementwise, FinishGradientSaysWhetherItsOutputIsFinite) {
       const ElementwiseKernels<double> kd = dispatched_elementwise<double>();
       EXPECT_TRUE(k.finish_gradient(nullptr, row.data(), -0.3, 1e-3, x.data(), out.data(), n));
       EXPECT_TRUE(k.finish_gradient(sum.data(), row.data(), -0.3, 1e-3, x.data(), out.data(), n));
+      const std::vector<float> no_error(n, 0.0F);
+      EXPECT_TRUE(k.finish_detached(row.data(), -0.3, 1e-3, x.data(), 0.5F, no_error.data(),
+                                    out.data(), n));
       for (const std::size_t at : {std::size_t{0}, n / 2, n - 1}) {
         for (const float bad :
              {std::numeric_limits<float>::infinity(), std::numeric_limits<float>::quiet_NaN(),
@@ -168,6 +240,12 @@ TEST(Elementwise, FinishGradientSaysWhetherItsOutputIsFinite) {
               << bad << " at " << at << " of " << n;
           EXPECT_FALSE(
               k.finish_gradient(sum.data(), row.data(), -0.3, 2.0, point.data(), out.data(), n))
+              << bad << " at " << at << " of " << n;
+          // The same bad value reached through the detached point's error (z = x − 1·e).
+          std::vector<float> error(n, 0.0F);
+          error[at] = -bad;
+          EXPECT_FALSE(
+              k.finish_detached(row.data(), -0.3, 2.0, x.data(), 1.0F, error.data(), out.data(), n))
               << bad << " at " << at << " of " << n;
         }
       }

@@ -107,6 +107,51 @@ TEST(LinearObjectives, DenseOnePassGradientEqualsTheAccumulatorPath) {
   }
 }
 
+// The gradient at a point given as x − κe (DEF's detached point, never written out) has the bits
+// of the gradient at the point written out: the linear models' one-row dense path (which takes z
+// as it reads it), and every other case through the default (batches of several rows, CSR rows),
+// with and without a row to fetch ahead; and the dense path says whether it is finite.
+template <class T>
+void check_gradient_at(const std::string& spec, const Dataset& data) {
+  auto objective = make_objective<T>(spec, data, 1);
+  const auto x = testing::gaussian_vector<T>(21, 6);
+  const auto error = testing::gaussian_vector<T>(21, 8);
+  const T kappa = static_cast<T>(0.3);
+  std::vector<T> z(21);
+  for (std::size_t j = 0; j < 21; ++j) z[j] = x[j] - kappa * error[j];
+  const DetachedPoint<T> point{x, kappa, error};
+  for (const auto& batch : std::vector<std::vector<std::size_t>>{{7}, {3, 29}, {4, 0, 4}}) {
+    for (const auto& upcoming : std::vector<std::vector<std::size_t>>{{}, {9}}) {
+      for (const Dataset* rows : {&data, static_cast<const Dataset*>(nullptr)}) {
+        const Dataset csr = as_csr(data);
+        const Dataset& used = rows != nullptr ? *rows : csr;
+        std::vector<T> at_point(21), expected(21);
+        const bool seen = objective->gradient_at(point, used, batch, at_point, upcoming);
+        EXPECT_EQ(seen, objective->gradient(z, used, batch, expected, upcoming));
+        EXPECT_EQ(at_point, expected)
+            << spec << ", batch of " << batch.size() << (rows != nullptr ? ", dense" : ", csr");
+      }
+    }
+  }
+  // An infinity in the error reaches the gradient through the ℓ2 term: not seen finite.
+  auto bad = error;
+  bad[13] = -std::numeric_limits<T>::infinity();
+  std::vector<T> g(21);
+  const std::vector<std::size_t> one = {7};
+  EXPECT_FALSE(objective->gradient_at({x, kappa, bad}, data, one, g, {})) << spec;
+  EXPECT_TRUE(std::isinf(g[13])) << spec;
+}
+
+TEST(LinearObjectives, GradientAtADetachedPointIsTheGradientAtThePointWrittenOut) {
+  const Dataset classes =
+      generate_dataset("madelon:samples=30,features=21,informative=3,redundant=2", 2);
+  const Dataset targets = generate_dataset("least-squares:samples=30,features=21,groups=2", 2);
+  check_gradient_at<float>("logistic:l2=0.01", classes);
+  check_gradient_at<double>("logistic:l2=0.01", classes);
+  check_gradient_at<float>("least-squares:l2=0.1", targets);
+  check_gradient_at<double>("least-squares:l2=0.1", targets);
+}
+
 // The dense path says whether the gradient it wrote is finite, and never calls a gradient with a
 // NaN or an infinity finite: at a point with an infinity (the ℓ2 term's μ·x), and where
 // (s·a + μ·x) is finite in double but beyond float's range. The general (sparse) path says

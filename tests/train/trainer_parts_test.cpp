@@ -10,6 +10,8 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <limits>
+#include <string>
 
 #include "gradcomp/algo/registry.hpp"
 #include "gradcomp/comm/local_communicator.hpp"
@@ -100,6 +102,65 @@ TEST(WorkerGradients, AreTheObjectivesGradientsAtTheQueryPointsOnEachWorkersBatc
   }
   EXPECT_NE(std::vector<double>(computed[0].begin(), computed[0].end()),
             std::vector<double>(computed[1].begin(), computed[1].end()));
+}
+
+// The trainer's step: DEF (no momentum) asks for each gradient in its worker's task, on batches
+// of one row (the objective takes the detached point as it reads it) and of four (written out),
+// and ends with the bits of the step from gradients computed first: every state buffer after
+// five steps.
+TEST(WorkerGradients, StepWithTheAlgorithmComputingTheGradientsGivesTheSameBits) {
+  for (const std::string batch : {"1", "4"}) {
+    SmallRun given({"run.batch=\"" + batch + "\""});
+    SmallRun computing({"run.batch=\"" + batch + "\""});
+    ASSERT_TRUE(computing.algorithm->computes_gradients());
+    WorkerGradients<double> given_gradients(*given.objective, given.data.train, given.batches,
+                                            given.group, given.local, given.exchange.pool());
+    WorkerGradients<double> computing_gradients(*computing.objective, computing.data.train,
+                                                computing.batches, computing.group, computing.local,
+                                                computing.exchange.pool());
+    given.steps(given_gradients, 5);
+    for (std::size_t s = 0; s < 5; ++s) computing_gradients.step(computing.stepper);
+    EXPECT_EQ(computing.stepper.next_step(), 5U);
+    const auto a = given.algorithm->state();
+    const auto b = computing.algorithm->state();
+    ASSERT_EQ(a.size(), b.size());
+    for (std::size_t k = 0; k < a.size(); ++k) {
+      EXPECT_EQ(std::vector<double>(a[k].data.begin(), a[k].data.end()),
+                std::vector<double>(b[k].data.begin(), b[k].data.end()))
+          << "batch " << batch << ", " << a[k].name;
+    }
+  }
+}
+
+// A gradient that is not finite stops the step with the message of the step from given
+// gradients, naming the step, the worker and the layer: x holds an infinity, which reaches the
+// gradient through the ℓ2 term.
+TEST(WorkerGradients, AGradientComputedInTheWorkersTaskIsCheckedAsAGivenOne) {
+  const auto diverged = [](bool computing) {
+    SmallRun run({"run.batch=\"1\""});
+    WorkerGradients<double> gradients(*run.objective, run.data.train, run.batches, run.group,
+                                      run.local, run.exchange.pool());
+    run.steps(gradients, 1);
+    for (const auto& buffer : run.algorithm->state()) {
+      if (buffer.name == "x") buffer.data[1] = std::numeric_limits<double>::infinity();
+    }
+    run.algorithm->restored();
+    try {
+      if (computing) {
+        gradients.step(run.stepper);
+      } else {
+        run.steps(gradients, 1);
+      }
+    } catch (const Diverged& e) {
+      return std::string(e.what());
+    }
+    return std::string("no Diverged");
+  };
+  const std::string given = diverged(false);
+  EXPECT_EQ(diverged(true), given);
+  EXPECT_NE(given.find("step 1, worker 0: the gradient has an infinity at index 1"),
+            std::string::npos)
+      << given;
 }
 
 TEST(Evaluator, RecordsTheEvaluatedModelsLossesSuboptimalityRateAndEpoch) {

@@ -19,6 +19,8 @@
 #include <string>
 #include <vector>
 
+#include "gradcomp/algo/gradient_source.hpp"
+#include "gradcomp/core/error.hpp"
 #include "gradcomp/core/layout.hpp"
 #include "gradcomp/exchange/exchange.hpp"
 
@@ -85,6 +87,14 @@ class Algorithm {
   [[nodiscard]] virtual std::span<const T> query_point(std::size_t local_worker) const = 0;
   // One step: gradients[j] is local worker j's stochastic gradient at query_point(j).
   virtual void step(const std::vector<std::span<const T>>& gradients, const StepRates& rates) = 0;
+  // Algorithms that can ask for each worker's gradient inside that worker's own task of the step
+  // (algo/gradient_source.hpp) answer true; step_computing then does what step does, with the
+  // same bits, taking the gradients from `source` (where the model can, at a point the algorithm
+  // does not store).
+  [[nodiscard]] virtual bool computes_gradients() const { return false; }
+  virtual void step_computing(GradientSource<T>& /*source*/, const StepRates& /*rates*/) {
+    throw InternalError(fmt::format("{} cannot compute its workers' gradients itself", spec()));
+  }
   // x_t, the synchronized model.
   [[nodiscard]] virtual std::span<const T> model() const = 0;
   // The model to evaluate and output (docs/algorithms.md §3.19): x_t for most, y_t = x_t − ē_t for

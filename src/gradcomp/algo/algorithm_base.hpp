@@ -113,6 +113,12 @@ class AlgorithmBase : public Algorithm<T> {
     traffic_.push_back(exchange_.traffic());
   }
   void begin_step() { traffic_.clear(); }
+  // x ← x − update, writing only the cache lines of x the update changes (core/elementwise.hpp):
+  // the same bits as the plain loop, and with a sparse update the workers on the other cores
+  // find the rest of x still in their caches.
+  void subtract_from_model(std::span<const T> update) {
+    elementwise<T>().subtract_changed(x_.data(), update.data(), d_);
+  }
   // Runs task(j) for every hosted worker j, on the exchange's threads (workers.threads). A task
   // may write worker j's own state and buffers only, and read what is shared.
   template <class Task>

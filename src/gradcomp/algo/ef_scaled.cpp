@@ -68,7 +68,7 @@ class ScaledEf final : public AlgorithmBase<T> {
       Base::error_is_final(j, sent_.send_keeping_error(j, p, p, rates.step, gamma));
     });
     Base::exchange(pattern_, sent_, rates.step, aggregate_, gamma * Base::mean_weight());
-    for (std::size_t i = 0; i < Base::d_; ++i) Base::x_[i] -= aggregate_[i];
+    Base::subtract_from_model(aggregate_);
     Base::end_step(sent_, rates.step);
   }
 

@@ -39,10 +39,21 @@ void Stepper<T>::step(const std::vector<std::span<const T>>& gradients) {
 
 template <class T>
 void Stepper<T>::step_checked(const std::vector<std::span<const T>>& gradients) {
+  advance([&](const StepRates& rates) { algorithm_.step(gradients, rates); });
+}
+
+template <class T>
+void Stepper<T>::step_computing(GradientSource<T>& source) {
+  advance([&](const StepRates& rates) { algorithm_.step_computing(source, rates); });
+}
+
+template <class T>
+template <class RunAlgorithm>
+void Stepper<T>::advance(const RunAlgorithm& run_algorithm) {
   const std::uint64_t t = next_step_;
   const auto signed_t = static_cast<std::int64_t>(t);
   try {
-    algorithm_.step(gradients, {t, rate(signed_t), rate(signed_t - 1)});
+    run_algorithm(StepRates{t, rate(signed_t), rate(signed_t - 1)});
   } catch (const NonFiniteInput& e) {
     throw Diverged(fmt::format("step {}: {}; {}", t, e.what(), kAdvice));
   }

@@ -47,6 +47,9 @@ class Stepper {
   // The same for gradients that check_gradient has passed (the trainer checks each where it was
   // computed, in the worker's task, saving a round over the workers).
   void step_checked(const std::vector<std::span<const T>>& gradients);
+  // The same step for an algorithm that computes_gradients(), asking `source` for each (which
+  // checks them, as check_gradient does).
+  void step_computing(GradientSource<T>& source);
   // Diverged naming the step, the worker and the layer if local worker j's gradient for the
   // coming step is not finite. Safe to call for several workers at once.
   void check_gradient(std::size_t local_worker, std::span<const T> gradient) const {
@@ -58,6 +61,9 @@ class Stepper {
   [[nodiscard]] const Schedule& schedule() const { return *schedule_; }
 
  private:
+  // Runs one step through run_algorithm(rates) and advances the counter.
+  template <class RunAlgorithm>
+  void advance(const RunAlgorithm& run_algorithm);
   void check_finite(std::span<const T> values, std::uint64_t step,
                     std::optional<std::size_t> worker, const char* what) const;
 

@@ -32,6 +32,10 @@ void subtract_scaled(const T* a, T scale, const T* b, T* out, std::size_t n) {
 // latency of an add (8 elements per 4 cycles) instead of at the adds' throughput.
 constexpr std::size_t kSumLanes = 32;
 
+// A value's bits: zero for +0 only.
+template <class T>
+using Bits = std::conditional_t<sizeof(T) == 4, std::uint32_t, std::uint64_t>;
+
 // out[k] = produce(k) for every k, returning Σ squared[k]² with the lanes of squared_norm
 // (squared is out itself, or an input). A chunk of out at a time, then the squares while it is
 // in L1: two simple loops vectorise where one fused loop (a store, then lanes of sums, with out
@@ -75,6 +79,28 @@ void multiply(const T* a, T factor, T* out, std::size_t n) {
 }
 
 template <class T>
+void subtract_changed(T* x, const T* a, std::size_t n) {
+  constexpr std::size_t kLine = kCacheLine / sizeof(T);
+  // Up to the first cache line of x one by one, then a line at a time, then the tail.
+  std::size_t i = 0;
+  const auto misalignment = reinterpret_cast<std::uintptr_t>(x) % kCacheLine;
+  const std::size_t head =
+      misalignment % sizeof(T) != 0 ? n : (kCacheLine - misalignment) % kCacheLine / sizeof(T);
+  for (; i < std::min(head, n); ++i) {
+    if (std::bit_cast<Bits<T>>(a[i]) != 0) x[i] -= a[i];
+  }
+  for (; i + kLine <= n; i += kLine) {
+    Bits<T> set = 0;
+    for (std::size_t k = 0; k < kLine; ++k) set |= std::bit_cast<Bits<T>>(a[i + k]);
+    if (set == 0) continue;
+    for (std::size_t k = 0; k < kLine; ++k) x[i + k] -= a[i + k];
+  }
+  for (; i < n; ++i) {
+    if (std::bit_cast<Bits<T>>(a[i]) != 0) x[i] -= a[i];
+  }
+}
+
+template <class T>
 void decayed_input(const T* g, T w, const T* z, T s, const T* e, T* p, std::size_t n) {
   for (std::size_t i = 0; i < n; ++i) p[i] = s * (g[i] + w * z[i]) + e[i];
 }
@@ -115,22 +141,26 @@ double dot_row(const float* row, const T* x, std::size_t n) {
     return static_cast<double>(row[i]) * static_cast<double>(x[i]);
   });
 }
-// dot_row's sum while the cache lines of `ahead` are asked for as the same offsets of `row` are
-// reached: an L2 miss of the next row then waits behind this row's arithmetic instead of the
-// core waiting for a burst of 300 prefetches to find free miss buffers.
-template <class T>
-double dot_row_ahead(const float* row, const T* x, std::size_t n, const float* ahead) {
+// lane_sum while the cache lines of `ahead` (n floats) are asked for as the same offsets of the
+// row being summed are reached: an L2 miss of the next row then waits behind this row's arithmetic
+// instead of the core waiting for a burst of 300 prefetches to find free miss buffers.
+template <class Term>
+double lane_sum_fetching(std::size_t n, Term term, const float* ahead) {
   constexpr std::size_t kLine = kCacheLine / sizeof(float);
   static_assert(kSumLanes % kLine == 0);
-  const double sum = lane_sum(
-      n,
-      [row, x](std::size_t i) { return static_cast<double>(row[i]) * static_cast<double>(x[i]); },
-      [ahead](std::size_t i) {
-        for (std::size_t k = 0; k < kSumLanes; k += kLine) __builtin_prefetch(ahead + i + k, 0, 2);
-      });
+  const double sum = lane_sum(n, term, [ahead](std::size_t i) {
+    for (std::size_t k = 0; k < kSumLanes; k += kLine) __builtin_prefetch(ahead + i + k, 0, 2);
+  });
   for (std::size_t k = n - n % kSumLanes; k < n; k += kLine) __builtin_prefetch(ahead + k, 0, 2);
   if (n > 0) __builtin_prefetch(ahead + n - 1, 0, 2);
   return sum;
+}
+template <class T>
+double dot_row_ahead(const float* row, const T* x, std::size_t n, const float* ahead) {
+  return lane_sum_fetching(
+      n,
+      [row, x](std::size_t i) { return static_cast<double>(row[i]) * static_cast<double>(x[i]); },
+      ahead);
 }
 
 void start_sum(const float* row, double slope, double* sum, std::size_t n) {
@@ -141,8 +171,6 @@ void add_to_sum(const float* row, double slope, double* sum, std::size_t n) {
 }
 // v − v is +0 (all bits zero) for a finite v and NaN otherwise: or-ing its bits over the values
 // is a finiteness test the compiler vectorises with the loop that writes them.
-template <class T>
-using Bits = std::conditional_t<sizeof(T) == 4, std::uint32_t, std::uint64_t>;
 template <class T>
 Bits<T> non_finite_bits(T v) {
   return std::bit_cast<Bits<T>>(static_cast<T>(v - v));
@@ -169,6 +197,36 @@ bool finish_gradient(const double* sum, const float* row, double slope, double l
   return seen == 0;
 }
 
+// DEF's detached point z_i = x_i − κ·e_i, rounded to T as subtract_scaled stores it.
+template <class T>
+T detached(const T* x, T kappa, const T* e, std::size_t i) {
+  return x[i] - kappa * e[i];
+}
+template <class T>
+double dot_detached_row(const float* row, const T* x, T kappa, const T* e, std::size_t n,
+                        const float* ahead) {
+  const auto term = [=](std::size_t i) {
+    return static_cast<double>(row[i]) * static_cast<double>(detached(x, kappa, e, i));
+  };
+  return ahead == nullptr ? lane_sum(n, term) : lane_sum_fetching(n, term, ahead);
+}
+template <class T>
+bool finish_detached(const float* row, double slope, double l2, const T* x, T kappa, const T* e,
+                     T* out, std::size_t n) {
+  Bits<T> seen = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    const auto v = static_cast<T>((0.0 + slope * static_cast<double>(row[i])) +
+                                  l2 * static_cast<double>(detached(x, kappa, e, i)));
+    out[i] = v;
+    seen |= non_finite_bits(v);
+  }
+  return seen == 0;
+}
+template <class T>
+void detached_input(const T* g, T w, const T* x, T kappa, T s, T* e, std::size_t n) {
+  for (std::size_t i = 0; i < n; ++i) e[i] = s * (g[i] + w * detached(x, kappa, e, i)) + e[i];
+}
+
 template <class T>
 ElementwiseKernels<T> kernels() {
   return {.add_scaled = &add_scaled<T>,
@@ -176,6 +234,7 @@ ElementwiseKernels<T> kernels() {
           .subtract_scaled_norm = &subtract_scaled_norm<T>,
           .subtract_scaled_norm_of_b = &subtract_scaled_norm_of_b<T>,
           .multiply = &multiply<T>,
+          .subtract_changed = &subtract_changed<T>,
           .decayed_input = &decayed_input<T>,
           .momentum_input = &momentum_input<T>,
           .squared_norm = &squared_norm<T>,
@@ -183,7 +242,10 @@ ElementwiseKernels<T> kernels() {
           .dot_row_ahead = &dot_row_ahead<T>,
           .start_sum = &start_sum,
           .add_to_sum = &add_to_sum,
-          .finish_gradient = &finish_gradient<T>};
+          .finish_gradient = &finish_gradient<T>,
+          .dot_detached_row = &dot_detached_row<T>,
+          .finish_detached = &finish_detached<T>,
+          .detached_input = &detached_input<T>};
 }
 
 }  // namespace

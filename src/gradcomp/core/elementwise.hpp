@@ -23,6 +23,10 @@ struct ElementwiseKernels {
   // norm in one pass (out must not alias b).
   double (*subtract_scaled_norm_of_b)(const T* a, T scale, const T* b, T* out, std::size_t n);
   void (*multiply)(const T* a, T factor, T* out, std::size_t n);  // out = a·f
+  // x ← x − a, writing only the cache lines of x where a has an element other than +0 (x − (+0)
+  // is x, bit for bit): a sparse update (RBGS's block, a sparse aggregate) leaves x's other lines
+  // unwritten, so the other cores reading x keep their copies instead of fetching all of x again.
+  void (*subtract_changed)(T* x, const T* a, std::size_t n);
   // DEF's worker input with the gradient g, weight decay w at the point z and the error e:
   //   without momentum  p = s·(g + w·z) + e
   //   with momentum     m = μ·m + (g + w·z),  p = s·m + e
@@ -44,6 +48,16 @@ struct ElementwiseKernels {
   void (*add_to_sum)(const float* row, double slope, double* sum, std::size_t n);
   bool (*finish_gradient)(const double* sum, const float* row, double slope, double l2, const T* x,
                           T* out, std::size_t n);
+  // The same three steps at DEF's detached point z = x − κ·e computed where it is read, not
+  // stored (z_i = x_i − κ·e_i in T: subtract_scaled's bits), for one row:
+  //   dot_detached_row:     Σ row·z as dot_row(row, z) (ahead: dot_row_ahead's prefetch, or null)
+  //   finish_detached:      out = T((0 + s·row) + μ·z), as finish_gradient with a null sum
+  //   detached_input:       e ← s·(g + w·z) + e, as decayed_input(g, w, z, s, e, e)
+  double (*dot_detached_row)(const float* row, const T* x, T kappa, const T* e, std::size_t n,
+                             const float* ahead);
+  bool (*finish_detached)(const float* row, double slope, double l2, const T* x, T kappa,
+                          const T* e, T* out, std::size_t n);
+  void (*detached_input)(const T* g, T w, const T* x, T kappa, T s, T* e, std::size_t n);
 };
 
 // The kernels for the best instruction set of this CPU (chosen once).

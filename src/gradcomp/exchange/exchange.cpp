@@ -71,23 +71,26 @@ void Exchange::decode_all(const Round& round, std::span<const std::uint64_t> siz
       round.codec.decode_add(bytes, round.layout, context_of(round, w), into, weight);
     });
   };
-  std::fill(out.begin(), out.end(), T{0});
   const CoordinateSlices slices(out.size(), pool_->threads());
   const auto add_reused = [&](std::size_t w, std::size_t begin, std::size_t end) {
     elementwise<T>().add_scaled(out.data() + begin, weight, reused[w].data() + begin,
                                 out.data() + begin, end - begin);
   };
   // Nothing to decode (one process, every message decoded by its sender): the coordinates are
-  // split between the threads, each adding every worker's vector in worker order.
+  // split between the threads, each zeroing its slice and adding every worker's vector in worker
+  // order (the zeroing there, not on the calling thread: the slice's lines then stay in the cache
+  // of the core that adds into them).
   if (pool_->threads() > 1 && slices.count() > 1 &&
       std::none_of(reused.begin(), reused.end(), [](auto r) { return r.empty(); })) {
     pool_->run(slices.count(), [&](std::size_t s) {
       const std::size_t begin = slices.begin(s);
       const std::size_t end = slices.end(s);
+      std::fill(out.begin() + begin, out.begin() + end, T{0});
       for (std::size_t w = 0; w < workers_.total; ++w) add_reused(w, begin, end);
     });
     return;
   }
+  std::fill(out.begin(), out.end(), T{0});
   // The parallel path costs each message two passes over d (zeroing its buffer, adding it): worth
   // it only where decoding costs as much, i.e. messages of at least d/8 values' bytes.
   const bool small_messages = bytes_to_decode < workers_.total * out.size() * sizeof(T) / 8;

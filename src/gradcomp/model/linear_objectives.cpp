@@ -85,6 +85,32 @@ bool LinearObjective<T>::gradient(std::span<const T> x, const Dataset& data,
   return seen_finite;
 }
 
+// fill_dense_gradient's batch of one at x − κe: the same row product (with the next batch's row
+// fetched meanwhile) and the same gradient pass, so the same bits as at the point written out.
+template <class T>
+bool LinearObjective<T>::gradient_at(const DetachedPoint<T>& point, const Dataset& data,
+                                     std::span<const std::size_t> samples, std::span<T> gradient,
+                                     std::span<const std::size_t> upcoming) {
+  if (data.sparse || kind_ == Kind::kSoftmax || samples.size() != 1 || data.features != features_ ||
+      gradient.size() != features_) {
+    return Objective<T>::gradient_at(point, data, samples, gradient, upcoming);
+  }
+  const ElementwiseKernels<T>& kernels = elementwise<T>();
+  const std::size_t i = samples[0];
+  const float* row = data.dense.data() + i * features_;
+  const std::size_t fetched = rows_to_fetch(data, upcoming);
+  const float* ahead = fetched > 0 ? data.dense.data() + upcoming[0] * features_ : nullptr;
+  const T* x = point.x.data();
+  const T* error = point.error.data();
+  const double dot = kernels.dot_detached_row(row, x, point.kappa, error, features_, ahead);
+  double loss = 0;
+  const double slope = loss_slope(dot, data.labels[i], 1.0, &loss);
+  const bool finite =
+      kernels.finish_detached(row, slope, l2_, x, point.kappa, error, gradient.data(), features_);
+  prefetch_rows(data, upcoming.first(fetched), 1);
+  return finite;
+}
+
 template <class T>
 double LinearObjective<T>::fill_gradient(std::span<const T> x, const Dataset& data,
                                          std::span<const std::size_t> samples,

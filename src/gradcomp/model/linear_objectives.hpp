@@ -20,6 +20,11 @@ class LinearObjective final : public Objective<T> {
                            std::span<const std::size_t> samples, std::span<T> gradient) override;
   bool gradient(std::span<const T> x, const Dataset& data, std::span<const std::size_t> samples,
                 std::span<T> gradient, std::span<const std::size_t> upcoming) override;
+  // One dense row (batch 1, logistic or least squares): the row product and the gradient's pass
+  // take the point's elements as they read them. Otherwise the default (the point written out).
+  bool gradient_at(const DetachedPoint<T>& point, const Dataset& data,
+                   std::span<const std::size_t> samples, std::span<T> gradient,
+                   std::span<const std::size_t> upcoming) override;
   Evaluation evaluate(std::span<const T> x, const Dataset& data) override;
   [[nodiscard]] double smoothness() const override { return smoothness_; }
   [[nodiscard]] double strong_convexity() const override { return l2_; }

@@ -11,7 +11,9 @@
 #include <string>
 #include <vector>
 
-#include "gradcomp/algo/algorithm.hpp"  // StateBuffer
+#include "gradcomp/algo/algorithm.hpp"        // StateBuffer
+#include "gradcomp/algo/gradient_source.hpp"  // DetachedPoint
+#include "gradcomp/core/elementwise.hpp"
 #include "gradcomp/core/layout.hpp"
 #include "gradcomp/data/dataset.hpp"
 
@@ -48,6 +50,19 @@ class Objective {
                         std::span<const std::size_t> /*upcoming*/) {
     loss_and_gradient(x, data, samples, gradient);
     return false;
+  }
+  // gradient() at point.x − κ·point.error (an algorithm's point it does not store, such as DEF's
+  // detached point), the same bits as gradient() at the point written out — which is what this
+  // default does, in a buffer of the thread's; an objective may compute the point where it reads
+  // it instead.
+  virtual bool gradient_at(const DetachedPoint<T>& point, const Dataset& data,
+                           std::span<const std::size_t> samples, std::span<T> gradient,
+                           std::span<const std::size_t> upcoming) {
+    thread_local std::vector<T> written;
+    written.resize(point.x.size());
+    elementwise<T>().subtract_scaled(point.x.data(), point.kappa, point.error.data(),
+                                     written.data(), written.size());
+    return this->gradient(written, data, samples, gradient, upcoming);
   }
   // The mean loss (with the regulariser) and accuracy over every sample of `data`.
   virtual Evaluation evaluate(std::span<const T> x, const Dataset& data) = 0;

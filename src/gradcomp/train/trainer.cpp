@@ -132,7 +132,7 @@ class Trainer {
     first_step_ = Clock::now();
     while (stepper_.next_step() < total_steps_ && !stopped) {
       const auto start = Clock::now();
-      stepper_.step_checked(gradients_.compute(stepper_));
+      gradients_.step(stepper_);
       totals_.add_step(algorithm_->traffic(), seconds_since(start), group_.count,
                        exchange_.pool().threads());
       const std::uint64_t t = stepper_.next_step();

@@ -1,5 +1,7 @@
 #include "gradcomp/train/worker_gradients.hpp"
 
+#include "gradcomp/core/error.hpp"
+
 namespace gradcomp {
 
 template <class T>
@@ -18,22 +20,12 @@ WorkerGradients<T>::WorkerGradients(Objective<T>& objective, const Dataset& trai
 
 template <class T>
 const std::vector<std::span<const T>>& WorkerGradients<T>::compute(const Stepper<T>& stepper) {
-  const std::uint64_t t = stepper.next_step();
-  objective_.begin_step();
-  samples_.resize(group_.count);
-  for (std::size_t j = 0; j < group_.count; ++j) samples_[j] = batches_.batch(j, t);
-  // Worker j's task fetches worker j + 1's samples while it computes its own when j + 1 runs next
-  // on the same thread: a random sample's row comes from memory, not from the cache (its load was
-  // the largest part of a small model's step).
+  begin_step(stepper.next_step());
   const bool pooled = objective_.concurrent_gradients();
   const auto one_worker = [&](std::size_t j) {
-    const bool next_here =
-        j + 1 < group_.count && !(pooled && pool_.starts_share(j + 1, group_.count));
-    const std::span<const std::size_t> upcoming =
-        next_here ? samples_[j + 1] : std::span<const std::size_t>{};
     // A gradient the objective saw finite as it wrote it needs no scan of its own.
     if (!objective_.gradient(stepper.query_point(j), train_, samples_[j], gradients_[j],
-                             upcoming)) {
+                             upcoming(j, pooled))) {
       stepper.check_gradient(j, gradients_[j]);
     }
   };
@@ -42,9 +34,59 @@ const std::vector<std::span<const T>>& WorkerGradients<T>::compute(const Stepper
   } else {
     for (std::size_t j = 0; j < group_.count; ++j) one_worker(j);
   }
+  end_step();
+  return views_;
+}
+
+template <class T>
+void WorkerGradients<T>::step(Stepper<T>& stepper) {
+  if (!stepper.algorithm().computes_gradients() || !objective_.concurrent_gradients()) {
+    stepper.step_checked(compute(stepper));
+    return;
+  }
+  begin_step(stepper.next_step());
+  stepper_ = &stepper;
+  try {
+    stepper.step_computing(*this);
+  } catch (...) {
+    stepper_ = nullptr;
+    throw;
+  }
+  stepper_ = nullptr;
+  end_step();
+}
+
+template <class T>
+std::span<const T> WorkerGradients<T>::gradient_at(std::size_t j, const DetachedPoint<T>& point) {
+  require<InternalError>(stepper_ != nullptr, "a worker's gradient was asked for outside a step");
+  // The algorithm's tasks run on the pool (Algorithm's for_each_worker).
+  if (!objective_.gradient_at(point, train_, samples_[j], gradients_[j], upcoming(j, true))) {
+    stepper_->check_gradient(j, gradients_[j]);
+  }
+  return gradients_[j];
+}
+
+template <class T>
+void WorkerGradients<T>::begin_step(std::uint64_t t) {
+  objective_.begin_step();
+  samples_.resize(group_.count);
+  for (std::size_t j = 0; j < group_.count; ++j) samples_[j] = batches_.batch(j, t);
+}
+
+template <class T>
+void WorkerGradients<T>::end_step() {
   objective_.end_step();
   average_statistics_over_ranks();
-  return views_;
+}
+
+// Worker j's task fetches worker j + 1's samples while it computes its own when j + 1 runs next
+// on the same thread: a random sample's row comes from memory, not from the cache (its load was
+// the largest part of a small model's step).
+template <class T>
+std::span<const std::size_t> WorkerGradients<T>::upcoming(std::size_t j, bool pooled) const {
+  const bool next_here =
+      j + 1 < group_.count && !(pooled && pool_.starts_share(j + 1, group_.count));
+  return next_here ? samples_[j + 1] : std::span<const std::size_t>{};
 }
 
 template <class T>
