@@ -87,8 +87,7 @@ class Def final : public AlgorithmBase<T> {
       const std::optional<double> norm = sent_.send_keeping_error_norm_if_free(j, p, p, rates.step);
       if (norm) Base::error_is_final(j, *norm);
     });
-    Base::exchange(pattern_, sent_, rates.step, aggregate_, Base::mean_weight());
-    Base::subtract_from_model(aggregate_);
+    apply_aggregate(rates);
     refresh_points(ErrorNorms::kMeasureMissing);
     Base::end_step(sent_, rates.step);
   }
@@ -112,8 +111,7 @@ class Def final : public AlgorithmBase<T> {
       const std::optional<double> norm = sent_.send_keeping_error_norm_if_free(j, p, p, rates.step);
       Base::error_is_final(j, norm ? *norm : kernels.squared_norm(p.data(), Base::d_));
     });
-    Base::exchange(pattern_, sent_, rates.step, aggregate_, Base::mean_weight());
-    Base::subtract_from_model(aggregate_);
+    apply_aggregate(rates);
     std::fill(stale_.begin(), stale_.end(), 1);
     Base::end_step(sent_, rates.step);
   }
@@ -133,6 +131,12 @@ class Def final : public AlgorithmBase<T> {
   }
 
  private:
+  // x ← x − (the mean of the workers' messages), exchanged in pattern_.
+  void apply_aggregate(const StepRates& rates) {
+    Base::exchange(pattern_, sent_, rates.step, aggregate_, Base::mean_weight());
+    Base::subtract_from_model(aggregate_);
+  }
+
   // z_j = x − κ e_j. In a step, a worker whose ‖e_j‖² the send left out (a sparse message) has it
   // taken in this pass, which reads e_j anyway.
   enum class ErrorNorms { kLeave, kMeasureMissing };

@@ -184,26 +184,28 @@ template <class T>
 Bits<T> non_finite_bits(T v) {
   return std::bit_cast<Bits<T>>(static_cast<T>(v - v));
 }
-template <class T>
-bool finish_gradient(const double* sum, const float* row, double slope, double l2, const T* x,
-                     T* out, std::size_t n) {
+// out_i = T((sum(i) + slope·row_i) + l2·point(i)), and whether every out_i is finite: the one-row
+// gradient of the linear models, at a point given by its elements.
+template <class T, class Sum, class Point>
+bool finish_row(Sum sum, const float* row, double slope, double l2, Point point, T* out,
+                std::size_t n) {
   Bits<T> seen = 0;
-  if (sum == nullptr) {
-    for (std::size_t i = 0; i < n; ++i) {
-      const auto v = static_cast<T>((0.0 + slope * static_cast<double>(row[i])) +
-                                    l2 * static_cast<double>(x[i]));
-      out[i] = v;
-      seen |= non_finite_bits(v);
-    }
-    return seen == 0;
-  }
   for (std::size_t i = 0; i < n; ++i) {
-    const auto v = static_cast<T>((sum[i] + slope * static_cast<double>(row[i])) +
-                                  l2 * static_cast<double>(x[i]));
+    const auto v = static_cast<T>((sum(i) + slope * static_cast<double>(row[i])) +
+                                  l2 * static_cast<double>(point(i)));
     out[i] = v;
     seen |= non_finite_bits(v);
   }
   return seen == 0;
+}
+template <class T>
+bool finish_gradient(const double* sum, const float* row, double slope, double l2, const T* x,
+                     T* out, std::size_t n) {
+  const auto at_x = [x](std::size_t i) { return x[i]; };
+  if (sum == nullptr) {
+    return finish_row([](std::size_t) { return 0.0; }, row, slope, l2, at_x, out, n);
+  }
+  return finish_row([sum](std::size_t i) { return sum[i]; }, row, slope, l2, at_x, out, n);
 }
 
 // DEF's detached point z_i = x_i − κ·e_i, rounded to T as subtract_scaled stores it.
@@ -222,14 +224,8 @@ double dot_detached_row(const float* row, const T* x, T kappa, const T* e, std::
 template <class T>
 bool finish_detached(const float* row, double slope, double l2, const T* x, T kappa, const T* e,
                      T* out, std::size_t n) {
-  Bits<T> seen = 0;
-  for (std::size_t i = 0; i < n; ++i) {
-    const auto v = static_cast<T>((0.0 + slope * static_cast<double>(row[i])) +
-                                  l2 * static_cast<double>(detached(x, kappa, e, i)));
-    out[i] = v;
-    seen |= non_finite_bits(v);
-  }
-  return seen == 0;
+  return finish_row([](std::size_t) { return 0.0; }, row, slope, l2,
+                    [=](std::size_t i) { return detached(x, kappa, e, i); }, out, n);
 }
 template <class T>
 void detached_input(const T* g, T w, const T* x, T kappa, T s, T* e, std::size_t n) {

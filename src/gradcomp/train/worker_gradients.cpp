@@ -45,14 +45,14 @@ void WorkerGradients<T>::step(Stepper<T>& stepper) {
     return;
   }
   begin_step(stepper.next_step());
-  stepper_ = &stepper;
-  try {
+  {
+    // gradient_at answers only while the stepper steps, and not after a step that threw.
+    struct Stepping {
+      const Stepper<T>*& current;
+      ~Stepping() { current = nullptr; }
+    } const stepping{stepper_ = &stepper};
     stepper.step_computing(*this);
-  } catch (...) {
-    stepper_ = nullptr;
-    throw;
   }
-  stepper_ = nullptr;
   end_step();
 }
 
