@@ -140,7 +140,7 @@ void expect_sparse_decode_adds_on_every_target() {
       std::vector<SparseSegment> parts;
       std::vector<std::size_t> counts;
       for (const Segment& segment : segments) {
-        SparseSegment part{segment, {}};
+        SparseSegment part{segment, {}, {}};
         for (std::size_t i = 0; i < segment.size; ++i) {
           if (stream.uniform() < density) part.indices.push_back(static_cast<std::uint32_t>(i));
         }

@@ -270,6 +270,51 @@ TEST(IndexCoding, RiceIndicesAreTheCodeWrittenBitByBitAtEveryChunkBoundary) {
   }
 }
 
+// Rice with b = 0 written from the support's bitmap (write_indices' `support`, which the
+// hard-threshold compressor makes in passing) is the code written from the indices, bit for bit:
+// segments around the 56-bit writes and the 64-bit words, the last kept coordinate anywhere (or
+// none), and the code starting at every bit offset of the writer.
+TEST(IndexCoding, TheBitmapCodeFromTheSupportIsTheCodeFromTheIndices) {
+  std::uint64_t seed = 1;
+  for (const std::size_t n :
+       {1UL, 7UL, 8UL, 55UL, 56UL, 57UL, 63UL, 64UL, 65UL, 112UL, 113UL, 1000UL, 4099UL}) {
+    for (const double density : {0.0, 0.05, 0.32, 0.9, 1.0}) {
+      RandomStream stream(++seed, Purpose::kTest, 0, 0, 0);
+      std::vector<std::uint32_t> sorted;
+      std::vector<std::uint8_t> support((n + 7) / 8, 0);
+      for (std::size_t i = 0; i < n; ++i) {
+        if (density < 1.0 && stream.uniform() >= density) continue;
+        sorted.push_back(static_cast<std::uint32_t>(i));
+        support[i / 8] = static_cast<std::uint8_t>(support[i / 8] | (1U << (i % 8)));
+      }
+      const IndexPlan plan{true, 0, sorted.empty() ? 0 : std::uint64_t{sorted.back()} + 1};
+      for (unsigned offset = 0; offset < 8; ++offset) {
+        std::vector<std::uint8_t> from_indices;
+        std::vector<std::uint8_t> from_support;
+        {
+          BitWriter writer(from_indices);
+          writer.write(0x5A, offset);
+          write_indices(writer, sorted, n, plan);
+        }
+        {
+          BitWriter writer(from_support);
+          writer.write(0x5A, offset);
+          write_indices(writer, sorted, n, plan, support);
+        }
+        EXPECT_EQ(from_support, from_indices)
+            << "n = " << n << ", density " << density << ", offset " << offset;
+        std::vector<std::uint8_t> presized(from_indices.size() + 8);
+        PresizedBitWriter fixed(presized.data());
+        fixed.write(0x5A & ((1U << offset) - 1U), offset);
+        write_indices(fixed, sorted, n, plan, support);
+        EXPECT_EQ(fixed.bytes(), from_indices.size());
+        presized.resize(from_indices.size());
+        EXPECT_EQ(presized, from_indices) << "presized, n = " << n << ", density " << density;
+      }
+    }
+  }
+}
+
 // rice_sizes, on every instruction set, against Σ (gap >> b) + 1 + b summed in 64 bits, for b
 // from 0 to past 32 (where every quotient is 0) and supports up to the largest segment.
 TEST(IndexCoding, RiceSizesAreTheCodeWordsLengthsOnEveryTarget) {

@@ -138,7 +138,7 @@ class RandK final : public TypedCompressor<RandK> {
       RandomStream stream(context.seed, Purpose::kRandKIndices, context.step,
                           static_cast<std::uint32_t>(s.layer),
                           shared_ ? kSharedWorker : context.worker);
-      parts.push_back({s, sample_indices(stream, s.size, keep_.of(s.size))});
+      parts.push_back({s, sample_indices(stream, s.size, keep_.of(s.size)), {}});
     }
     return parts;
   }

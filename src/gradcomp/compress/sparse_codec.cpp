@@ -19,7 +19,7 @@ void write_sparse_indices(std::vector<std::uint8_t>& out, std::span<const Sparse
   PresizedBitWriter writer(out.data() + at);
   for (std::size_t p = 0; p < parts.size(); ++p) {
     writer.write(plans[p].tag(), 8);
-    write_indices(writer, parts[p].indices, parts[p].segment.size, plans[p]);
+    write_indices(writer, parts[p].indices, parts[p].segment.size, plans[p], parts[p].support);
   }
   require<InternalError>(writer.bytes() == bytes, "sparse indices took {} bytes, planned {}",
                          writer.bytes(), bytes);

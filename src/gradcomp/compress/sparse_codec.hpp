@@ -21,6 +21,10 @@ namespace gradcomp {
 struct SparseSegment {
   Segment segment;
   std::vector<std::uint32_t> indices;
+  // Optional: the same kept set as a bitmap (write_indices' `support`), where the selection made
+  // one in passing; the bitmap code (Rice, b = 0) is then written from it. Borrowed: valid for
+  // the write_sparse_indices call only.
+  std::span<const std::uint8_t> support;
 };
 
 void write_sparse_indices(std::vector<std::uint8_t>& out, std::span<const SparseSegment> parts,

@@ -41,13 +41,22 @@ std::size_t collect_slack() {
   return hn::Lanes(hn::ScalableTag<T>());
 }
 
+// Whether collect_above writes the kept set's bitmap for T: where a vector's compare is a whole
+// number of bytes of it (float with 8 or 16 lanes).
+template <class T>
+constexpr bool kCollectsSupport =
+    sizeof(T) == sizeof(std::uint32_t) && hn::MaxLanes(hn::ScalableTag<T>()) % 8 == 0;
+
 // Writes the indices with magnitude_bits ≥ bound, ascending, to `out` and their values to
 // `values` (each with room for x.size() + collect_slack<T>()); returns how many. For float, per
 // vector of x a compare, then the kept lanes' positions and values compressed to the front of a
 // vector and stored (no branch per kept element); for double (whose 64-bit lanes this Highway
 // cannot compress into 32-bit positions) per 64 elements a mask whose set bits are walked.
+// Where kCollectsSupport<T>, the compares' bits also go to `support` (⌈x.size()/8⌉ bytes): the
+// kept set as a bitmap, from which the bitmap code is written without walking the indices.
 template <class T>
-std::size_t collect_above(std::span<const T> x, T bound, std::uint32_t* out, T* values) {
+std::size_t collect_above(std::span<const T> x, T bound, std::uint32_t* out, T* values,
+                          std::uint8_t* support) {
   const auto bound_bits = simd::magnitude_bits(bound);
   std::size_t count = 0;
   std::size_t i = 0;
@@ -65,6 +74,7 @@ std::size_t collect_above(std::span<const T> x, T bound, std::uint32_t* out, T* 
     for (; i + lanes <= x.size(); i += lanes) {
       const auto v = hn::LoadU(d, x.data() + i);
       const auto keep = hn::Gt(hn::And(hn::BitCast(di, v), magnitude), below);
+      if constexpr (kCollectsSupport<T>) hn::StoreMaskBits(di, keep, support + i / 8);
       // At a low density most vectors keep nothing: the test is predicted and skips the stores.
       // Compressed in registers, then stored whole (into the slack): AVX-512's compress
       // straight to memory is microcoded on AMD's Zen 4 (a quarter of a 30%-density run's
@@ -87,10 +97,12 @@ std::size_t collect_above(std::span<const T> x, T bound, std::uint32_t* out, T* 
       }
     }
   }
+  if constexpr (kCollectsSupport<T>) std::fill(support + i / 8, support + (x.size() + 7) / 8, 0);
   for (; i < x.size(); ++i) {
     if (simd::magnitude_bits(x[i]) >= bound_bits) {
       values[count] = x[i];
       out[count++] = static_cast<std::uint32_t>(i);
+      if constexpr (kCollectsSupport<T>) support[i / 8] |= static_cast<std::uint8_t>(1U << (i % 8));
     }
   }
   return count;
@@ -168,14 +180,18 @@ class Threshold final : public TypedCompressor<Threshold> {
       }
     }();
     std::uint32_t* const indices = indices_.room(room);
-    const std::size_t count = collect_above(x, threshold_in<T>(lambda_), indices, values);
+    const std::size_t support_bytes = kCollectsSupport<T> ? (x.size() + 7) / 8 : 0;
+    std::uint8_t* const support = support_.room(support_bytes);
+    const std::size_t count = collect_above(x, threshold_in<T>(lambda_), indices, values, support);
     kept_.indices.assign(indices, indices + count);
     // A NaN or infinity is always at least the bound (core/simd_masks-inl.hpp): the kept values
     // are the only candidates.
     const std::span<const T> kept_values(values, count);
     if (first_non_finite(kept_values) != count) reject_non_finite(x, layout);
     append_varint(out, kept_.indices.size());
+    kept_.support = {support, support_bytes};  // borrowed for the write only
     write_sparse_indices(out, std::span<const SparseSegment>(&kept_, 1), index_);
+    kept_.support = {};
     append_values<T>(out, kept_values, value_format<T>());
   }
 
@@ -210,6 +226,7 @@ class Threshold final : public TypedCompressor<Threshold> {
   IndexChoice index_;
   SparseSegment kept_;  // the last encoding's kept coordinates (its buffer reused between steps)
   Scratch<std::uint32_t> indices_;  // collect_above's output
+  Scratch<std::uint8_t> support_;   // and its bitmap (kCollectsSupport)
   Scratch<float> float_values_;
   Scratch<double> double_values_;
 };

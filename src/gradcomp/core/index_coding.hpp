@@ -13,6 +13,7 @@
 #include <bit>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <span>
 #include <string_view>
 #include <vector>
@@ -47,10 +48,13 @@ unsigned bits_for_index(std::size_t segment_size);  // ⌈log₂ n⌉, 0 for n �
 
 IndexPlan plan_indices(std::span<const std::uint32_t> sorted, std::size_t segment_size,
                        IndexChoice choice);
-// Appends the coded indices to `writer` (a BitWriter or PresizedBitWriter).
+// Appends the coded indices to `writer` (a BitWriter or PresizedBitWriter). `support`, when not
+// empty, is the same kept set as a bitmap over the segment (bit i of byte i/8 set where i is
+// kept; ⌈segment_size/8⌉ bytes): Rice with b = 0 is then written from it, 56 coordinates a write.
 template <class Writer>
 inline void write_indices(Writer& writer, std::span<const std::uint32_t> sorted,
-                          std::size_t segment_size, const IndexPlan& plan);
+                          std::size_t segment_size, const IndexPlan& plan,
+                          std::span<const std::uint8_t> support = {});
 // Reads `count` indices coded with `tag` and hands them to sink(k, index) in order, k = 0, 1, …;
 // DecodeError (before the sink sees it) for a bad tag, a count above segment_size, an index out
 // of order or not below segment_size. Defined below.
@@ -195,12 +199,45 @@ template <class Sink>
       });
 }
 
+namespace detail {
+
+// Bits at..at + 55 of a bitmap (bit i of byte i/8), fewer past its end.
+inline std::uint64_t bitmap_bits(std::span<const std::uint8_t> bitmap, std::uint64_t at) {
+  const std::size_t byte = at >> 3;
+  std::uint64_t word = 0;
+  std::memcpy(&word, bitmap.data() + byte, std::min<std::size_t>(8, bitmap.size() - byte));
+  if constexpr (std::endian::native == std::endian::big) word = __builtin_bswap64(word);
+  return word >> (at & 7);  // 57 bits or more left
+}
+
+// Rice with b = 0 from the support's bitmap: its `bits` = last kept + 1 bits, inverted (a one
+// for each coordinate skipped, a zero for each kept), written 56 at a time.
+template <class Writer>
+[[gnu::always_inline]] inline void write_bitmap_code(Writer& writer,
+                                                     std::span<const std::uint8_t> support,
+                                                     std::uint64_t bits) {
+  constexpr unsigned kField = 56;
+  std::uint64_t at = 0;
+  for (; bits - at >= kField; at += kField) {
+    writer.write(~bitmap_bits(support, at) & BitWriter::mask(kField), kField);
+  }
+  const auto rest = static_cast<unsigned>(bits - at);
+  if (rest != 0) writer.write(~bitmap_bits(support, at) & BitWriter::mask(rest), rest);
+}
+
+}  // namespace detail
+
 // Inlined into its caller, so that a PresizedBitWriter's state stays in registers: behind a
 // reference it went through memory, and each write waited for the last one's store.
 template <class Writer>
 [[gnu::always_inline]] inline void write_indices(Writer& writer,
                                                  std::span<const std::uint32_t> sorted,
-                                                 std::size_t segment_size, const IndexPlan& plan) {
+                                                 std::size_t segment_size, const IndexPlan& plan,
+                                                 std::span<const std::uint8_t> support) {
+  if (plan.rice && plan.rice_bits == 0 && !support.empty()) {
+    detail::write_bitmap_code(writer, support, plan.bits);
+    return;
+  }
   if (!plan.rice) {
     const unsigned width = bits_for_index(segment_size);  // ≤ 32
     for (const std::uint32_t index : sorted) writer.write(index, width);
