@@ -32,6 +32,7 @@ const std::vector<std::string> kSpecs = {"identity",
                                          "fp16",
                                          "scale:delta=0.3",
                                          "topk:ratio=0.05",
+                                         "topk:ratio=0.1",  // split Rice: b ≥ 1, 256+ indices
                                          "topk:ratio=0.3,scope=layer,index=fixed",
                                          "topk:ratio=0.32,scope=layer",  // the bitmap
                                          "topk:ratio=0.32,index=rice",
@@ -155,6 +156,9 @@ void expect_sparse_decode_adds_on_every_target() {
       if (density >= 0.32 && d >= 5'000) {
         EXPECT_EQ(bytes[0], kBitmapTag) << d << ", " << density;
       }
+      if (density == 0.05 && d == 70'001) {  // split Rice: b ≥ 1 and 256 indices or more
+        EXPECT_EQ(bytes[0] & 0xC0U, 0xC0U) << "tag " << int{bytes[0]};
+      }
       const T weight = T(0.375);
       std::vector<T> start = gaussian_vector<T>(d, 6);
       for (std::size_t i = 0; i < d; i += 7) start[i] = T(-0.0);
@@ -182,6 +186,62 @@ TEST(Targets, SparseDecodeAddsTheWeightedValuesOnEveryTargetFloat) {
 
 TEST(Targets, SparseDecodeAddsTheWeightedValuesOnEveryTargetDouble) {
   expect_sparse_decode_adds_on_every_target<double>();
+}
+
+// A corrupt split Rice section decodes alike on every target: AVX-512's vector decode hands any
+// stream it cannot take to the scalar reader, so a flipped bit or a cut gives the baseline's
+// DecodeError, word for word, or the baseline's sums.
+TEST(Targets, CorruptSplitRiceDecodesAsTheBaselineOnEveryTarget) {
+  const auto targets = every_target();
+  RandomStream stream(12, Purpose::kTest, 0, 0, 0);
+  std::vector<std::uint32_t> kept;
+  for (std::uint32_t i = 0; i < 40'000; ++i) {
+    if (stream.uniform() < 0.02) kept.push_back(i);
+  }
+  // The segment ends at the last index: a corruption that moves any index up moves it out.
+  const std::size_t d = kept.back() + 1;
+  const std::vector<Segment> segments{{0, d}};
+  SparseSegment part{segments[0], kept, {}};
+  const std::vector<std::size_t> counts{part.indices.size()};
+  const auto x = gaussian_vector<float>(d, 5);
+  std::vector<std::uint8_t> bytes;
+  write_sparse_indices(bytes, std::span<const SparseSegment>(&part, 1), IndexChoice::kAuto);
+  const std::size_t index_bytes = bytes.size();
+  write_sparse_values<float>(bytes, std::span<const float>(x),
+                             std::span<const SparseSegment>(&part, 1), ValueFormat::kFp32);
+  ASSERT_EQ(bytes[0] & 0xC0U, 0xC0U);
+  const auto outcome = [&](const std::vector<std::uint8_t>& message) {
+    std::vector<float> out(d, 1.0F);
+    ByteReader reader(message);
+    try {
+      read_sparse_add(reader, segments, counts, ValueFormat::kFp32, std::span<float>(out), 0.5F);
+    } catch (const DecodeError& error) {
+      return "refused: " + std::string(error.what());
+    }
+    const auto bits = bits_of(out);
+    return std::string(bits.begin(), bits.end());
+  };
+  std::size_t refused = 0;
+  for (std::size_t trial = 0; trial < 300; ++trial) {
+    std::vector<std::uint8_t> message = bytes;
+    if (trial % 10 == 9) {
+      message.resize(1 + stream.below(index_bytes - 1));  // cut inside the indices
+    } else {
+      const std::size_t bit = 8 + stream.below(8 * (index_bytes - 1));  // past the tag
+      message[bit / 8] ^= static_cast<std::uint8_t>(1U << (bit % 8));
+    }
+    std::string expected;
+    {
+      const ForcedTarget forced(targets.back());
+      expected = outcome(message);
+    }
+    if (expected.starts_with("refused: ")) ++refused;
+    for (const std::int64_t target : targets) {
+      const ForcedTarget forced(target);
+      EXPECT_EQ(outcome(message), expected) << hwy::TargetName(target) << ", trial " << trial;
+    }
+  }
+  EXPECT_GT(refused, 30U);  // the corruptions reach the decoders' checks
 }
 
 TEST(Targets, SelectionAndFinitenessKernelsAgreeOnEveryTarget) {

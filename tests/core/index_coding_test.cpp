@@ -199,7 +199,7 @@ TEST(IndexCoding, RiceGroupsAreTheirFourWordsOnEveryTarget) {
         for (const std::uint64_t gap : gaps)
           sorted.push_back(static_cast<std::uint32_t>(sorted.back() + 1 + gap));
         std::vector<std::uint64_t> codes(groups + 1, 7), lengths(groups + 1, 7);
-        join_rice_groups(sorted.data() + 1, groups, b, codes.data(), lengths.data());
+        join_rice_groups(sorted.data() + 1, groups, b, b, codes.data(), lengths.data());
         std::size_t joined = 0;
         for (std::size_t k = 0; k < groups; ++k) {
           std::vector<std::uint8_t> bytes;
@@ -315,6 +315,110 @@ TEST(IndexCoding, TheBitmapCodeFromTheSupportIsTheCodeFromTheIndices) {
   }
 }
 
+// Split Rice (tag 0xC0 | b): every gap's b low bits, lowest first, then every quotient as that
+// many ones and a zero — written bit by bit here — in exactly Rice's number of bits; and it
+// reads back, after other bits in the stream and with more after it.
+TEST(IndexCoding, SplitRiceIsTheRemaindersThenTheQuotientsAndReadsBack) {
+  for (const std::int64_t target : testing::every_target()) {
+    const testing::ForcedTarget forced(target);
+    for (const unsigned b : {1U, 2U, 5U, 7U, 8U, 9U, 14U, 15U, 20U, 40U}) {
+      for (const std::size_t count : {1UL, 3UL, 4UL, 8UL, 57UL, 1031UL, 4099UL}) {
+        const std::vector<std::uint64_t> gaps = mixed_gaps(count, b, std::uint64_t{13} * b + count);
+        std::vector<std::uint32_t> sorted;
+        std::uint64_t next = 0;
+        std::uint64_t rice_bits = 0;
+        for (const std::uint64_t gap : gaps) {
+          sorted.push_back(static_cast<std::uint32_t>(next + gap));
+          next += gap + 1;
+          rice_bits += (gap >> b) + 1 + b;
+        }
+        if (next > std::uint64_t{1} << 32) continue;  // indices are 32-bit
+        std::vector<std::uint8_t> expected;
+        {
+          BitWriter reference(expected);
+          reference.write(0x2D, 7);  // what comes before in the stream
+          for (const std::uint64_t gap : gaps) {
+            for (unsigned bit = 0; bit < b; ++bit) reference.write((gap >> bit) & 1U, 1);
+          }
+          for (const std::uint64_t gap : gaps) {
+            for (std::uint64_t q = gap >> b; q > 0; --q) reference.write(1, 1);
+            reference.write(0, 1);
+          }
+          reference.write(0x55, 8);  // and after
+        }
+        const IndexPlan plan{true, b, rice_bits, true};
+        ASSERT_EQ(plan.tag(), 0xC0 | b);
+        std::vector<std::uint8_t> bytes;
+        {
+          BitWriter writer(bytes);
+          writer.write(0x2D, 7);
+          write_indices(writer, sorted, next, plan);
+          writer.write(0x55, 8);
+        }
+        EXPECT_EQ(bytes, expected) << "b = " << b << ", " << count << " indices";
+        EXPECT_EQ(bytes.size(), (7 + rice_bits + 8 + 7) / 8);
+        std::vector<std::uint8_t> presized((7 + rice_bits + 8 + 7) / 8 + 8);
+        PresizedBitWriter fixed(presized.data());
+        fixed.write(0x2D, 7);
+        write_indices(fixed, sorted, next, plan);
+        fixed.write(0x55, 8);
+        presized.resize(fixed.bytes());
+        EXPECT_EQ(presized, expected)
+            << "b = " << b << ", " << count << " indices, target " << target;
+        BitReader reader(bytes);
+        EXPECT_EQ(reader.read(7), 0x2DU);
+        std::vector<std::uint32_t> out;
+        read_indices(reader, plan.tag(), count, next, out);
+        EXPECT_EQ(out, sorted) << "b = " << b << ", " << count << " indices";
+        EXPECT_EQ(reader.read(8), 0x55U) << "the reader ends where the quotients end";
+      }
+    }
+  }
+}
+
+// A split stream that is cut short, names an index at or past the segment's end, or comes with
+// a tag that cannot be split (not Rice, or b = 0) is refused with DecodeError.
+TEST(IndexCoding, SplitRiceRefusesTruncatedOrOutOfRangeStreamsAndBadTags) {
+  const unsigned b = 4;
+  const auto sorted = random_support(1000, 60, 5);
+  const IndexPlan plan = [&] {
+    IndexPlan rice = plan_indices(sorted, 1000, IndexChoice::kRice);
+    rice.rice_bits = b;
+    rice.split = true;
+    return rice;
+  }();
+  std::vector<std::uint8_t> bytes;
+  {
+    BitWriter writer(bytes);
+    write_indices(writer, sorted, 1000, plan);
+  }
+  std::vector<std::uint32_t> out;
+  for (std::size_t size = 0; size < bytes.size(); ++size) {
+    const std::vector<std::uint8_t> cut(bytes.begin(), bytes.begin() + static_cast<long>(size));
+    BitReader reader(cut);
+    EXPECT_THROW(read_indices(reader, 0xC0 | b, sorted.size(), 1000, out), DecodeError) << size;
+  }
+  BitReader short_segment(bytes);
+  try {
+    read_indices(short_segment, 0xC0 | b, sorted.size(), sorted.back(), out);
+    ADD_FAILURE() << "an index at the segment's end was read";
+  } catch (const DecodeError& error) {
+    EXPECT_EQ(std::string(error.what()),
+              fmt::format("message corrupt: index {} outside a segment of {}", sorted.back(),
+                          sorted.back()));
+  }
+  for (const std::uint8_t tag : {std::uint8_t{0x40}, std::uint8_t{0x44}, std::uint8_t{0xC0}}) {
+    BitReader reader(bytes);
+    try {
+      read_indices(reader, tag, sorted.size(), 1000, out);
+      ADD_FAILURE() << "tag " << int{tag} << " was read";
+    } catch (const DecodeError& error) {
+      EXPECT_EQ(std::string(error.what()),
+                fmt::format("message corrupt: index coding tag {:#04x} is not valid", tag));
+    }
+  }
+}
+
 // rice_sizes, on every instruction set, against Σ (gap >> b) + 1 + b summed in 64 bits, for b
 // from 0 to past 32 (where every quotient is 0) and supports up to the largest segment.
 TEST(IndexCoding, RiceSizesAreTheCodeWordsLengthsOnEveryTarget) {
@@ -356,7 +460,7 @@ TEST(IndexCoding, RejectsIndicesOutOfOrderOrRange) {
   BitReader range(thirteen);
   EXPECT_THROW(read_indices(range, 0x00, 1, 12, out), DecodeError);  // 13 ≥ 12 (4-bit field)
   BitReader bad_tag(bytes);
-  EXPECT_THROW(read_indices(bad_tag, 0x41, 1, 16, out), DecodeError);
+  EXPECT_THROW(read_indices(bad_tag, 0x41, 1, 16, out), DecodeError);  // split, but not Rice
   BitReader too_many(bytes);
   EXPECT_THROW(read_indices(too_many, 0x00, 17, 16, out), DecodeError);
 }

@@ -21,7 +21,8 @@ inline ParamSpec values_param() {
 inline ParamSpec index_param() {
   return choice_param("index", "auto", {"auto", "fixed", "rice"},
                       "index coding: fixed ceil(log2 n)-bit, rice-coded gaps, or auto: the "
-                      "smaller, but the bitmap (rice b=0) while within 1/8 of it");
+                      "smaller, but the bitmap (rice b=0) while within 1/8 of it, and rice of "
+                      "b>=1 in the split layout (docs/wire-format.md)");
 }
 inline ParamSpec scope_param(std::string def) {
   return choice_param("scope", std::move(def), {"model", "layer"},

@@ -7,6 +7,7 @@
 #include <bit>
 #include <cmath>
 #include <cstring>
+#include <vector>
 
 #include "gradcomp/compress/sparse_codec.hpp"
 #include "gradcomp/core/bit_stream.hpp"
@@ -108,6 +109,136 @@ std::size_t add_bitmap_word_native(T* /*out*/, std::uint64_t /*kept*/,
 constexpr bool kVectorBitmap = false;
 #endif
 
+#if HWY_TARGET == HWY_AVX3_DL  // with VBMI's byte permute
+
+constexpr std::size_t kVectorSplitMinimum = 16;  // below it, the set-up costs more than it saves
+
+// The terminators (the zero after each unary quotient) of a split Rice segment's quotients,
+// which start at bit `from`: their offsets from `from`, at least `count` of them, to
+// positions[1…] (positions[0] = −1, so that every quotient is the difference of two neighbours
+// less one). 48 bits a step: the offsets of a step's zeros are the lane numbers compressed by
+// them (`vpcompressd`, its register form), 16 at a time. False if the bytes end first.
+inline bool find_terminators(std::span<const std::uint8_t> bytes, std::uint64_t from,
+                             std::size_t count, std::vector<std::uint32_t>& positions) {
+  constexpr unsigned kStep = 48;
+  positions.resize(count + kStep + 16 + 1);
+  positions[0] = ~0U;
+  std::uint32_t* const out = positions.data() + 1;
+  const std::uint64_t end = std::uint64_t{bytes.size()} * 8;
+  const __m512i lanes = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+  std::size_t found = 0;
+  for (std::uint64_t at = from; found < count; at += kStep) {
+    if (at >= end) return false;
+    const std::uint64_t zeros =
+        ~detail::bits_at(bytes, at) &
+        BitWriter::mask(static_cast<unsigned>(std::min<std::uint64_t>(kStep, end - at)));
+    __m512i offsets = _mm512_add_epi32(lanes, _mm512_set1_epi32(static_cast<int>(at - from)));
+    for (unsigned part = 0; part < kStep; part += 16) {
+      const auto kept = static_cast<__mmask16>(zeros >> part);
+      _mm512_storeu_si512(out + found, _mm512_maskz_compress_epi32(kept, offsets));
+      found += static_cast<std::size_t>(std::popcount(static_cast<unsigned>(kept)));
+      offsets = _mm512_add_epi32(offsets, _mm512_set1_epi32(16));
+    }
+  }
+  return true;
+}
+
+// A split Rice segment's indices (docs/wire-format.md "Indices": count remainders of b bits from
+// the reader's position, then the quotients in unary) into indices[0…count), the reader moved
+// past them. Sixteen at a time: the quotients from find_terminators' offsets, the 16 remainders
+// from one 64-byte load by a byte permute (`vpermb`) and a per-lane shift — their 16·b bits
+// start at the same bit within a byte every time, so the permute and the shifts are constants —
+// and the indices as the prefix sum of gap + 1. False, with the reader where it was, where the
+// lanes cannot hold it (b > 25, or a segment of 2^27 or more: sixteen gaps of a valid stream
+// then fit in 32 bits) or where it is not a valid stream: for_each_index then decodes it and
+// names the fault.
+inline bool split_indices_native(BitReader& reader, unsigned b, std::size_t count,
+                                 std::size_t segment_size, std::vector<std::uint32_t>& positions,
+                                 std::vector<std::uint32_t>& indices) {
+  // Below a few groups the set-up costs more than the scalar decode.
+  if (b == 0 || b > 25 || segment_size >= (std::size_t{1} << 27) || count < kVectorSplitMinimum) {
+    return false;
+  }
+  const std::span<const std::uint8_t> bytes = reader.bytes();
+  const std::uint64_t start = reader.bit_position();
+  const std::uint64_t quotients = start + std::uint64_t{count} * b;
+  if (quotients >= std::uint64_t{bytes.size()} * 8 ||
+      std::uint64_t{bytes.size()} * 8 - quotients >= (std::uint64_t{1} << 31) ||
+      !find_terminators(bytes, quotients, count, positions)) {
+    return false;
+  }
+  const std::uint32_t* const terminator = positions.data() + 1;  // terminator[-1] = −1
+  const auto limit = static_cast<std::uint32_t>(segment_size >> b);
+  indices.resize(count);
+  alignas(64) std::array<std::uint8_t, 64> field_bytes{};
+  alignas(64) std::array<std::uint32_t, 16> field_shifts{};
+  const auto first_bit = static_cast<unsigned>(start & 7);
+  for (unsigned lane = 0; lane < 16; ++lane) {
+    const unsigned bit = first_bit + lane * b;  // + b + 7 ≤ 32 + 8·(bit >> 3)
+    for (unsigned j = 0; j < 4; ++j)
+      field_bytes[4 * lane + j] = static_cast<std::uint8_t>((bit >> 3) + j);
+    field_shifts[lane] = bit & 7;
+  }
+  const __m512i permute = _mm512_load_si512(field_bytes.data());
+  const __m512i shifts = _mm512_load_si512(field_shifts.data());
+  const __m512i low = _mm512_set1_epi32(static_cast<int>(BitWriter::mask(b)));
+  const __m512i one = _mm512_set1_epi32(1);
+  const __m512i limits = _mm512_set1_epi32(static_cast<int>(limit));
+  const __m512i segment = _mm512_set1_epi32(static_cast<int>(segment_size));
+  const __m512i zero = _mm512_setzero_si512();
+  const __m128i shift_b = _mm_cvtsi32_si128(static_cast<int>(b));
+  __m512i carry = zero;  // the previous index + 1, in every lane
+  const std::size_t first_byte = start >> 3;
+  std::size_t k = 0;
+  for (; k + 16 <= count && first_byte + (k * b >> 3) + 64 <= bytes.size(); k += 16) {
+    const __m512i ends = _mm512_loadu_si512(terminator + k);
+    const __m512i quotient =
+        _mm512_sub_epi32(_mm512_sub_epi32(ends, _mm512_loadu_si512(terminator + k - 1)), one);
+    const __m512i window = _mm512_loadu_si512(bytes.data() + first_byte + (k * b >> 3));
+    const __m512i remainder =
+        _mm512_and_si512(_mm512_srlv_epi32(_mm512_permutexvar_epi8(permute, window), shifts), low);
+    __m512i sum =
+        _mm512_add_epi32(_mm512_or_si512(_mm512_sll_epi32(quotient, shift_b), remainder), one);
+    sum = _mm512_add_epi32(sum, _mm512_alignr_epi32(sum, zero, 15));
+    sum = _mm512_add_epi32(sum, _mm512_alignr_epi32(sum, zero, 14));
+    sum = _mm512_add_epi32(sum, _mm512_alignr_epi32(sum, zero, 12));
+    sum = _mm512_add_epi32(sum, _mm512_alignr_epi32(sum, zero, 8));
+    const __m512i next_ends = _mm512_add_epi32(sum, carry);
+    // Quotients within the limit keep the sums from wrapping; the indices grow, so the last
+    // lane's is the largest.
+    if ((_mm512_cmpgt_epu32_mask(quotient, limits) | _mm512_cmpgt_epu32_mask(next_ends, segment)) !=
+        0) {
+      return false;
+    }
+    _mm512_storeu_si512(indices.data() + k, _mm512_sub_epi32(next_ends, one));
+    carry = _mm512_permutexvar_epi32(_mm512_set1_epi32(15), next_ends);
+  }
+  std::uint64_t previous_end =
+      static_cast<std::uint32_t>(_mm_cvtsi128_si32(_mm512_castsi512_si128(carry)));
+  for (; k < count; ++k) {
+    const std::uint32_t quotient = terminator[k] - terminator[k - 1] - 1;
+    if (quotient > limit) return false;
+    const std::uint64_t index =
+        previous_end + ((std::uint64_t{quotient} << b) |
+                        (detail::bits_at(bytes, start + k * b) & BitWriter::mask(b)));
+    if (index >= segment_size) return false;
+    indices[k] = static_cast<std::uint32_t>(index);
+    previous_end = index + 1;
+  }
+  reader.seek(quotients + terminator[count - 1] + 1);
+  return true;
+}
+constexpr bool kVectorSplit = true;
+#else
+inline bool split_indices_native(BitReader& /*reader*/, unsigned /*b*/, std::size_t /*count*/,
+                                 std::size_t /*segment_size*/,
+                                 std::vector<std::uint32_t>& /*positions*/,
+                                 std::vector<std::uint32_t>& /*indices*/) {
+  return false;
+}
+constexpr bool kVectorSplit = false;
+#endif
+
 // The decode's sink: adds weight·(value k) at base[index], and takes a whole 56-bit word of a
 // segment coded as the support's bitmap (Rice, b = 0; BitReader::read_bitmap_words) in vectors
 // where the target has them and the values are stored as T. Otherwise for_each_index hands
@@ -169,6 +300,18 @@ void read_sparse_add_here(ByteReader& reader, std::span<const Segment> segments,
       const auto tag = static_cast<std::uint8_t>(bits.read(8));
       T* const base = out.data() + segments[s].offset;
       const std::uint8_t* const segment_values = values + first * width;
+      if (kVectorSplit && (tag & 0xC0U) == 0xC0U) {
+        thread_local std::vector<std::uint32_t> positions;
+        thread_local std::vector<std::uint32_t> indices;
+        if (split_indices_native(bits, tag & 0x3FU, counts[s], segments[s].size, positions,
+                                 indices)) {
+          for (std::size_t k = 0; k < counts[s]; ++k) {
+            base[indices[k]] += weight * value_at(segment_values, k);
+          }
+          first += counts[s];
+          continue;
+        }
+      }
       for_each_index(
           bits, tag, counts[s], segments[s].size,
           AddValues<T, decltype(value_at)>{base, segment_values, weight, native, value_at});

@@ -93,6 +93,8 @@ class PresizedBitWriter {
   }
   // Bytes written so far, the last one possibly partial (zero-padded).
   [[nodiscard]] std::size_t bytes() const { return byte_ + (filled_ != 0 ? 1 : 0); }
+  // Bits written so far.
+  [[nodiscard]] std::uint64_t bits() const { return std::uint64_t{byte_} * 8 + filled_; }
 
  private:
   std::uint8_t* out_;
@@ -265,6 +267,21 @@ class BitReader {
     available_ = available;
     next_byte_ = next;
     return k;
+  }
+  // The bytes read from, the position in bits, and a jump to a position (≤ 8·bytes().size()):
+  // for decoders that read the bytes themselves (compress/sparse_decode.cpp).
+  [[nodiscard]] std::span<const std::uint8_t> bytes() const { return bytes_; }
+  [[nodiscard]] std::uint64_t bit_position() const { return position(); }
+  void seek(std::uint64_t bit) {
+    next_byte_ = bit >> 3;
+    window_ = 0;
+    available_ = 0;
+    read(static_cast<unsigned>(bit & 7));
+  }
+  // Skips `bits` bits; DecodeError past the end.
+  void skip(std::uint64_t bits) {
+    for (; bits > kMaxWidth; bits -= kMaxWidth) read(kMaxWidth);
+    read(static_cast<unsigned>(bits));
   }
   // Skips to the next byte boundary; returns the byte offset reached.
   std::size_t align() {

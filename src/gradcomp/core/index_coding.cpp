@@ -36,6 +36,9 @@ IndexPlan plan_indices(std::span<const std::uint32_t> sorted, std::size_t segmen
   if (first == 0 && best.rice_bits != 0 && sizes[0] - best.bits <= best.bits / kBitmapSlack) {
     best = IndexPlan{true, 0, sizes[0]};
   }
+  // Rice from b = 1 on is sent split: the same bits, and a decode about 1.5× as fast where the
+  // CPU has AVX-512 VBMI (compress/sparse_decode.cpp; docs/benchmarks.md).
+  best.split = best.rice_bits != 0 && sorted.size() >= kSplitMinimum;
   return best.bits < fixed.bits ? best : fixed;
 }
 

@@ -16,6 +16,7 @@
 #include <cstring>
 #include <span>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 #include "gradcomp/core/bit_stream.hpp"
@@ -32,15 +33,22 @@ constexpr unsigned kMaxRiceBits = 40;  // the largest b a tag may name
 // (docs/benchmarks.md, "The sparse section per kept element").
 constexpr std::uint64_t kBitmapSlack = 8;
 constexpr std::uint8_t kBitmapTag = 0x80;  // the tag of Rice with b = 0
+// auto lays Rice with b ≥ 1 out split in segments of this many indices or more. The split
+// encode costs more, and its vector decode a set-up: at 60 indices both were slower than the
+// interleaved layout's, at 1,572 the decode was 1.5× as fast (docs/benchmarks.md, "Split Rice").
+constexpr std::size_t kSplitMinimum = 256;
 IndexChoice parse_index_choice(std::string_view text);
 
 struct IndexPlan {
   bool rice = false;
   unsigned rice_bits = 0;  // b
   std::uint64_t bits = 0;  // exact size of the coded indices
-  // One byte on the wire: bit 7 set for rice, low 6 bits b.
+  // Rice with b ≥ 1 laid out split: every code word's b low bits first, then every quotient in
+  // unary (the same bits, so the same size; docs/wire-format.md "Indices").
+  bool split = false;
+  // One byte on the wire: bit 7 set for rice, bit 6 for split, low 6 bits b.
   [[nodiscard]] std::uint8_t tag() const {
-    return static_cast<std::uint8_t>((rice ? 0x80U : 0U) | rice_bits);
+    return static_cast<std::uint8_t>((rice ? 0x80U : 0U) | (split ? 0x40U : 0U) | rice_bits);
   }
 };
 
@@ -67,22 +75,23 @@ void read_indices(BitReader& reader, std::uint8_t tag, std::size_t count, std::s
 
 namespace detail {
 
-// One Golomb–Rice code word of `gap` with parameter b (q = gap >> b ones, a zero, the b low bits).
+// One Golomb–Rice code word of `gap` with parameter b (q = gap >> b ones, a zero, then the
+// `low_bits` low bits: b, or 0 in split Rice's quotients' stream).
 template <class Writer>
-void write_rice(Writer& writer, std::uint64_t gap, unsigned b) {
+void write_rice(Writer& writer, std::uint64_t gap, unsigned b, unsigned low_bits) {
   const std::uint64_t quotient = gap >> b;
-  const std::uint64_t low = gap & BitWriter::mask(b);
-  if (quotient + 1 + b <= 56) [[likely]] {  // the whole code word in one write
+  const std::uint64_t low = gap & BitWriter::mask(low_bits);
+  if (quotient + 1 + low_bits <= 56) [[likely]] {  // the whole code word in one write
     // quotient + 1 ≤ 56 here (the analyzer loses that bound for a 32-bit gap of 2^32 − 1).
     // NOLINTNEXTLINE(clang-analyzer-core.UndefinedBinaryOperatorResult)
     writer.write(BitWriter::mask(static_cast<unsigned>(quotient)) | (low << (quotient + 1)),
-                 static_cast<unsigned>(quotient + 1 + b));
+                 static_cast<unsigned>(quotient + 1 + low_bits));
     return;
   }
-  std::uint64_t ones = quotient;  // 32 at a time, then a zero, then b bits (b ≤ 40)
+  std::uint64_t ones = quotient;  // 32 at a time, then a zero, then the low bits (≤ 40)
   for (; ones >= 32; ones -= 32) writer.write(0xFFFFFFFFULL, 32);
   writer.write(BitWriter::mask(static_cast<unsigned>(ones)), static_cast<unsigned>(ones) + 1);
-  writer.write(low, b);
+  if (low_bits != 0) writer.write(low, low_bits);
 }
 
 // Indices first .. count − 1 of a Rice-coded segment, the index before them ending at
@@ -145,6 +154,25 @@ template <class Sink>
   read_rice_indices(reader, 0, first, count, start, segment_size, sink);
 }
 
+// Split Rice (tag 0xC0 | b, b ≥ 1): the count remainders of b bits, then the count quotients in
+// unary, to sink(k, index). Not inlined, as read_bitmap_indices.
+template <class Sink>
+[[gnu::noinline]] void read_split_rice_indices(BitReader& reader, unsigned b, std::size_t count,
+                                               std::size_t segment_size, Sink& sink) {
+  BitReader remainders = reader;  // a second cursor over the same bytes
+  reader.skip(std::uint64_t{count} * b);
+  const std::uint64_t limit = segment_size >> b;
+  std::uint64_t previous_end = 0;  // ≤ segment_size, and a gap ≤ segment_size + 2^b: no wrap
+  for (std::size_t k = 0; k < count; ++k) {
+    const std::uint64_t quotient = reader.read_unary(limit);
+    const std::uint64_t index = previous_end + ((quotient << b) | remainders.read(b));
+    require<DecodeError>(index < segment_size, "message corrupt: index {} outside a segment of {}",
+                         index, segment_size);
+    sink(k, index);
+    previous_end = index + 1;
+  }
+}
+
 }  // namespace detail
 
 // Inlined into its caller, so that the sink's captures and the reader's window stay in registers.
@@ -156,9 +184,14 @@ template <class Sink>
                        "message corrupt: {} indices in a segment of {} elements", count,
                        segment_size);
   const bool rice = (tag & 0x80U) != 0;
+  const bool split = (tag & 0x40U) != 0;
   const unsigned b = tag & 0x3FU;
-  require<DecodeError>((tag & 0x40U) == 0 && b <= kMaxRiceBits && (rice || b == 0),
+  require<DecodeError>(b <= kMaxRiceBits && (rice || b == 0) && (!split || (rice && b != 0)),
                        "message corrupt: index coding tag {:#04x} is not valid", tag);
+  if (split) {
+    detail::read_split_rice_indices(reader, b, count, segment_size, sink);
+    return;
+  }
   std::uint64_t previous_end = 0;  // ≤ segment_size: the sums below cannot overflow
   if (!rice) {
     const unsigned width = bits_for_index(segment_size);
@@ -201,28 +234,100 @@ template <class Sink>
 
 namespace detail {
 
-// Bits at..at + 55 of a bitmap (bit i of byte i/8), fewer past its end.
-inline std::uint64_t bitmap_bits(std::span<const std::uint8_t> bitmap, std::uint64_t at) {
+// The bits of `bytes` (bit i in byte i/8) from bit `at` on: 57 or more, zeros past the end.
+inline std::uint64_t bits_at(std::span<const std::uint8_t> bytes, std::uint64_t at) {
   const std::size_t byte = at >> 3;
+  if (byte >= bytes.size()) return 0;
   std::uint64_t word = 0;
-  std::memcpy(&word, bitmap.data() + byte, std::min<std::size_t>(8, bitmap.size() - byte));
+  std::memcpy(&word, bytes.data() + byte, std::min<std::size_t>(8, bytes.size() - byte));
   if constexpr (std::endian::native == std::endian::big) word = __builtin_bswap64(word);
   return word >> (at & 7);  // 57 bits or more left
 }
 
+// Hands `sorted`'s whole groups of four to groups(first, count) in runs of at most 64 groups
+// (join_rice_groups' layout: first[−1] is read, and 0xFFFFFFFF stands before the segment's first
+// index); returns how many indices the groups covered (a multiple of 4).
+template <class Groups>
+[[gnu::always_inline]] inline std::size_t for_each_group_run(std::span<const std::uint32_t> sorted,
+                                                             Groups&& groups) {
+  if (sorted.size() < 4) return 0;
+  constexpr std::size_t kRun = 64;
+  const std::array<std::uint32_t, 5> first_group{~0U, sorted[0], sorted[1], sorted[2], sorted[3]};
+  groups(first_group.data() + 1, std::size_t{1});
+  std::size_t i = 4;
+  while (sorted.size() - i >= 4) {
+    const std::size_t count = std::min(kRun, (sorted.size() - i) / 4);
+    groups(sorted.data() + i, count);
+    i += 4 * count;
+  }
+  return i;
+}
+
+// The Rice code words of parameter b of the sorted indices' gaps, each with its `low_bits` low
+// bits (b for Rice; 0 for split Rice's quotients). Four code words at a time: join_rice_groups
+// (vectors) joins each group of four into one word, and a group of at most 56 bits (the usual
+// case while 4(low_bits + 1) leaves room for four quotients, which are small since b tracks the
+// mean gap) is one write. The writer's serial chain (shift, or, store, advance) then runs once
+// per four indices.
+template <class Writer>
+[[gnu::always_inline]] inline void write_rice_code(Writer& writer,
+                                                   std::span<const std::uint32_t> sorted,
+                                                   unsigned b, unsigned low_bits) {
+  std::size_t i = 0;
+  if (4 * (1 + low_bits) <= kJoinedRiceBits) {
+    std::array<std::uint64_t, 64> codes;
+    std::array<std::uint64_t, 64> lengths;
+    i = for_each_group_run(
+        sorted, [&](const std::uint32_t* first, std::size_t groups) __attribute__((always_inline)) {
+          join_rice_groups(first, groups, b, low_bits, codes.data(), lengths.data());
+          for (std::size_t k = 0; k < groups; ++k) {
+            if (lengths[k] <= kJoinedRiceBits) {
+              writer.write(codes[k], static_cast<unsigned>(lengths[k]));
+              continue;
+            }
+            for (const std::uint32_t* index = first + 4 * k; index < first + 4 * k + 4; ++index) {
+              write_rice(writer, static_cast<std::uint32_t>(index[0] - index[-1] - 1U), b,
+                         low_bits);
+            }
+          }
+        });
+  }
+  std::uint64_t previous_end = i == 0 ? 0 : std::uint64_t{sorted[i - 1]} + 1;
+  for (; i < sorted.size(); ++i) {
+    write_rice(writer, sorted[i] - previous_end, b, low_bits);
+    previous_end = std::uint64_t{sorted[i]} + 1;
+  }
+}
+
+// Split Rice of the sorted indices' gaps (b ≥ 1): every gap's b low bits, then every code word's
+// quotient in unary. Not inlined, as the bitmap's reader: the writer is copied into a local for
+// the whole write, so that its state stays in registers (through the reference every write went
+// through memory).
+template <class Writer>
+[[gnu::noinline]] void write_split_rice(Writer& writer, std::span<const std::uint32_t> sorted,
+                                        unsigned b);
+
+// `bits` bits of `bytes` (bit i in byte i/8) xor `flip`, 56 to a write.
+template <class Writer>
+[[gnu::always_inline]] inline void write_bits_of(Writer& writer,
+                                                 std::span<const std::uint8_t> bytes,
+                                                 std::uint64_t bits, std::uint64_t flip) {
+  constexpr unsigned kField = 56;
+  std::uint64_t at = 0;
+  for (; bits - at >= kField; at += kField) {
+    writer.write((bits_at(bytes, at) ^ flip) & BitWriter::mask(kField), kField);
+  }
+  const auto rest = static_cast<unsigned>(bits - at);
+  if (rest != 0) writer.write((bits_at(bytes, at) ^ flip) & BitWriter::mask(rest), rest);
+}
+
 // Rice with b = 0 from the support's bitmap: its `bits` = last kept + 1 bits, inverted (a one
-// for each coordinate skipped, a zero for each kept), written 56 at a time.
+// for each coordinate skipped, a zero for each kept).
 template <class Writer>
 [[gnu::always_inline]] inline void write_bitmap_code(Writer& writer,
                                                      std::span<const std::uint8_t> support,
                                                      std::uint64_t bits) {
-  constexpr unsigned kField = 56;
-  std::uint64_t at = 0;
-  for (; bits - at >= kField; at += kField) {
-    writer.write(~bitmap_bits(support, at) & BitWriter::mask(kField), kField);
-  }
-  const auto rest = static_cast<unsigned>(bits - at);
-  if (rest != 0) writer.write(~bitmap_bits(support, at) & BitWriter::mask(rest), rest);
+  write_bits_of(writer, support, bits, ~std::uint64_t{0});
 }
 
 }  // namespace detail
@@ -238,50 +343,111 @@ template <class Writer>
     detail::write_bitmap_code(writer, support, plan.bits);
     return;
   }
+  if (plan.split) {
+    detail::write_split_rice(writer, sorted, plan.rice_bits);
+    return;
+  }
   if (!plan.rice) {
     const unsigned width = bits_for_index(segment_size);  // ≤ 32
     for (const std::uint32_t index : sorted) writer.write(index, width);
     return;
   }
-  const unsigned b = plan.rice_bits;
-  std::uint64_t previous_end = 0;
-  std::size_t i = 0;
-  // Four code words at a time: join_rice_groups (vectors) joins each group of four into one
-  // word, and a group of at most 56 bits (the usual case while 4(b + 1) leaves room for four
-  // quotients, which are small since b tracks the mean gap) is one write. The writer's serial
-  // chain (shift, or, store, advance) then runs once per four indices.
-  if (4 * (1 + b) <= kJoinedRiceBits && sorted.size() >= 4) {
-    constexpr std::size_t kChunk = 64;  // groups
-    std::array<std::uint64_t, kChunk> codes;
-    std::array<std::uint64_t, kChunk> lengths;
-    const auto write_groups = [&](const std::uint32_t* first, std::size_t groups) {
-      join_rice_groups(first, groups, b, codes.data(), lengths.data());
-      for (std::size_t k = 0; k < groups; ++k) {
-        if (lengths[k] <= kJoinedRiceBits) {
-          writer.write(codes[k], static_cast<unsigned>(lengths[k]));
-          continue;
+  detail::write_rice_code(writer, sorted, plan.rice_bits, plan.rice_bits);
+}
+
+namespace detail {
+
+// The remainders to `remainders` and the quotients' code words to `quotients`, in one loop over
+// the groups of four (b ≤ kJoinedRemainderBits): the two writers' serial chains (shift, or,
+// store, advance) overlap, where one stream after the other ran them in turn.
+template <class Writer>
+[[gnu::always_inline]] inline void write_split_streams(Writer& remainders,
+                                                       PresizedBitWriter& quotients,
+                                                       std::span<const std::uint32_t> sorted,
+                                                       unsigned b) {
+  std::array<std::uint64_t, 64> low_codes;
+  std::array<std::uint64_t, 64> unary_codes;
+  std::array<std::uint64_t, 64> unary_lengths;
+  std::size_t i = for_each_group_run(
+      sorted, [&](const std::uint32_t* first, std::size_t groups) __attribute__((always_inline)) {
+        join_split_groups(first, groups, b, low_codes.data(), unary_codes.data(),
+                          unary_lengths.data());
+        const auto write_quotients = [&](std::size_t k) {
+          if (unary_lengths[k] <= kJoinedRiceBits) {
+            quotients.write(unary_codes[k], static_cast<unsigned>(unary_lengths[k]));
+            return;
+          }
+          for (const std::uint32_t* index = first + 4 * k; index < first + 4 * k + 4; ++index) {
+            write_rice(quotients, static_cast<std::uint32_t>(index[0] - index[-1] - 1U), b, 0);
+          }
+        };
+        // Two groups to a write where they fit: the quotients of eight indices are mostly a byte or
+        // two, and the remainders of eight fit while b ≤ 7.
+        std::size_t k = 0;
+        for (; k + 2 <= groups; k += 2) {
+          if (8 * b <= kJoinedRiceBits) {
+            remainders.write(low_codes[k] | (low_codes[k + 1] << (4 * b)), 8 * b);
+          } else {
+            remainders.write(low_codes[k], 4 * b);
+            remainders.write(low_codes[k + 1], 4 * b);
+          }
+          const std::uint64_t length = unary_lengths[k] + unary_lengths[k + 1];
+          if (length <= kJoinedRiceBits) {
+            quotients.write(unary_codes[k] | (unary_codes[k + 1] << unary_lengths[k]),
+                            static_cast<unsigned>(length));
+            continue;
+          }
+          write_quotients(k);
+          write_quotients(k + 1);
         }
-        for (const std::uint32_t* index = first + 4 * k; index < first + 4 * k + 4; ++index) {
-          detail::write_rice(writer, static_cast<std::uint32_t>(index[0] - index[-1] - 1U), b);
+        if (k < groups) {
+          remainders.write(low_codes[k], 4 * b);
+          write_quotients(k);
         }
-      }
-    };
-    // The first group's gaps count from 0: the kernel reads the index before each group, here
-    // 0xFFFFFFFF (0 − 1 in 32 bits).
-    const std::array<std::uint32_t, 5> first_group{~0U, sorted[0], sorted[1], sorted[2], sorted[3]};
-    write_groups(first_group.data() + 1, 1);
-    i = 4;
-    while (sorted.size() - i >= 4) {
-      const std::size_t groups = std::min(kChunk, (sorted.size() - i) / 4);
-      write_groups(sorted.data() + i, groups);
-      i += 4 * groups;
-    }
-    previous_end = std::uint64_t{sorted[i - 1]} + 1;
-  }
+      });
+  const std::uint64_t low = BitWriter::mask(b);
+  std::uint64_t previous_end = i == 0 ? 0 : std::uint64_t{sorted[i - 1]} + 1;
   for (; i < sorted.size(); ++i) {
-    detail::write_rice(writer, sorted[i] - previous_end, b);
+    const std::uint64_t gap = sorted[i] - previous_end;
+    remainders.write(gap & low, b);
+    write_rice(quotients, gap, b, 0);
     previous_end = std::uint64_t{sorted[i]} + 1;
   }
 }
+
+template <class Writer>
+[[gnu::always_inline]] inline void write_split_rice_into(Writer& writer,
+                                                         std::span<const std::uint32_t> sorted,
+                                                         unsigned b) {
+  if (sorted.empty()) return;
+  if (b > kJoinedRemainderBits) {  // long gaps, few indices: one stream after the other
+    for (std::size_t i = 0; i < sorted.size(); ++i) {
+      writer.write((sorted[i] - (i == 0 ? 0U : sorted[i - 1] + 1U)) & BitWriter::mask(b), b);
+    }
+    write_rice_code(writer, sorted, b, 0);
+    return;
+  }
+  // The quotients go to a scratch stream while the remainders are written, then follow them.
+  // Σ (q + 1) ≤ count + Σ gap / 2^b ≤ count + last index / 2^b bounds the scratch stream.
+  thread_local std::vector<std::uint8_t> scratch;
+  scratch.resize((sorted.size() + (std::uint64_t{sorted.back()} >> b)) / 8 + 16);
+  PresizedBitWriter quotients(scratch.data());  // + 16: its 8 bytes of slack, and a partial byte
+  write_split_streams(writer, quotients, sorted, b);
+  write_bits_of(writer, std::span<const std::uint8_t>(scratch), quotients.bits(), 0);
+}
+
+template <class Writer>
+[[gnu::noinline]] void write_split_rice(Writer& writer, std::span<const std::uint32_t> sorted,
+                                        unsigned b) {
+  if constexpr (std::is_copy_assignable_v<Writer>) {
+    Writer local = writer;
+    write_split_rice_into(local, sorted, b);
+    writer = local;
+  } else {
+    write_split_rice_into(writer, sorted, b);
+  }
+}
+
+}  // namespace detail
 
 }  // namespace gradcomp

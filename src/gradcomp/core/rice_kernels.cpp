@@ -22,9 +22,9 @@ namespace hn = hwy::HWY_NAMESPACE;
 // kJoinedRiceBits, whose joined word is not used, and the mask keeps every shift defined.
 constexpr std::uint64_t kCountMask = 63;
 
-// One code word: ((low << 1 | 1) << q) − 1 is q ones, then a zero, then the b low bits.
-std::uint64_t rice_word(std::uint64_t gap, unsigned b) {
-  const std::uint64_t low = gap & ((std::uint64_t{1} << b) - 1);
+// One code word: ((low << 1 | 1) << q) − 1 is q ones, then a zero, then the low bits.
+std::uint64_t rice_word(std::uint64_t gap, unsigned b, unsigned low_bits) {
+  const std::uint64_t low = gap & ((std::uint64_t{1} << low_bits) - 1);
   return (((low << 1) | 1) << ((gap >> b) & kCountMask)) - 1;
 }
 
@@ -55,14 +55,14 @@ void rice_quotient_sums(const std::uint32_t* sorted, std::size_t count, unsigned
 }
 
 void join_rice_groups_kernel(const std::uint32_t* sorted, std::size_t groups, unsigned b,
-                             std::uint64_t* codes, std::uint64_t* lengths) {
+                             unsigned low_bits, std::uint64_t* codes, std::uint64_t* lengths) {
   const hn::ScalableTag<std::uint64_t> d;
   const hn::Rebind<std::uint32_t, decltype(d)> d32;  // as many 32-bit lanes
   using V = hn::Vec<decltype(d)>;
   const std::size_t lanes = hn::Lanes(d);
   const V one = hn::Set(d, 1);
-  const V low_mask = hn::Set(d, (std::uint64_t{1} << b) - 1);
-  const V extra = hn::Set(d, 1 + b);  // a word's bits besides its quotient
+  const V low_mask = hn::Set(d, (std::uint64_t{1} << low_bits) - 1);
+  const V extra = hn::Set(d, 1 + low_bits);  // a word's bits besides its quotient
   const V count_mask = hn::Set(d, kCountMask);
   const auto one32 = hn::Set(d32, 1U);
   const auto shift = static_cast<int>(b);
@@ -99,11 +99,69 @@ void join_rice_groups_kernel(const std::uint32_t* sorted, std::size_t groups, un
     std::uint64_t at = 0;
     for (std::size_t m = 4 * k; m < 4 * k + 4; ++m) {
       const std::uint64_t gap = static_cast<std::uint32_t>(sorted[m] - previous[m] - 1U);
-      joined |= rice_word(gap, b) << (at & kCountMask);
-      at += (gap >> b) + 1 + b;
+      joined |= rice_word(gap, b, low_bits) << (at & kCountMask);
+      at += (gap >> b) + 1 + low_bits;
     }
     codes[k] = joined;
     lengths[k] = at;
+  }
+}
+
+void join_split_groups_kernel(const std::uint32_t* sorted, std::size_t groups, unsigned b,
+                              std::uint64_t* low_codes, std::uint64_t* unary_codes,
+                              std::uint64_t* unary_lengths) {
+  const hn::ScalableTag<std::uint64_t> d;
+  const hn::Rebind<std::uint32_t, decltype(d)> d32;
+  using V = hn::Vec<decltype(d)>;
+  const std::size_t lanes = hn::Lanes(d);
+  const std::uint32_t low = (std::uint32_t{1} << b) - 1;  // b ≤ 14
+  const auto low_mask = hn::Set(d32, low);
+  const auto one32 = hn::Set(d32, 1U);
+  const V one = hn::Set(d, 1);
+  const V count_mask = hn::Set(d, kCountMask);
+  const auto shift = static_cast<int>(b);
+  const std::uint32_t* const previous = sorted - 1;
+  std::size_t k = 0;
+  for (; k + lanes <= groups; k += lanes) {
+    hn::Vec<decltype(d32)> a0, a1, a2, a3, before, unused1, unused2, unused3;
+    hn::LoadInterleaved4(d32, sorted + 4 * k, a0, a1, a2, a3);
+    hn::LoadInterleaved4(d32, previous + 4 * k, before, unused1, unused2, unused3);
+    const auto g0 = hn::Sub(hn::Sub(a0, before), one32), g1 = hn::Sub(hn::Sub(a1, a0), one32);
+    const auto g2 = hn::Sub(hn::Sub(a2, a1), one32), g3 = hn::Sub(hn::Sub(a3, a2), one32);
+    const auto low_of = [&](auto gap) { return hn::PromoteTo(d, hn::And(gap, low_mask)); };
+    const auto quotient_of = [&](auto gap) {
+      return hn::PromoteTo(d, hn::ShiftRightSame(gap, shift));
+    };
+    const V joined_low = hn::Or(
+        hn::Or(low_of(g0), hn::ShiftLeftSame(low_of(g1), shift)),
+        hn::ShiftLeftSame(hn::Or(low_of(g2), hn::ShiftLeftSame(low_of(g3), shift)), 2 * shift));
+    const V q0 = quotient_of(g0), q1 = quotient_of(g1), q2 = quotient_of(g2), q3 = quotient_of(g3);
+    // q ones and a zero: (1 << q) − 1, q + 1 bits.
+    const auto unary = [&](V q) { return hn::Sub(one << hn::And(q, count_mask), one); };
+    const V at1 = hn::Add(q0, one);
+    const V at2 = hn::Add(at1, hn::Add(q1, one));
+    const V at3 = hn::Add(at2, hn::Add(q2, one));
+    const V total = hn::Add(at3, hn::Add(q3, one));
+    const V joined_unary = hn::Or(
+        hn::Or(unary(q0), unary(q1) << hn::And(at1, count_mask)),
+        hn::Or(unary(q2) << hn::And(at2, count_mask), unary(q3) << hn::And(at3, count_mask)));
+    hn::StoreU(joined_low, d, low_codes + k);
+    hn::StoreU(joined_unary, d, unary_codes + k);
+    hn::StoreU(total, d, unary_lengths + k);
+  }
+  for (; k < groups; ++k) {
+    std::uint64_t joined_low = 0;
+    std::uint64_t joined_unary = 0;
+    std::uint64_t at = 0;
+    for (std::size_t m = 4 * k; m < 4 * k + 4; ++m) {
+      const std::uint32_t gap = sorted[m] - previous[m] - 1U;
+      joined_low |= std::uint64_t{gap & low} << (b * (m - 4 * k));
+      joined_unary |= rice_word(gap, b, 0) << (at & kCountMask);
+      at += (gap >> b) + 1;
+    }
+    low_codes[k] = joined_low;
+    unary_codes[k] = joined_unary;
+    unary_lengths[k] = at;
   }
 }
 
@@ -115,6 +173,7 @@ namespace gradcomp {
 
 HWY_EXPORT(rice_quotient_sums);
 HWY_EXPORT(join_rice_groups_kernel);
+HWY_EXPORT(join_split_groups_kernel);
 
 std::array<std::uint64_t, 3> rice_sizes(std::span<const std::uint32_t> sorted, unsigned first) {
   std::array<std::uint64_t, 3> sizes{};
@@ -131,8 +190,15 @@ std::array<std::uint64_t, 3> rice_sizes(std::span<const std::uint32_t> sorted, u
 }
 
 void join_rice_groups(const std::uint32_t* sorted, std::size_t groups, unsigned b,
-                      std::uint64_t* codes, std::uint64_t* lengths) {
-  HWY_DYNAMIC_DISPATCH(join_rice_groups_kernel)(sorted, groups, b, codes, lengths);
+                      unsigned low_bits, std::uint64_t* codes, std::uint64_t* lengths) {
+  HWY_DYNAMIC_DISPATCH(join_rice_groups_kernel)(sorted, groups, b, low_bits, codes, lengths);
+}
+
+void join_split_groups(const std::uint32_t* sorted, std::size_t groups, unsigned b,
+                       std::uint64_t* low_codes, std::uint64_t* unary_codes,
+                       std::uint64_t* unary_lengths) {
+  HWY_DYNAMIC_DISPATCH(join_split_groups_kernel)
+  (sorted, groups, b, low_codes, unary_codes, unary_lengths);
 }
 
 }  // namespace gradcomp

@@ -18,14 +18,27 @@ std::array<std::uint64_t, 3> rice_sizes(std::span<const std::uint32_t> sorted, u
 constexpr std::uint64_t kJoinedRiceBits = 56;
 
 // For each whole group of four indices sorted[4k .. 4k + 3] (k < groups): the Rice code words of
-// parameter b of their four gaps (q = gap >> b ones, a zero, the b low bits; first word lowest)
-// joined into codes[k], and the group's length in bits, Σ (q + 1 + b), in lengths[k]. The gaps
-// are sorted[m] − sorted[m − 1] − 1 in 32-bit arithmetic: sorted[−1] is read, and a segment's
-// first index takes 0xFFFFFFFF there (its gap is then the index). When lengths[k] >
-// kJoinedRiceBits, codes[k] is not the group's: its words are written one by one. b ≤ 13 (four
-// words of at least b + 1 bits fit the joined width).
+// parameter b of their four gaps (q = gap >> b ones, a zero, then the gap's `low_bits` low bits:
+// b for Rice, 0 for the quotients' stream of split Rice; first word lowest) joined into codes[k],
+// and the group's length in bits, Σ (q + 1 + low_bits), in lengths[k]. The gaps are
+// sorted[m] − sorted[m − 1] − 1 in 32-bit arithmetic: sorted[−1] is read, and a segment's first
+// index takes 0xFFFFFFFF there (its gap is then the index). When lengths[k] > kJoinedRiceBits,
+// codes[k] is not the group's: its words are written one by one. low_bits ≤ 13 (four words of at
+// least low_bits + 1 bits fit the joined width), b ≤ 63.
 // Runs the kernel compiled for the best instruction set this CPU has (Highway's dynamic dispatch).
 void join_rice_groups(const std::uint32_t* sorted, std::size_t groups, unsigned b,
-                      std::uint64_t* codes, std::uint64_t* lengths);
+                      unsigned low_bits, std::uint64_t* codes, std::uint64_t* lengths);
+
+// The widest b whose four remainders join into one write.
+constexpr unsigned kJoinedRemainderBits = kJoinedRiceBits / 4;
+
+// For each whole group of four indices, as join_rice_groups reads them: split Rice's two parts of
+// their four gaps' code words. The b low bits of each gap joined into low_codes[k] (first lowest;
+// 4b bits), and the quotients' unary words (q ones and a zero) joined into unary_codes[k], with
+// their length Σ (q + 1) in unary_lengths[k] (as join_rice_groups with low_bits = 0).
+// b ≤ kJoinedRemainderBits.
+void join_split_groups(const std::uint32_t* sorted, std::size_t groups, unsigned b,
+                       std::uint64_t* low_codes, std::uint64_t* unary_codes,
+                       std::uint64_t* unary_lengths);
 
 }  // namespace gradcomp
