@@ -193,7 +193,7 @@ inline bool split_indices_native(BitReader& reader, unsigned b, std::size_t coun
   for (; k + 16 <= count && first_byte + (k * b >> 3) + 64 <= bytes.size(); k += 16) {
     const __m512i ends = _mm512_loadu_si512(terminator + k);
     const __m512i quotient =
-        _mm512_sub_epi32(_mm512_sub_epi32(ends, _mm512_loadu_si512(terminator + k - 1)), one);
+        _mm512_sub_epi32(_mm512_sub_epi32(ends, _mm512_loadu_si512(positions.data() + k)), one);
     const __m512i window = _mm512_loadu_si512(bytes.data() + first_byte + (k * b >> 3));
     const __m512i remainder =
         _mm512_and_si512(_mm512_srlv_epi32(_mm512_permutexvar_epi8(permute, window), shifts), low);
@@ -216,7 +216,8 @@ inline bool split_indices_native(BitReader& reader, unsigned b, std::size_t coun
   std::uint64_t previous_end =
       static_cast<std::uint32_t>(_mm_cvtsi128_si32(_mm512_castsi512_si128(carry)));
   for (; k < count; ++k) {
-    const std::uint32_t quotient = terminator[k] - terminator[k - 1] - 1;
+    // positions[k] is terminator[k − 1], written so because k − 1 wraps at k = 0.
+    const std::uint32_t quotient = positions[k + 1] - positions[k] - 1;
     if (quotient > limit) return false;
     const std::uint64_t index =
         previous_end + ((std::uint64_t{quotient} << b) |
