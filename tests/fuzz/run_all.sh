@@ -26,9 +26,13 @@ for target in "$build"/tests/fuzz/fuzz_*; do
   # Experiment files are the largest seeds (up to 7 KB); the rest fit in 4 KB.
   max_len=4096
   [ "${name#fuzz_}" = experiment ] && max_len=8192
+  # Inputs that once failed (tests/fuzz/regressions/NAME, kept apart: make fuzz-corpus rewrites
+  # the seed corpora) run first among the seeds, every time.
+  regressions=()
+  [ -d "$here/regressions/${name#fuzz_}" ] && regressions=("$here/regressions/${name#fuzz_}")
   corpus=$(mktemp -d)
   if "$target" "${budget[@]}" -max_len="$max_len" -print_final_stats=1 \
-      "${dict[@]}" "$corpus" "$seeds" >"$corpus.log" 2>&1; then
+      "${dict[@]}" "$corpus" "$seeds" "${regressions[@]}" >"$corpus.log" 2>&1; then
     runs=$(grep -o 'Done [0-9]* runs' "$corpus.log" | tail -1 || true)
     edges=$(grep -o 'cov: [0-9]*' "$corpus.log" | tail -1 || true)
     echo "fuzz $name: ok (${runs:-no summary}, ${edges:-no coverage line})"
