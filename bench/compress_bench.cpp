@@ -227,6 +227,20 @@ void WriteKeptOnce(benchmark::State& state, double density) {
   per_kept(state, set.global.size());
 }
 
+// The decode's floor: each kept element added once from a list (out[index] += weight·value), a
+// read-modify-write of the line where WriteKeptOnce only writes it.
+void AddKeptOnce(benchmark::State& state, double density) {
+  const auto d = static_cast<std::size_t>(state.range(0));
+  const KeptSet set = kept_set(d, density);
+  std::vector<float> out(d);
+  for (auto _ : state) {
+    for (std::size_t i = 0; i < set.global.size(); ++i) out[set.global[i]] += 0.5F * set.values[i];
+    benchmark::ClobberMemory();
+    benchmark::DoNotOptimize(out.data());
+  }
+  per_kept(state, set.global.size());
+}
+
 constexpr std::int64_t kSmall = 1 << 20;     // 1M (1,048,576)
 constexpr std::int64_t kLarge = 25'000'000;  // 25M
 
@@ -272,6 +286,9 @@ void simulator_sizes(benchmark::internal::Benchmark* b) {
 BENCHMARK_CAPTURE(WriteKeptOnce, 0_15pct, 0.0015)->Apply(simulator_sizes);
 BENCHMARK_CAPTURE(WriteKeptOnce, 1_2pct, 0.012)->Apply(simulator_sizes);
 BENCHMARK_CAPTURE(WriteKeptOnce, 32pct, 0.32)->Apply(simulator_sizes);
+BENCHMARK_CAPTURE(AddKeptOnce, 0_15pct, 0.0015)->Apply(simulator_sizes);
+BENCHMARK_CAPTURE(AddKeptOnce, 1_2pct, 0.012)->Apply(simulator_sizes);
+BENCHMARK_CAPTURE(AddKeptOnce, 32pct, 0.32)->Apply(simulator_sizes);
 BENCHMARK_CAPTURE(SparseEncode, 0_15pct, 0.0015)->Apply(simulator_sizes);
 BENCHMARK_CAPTURE(SparseEncode, 1_2pct, 0.012)->Apply(simulator_sizes);
 BENCHMARK_CAPTURE(SparseEncode, 32pct, 0.32)->Apply(simulator_sizes);

@@ -52,6 +52,51 @@ TEST(BitStream, PresizedWriterWritesTheBytesOfBitWriter) {
   EXPECT_EQ(presized, expected);
 }
 
+// write_words copies whole 64-bit words of a bit stream, each xor the flip, after 0–7 bits already
+// written: its bytes are those of the same bits written one by one, it takes only the words
+// that are whole in both the stream and the bit count, and a write after it lands right after.
+TEST(BitStream, PresizedWriterCopiesWholeWordsAfterAnyBitOffset) {
+  RandomStream stream(3, Purpose::kTest, 0, 0, 0);
+  std::vector<std::uint8_t> source(40);
+  for (auto& byte : source) byte = static_cast<std::uint8_t>(stream.below(256));
+  for (const std::uint64_t flip : {std::uint64_t{0}, ~std::uint64_t{0}}) {
+    for (unsigned before = 0; before <= 7; ++before) {
+      for (const std::uint64_t bits : {0UL, 63UL, 64UL, 65UL, 200UL, 320UL}) {
+        std::vector<std::uint8_t> copied;    // the bits before and the copy
+        std::vector<std::uint8_t> expected;  // and 11 bits after
+        for (const bool after : {false, true}) {
+          BitWriter writer(after ? expected : copied);
+          writer.write(0x5A, before);
+          for (std::uint64_t bit = 0; bit < bits; ++bit) {
+            writer.write(((source[bit / 8] >> (bit % 8)) ^ flip) & 1U, 1);
+          }
+          if (after) writer.write(0x3C5, 11);
+        }
+        std::vector<std::uint8_t> presized(expected.size() + 8, 0xAB);
+        PresizedBitWriter fast(presized.data());
+        fast.write(0x5A & BitWriter::mask(before), before);
+        const std::uint64_t taken = fast.write_words(source, bits, flip);
+        EXPECT_EQ(taken, std::min<std::uint64_t>(bits / 64 * 64, 320)) << bits;
+        for (std::uint64_t bit = taken; bit < bits; ++bit) {
+          fast.write(((source[bit / 8] >> (bit % 8)) ^ flip) & 1U, 1);
+        }
+        ASSERT_EQ(fast.bytes(), copied.size());  // the partial last byte is in place too
+        EXPECT_TRUE(std::equal(copied.begin(), copied.end(), presized.begin()))
+            << before << " bits before, " << bits << " copied";
+        fast.write(0x3C5, 11);
+        ASSERT_EQ(fast.bytes(), expected.size());
+        presized.resize(expected.size());
+        EXPECT_EQ(presized, expected) << before << " bits before, " << bits << " copied";
+      }
+    }
+  }
+  // Only the words wholly inside the source: 20 bytes hold two.
+  std::vector<std::uint8_t> out(40);
+  PresizedBitWriter short_source(out.data());
+  EXPECT_EQ(short_source.write_words(std::span(source).first(20), 160, 0), 128U);
+  EXPECT_EQ(short_source.bytes(), 16U);
+}
+
 TEST(BitStream, ReadingPastTheEndThrowsDecodeError) {
   const std::vector<std::uint8_t> bytes = {0xFF};
   BitReader reader(bytes);

@@ -91,12 +91,47 @@ class PresizedBitWriter {
     accumulator_ >>= 8 * whole_bytes;
     filled_ &= 7;
   }
+  // Appends the first bits of `bytes` (bit i in byte i/8), each xor `flip`, in whole 64-bit words
+  // while the whole word is in `bytes` and within `bits`; returns how many bits it took (a
+  // multiple of 64). Each word is one store whose value depends on the source only (the word
+  // shifted into place, the previous word's top bits below it), not on the store before it: a
+  // copy of a bit stream does not wait on write()'s serial chain.
+  std::uint64_t write_words(std::span<const std::uint8_t> bytes, std::uint64_t bits,
+                            std::uint64_t flip) {
+    const std::size_t words = std::min<std::uint64_t>(bits / 64, bytes.size() / 8);
+    accumulator_ =
+        copy_shifted_words(out_ + byte_, bytes.data(), words, filled_, accumulator_, flip);
+    byte_ += 8 * words;
+    return 64 * std::uint64_t{words};
+  }
   // Bytes written so far, the last one possibly partial (zero-padded).
   [[nodiscard]] std::size_t bytes() const { return byte_ + (filled_ != 0 ? 1 : 0); }
   // Bits written so far.
   [[nodiscard]] std::uint64_t bits() const { return std::uint64_t{byte_} * 8 + filled_; }
 
  private:
+  // write_words' loop: `words` words of `from` xor `flip` to `to`, each shifted up by `shift`
+  // (≤ 7) with the bits `below` it, then the partial last byte (the last word's top `shift` bits)
+  // stored after them, as write() leaves it; returns those bits.
+  static std::uint64_t copy_shifted_words(std::uint8_t* to, const std::uint8_t* from,
+                                          std::size_t words, unsigned shift, std::uint64_t below,
+                                          std::uint64_t flip) {
+    for (std::size_t w = 0; w < words; ++w) {
+      std::uint64_t word = 0;
+      std::memcpy(&word, from + 8 * w, 8);
+      if constexpr (std::endian::native == std::endian::big) word = __builtin_bswap64(word);
+      word ^= flip;
+      std::uint64_t stored = below | (word << shift);
+      if constexpr (std::endian::native == std::endian::big) stored = __builtin_bswap64(stored);
+      std::memcpy(to + 8 * w, &stored, 8);
+      below = (word >> 1) >> (63 - shift);  // the top `shift` bits (none for shift 0)
+    }
+    std::uint64_t partial = below;
+    if constexpr (std::endian::native == std::endian::big) partial = __builtin_bswap64(partial);
+    std::memcpy(to + 8 * words, &partial, 8);
+    return below;
+  }
+
   std::uint8_t* out_;
   std::size_t byte_ = 0;
   std::uint64_t accumulator_ = 0;

@@ -244,19 +244,23 @@ inline std::uint64_t bits_at(std::span<const std::uint8_t> bytes, std::uint64_t 
   return word >> (at & 7);  // 57 bits or more left
 }
 
-// Hands `sorted`'s whole groups of four to groups(first, count) in runs of at most 64 groups
-// (join_rice_groups' layout: first[−1] is read, and 0xFFFFFFFF stands before the segment's first
-// index); returns how many indices the groups covered (a multiple of 4).
-template <class Groups>
+// Hands `sorted`'s whole groups of four to groups(first, count) in runs of at most 64 groups,
+// each run a multiple of kStep groups (join_rice_groups' layout: first[−1] is read, and 0xFFFFFFFF
+// stands before the segment's first index); returns how many indices the groups covered (a
+// multiple of 4·kStep).
+template <std::size_t kStep = 1, class Groups>
 [[gnu::always_inline]] inline std::size_t for_each_group_run(std::span<const std::uint32_t> sorted,
                                                              Groups&& groups) {
-  if (sorted.size() < 4) return 0;
+  constexpr std::size_t kStepIndices = 4 * kStep;
+  if (sorted.size() < kStepIndices) return 0;
   constexpr std::size_t kRun = 64;
-  const std::array<std::uint32_t, 5> first_group{~0U, sorted[0], sorted[1], sorted[2], sorted[3]};
-  groups(first_group.data() + 1, std::size_t{1});
-  std::size_t i = 4;
-  while (sorted.size() - i >= 4) {
-    const std::size_t count = std::min(kRun, (sorted.size() - i) / 4);
+  static_assert(kRun % kStep == 0);
+  std::array<std::uint32_t, 1 + kStepIndices> first_groups{~0U};
+  std::copy_n(sorted.begin(), kStepIndices, first_groups.begin() + 1);
+  groups(first_groups.data() + 1, kStep);
+  std::size_t i = kStepIndices;
+  while (sorted.size() - i >= kStepIndices) {
+    const std::size_t count = std::min(kRun, (sorted.size() - i) / kStepIndices * kStep);
     groups(sorted.data() + i, count);
     i += 4 * count;
   }
@@ -307,13 +311,17 @@ template <class Writer>
 [[gnu::noinline]] void write_split_rice(Writer& writer, std::span<const std::uint32_t> sorted,
                                         unsigned b);
 
-// `bits` bits of `bytes` (bit i in byte i/8) xor `flip`, 56 to a write.
+// `bits` bits of `bytes` (bit i in byte i/8) xor `flip`: in whole words where the writer takes
+// them (PresizedBitWriter::write_words), then 56 to a write.
 template <class Writer>
 [[gnu::always_inline]] inline void write_bits_of(Writer& writer,
                                                  std::span<const std::uint8_t> bytes,
                                                  std::uint64_t bits, std::uint64_t flip) {
   constexpr unsigned kField = 56;
   std::uint64_t at = 0;
+  if constexpr (requires { writer.write_words(bytes, bits, flip); }) {
+    at = writer.write_words(bytes, bits, flip);
+  }
   for (; bits - at >= kField; at += kField) {
     writer.write((bits_at(bytes, at) ^ flip) & BitWriter::mask(kField), kField);
   }
@@ -357,18 +365,27 @@ template <class Writer>
 
 namespace detail {
 
-// The remainders to `remainders` and the quotients' code words to `quotients`, in one loop over
-// the groups of four (b ≤ kJoinedRemainderBits): the two writers' serial chains (shift, or,
-// store, advance) overlap, where one stream after the other ran them in turn.
-template <class Writer>
-[[gnu::always_inline]] inline void write_split_streams(Writer& remainders,
-                                                       PresizedBitWriter& quotients,
-                                                       std::span<const std::uint32_t> sorted,
-                                                       unsigned b) {
+// The little-endian bytes of `word` at `to` (8 of them).
+inline void store_bits_word(std::uint8_t* to, std::uint64_t word) {
+  if constexpr (std::endian::native == std::endian::big) word = __builtin_bswap64(word);
+  std::memcpy(to, &word, 8);
+}
+
+// Split Rice's two streams of the indices in whole steps of eight (b ≤ kJoinedRemainderBits);
+// returns how many indices that was (a multiple of 8). The remainders of eight indices are 8b
+// bits, exactly b bytes: each step's are stored whole at `remainders` + b·step, a store that
+// waits on nothing before it (the 16 bytes stored reach past the step's b; the next step's store
+// overwrites them). Only the quotients go through a writer's serial chain (shift, or, store,
+// advance), once per step where the step's unary words fit one write.
+[[gnu::always_inline]] inline std::size_t write_split_steps(std::uint8_t* remainders,
+                                                            PresizedBitWriter& quotients,
+                                                            std::span<const std::uint32_t> sorted,
+                                                            unsigned b) {
   std::array<std::uint64_t, 64> low_codes;
   std::array<std::uint64_t, 64> unary_codes;
   std::array<std::uint64_t, 64> unary_lengths;
-  std::size_t i = for_each_group_run(
+  const unsigned half = 4 * b;  // the bits of four remainders: 4 … 56
+  return for_each_group_run<2>(
       sorted, [&](const std::uint32_t* first, std::size_t groups) __attribute__((always_inline)) {
         join_split_groups(first, groups, b, low_codes.data(), unary_codes.data(),
                           unary_lengths.data());
@@ -377,20 +394,18 @@ template <class Writer>
             quotients.write(unary_codes[k], static_cast<unsigned>(unary_lengths[k]));
             return;
           }
+          // Through a copy: the writer's own state then never has its address taken, and stays
+          // in registers on the common path.
+          PresizedBitWriter writer = quotients;
           for (const std::uint32_t* index = first + 4 * k; index < first + 4 * k + 4; ++index) {
-            write_rice(quotients, static_cast<std::uint32_t>(index[0] - index[-1] - 1U), b, 0);
+            write_rice(writer, static_cast<std::uint32_t>(index[0] - index[-1] - 1U), b, 0);
           }
+          quotients = writer;
         };
-        // Two groups to a write where they fit: the quotients of eight indices are mostly a byte or
-        // two, and the remainders of eight fit while b ≤ 7.
-        std::size_t k = 0;
-        for (; k + 2 <= groups; k += 2) {
-          if (8 * b <= kJoinedRiceBits) {
-            remainders.write(low_codes[k] | (low_codes[k + 1] << (4 * b)), 8 * b);
-          } else {
-            remainders.write(low_codes[k], 4 * b);
-            remainders.write(low_codes[k + 1], 4 * b);
-          }
+        for (std::size_t k = 0; k < groups; k += 2) {
+          store_bits_word(remainders, low_codes[k] | (low_codes[k + 1] << half));
+          store_bits_word(remainders + 8, low_codes[k + 1] >> (64 - half));
+          remainders += b;
           const std::uint64_t length = unary_lengths[k] + unary_lengths[k + 1];
           if (length <= kJoinedRiceBits) {
             quotients.write(unary_codes[k] | (unary_codes[k + 1] << unary_lengths[k]),
@@ -400,40 +415,44 @@ template <class Writer>
           write_quotients(k);
           write_quotients(k + 1);
         }
-        if (k < groups) {
-          remainders.write(low_codes[k], 4 * b);
-          write_quotients(k);
-        }
       });
-  const std::uint64_t low = BitWriter::mask(b);
-  std::uint64_t previous_end = i == 0 ? 0 : std::uint64_t{sorted[i - 1]} + 1;
-  for (; i < sorted.size(); ++i) {
-    const std::uint64_t gap = sorted[i] - previous_end;
-    remainders.write(gap & low, b);
-    write_rice(quotients, gap, b, 0);
-    previous_end = std::uint64_t{sorted[i]} + 1;
-  }
 }
 
+// Split Rice: the remainders and the quotients go to two scratch streams, then into `writer`
+// one after the other, a word a store where the writer takes whole words.
 template <class Writer>
 [[gnu::always_inline]] inline void write_split_rice_into(Writer& writer,
                                                          std::span<const std::uint32_t> sorted,
                                                          unsigned b) {
   if (sorted.empty()) return;
-  if (b > kJoinedRemainderBits) {  // long gaps, few indices: one stream after the other
-    for (std::size_t i = 0; i < sorted.size(); ++i) {
-      writer.write((sorted[i] - (i == 0 ? 0U : sorted[i - 1] + 1U)) & BitWriter::mask(b), b);
-    }
-    write_rice_code(writer, sorted, b, 0);
-    return;
+  // The remainders fill count·b bits; + 24: the last step's 16-byte store, the writer's 8 bytes of
+  // slack. Σ (q + 1) ≤ count + Σ gap / 2^b ≤ count + last index / 2^b bounds the quotients;
+  // + 16: a partial byte, the writer's slack.
+  thread_local std::vector<std::uint8_t> remainder_bytes;
+  thread_local std::vector<std::uint8_t> quotient_bytes;
+  remainder_bytes.resize(sorted.size() * b / 8 + 24);
+  quotient_bytes.resize((sorted.size() + (std::uint64_t{sorted.back()} >> b)) / 8 + 16);
+  PresizedBitWriter quotients(quotient_bytes.data());
+  const bool in_steps = b <= kJoinedRemainderBits;
+  std::size_t i = 0;
+  if (in_steps) {
+    i = write_split_steps(remainder_bytes.data(), quotients, sorted, b);
+  } else {  // long gaps, few indices: all the quotients, four to a write
+    write_rice_code(quotients, sorted, b, 0);
   }
-  // The quotients go to a scratch stream while the remainders are written, then follow them.
-  // Σ (q + 1) ≤ count + Σ gap / 2^b ≤ count + last index / 2^b bounds the scratch stream.
-  thread_local std::vector<std::uint8_t> scratch;
-  scratch.resize((sorted.size() + (std::uint64_t{sorted.back()} >> b)) / 8 + 16);
-  PresizedBitWriter quotients(scratch.data());  // + 16: its 8 bytes of slack, and a partial byte
-  write_split_streams(writer, quotients, sorted, b);
-  write_bits_of(writer, std::span<const std::uint8_t>(scratch), quotients.bits(), 0);
+  // The indices past the whole steps (all of them for b > kJoinedRemainderBits): the steps'
+  // remainders end on a byte, i·b/8.
+  PresizedBitWriter rest(remainder_bytes.data() + i / 8 * b);
+  const std::uint64_t low = BitWriter::mask(b);
+  std::uint64_t previous_end = i == 0 ? 0 : std::uint64_t{sorted[i - 1]} + 1;
+  for (; i < sorted.size(); ++i) {
+    const std::uint64_t gap = sorted[i] - previous_end;
+    rest.write(gap & low, b);
+    if (in_steps) write_rice(quotients, gap, b, 0);
+    previous_end = std::uint64_t{sorted[i]} + 1;
+  }
+  write_bits_of(writer, std::span<const std::uint8_t>(remainder_bytes), sorted.size() * b, 0);
+  write_bits_of(writer, std::span<const std::uint8_t>(quotient_bytes), quotients.bits(), 0);
 }
 
 template <class Writer>
