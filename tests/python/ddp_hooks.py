@@ -52,6 +52,12 @@ def train(rank, world, store, out, hook, poison=None, span=(0, STEPS), checkpoin
         except RuntimeError as error:
             with open(f"{out}.rank{rank}", "w") as f:
                 f.write(str(error))
+            # Every rank raises at the same step, so they can leave together as below: a rank
+            # whose peer had already exited with gloo's pairs still open was seen to abort at exit
+            # ("terminate called without an active exception").
+            torch.distributed.barrier()
+            del net
+            torch.distributed.destroy_process_group()
             return
         opt.step()
         history.append([p.detach().clone() for p in net.module.parameters()])
