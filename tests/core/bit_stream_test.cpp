@@ -2,8 +2,12 @@
 
 #include <gtest/gtest.h>
 
+#include <cstring>
+
+#include "every_target.hpp"
 #include "gradcomp/core/packed.hpp"
 #include "gradcomp/core/random.hpp"
+#include "gradcomp/core/shifted_copy.hpp"
 
 namespace gradcomp {
 namespace {
@@ -57,11 +61,12 @@ TEST(BitStream, PresizedWriterWritesTheBytesOfBitWriter) {
 // that are whole in both the stream and the bit count, and a write after it lands right after.
 TEST(BitStream, PresizedWriterCopiesWholeWordsAfterAnyBitOffset) {
   RandomStream stream(3, Purpose::kTest, 0, 0, 0);
-  std::vector<std::uint8_t> source(40);
+  std::vector<std::uint8_t> source(200);  // 25 words: the wide copy from 16 words on
   for (auto& byte : source) byte = static_cast<std::uint8_t>(stream.below(256));
   for (const std::uint64_t flip : {std::uint64_t{0}, ~std::uint64_t{0}}) {
     for (unsigned before = 0; before <= 7; ++before) {
-      for (const std::uint64_t bits : {0UL, 63UL, 64UL, 65UL, 200UL, 320UL}) {
+      for (const std::uint64_t bits :
+           {0UL, 63UL, 64UL, 65UL, 200UL, 320UL, 1023UL, 1024UL, 1600UL}) {
         std::vector<std::uint8_t> copied;    // the bits before and the copy
         std::vector<std::uint8_t> expected;  // and 11 bits after
         for (const bool after : {false, true}) {
@@ -76,7 +81,7 @@ TEST(BitStream, PresizedWriterCopiesWholeWordsAfterAnyBitOffset) {
         PresizedBitWriter fast(presized.data());
         fast.write(0x5A & BitWriter::mask(before), before);
         const std::uint64_t taken = fast.write_words(source, bits, flip);
-        EXPECT_EQ(taken, std::min<std::uint64_t>(bits / 64 * 64, 320)) << bits;
+        EXPECT_EQ(taken, bits / 64 * 64) << bits;
         for (std::uint64_t bit = taken; bit < bits; ++bit) {
           fast.write(((source[bit / 8] >> (bit % 8)) ^ flip) & 1U, 1);
         }
@@ -91,10 +96,47 @@ TEST(BitStream, PresizedWriterCopiesWholeWordsAfterAnyBitOffset) {
     }
   }
   // Only the words wholly inside the source: 20 bytes hold two.
-  std::vector<std::uint8_t> out(40);
+  std::vector<std::uint8_t> out(240);
   PresizedBitWriter short_source(out.data());
   EXPECT_EQ(short_source.write_words(std::span(source).first(20), 160, 0), 128U);
   EXPECT_EQ(short_source.bytes(), 16U);
+}
+
+// The wide copy on every instruction set: word w of the output is word w of the source xor flip,
+// shifted up by `shift` with the previous word's top bits below it (`below` for the first), and
+// the last word's top bits follow; word counts cover the vector loop of every width, its
+// remainder, one word and none.
+TEST(BitStream, WideShiftedCopyIsTheWordByWordCopyOnEveryTarget) {
+  RandomStream stream(5, Purpose::kTest, 0, 0, 0);
+  std::vector<std::uint64_t> source(40);
+  for (auto& word : source) word = stream.next_u64();
+  std::vector<std::uint8_t> source_bytes(8 * source.size());
+  std::memcpy(source_bytes.data(), source.data(), source_bytes.size());
+  for (const std::int64_t target : testing::every_target()) {
+    const testing::ForcedTarget forced(target);
+    for (const std::uint64_t flip : {std::uint64_t{0}, ~std::uint64_t{0}}) {
+      for (unsigned shift = 0; shift <= 7; ++shift) {
+        for (const std::size_t words : {0UL, 1UL, 2UL, 7UL, 8UL, 9UL, 17UL, 33UL}) {
+          const std::uint64_t below = 0x55U & BitWriter::mask(shift);
+          std::vector<std::uint64_t> expected(words + 2, 0x0123456789ABCDEFU);
+          std::uint64_t carried = below;
+          for (std::size_t w = 0; w < words; ++w) {
+            const std::uint64_t word = source[w] ^ flip;
+            expected[w] = carried | (word << shift);
+            carried = shift == 0 ? 0 : word >> (64 - shift);
+          }
+          expected[words] = carried;
+          std::vector<std::uint64_t> copied(words + 2, 0x0123456789ABCDEFU);
+          const std::uint64_t returned =
+              copy_shifted_words_wide(reinterpret_cast<std::uint8_t*>(copied.data()),
+                                      source_bytes.data(), words, shift, below, flip);
+          EXPECT_EQ(returned, carried) << words << " words, shift " << shift;
+          EXPECT_EQ(copied, expected)
+              << words << " words, shift " << shift << ", target " << target;
+        }
+      }
+    }
+  }
 }
 
 TEST(BitStream, ReadingPastTheEndThrowsDecodeError) {

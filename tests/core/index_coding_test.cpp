@@ -231,6 +231,69 @@ TEST(IndexCoding, RiceGroupsAreTheirFourWordsOnEveryTarget) {
   }
 }
 
+// split_rice_steps, on every instruction set: each step's b bytes are its eight remainders written
+// bit by bit, its length is Σ (q + 1) (64 for a quotient over 31), and a step of at most 56 bits
+// has its eight unary words as written bit by bit (step counts cover the vector loop of every
+// width, its remainder, and none).
+TEST(IndexCoding, SplitStepsAreTheirRemaindersAndUnaryWordsOnEveryTarget) {
+  for (const std::int64_t target : testing::every_target()) {
+    const testing::ForcedTarget forced(target);
+    for (unsigned b = 1; b <= kJoinedRemainderBits; ++b) {
+      for (const std::size_t steps : {0UL, 1UL, 3UL, 4UL, 5UL, 9UL, 32UL}) {
+        std::vector<std::uint64_t> gaps = mixed_gaps(8 * steps, b, std::uint64_t{31} * b + steps);
+        if (steps >= 3) {  // a step of 47 bits whose one long quotient leaves a 32-bit lane
+          std::fill_n(gaps.begin() + 8, 8, 0);
+          gaps[13] = std::uint64_t{40} << b;
+        }
+        std::vector<std::uint32_t> sorted{~0U};
+        for (const std::uint64_t gap : gaps)
+          sorted.push_back(static_cast<std::uint32_t>(sorted.back() + 1 + gap));
+        std::vector<std::uint8_t> remainders(b * steps + 16, 0xCD);
+        std::vector<std::uint64_t> codes(steps + 1, 7), lengths(steps + 1, 7);
+        split_rice_steps(sorted.data() + 1, steps, b, remainders.data(), codes.data(),
+                         lengths.data());
+        std::size_t joined = 0;
+        for (std::size_t s = 0; s < steps; ++s) {
+          std::vector<std::uint8_t> low_bytes;
+          std::vector<std::uint8_t> unary_bytes;
+          std::uint64_t length = 0;
+          {
+            BitWriter low(low_bytes);
+            BitWriter unary(unary_bytes);
+            for (std::size_t m = 8 * s; m < 8 * s + 8; ++m) {
+              low.write(gaps[m] & BitWriter::mask(b), b);
+              const std::uint64_t quotient = gaps[m] >> b;
+              for (std::uint64_t one = 0; one < quotient; ++one) unary.write(1, 1);
+              unary.write(0, 1);
+              length += quotient > 31 ? 64 : quotient + 1;
+            }
+          }
+          const auto at = static_cast<std::ptrdiff_t>(b * s);
+          EXPECT_TRUE(std::equal(low_bytes.begin(), low_bytes.end(), remainders.begin() + at))
+              << "b = " << b << ", step " << s << ", target " << target;
+          ASSERT_EQ(lengths[s], length) << "b = " << b << ", step " << s << ", target " << target;
+          if (length > kJoinedRiceBits) continue;
+          ++joined;
+          unary_bytes.resize(8);
+          std::uint64_t expected = 0;
+          for (std::size_t byte = 0; byte < 8; ++byte)
+            expected |= std::uint64_t{unary_bytes[byte]} << (8 * byte);
+          EXPECT_EQ(codes[s], expected) << "b = " << b << ", step " << s << ", target " << target;
+        }
+        EXPECT_EQ(codes[steps], 7U);  // nothing written past the last step
+        EXPECT_EQ(lengths[steps], 7U);
+        if (steps >= 3) {
+          EXPECT_EQ(lengths[1], 64U + 7U);
+        }
+        if (steps == 32) {  // both kinds of step are tried
+          EXPECT_GT(joined, 0U) << "b = " << b;
+          EXPECT_LT(joined, steps) << "b = " << b;
+        }
+      }
+    }
+  }
+}
+
 // write_indices' bytes are the code written bit by bit, with either writer, on every instruction
 // set, at counts around its chunks of 256 indices and with tails of 0–3 indices after the groups.
 TEST(IndexCoding, RiceIndicesAreTheCodeWrittenBitByBitAtEveryChunkBoundary) {

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "gradcomp/core/error.hpp"
+#include "gradcomp/core/shifted_copy.hpp"
 
 namespace gradcomp {
 
@@ -116,6 +117,11 @@ class PresizedBitWriter {
   static std::uint64_t copy_shifted_words(std::uint8_t* to, const std::uint8_t* from,
                                           std::size_t words, unsigned shift, std::uint64_t below,
                                           std::uint64_t flip) {
+    // Many words in vectors; a few here, where the call through the CPU's dispatch would cost
+    // more than it saves.
+    if (std::endian::native == std::endian::little && words >= kWideCopy) {
+      return copy_shifted_words_wide(to, from, words, shift, below, flip);
+    }
     for (std::size_t w = 0; w < words; ++w) {
       std::uint64_t word = 0;
       std::memcpy(&word, from + 8 * w, 8);
@@ -131,6 +137,8 @@ class PresizedBitWriter {
     std::memcpy(to + 8 * words, &partial, 8);
     return below;
   }
+
+  static constexpr std::size_t kWideCopy = 16;
 
   std::uint8_t* out_;
   std::size_t byte_ = 0;

@@ -365,55 +365,34 @@ template <class Writer>
 
 namespace detail {
 
-// The little-endian bytes of `word` at `to` (8 of them).
-inline void store_bits_word(std::uint8_t* to, std::uint64_t word) {
-  if constexpr (std::endian::native == std::endian::big) word = __builtin_bswap64(word);
-  std::memcpy(to, &word, 8);
-}
-
 // Split Rice's two streams of the indices in whole steps of eight (b ≤ kJoinedRemainderBits);
-// returns how many indices that was (a multiple of 8). The remainders of eight indices are 8b
-// bits, exactly b bytes: each step's are stored whole at `remainders` + b·step, a store that
-// waits on nothing before it (the 16 bytes stored reach past the step's b; the next step's store
-// overwrites them). Only the quotients go through a writer's serial chain (shift, or, store,
-// advance), once per step where the step's unary words fit one write.
+// returns how many indices that was (a multiple of 8). split_rice_steps (vectors) stores each
+// step's remainders, 8b bits, exactly b bytes, at `remainders` + b·step, and joins its unary
+// words: only the quotients go through a writer's serial chain (shift, or, store, advance), once
+// per step where the step's unary words fit one write.
 [[gnu::always_inline]] inline std::size_t write_split_steps(std::uint8_t* remainders,
                                                             PresizedBitWriter& quotients,
                                                             std::span<const std::uint32_t> sorted,
                                                             unsigned b) {
-  std::array<std::uint64_t, 64> low_codes;
-  std::array<std::uint64_t, 64> unary_codes;
-  std::array<std::uint64_t, 64> unary_lengths;
-  const unsigned half = 4 * b;  // the bits of four remainders: 4 … 56
+  std::array<std::uint64_t, 32> unary_codes;
+  std::array<std::uint64_t, 32> unary_lengths;
   return for_each_group_run<2>(
       sorted, [&](const std::uint32_t* first, std::size_t groups) __attribute__((always_inline)) {
-        join_split_groups(first, groups, b, low_codes.data(), unary_codes.data(),
-                          unary_lengths.data());
-        const auto write_quotients = [&](std::size_t k) {
-          if (unary_lengths[k] <= kJoinedRiceBits) {
-            quotients.write(unary_codes[k], static_cast<unsigned>(unary_lengths[k]));
-            return;
+        const std::size_t steps = groups / 2;
+        split_rice_steps(first, steps, b, remainders, unary_codes.data(), unary_lengths.data());
+        remainders += b * steps;
+        for (std::size_t s = 0; s < steps; ++s) {
+          if (unary_lengths[s] <= kJoinedRiceBits) {
+            quotients.write(unary_codes[s], static_cast<unsigned>(unary_lengths[s]));
+            continue;
           }
           // Through a copy: the writer's own state then never has its address taken, and stays
           // in registers on the common path.
           PresizedBitWriter writer = quotients;
-          for (const std::uint32_t* index = first + 4 * k; index < first + 4 * k + 4; ++index) {
+          for (const std::uint32_t* index = first + 8 * s; index < first + 8 * s + 8; ++index) {
             write_rice(writer, static_cast<std::uint32_t>(index[0] - index[-1] - 1U), b, 0);
           }
           quotients = writer;
-        };
-        for (std::size_t k = 0; k < groups; k += 2) {
-          store_bits_word(remainders, low_codes[k] | (low_codes[k + 1] << half));
-          store_bits_word(remainders + 8, low_codes[k + 1] >> (64 - half));
-          remainders += b;
-          const std::uint64_t length = unary_lengths[k] + unary_lengths[k + 1];
-          if (length <= kJoinedRiceBits) {
-            quotients.write(unary_codes[k] | (unary_codes[k + 1] << unary_lengths[k]),
-                            static_cast<unsigned>(length));
-            continue;
-          }
-          write_quotients(k);
-          write_quotients(k + 1);
         }
       });
 }
@@ -425,8 +404,9 @@ template <class Writer>
                                                          std::span<const std::uint32_t> sorted,
                                                          unsigned b) {
   if (sorted.empty()) return;
-  // The remainders fill count·b bits; + 24: the last step's 16-byte store, the writer's 8 bytes of
-  // slack. Σ (q + 1) ≤ count + Σ gap / 2^b ≤ count + last index / 2^b bounds the quotients;
+  // The remainders fill count·b bits; + 24: split_rice_steps' stores reach 16 bytes past the last
+  // step's start, the writer's 8 bytes of slack. Σ (q + 1) ≤ count + Σ gap / 2^b ≤ count + last
+  // index / 2^b bounds the quotients;
   // + 16: a partial byte, the writer's slack.
   thread_local std::vector<std::uint8_t> remainder_bytes;
   thread_local std::vector<std::uint8_t> quotient_bytes;

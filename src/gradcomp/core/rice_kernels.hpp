@@ -29,16 +29,19 @@ constexpr std::uint64_t kJoinedRiceBits = 56;
 void join_rice_groups(const std::uint32_t* sorted, std::size_t groups, unsigned b,
                       unsigned low_bits, std::uint64_t* codes, std::uint64_t* lengths);
 
-// The widest b whose four remainders join into one write.
+// The widest b split_rice_steps takes: four remainders in one 64-bit lane, within the joined width.
 constexpr unsigned kJoinedRemainderBits = kJoinedRiceBits / 4;
 
-// For each whole group of four indices, as join_rice_groups reads them: split Rice's two parts of
-// their four gaps' code words. The b low bits of each gap joined into low_codes[k] (first lowest;
-// 4b bits), and the quotients' unary words (q ones and a zero) joined into unary_codes[k], with
-// their length Σ (q + 1) in unary_lengths[k] (as join_rice_groups with low_bits = 0).
-// b ≤ kJoinedRemainderBits.
-void join_split_groups(const std::uint32_t* sorted, std::size_t groups, unsigned b,
-                       std::uint64_t* low_codes, std::uint64_t* unary_codes,
-                       std::uint64_t* unary_lengths);
+// Split Rice's two parts of `steps` whole steps of eight indices, sorted[8s .. 8s + 7] (s < steps;
+// gaps as join_rice_groups takes them, sorted[−1] read). Step s's remainders, the b low bits of
+// its eight gaps (first lowest; 8b bits, exactly b bytes), are stored at remainders + b·s; the
+// stores reach up to 16 bytes past the last step's start. Its quotients' unary words (q ones and a
+// zero) are joined into unary_codes[s], first lowest, with their length Σ (q + 1) in
+// unary_lengths[s], where a quotient over 31 counts 64 (the vectors join in 32-bit lanes); when
+// that length is over kJoinedRiceBits the word is not the step's (its indices are written one by
+// one). 1 ≤ b ≤ kJoinedRemainderBits.
+void split_rice_steps(const std::uint32_t* sorted, std::size_t steps, unsigned b,
+                      std::uint8_t* remainders, std::uint64_t* unary_codes,
+                      std::uint64_t* unary_lengths);
 
 }  // namespace gradcomp
