@@ -231,14 +231,14 @@ TEST(IndexCoding, RiceGroupsAreTheirFourWordsOnEveryTarget) {
   }
 }
 
-// split_rice_steps, on every instruction set: each step's b bytes are its eight remainders written
-// bit by bit, its length is Σ (q + 1) (64 for a quotient over 31), and a step of at most 56 bits
-// has its eight unary words as written bit by bit (step counts cover the vector loop of every
-// width, its remainder, and none).
+// split_rice_steps, on every instruction set and b = 0 … 14: each step's b bytes are its eight
+// remainders written bit by bit, its length is Σ (q + 1) (64 for a quotient over 31), and a step
+// of at most 56 bits has its eight unary words as written bit by bit (step counts cover the
+// vector loop of every width, its remainder, and none).
 TEST(IndexCoding, SplitStepsAreTheirRemaindersAndUnaryWordsOnEveryTarget) {
   for (const std::int64_t target : testing::every_target()) {
     const testing::ForcedTarget forced(target);
-    for (unsigned b = 1; b <= kJoinedRemainderBits; ++b) {
+    for (unsigned b = 0; b <= kJoinedRemainderBits; ++b) {
       for (const std::size_t steps : {0UL, 1UL, 3UL, 4UL, 5UL, 9UL, 32UL}) {
         std::vector<std::uint64_t> gaps = mixed_gaps(8 * steps, b, std::uint64_t{31} * b + steps);
         if (steps >= 3) {  // a step of 47 bits whose one long quotient leaves a 32-bit lane

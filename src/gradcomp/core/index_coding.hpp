@@ -303,10 +303,10 @@ template <class Writer>
   }
 }
 
-// Split Rice of the sorted indices' gaps (b ≥ 1): every gap's b low bits, then every code word's
-// quotient in unary. Not inlined, as the bitmap's reader: the writer is copied into a local for
-// the whole write, so that its state stays in registers (through the reference every write went
-// through memory).
+// Split Rice of the sorted indices' gaps: every gap's b low bits, then every code word's quotient
+// in unary (for b = 0, the quotients alone: Rice's own layout). Not inlined, as the bitmap's
+// reader: the writer is copied into a local for the whole write, so that its state stays in
+// registers (through the reference every write went through memory).
 template <class Writer>
 [[gnu::noinline]] void write_split_rice(Writer& writer, std::span<const std::uint32_t> sorted,
                                         unsigned b);
@@ -351,7 +351,9 @@ template <class Writer>
     detail::write_bitmap_code(writer, support, plan.bits);
     return;
   }
-  if (plan.split) {
+  // Rice of b = 0 is its unary words alone, the same bytes split or not: a long segment of it is
+  // written by the split encoder's vectors too.
+  if (plan.split || (plan.rice && plan.rice_bits == 0 && sorted.size() >= kSplitMinimum)) {
     detail::write_split_rice(writer, sorted, plan.rice_bits);
     return;
   }

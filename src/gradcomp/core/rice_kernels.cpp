@@ -142,7 +142,7 @@ void split_rice_step(const std::uint32_t* first, unsigned b, std::uint8_t* remai
   for (std::uint64_t& word : words) {
     if constexpr (std::endian::native == std::endian::big) word = __builtin_bswap64(word);
   }
-  std::memcpy(remainders, words.data(), 16);
+  if (b != 0) std::memcpy(remainders, words.data(), 16);
   unary = joined;
   length = at;
 }
@@ -200,15 +200,17 @@ void split_rice_steps_kernel(const std::uint32_t* sorted, std::size_t steps, uns
     const V32 gap0 = hn::Sub(hn::Sub(hn::LoadU(d32, at), hn::LoadU(d32, at - 1)), one32);
     const V32 gap1 =
         hn::Sub(hn::Sub(hn::LoadU(d32, at + lanes32), hn::LoadU(d32, at + lanes32 - 1)), one32);
-    // Lane g: group g of four. A step (groups 2k, 2k + 1) is 8b ≤ 112 bits: the low word in lane
-    // 2k, the bits past 64 in lane 2k + 1.
-    const V groups_low = hn::ConcatEven(d, joined_low(gap1), joined_low(gap0));
-    const V steps_low =
-        hn::OddEven(hn::ShiftRightSame(groups_low, 64 - 4 * shift),
-                    hn::Or(groups_low, hn::Shuffle01(hn::ShiftLeftSame(groups_low, 4 * shift))));
-    hn::Store(steps_low, d, blocks);
-    for (std::size_t k = 0; k < round; ++k) std::memcpy(remainders + b * k, blocks + 2 * k, 16);
-    remainders += b * round;
+    if (b != 0) {
+      // Lane g: group g of four. A step (groups 2k, 2k + 1) is 8b ≤ 112 bits: the low word in lane
+      // 2k, the bits past 64 in lane 2k + 1.
+      const V groups_low = hn::ConcatEven(d, joined_low(gap1), joined_low(gap0));
+      const V steps_low =
+          hn::OddEven(hn::ShiftRightSame(groups_low, 64 - 4 * shift),
+                      hn::Or(groups_low, hn::Shuffle01(hn::ShiftLeftSame(groups_low, 4 * shift))));
+      hn::Store(steps_low, d, blocks);
+      for (std::size_t k = 0; k < round; ++k) std::memcpy(remainders + b * k, blocks + 2 * k, 16);
+      remainders += b * round;
+    }
     V length0, length1;
     const V unary0 = joined_unary(gap0, length0);
     const V unary1 = joined_unary(gap1, length1);

@@ -39,7 +39,8 @@ constexpr unsigned kJoinedRemainderBits = kJoinedRiceBits / 4;
 // zero) are joined into unary_codes[s], first lowest, with their length Σ (q + 1) in
 // unary_lengths[s], where a quotient over 31 counts 64 (the vectors join in 32-bit lanes); when
 // that length is over kJoinedRiceBits the word is not the step's (its indices are written one by
-// one). 1 ≤ b ≤ kJoinedRemainderBits.
+// one). b ≤ kJoinedRemainderBits; with b = 0 nothing is stored at `remainders` (Rice of b = 0 is
+// its unary words alone).
 void split_rice_steps(const std::uint32_t* sorted, std::size_t steps, unsigned b,
                       std::uint8_t* remainders, std::uint64_t* unary_codes,
                       std::uint64_t* unary_lengths);
