@@ -142,48 +142,47 @@ void per_kept(benchmark::State& state, std::size_t kept) {
   state.counters["kept"] = static_cast<double>(kept);
 }
 
-// The index code as the compressors choose it by default (`index = "auto"`), or `rice` (the
-// smallest b, where auto may take the bitmap, b = 0).
-void SparseEncode(benchmark::State& state, double density,
-                  gradcomp::IndexChoice choice = gradcomp::IndexChoice::kAuto) {
+// The kept set's sparse section written into a reused message: its indices with `choice`, then
+// write_values(out, set) for the values (nothing: the index part alone).
+template <class WriteValues>
+void encode_section(benchmark::State& state, double density, gradcomp::IndexChoice choice,
+                    WriteValues write_values) {
   const auto d = static_cast<std::size_t>(state.range(0));
   const KeptSet set = kept_set(d, density);
   std::vector<std::uint8_t> out;
   for (auto _ : state) {
     out.clear();
     gradcomp::write_sparse_indices(out, set.parts, choice);
-    gradcomp::write_sparse_values<float>(out, gradient(d), set.parts, gradcomp::ValueFormat::kFp32);
+    write_values(out, set);
     benchmark::DoNotOptimize(out.data());
   }
   per_kept(state, set.global.size());
+}
+
+// The index code as the compressors choose it by default (`index = "auto"`), or `rice` (the
+// smallest b, where auto may take the bitmap, b = 0); the values gathered from x, as Random-k
+// writes them.
+void SparseEncode(benchmark::State& state, double density,
+                  gradcomp::IndexChoice choice = gradcomp::IndexChoice::kAuto) {
+  const std::vector<float>& x = gradient(static_cast<std::size_t>(state.range(0)));
+  encode_section(state, density, choice, [&](std::vector<std::uint8_t>& out, const KeptSet& set) {
+    gradcomp::write_sparse_values<float>(out, x, set.parts, gradcomp::ValueFormat::kFp32);
+  });
 }
 
 // The section as Top-k and the hard threshold write it: their selection hands the kept values
 // back in index order, so the values are appended, not gathered from x.
 void SparseEncodeCollected(benchmark::State& state, double density) {
-  const auto d = static_cast<std::size_t>(state.range(0));
-  const KeptSet set = kept_set(d, density);
-  std::vector<std::uint8_t> out;
-  for (auto _ : state) {
-    out.clear();
-    gradcomp::write_sparse_indices(out, set.parts, gradcomp::IndexChoice::kAuto);
-    gradcomp::append_values<float>(out, set.values, gradcomp::ValueFormat::kFp32);
-    benchmark::DoNotOptimize(out.data());
-  }
-  per_kept(state, set.global.size());
+  encode_section(state, density, gradcomp::IndexChoice::kAuto,
+                 [](std::vector<std::uint8_t>& out, const KeptSet& set) {
+                   gradcomp::append_values<float>(out, set.values, gradcomp::ValueFormat::kFp32);
+                 });
 }
 
 // The index part of SparseEncode alone (the plan and the code, no values).
 void SparseIndexEncode(benchmark::State& state, double density) {
-  const auto d = static_cast<std::size_t>(state.range(0));
-  const KeptSet set = kept_set(d, density);
-  std::vector<std::uint8_t> out;
-  for (auto _ : state) {
-    out.clear();
-    gradcomp::write_sparse_indices(out, set.parts, gradcomp::IndexChoice::kAuto);
-    benchmark::DoNotOptimize(out.data());
-  }
-  per_kept(state, set.global.size());
+  encode_section(state, density, gradcomp::IndexChoice::kAuto,
+                 [](std::vector<std::uint8_t>&, const KeptSet&) {});
 }
 
 void SparseDecode(benchmark::State& state, double density,

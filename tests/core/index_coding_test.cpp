@@ -184,6 +184,14 @@ std::vector<std::uint64_t> mixed_gaps(std::size_t count, unsigned b, std::uint64
   return gaps;
 }
 
+// The first 64 bits of a bit stream (bit i in byte i/8; zeros past its end) as a word.
+std::uint64_t first_word(const std::vector<std::uint8_t>& bytes) {
+  std::uint64_t word = 0;
+  for (std::size_t byte = 0; byte < std::min<std::size_t>(8, bytes.size()); ++byte)
+    word |= std::uint64_t{bytes[byte]} << (8 * byte);
+  return word;
+}
+
 // join_rice_groups, on every instruction set: each group's length is Σ (q + 1 + b) of its indices'
 // gaps, and a group of at most 56 bits is its four words as written bit by bit (group counts cover
 // the vector loop of every width, its remainder, and none).
@@ -214,11 +222,8 @@ TEST(IndexCoding, RiceGroupsAreTheirFourWordsOnEveryTarget) {
           ASSERT_EQ(lengths[k], length) << "b = " << b << ", group " << k;
           if (length > kJoinedRiceBits) continue;
           ++joined;
-          bytes.resize(8);
-          std::uint64_t expected = 0;
-          for (std::size_t byte = 0; byte < 8; ++byte)
-            expected |= std::uint64_t{bytes[byte]} << (8 * byte);
-          EXPECT_EQ(codes[k], expected) << "b = " << b << ", group " << k << ", target " << target;
+          EXPECT_EQ(codes[k], first_word(bytes))
+              << "b = " << b << ", group " << k << ", target " << target;
         }
         EXPECT_EQ(codes[groups], 7U);  // nothing written past the last group
         EXPECT_EQ(lengths[groups], 7U);
@@ -274,11 +279,8 @@ TEST(IndexCoding, SplitStepsAreTheirRemaindersAndUnaryWordsOnEveryTarget) {
           ASSERT_EQ(lengths[s], length) << "b = " << b << ", step " << s << ", target " << target;
           if (length > kJoinedRiceBits) continue;
           ++joined;
-          unary_bytes.resize(8);
-          std::uint64_t expected = 0;
-          for (std::size_t byte = 0; byte < 8; ++byte)
-            expected |= std::uint64_t{unary_bytes[byte]} << (8 * byte);
-          EXPECT_EQ(codes[s], expected) << "b = " << b << ", step " << s << ", target " << target;
+          EXPECT_EQ(codes[s], first_word(unary_bytes))
+              << "b = " << b << ", step " << s << ", target " << target;
         }
         EXPECT_EQ(codes[steps], 7U);  // nothing written past the last step
         EXPECT_EQ(lengths[steps], 7U);
