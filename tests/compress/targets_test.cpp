@@ -248,9 +248,10 @@ TEST(Targets, CorruptSplitRiceDecodesAsTheBaselineOnEveryTarget) {
     }
   }
   EXPECT_GT(refused, 30U);  // the corruptions reach the decoders' checks
-  // The whole message, read as a segment that ends before index `fault`: refused there, in the
-  // vector decode's blocks (after 150 or 400 indices, with the adds trailing) or in its scalar
-  // end (the last 20), after the same adds as the baseline's.
+  // The whole message, read as a segment that ends before index `fault`: refused there, after
+  // the same adds as the baseline's. The vector decode finds each fault in one of its blocks
+  // (the first, before any add; or with the adds trailing it, after 150, 400 or all but the
+  // last 20 indices) and hands the block to its scalar end, which names the fault.
   for (const std::size_t fault :
        {std::size_t{3}, std::size_t{150}, std::size_t{400}, kept.size() - 20}) {
     const std::vector<Segment> shorter{{0, kept[fault]}};
