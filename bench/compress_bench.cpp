@@ -6,6 +6,7 @@
 #include <benchmark/benchmark.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstring>
 #include <vector>
@@ -13,6 +14,8 @@
 #include "gradcomp/compress/registry.hpp"
 #include "gradcomp/compress/sparse_codec.hpp"
 #include "gradcomp/compress/topk_select.hpp"
+#include "gradcomp/core/bit_stream.hpp"
+#include "gradcomp/core/index_coding.hpp"
 #include "gradcomp/core/random.hpp"
 
 namespace {
@@ -268,6 +271,54 @@ void AddKeptOnce(benchmark::State& state, double density) {
   per_kept(state, set.global.size());
 }
 
+// Where split Rice pays (index_coding.hpp's kSplitMinimum): a segment of `kept` indices at the
+// density (b from it: 6 at 1.2%, 9 at 0.15%), written with Rice's best b in the `split` layout or
+// the interleaved one, then read and added as a receiver does. Each iteration encodes the section
+// once and decodes it once (one receiver); counters: ns per kept element of each part.
+void SplitLayout(benchmark::State& state, double density, bool split) {
+  const auto kept = static_cast<std::size_t>(state.range(0));
+  const auto d = static_cast<std::size_t>(static_cast<double>(kept) / density);
+  const KeptSet set = kept_set(d, density);
+  const gradcomp::SparseSegment& part = set.parts[0];
+  gradcomp::IndexPlan plan = gradcomp::plan_indices(part.indices, d, gradcomp::IndexChoice::kRice);
+  plan.split = split;
+  const std::vector<gradcomp::Segment> segments{part.segment};
+  const std::vector<std::size_t> counts{part.indices.size()};
+  std::vector<std::uint8_t> message;
+  std::vector<float> out(d);
+  const auto encode = [&] {
+    message.resize((8 + plan.bits + 7) / 8 + 8);  // the writer's 8 bytes of slack
+    gradcomp::PresizedBitWriter writer(message.data());
+    writer.write(plan.tag(), 8);
+    gradcomp::write_indices(writer, part.indices, d, plan);
+    message.resize(writer.bytes());
+    gradcomp::append_values<float>(message, set.values, gradcomp::ValueFormat::kFp32);
+  };
+  const auto decode = [&] {
+    gradcomp::ByteReader reader(message);
+    gradcomp::read_sparse_add(reader, segments, counts, gradcomp::ValueFormat::kFp32,
+                              std::span<float>(out), 0.5F);
+  };
+  double encode_seconds = 0;
+  double decode_seconds = 0;
+  for (auto _ : state) {
+    const auto start = std::chrono::steady_clock::now();
+    encode();
+    benchmark::DoNotOptimize(message.data());
+    const auto middle = std::chrono::steady_clock::now();
+    decode();
+    benchmark::DoNotOptimize(out.data());
+    const auto end = std::chrono::steady_clock::now();
+    encode_seconds += std::chrono::duration<double>(middle - start).count();
+    decode_seconds += std::chrono::duration<double>(end - middle).count();
+  }
+  per_kept(state, part.indices.size());
+  const double elements = static_cast<double>(state.iterations() * part.indices.size());
+  state.counters["encode_ns"] = 1e9 * encode_seconds / elements;
+  state.counters["decode_ns"] = 1e9 * decode_seconds / elements;
+  state.counters["b"] = plan.rice_bits;
+}
+
 constexpr std::int64_t kSmall = 1 << 20;     // 1M (1,048,576)
 constexpr std::int64_t kLarge = 25'000'000;  // 25M
 
@@ -338,5 +389,14 @@ BENCHMARK_CAPTURE(ThresholdEncode, 32pct, 0.32)->Apply(simulator_sizes);
 BENCHMARK_CAPTURE(ThresholdDecode, 0_15pct, 0.0015)->Apply(simulator_sizes);
 BENCHMARK_CAPTURE(ThresholdDecode, 1_2pct, 0.012)->Apply(simulator_sizes);
 BENCHMARK_CAPTURE(ThresholdDecode, 32pct, 0.32)->Apply(simulator_sizes);
+
+void split_counts(benchmark::internal::Benchmark* b) {
+  for (const std::int64_t kept : {32, 64, 128, 160, 192, 256, 512, 1024, 4096}) b->Arg(kept);
+  b->Unit(benchmark::kMicrosecond)->UseRealTime();
+}
+BENCHMARK_CAPTURE(SplitLayout, 1_2pct_interleaved, 0.012, false)->Apply(split_counts);
+BENCHMARK_CAPTURE(SplitLayout, 1_2pct_split, 0.012, true)->Apply(split_counts);
+BENCHMARK_CAPTURE(SplitLayout, 0_15pct_interleaved, 0.0015, false)->Apply(split_counts);
+BENCHMARK_CAPTURE(SplitLayout, 0_15pct_split, 0.0015, true)->Apply(split_counts);
 
 BENCHMARK_MAIN();

@@ -441,6 +441,27 @@ TEST(IndexCoding, SplitRiceIsTheRemaindersThenTheQuotientsAndReadsBack) {
   }
 }
 
+// auto lays Rice of b ≥ 1 out split from 192 indices in a segment (where a split message's
+// encode and decode together became the cheaper, docs/benchmarks.md), interleaved below that;
+// `rice` never splits. Either way the plan's size is Rice's own.
+TEST(IndexCoding, AutoSplitsRiceFromOneHundredNinetyTwoIndices) {
+  ASSERT_EQ(kSplitMinimum, 192U);
+  for (const std::size_t count : {1UL, 100UL, 191UL, 192UL, 193UL, 1000UL}) {
+    const std::size_t segment = count * 80;  // 1.25%: b = 5 or 6
+    const std::vector<std::uint32_t> support = random_support(segment, count, count);
+    const IndexPlan automatic = plan_indices(support, segment, IndexChoice::kAuto);
+    const IndexPlan rice = plan_indices(support, segment, IndexChoice::kRice);
+    ASSERT_TRUE(automatic.rice);
+    EXPECT_GE(automatic.rice_bits, 1U) << count << " indices";
+    EXPECT_EQ(automatic.split, count >= 192) << count << " indices";
+    EXPECT_FALSE(rice.split) << count << " indices";
+    EXPECT_EQ(automatic.bits, rice.bits) << count << " indices";
+    EXPECT_EQ(automatic.tag(), (count >= 192 ? 0xC0 : 0x80) | automatic.rice_bits);
+    IndexPlan plan;
+    EXPECT_EQ(round_trip(support, segment, IndexChoice::kAuto, &plan), support);
+  }
+}
+
 // A split stream that is cut short, names an index at or past the segment's end, or comes with
 // a tag that cannot be split (not Rice, or b = 0) is refused with DecodeError.
 TEST(IndexCoding, SplitRiceRefusesTruncatedOrOutOfRangeStreamsAndBadTags) {

@@ -34,9 +34,10 @@ constexpr unsigned kMaxRiceBits = 40;  // the largest b a tag may name
 constexpr std::uint64_t kBitmapSlack = 8;
 constexpr std::uint8_t kBitmapTag = 0x80;  // the tag of Rice with b = 0
 // auto lays Rice with b ≥ 1 out split in segments of this many indices or more. The split
-// encode costs more, and its vector decode a set-up: at 60 indices both were slower than the
-// interleaved layout's, at 1,572 the decode was 1.5× as fast (docs/benchmarks.md, "Split Rice").
-constexpr std::size_t kSplitMinimum = 256;
+// encode costs more, and its vector decode a set-up: at 128 indices one encode and one decode
+// together cost as much in either layout, at 192 split was 20–25% cheaper, and both of its
+// parts faster (docs/benchmarks.md, "Where split Rice pays").
+constexpr std::size_t kSplitMinimum = 192;
 IndexChoice parse_index_choice(std::string_view text);
 
 struct IndexPlan {
