@@ -13,21 +13,13 @@ namespace {
 // About 20 µs of polling before sleeping: longer than the gap between a step's rounds.
 constexpr int kSpins = 4000;
 
-inline void pause_briefly() {
-#if defined(__x86_64__) || defined(__i386__)
-  __builtin_ia32_pause();
-#else
-  std::this_thread::yield();
-#endif
-}
-
 // Waits until `value` differs from `seen`: polls, then sleeps in the atomic's wait.
 template <class V>
 V wait_for_change(const std::atomic<V>& value, V seen) {
   for (int i = 0; i < kSpins; ++i) {
     const V now = value.load(std::memory_order_acquire);
     if (now != seen) return now;
-    pause_briefly();
+    WorkerPool::pause_briefly();
   }
   value.wait(seen, std::memory_order_acquire);
   return value.load(std::memory_order_acquire);
@@ -99,6 +91,14 @@ void WorkerPool::run(std::size_t count, const std::function<void(std::size_t)>& 
   closed_.store(round);
   task_ = nullptr;
   if (failure_) std::rethrow_exception(failure_);
+}
+
+void WorkerPool::pause_briefly() {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#else
+  std::this_thread::yield();
+#endif
 }
 
 std::size_t WorkerPool::share_start(std::size_t thread, std::size_t count) const {

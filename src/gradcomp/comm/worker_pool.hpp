@@ -45,6 +45,11 @@ class WorkerPool {
   // Whether task j of a round of `count` begins a thread's share: the task before it usually
   // runs on another core, so what that task could fetch for j would land in the wrong cache.
   [[nodiscard]] bool starts_share(std::size_t j, std::size_t count) const;
+  // The first task of thread `thread`'s share of a round of `count` (thread = threads() gives
+  // count): the tasks a thread runs first, unless another thread takes them when it is late.
+  [[nodiscard]] std::size_t share_start(std::size_t thread, std::size_t count) const;
+  // A spin-wait's pause (x86's `pause`, elsewhere a yield).
+  static void pause_briefly();
 
   // The CPUs this process may run on (its affinity mask: under mpirun, the cores it is bound to).
   static std::size_t available_cores();
@@ -55,8 +60,6 @@ class WorkerPool {
 
  private:
   void helper_main(std::size_t thread, std::uint64_t seen);
-  // The first task of thread `thread`'s share (thread = threads() gives count).
-  [[nodiscard]] std::size_t share_start(std::size_t thread, std::size_t count) const;
   // Thread `thread`'s share first, then what is left of the others'.
   void take_tasks(std::size_t thread);
   // Runs the unclaimed tasks of `share`; returns how many it ran.

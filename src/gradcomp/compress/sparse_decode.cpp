@@ -163,12 +163,11 @@ void add_split_rice_tail(std::span<const std::uint8_t> bytes, std::uint64_t star
   for (; k < count; ++k) {
     // positions[k] is the terminator of index k − 1 (positions[0] = −1).
     const std::uint32_t quotient = positions[k + 1] - positions[k] - 1;
-    require<DecodeError>(quotient <= limit, "message corrupt: unary run longer than {}", limit);
+    require_unary_run_within(quotient, limit);
     const std::uint64_t index =
         previous_end + ((std::uint64_t{quotient} << b) |
                         (detail::bits_at(bytes, start + k * b) & BitWriter::mask(b)));
-    require<DecodeError>(index < segment_size, "message corrupt: index {} outside a segment of {}",
-                         index, segment_size);
+    require_index_inside(index, segment_size);
     add(k, index);
     previous_end = index + 1;
   }

@@ -149,6 +149,13 @@ class PresizedBitWriter {
 // Reads a word at a time: the bits not yet read wait in a 64-bit window, refilled with up to
 // eight bytes at once, so a field costs a shift and a mask, and a unary run one count of trailing
 // ones (reading bit by bit was most of a sparse message's decode).
+// DecodeError unless a unary run of `count` ones is within `limit`: the words of every reader of
+// unary runs (BitReader's, and split Rice's vector decode).
+[[gnu::always_inline]] inline void require_unary_run_within(std::uint64_t count,
+                                                            std::uint64_t limit) {
+  require<DecodeError>(count <= limit, "message corrupt: unary run longer than {}", limit);
+}
+
 class BitReader {
  public:
   static constexpr unsigned kMaxWidth = 56;
@@ -171,7 +178,7 @@ class BitReader {
       const auto ones =
           std::min<unsigned>(static_cast<unsigned>(std::countr_one(window_)), available_);
       count += ones;
-      require<DecodeError>(count <= limit, "message corrupt: unary run longer than {}", limit);
+      require_unary_run_within(count, limit);
       if (ones < available_) {
         consume(ones + 1);
         return count;

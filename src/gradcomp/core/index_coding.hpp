@@ -40,6 +40,14 @@ constexpr std::uint8_t kBitmapTag = 0x80;  // the tag of Rice with b = 0
 constexpr std::size_t kSplitMinimum = 192;
 IndexChoice parse_index_choice(std::string_view text);
 
+// DecodeError unless a decoded index lies inside its segment: the words of every index reader
+// (the scalar ones here, and split Rice's vector decode).
+[[gnu::always_inline]] inline void require_index_inside(std::uint64_t index,
+                                                        std::size_t segment_size) {
+  require<DecodeError>(index < segment_size, "message corrupt: index {} outside a segment of {}",
+                       index, segment_size);
+}
+
 struct IndexPlan {
   bool rice = false;
   unsigned rice_bits = 0;  // b
@@ -116,9 +124,7 @@ template <class Sink>
       },
       [&](std::size_t k, std::uint64_t gap) {
         const std::uint64_t index = previous_end + gap;
-        require<DecodeError>(index < segment_size,
-                             "message corrupt: index {} outside a segment of {}", index,
-                             segment_size);
+        require_index_inside(index, segment_size);
         sink(first + k, index);
         previous_end = index + 1;
       });
@@ -167,8 +173,7 @@ template <class Sink>
   for (std::size_t k = 0; k < count; ++k) {
     const std::uint64_t quotient = reader.read_unary(limit);
     const std::uint64_t index = previous_end + ((quotient << b) | remainders.read(b));
-    require<DecodeError>(index < segment_size, "message corrupt: index {} outside a segment of {}",
-                         index, segment_size);
+    require_index_inside(index, segment_size);
     sink(k, index);
     previous_end = index + 1;
   }
@@ -225,9 +230,7 @@ template <class Sink>
       },
       [&](std::size_t k, std::uint64_t gap) {
         const std::uint64_t index = previous_end + gap;
-        require<DecodeError>(index < segment_size,
-                             "message corrupt: index {} outside a segment of {}", index,
-                             segment_size);
+        require_index_inside(index, segment_size);
         sink(k, index);
         previous_end = index + 1;
       });

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "gradcomp/comm/chained_sum.hpp"
 #include "gradcomp/comm/coordinate_slices.hpp"
 #include "gradcomp/core/elementwise.hpp"
 #include "gradcomp/core/error.hpp"
@@ -76,18 +77,12 @@ void Exchange::decode_all(const Round& round, std::span<const std::uint64_t> siz
     elementwise<T>().add_scaled(out.data() + begin, weight, reused[w].data() + begin,
                                 out.data() + begin, end - begin);
   };
-  // Nothing to decode (one process, every message decoded by its sender): the coordinates are
-  // split between the threads, each zeroing its slice and adding every worker's vector in worker
-  // order (the zeroing there, not on the calling thread: the slice's lines then stay in the cache
-  // of the core that adds into them).
-  if (pool_->threads() > 1 && slices.count() > 1 &&
+  // Nothing to decode (one process, every message decoded by its sender): each thread adds the
+  // decodes of the workers it ran, onto the partial sums of the threads before it (chained_sum:
+  // no decode leaves the core that wrote it).
+  if (pool_->threads() > 1 &&
       std::none_of(reused.begin(), reused.end(), [](auto r) { return r.empty(); })) {
-    pool_->run(slices.count(), [&](std::size_t s) {
-      const std::size_t begin = slices.begin(s);
-      const std::size_t end = slices.end(s);
-      std::fill(out.begin() + begin, out.begin() + end, T{0});
-      for (std::size_t w = 0; w < workers_.total; ++w) add_reused(w, begin, end);
-    });
+    chained_sum<T>(*pool_, reused, weight, out);
     return;
   }
   std::fill(out.begin(), out.end(), T{0});
