@@ -146,9 +146,6 @@ class PresizedBitWriter {
   unsigned filled_ = 0;
 };
 
-// Reads a word at a time: the bits not yet read wait in a 64-bit window, refilled with up to
-// eight bytes at once, so a field costs a shift and a mask, and a unary run one count of trailing
-// ones (reading bit by bit was most of a sparse message's decode).
 // DecodeError unless a unary run of `count` ones is within `limit`: the words of every reader of
 // unary runs (BitReader's, and split Rice's vector decode).
 [[gnu::always_inline]] inline void require_unary_run_within(std::uint64_t count,
@@ -156,6 +153,9 @@ class PresizedBitWriter {
   require<DecodeError>(count <= limit, "message corrupt: unary run longer than {}", limit);
 }
 
+// Reads a word at a time: the bits not yet read wait in a 64-bit window, refilled with up to
+// eight bytes at once, so a field costs a shift and a mask, and a unary run one count of trailing
+// ones (reading bit by bit was most of a sparse message's decode).
 class BitReader {
  public:
   static constexpr unsigned kMaxWidth = 56;

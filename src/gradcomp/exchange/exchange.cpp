@@ -72,11 +72,6 @@ void Exchange::decode_all(const Round& round, std::span<const std::uint64_t> siz
       round.codec.decode_add(bytes, round.layout, context_of(round, w), into, weight);
     });
   };
-  const CoordinateSlices slices(out.size(), pool_->threads());
-  const auto add_reused = [&](std::size_t w, std::size_t begin, std::size_t end) {
-    elementwise<T>().add_scaled(out.data() + begin, weight, reused[w].data() + begin,
-                                out.data() + begin, end - begin);
-  };
   // Nothing to decode (one process, every message decoded by its sender): each thread adds the
   // decodes of the workers it ran, onto the partial sums of the threads before it (chained_sum:
   // no decode leaves the core that wrote it).
@@ -96,6 +91,11 @@ void Exchange::decode_all(const Round& round, std::span<const std::uint64_t> siz
   // In parallel: each message of a group into a zeroed buffer of its own (0 + δ = δ exactly), then
   // the buffers added into `out` in worker order, slice by slice — the additions of the sequential
   // loop above, in its order: the same bits for any number of threads.
+  const CoordinateSlices slices(out.size(), pool_->threads());
+  const auto add_reused = [&](std::size_t w, std::size_t begin, std::size_t end) {
+    elementwise<T>().add_scaled(out.data() + begin, weight, reused[w].data() + begin,
+                                out.data() + begin, end - begin);
+  };
   const std::size_t group = 4 * pool_->threads();
   auto& buffers = decode_buffers<T>();
   buffers.resize(std::min(group, workers_.total));
