@@ -94,8 +94,10 @@ class QuadraticsSource final : public GradientSource<double> {
   QuadraticsSource(const Quadratics& problem, const Stepper<double>& stepper)
       : problem_(problem), stepper_(stepper), gradients_(problem.workers) {}
   std::span<const double> gradient_at(std::size_t j, const DetachedPoint<double>& point) override {
-    std::vector<double> z(point.x.size());
-    for (std::size_t i = 0; i < z.size(); ++i) z[i] = point.x[i] - point.kappa * point.error[i];
+    std::vector<double> z(point.x.begin(), point.x.end());  // no error: the point is x
+    for (std::size_t i = 0; i < point.error.size(); ++i) {
+      z[i] = point.x[i] - point.kappa * point.error[i];
+    }
     gradients_[j] = problem_.stochastic_gradient(stepper_.next_step(), j, z);
     stepper_.check_gradient(j, gradients_[j]);
     return gradients_[j];
@@ -111,12 +113,13 @@ class QuadraticsSource final : public GradientSource<double> {
 // never stored) with the bits of the step from gradients computed before it: the model, the
 // evaluated model, every state buffer, the diagnostics (the error norms now taken in the task)
 // and the query points written out on demand afterwards — for each member of the family, with
-// weight decay, on one thread and on three.
+// weight decay, on one thread and on three. ef-scaled and the dist-ef family take theirs at x.
 TEST(Stepper, ComputingTheGradientsInTheWorkersTasksGivesTheSameBits) {
   const Quadratics problem(4, 8, 0.3);
   const Layout layout = quadratics_layout();
   for (const std::string spec :
-       {"def:kappa=0.3", "def:kappa=0.5,wd=0.01", "def-a", "saef", "psync"}) {
+       {"def:kappa=0.3", "def:kappa=0.5,wd=0.01", "def-a", "saef", "psync", "ef-scaled",
+        "dist-ef-sgd", "dist-ef-sgdm:momentum=0.9,wd=0.01", "dist-ef-blocksgdm:block=4"}) {
     for (const std::size_t threads : {1UL, 3UL}) {
       for (const std::string compressor : {"topk:k=3", "rbgs:ratio=4"}) {
         const AlgorithmChoice choice{spec, compressor, "identity"};
@@ -166,14 +169,14 @@ TEST(Stepper, ComputingTheGradientsInTheWorkersTasksGivesTheSameBits) {
   }
 }
 
-// Momentum keeps DEF on the step from given gradients, as every other algorithm; asking them to
-// compute their own is an internal error.
-TEST(Stepper, OnlyDefWithoutMomentumComputesItsWorkersGradients) {
+// Momentum keeps DEF on the step from given gradients, as the algorithms not written on
+// TaskGradients; asking them to compute their own is an internal error.
+TEST(Stepper, OnlyTheAlgorithmsWrittenForItComputeTheirWorkersGradients) {
   const Quadratics problem(2, 1, 0.3);
   const Layout layout = quadratics_layout();
   LocalCommunicator local;
   Exchange exchange(local, WorkerGroup::split(2, local));
-  for (const std::string spec : {"def:momentum=0.9", "ef", "ef-scaled", "sgd", "diana"}) {
+  for (const std::string spec : {"def:momentum=0.9", "ef", "sgd", "diana"}) {
     auto algorithm = make_algorithm<double>({exchange, layout, 9, {spec, "topk:k=3", "identity"}});
     algorithm->start(std::vector<double>(problem.dim, 0.0));
     EXPECT_FALSE(algorithm->computes_gradients()) << spec;

@@ -47,7 +47,7 @@ TEST(ChainedSum, IsTheSequentialSumBitForBitOnAnyNumberOfThreads) {
   for (const std::size_t threads : {1UL, 2UL, 3UL, 4UL}) {
     WorkerPool pool(threads);
     for (const std::size_t workers : {1UL, 2UL, 3UL, 5UL, 20UL}) {
-      for (const std::size_t d : {1UL, 7UL, 511UL, 512UL, 1500UL, 5000UL, 40000UL}) {
+      for (const std::size_t d : {1UL, 7UL, 2047UL, 2048UL, 5000UL, 40000UL, 70000UL}) {
         const auto vectors = vectors_for(workers, d, workers * 100003 + d);
         std::vector<std::span<const float>> spans(vectors.begin(), vectors.end());
         for (const float weight : {0.05F, -1.0F}) {

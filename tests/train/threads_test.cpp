@@ -1,7 +1,9 @@
 // workers.threads changes how fast a run goes, never what it computes: every algorithm (each
 // family: error feedback, DEF, two-way with a server, DIANA shifts, sign votes, plain SGD) trains
-// to the same bits on 1, 2 and 3 threads — model, metrics and diagnostics. d = 5,000 (two slices
-// of the parallel decode) and 10 workers (two decode groups on 2 threads, one on 3).
+// to the same bits on 1, 2 and 3 threads — model, metrics and diagnostics. d = 5,000 (one
+// coordinate slice: the chained sum) and 10 workers (two decode groups on 2 threads, one on 3);
+// a few at d = 40,000, where the decode's sum and dist-EF's model update run in slices.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -50,7 +52,8 @@ struct Outcome {
   std::vector<nlohmann::json> records;
 };
 
-Outcome train_on(const std::string& algorithm, const std::string& compressor, std::size_t threads) {
+Outcome train_on(const std::string& algorithm, const std::string& compressor, std::size_t threads,
+                 std::size_t features = 5000) {
   // dqsgd-sync needs a linear quantizer with a shared seed; the others take the default qsgd.
   const std::string quantizer =
       algorithm == "dqsgd-sync" ? "randk:ratio=0.25,unbiased=true" : "qsgd:levels=4";
@@ -60,7 +63,8 @@ Outcome train_on(const std::string& algorithm, const std::string& compressor, st
   TrainConfig config = parse_config(
       "", "threads_test",
       {"data.source=\"generate\"",
-       "data.generator=\"madelon:samples=500,features=5000,informative=10,redundant=10\"",
+       fmt::format("data.generator=\"madelon:samples={},features={},informative=10,redundant=10\"",
+                   features == 5000 ? 500 : 60, features),
        "model.name=\"logistic:l2=0.001\"", "workers.n=10",
        "workers.threads=" + std::to_string(threads), "algorithm.name=\"" + algorithm + "\"",
        "compressor.spec=\"" + compressor + "\"", "compressor.quantizer=\"" + quantizer + "\"",
@@ -97,6 +101,23 @@ TEST(WorkerThreads, EveryAlgorithmTrainsToTheSameBitsOnOneTwoAndThreeThreads) {
       }
     }
     EXPECT_GE(ran, 1U) << entry.name;
+  }
+}
+
+TEST(WorkerThreads, ALargeModelsSlicedPassesGiveTheSameBits) {
+  // Top-k's messages decoded by their senders (the chained sum), QSGD's decoded in groups and
+  // summed in slices, dist-EF's model update in slices.
+  for (const auto& [algorithm, compressor] :
+       std::vector<std::pair<std::string, std::string>>{{"ef", "topk:ratio=0.3"},
+                                                        {"ef", "qsgd:levels=4"},
+                                                        {"dist-ef-sgdm", "topk:ratio=0.3"}}) {
+    const Outcome one = train_on(algorithm, compressor, 1, 40000);
+    ASSERT_FALSE(one.model.empty()) << algorithm;
+    for (const std::size_t threads : {2, 3}) {
+      const Outcome many = train_on(algorithm, compressor, threads, 40000);
+      EXPECT_TRUE(many.model == one.model) << algorithm << " " << compressor << " " << threads;
+      EXPECT_EQ(many.records, one.records) << algorithm << " " << compressor << " " << threads;
+    }
   }
 }
 

@@ -68,20 +68,32 @@ class DistEf final : public AlgorithmBase<T> {
   }
 
   void step(const std::vector<std::span<const T>>& gradients, const StepRates& rates) override {
+    step_on(TaskGradients<T>(gradients), rates);
+  }
+  // Each gradient is taken at x inside its worker's task and used while it is in the core's
+  // cache: the step's bits, one round over the workers fewer.
+  [[nodiscard]] bool computes_gradients() const override { return true; }
+  void step_computing(GradientSource<T>& source, const StepRates& rates) override {
+    step_on(TaskGradients<T>(source, Base::x_), rates);
+  }
+
+ private:
+  void step_on(const TaskGradients<T>& gradients, const StepRates& rates) {
     Base::begin_step();
     const T ratio =
         rates.previous_gamma == 0 ? T{0} : static_cast<T>(rates.previous_gamma / rates.gamma);
     Base::for_each_worker([&](std::size_t j) {
       const std::span<T> p = sent_.input(j);
       const std::vector<T>& e = errors_[j];
+      const std::span<const T> g = gradients.of(j);
       if (momenta_.empty()) {
-        for (std::size_t i = 0; i < Base::d_; ++i) p[i] = gradients[j][i] + ratio * e[i];
+        for (std::size_t i = 0; i < Base::d_; ++i) p[i] = g[i] + ratio * e[i];
       } else {
         std::vector<T>& m = momenta_[j];
         const bool nesterov = kind_ == MomentumKind::kNesterov;
         for (std::size_t i = 0; i < Base::d_; ++i) {
-          m[i] = mu_ * m[i] + gradients[j][i];
-          p[i] = (nesterov ? mu_ * m[i] + gradients[j][i] : m[i]) + ratio * e[i];
+          m[i] = mu_ * m[i] + g[i];
+          p[i] = (nesterov ? mu_ * m[i] + g[i] : m[i]) + ratio * e[i];
         }
       }
       Base::error_is_final(j, sent_.send_keeping_error(j, p, errors_[j], rates.step));
@@ -92,7 +104,6 @@ class DistEf final : public AlgorithmBase<T> {
     Base::end_step(sent_, rates.step);
   }
 
- private:
   // x ← x − γ(direction + decay term); with momentum each of the answer and the decay has its own
   // buffer, combined as the kind says (Nesterov: u + μm, heavy ball: m). Each coordinate on its
   // own, so the coordinates are split between the pool's threads (the same bits for any number),

@@ -6,11 +6,12 @@
 // z = x − κ·e) need not be stored at all. The trainer's WorkerGradients is one.
 #include <cstddef>
 #include <span>
+#include <vector>
 
 namespace gradcomp {
 
 // The point x − κ·e, element i rounded to T as x_i − κ·e_i (one rounding per operation), given
-// by its parts.
+// by its parts. With no error (an empty span) the point is x itself, whatever κ.
 template <class T>
 struct DetachedPoint {
   std::span<const T> x;
@@ -31,6 +32,28 @@ class GradientSource {
   // the worker and the layer if it is not finite. Safe to call for different workers at once.
   virtual std::span<const T> gradient_at(std::size_t local_worker,
                                          const DetachedPoint<T>& point) = 0;
+};
+
+// A step's gradients as an algorithm's per-worker task reads them: handed in computed
+// (Algorithm::step), or computed inside the task at the model x (Algorithm::step_computing). An
+// algorithm that evaluates every worker's gradient at x and reads it only in that worker's task
+// writes its step once, on this, and serves both.
+template <class T>
+class TaskGradients {
+ public:
+  explicit TaskGradients(const std::vector<std::span<const T>>& computed) : computed_(&computed) {}
+  TaskGradients(GradientSource<T>& source, std::span<const T> x) : source_(&source), x_(x) {}
+
+  // Local worker j's gradient; call it once per step, from j's task.
+  [[nodiscard]] std::span<const T> of(std::size_t local_worker) const {
+    if (computed_ != nullptr) return (*computed_)[local_worker];
+    return source_->gradient_at(local_worker, DetachedPoint<T>{x_, T{0}, {}});
+  }
+
+ private:
+  const std::vector<std::span<const T>>* computed_ = nullptr;
+  GradientSource<T>* source_ = nullptr;
+  std::span<const T> x_;
 };
 
 }  // namespace gradcomp

@@ -91,8 +91,8 @@ template <class T>
 bool LinearObjective<T>::gradient_at(const DetachedPoint<T>& point, const Dataset& data,
                                      std::span<const std::size_t> samples, std::span<T> gradient,
                                      std::span<const std::size_t> upcoming) {
-  if (data.sparse || kind_ == Kind::kSoftmax || samples.size() != 1 || data.features != features_ ||
-      gradient.size() != features_) {
+  if (point.error.empty() || data.sparse || kind_ == Kind::kSoftmax || samples.size() != 1 ||
+      data.features != features_ || gradient.size() != features_) {
     return Objective<T>::gradient_at(point, data, samples, gradient, upcoming);
   }
   const ElementwiseKernels<T>& kernels = elementwise<T>();

@@ -52,12 +52,13 @@ class Objective {
     return false;
   }
   // gradient() at point.x − κ·point.error (an algorithm's point it does not store, such as DEF's
-  // detached point), the same bits as gradient() at the point written out — which is what this
-  // default does, in a buffer of the thread's; an objective may compute the point where it reads
-  // it instead.
+  // detached point; at point.x when there is no error), the same bits as gradient() at the point
+  // written out — which is what this default does, in a buffer of the thread's; an objective may
+  // compute the point where it reads it instead.
   virtual bool gradient_at(const DetachedPoint<T>& point, const Dataset& data,
                            std::span<const std::size_t> samples, std::span<T> gradient,
                            std::span<const std::size_t> upcoming) {
+    if (point.error.empty()) return this->gradient(point.x, data, samples, gradient, upcoming);
     thread_local std::vector<T> written;
     written.resize(point.x.size());
     elementwise<T>().subtract_scaled(point.x.data(), point.kappa, point.error.data(),
