@@ -185,6 +185,58 @@ TEST(LocalExchange, AllgatherAddsTheSendersOwnDecodesWithTheSameBits) {
   }
 }
 
+// Where a sender's decode comes as the coordinates its message carries (a send with few of
+// them: Compressor::encode_and_decode_sparse), the exchange adds those: the same bits as decoding
+// the messages, on one thread and chained on two and three, with the other workers' decodes
+// dense and one worker with neither (its message decoded; then the sum is not chained).
+TEST(LocalExchange, AllgatherAddsTheSendersSparseDecodesWithTheSameBits) {
+  LocalCommunicator local;
+  const Layout layout = Layout::flat(9000);
+  const std::size_t limit = layout.total_size() / 64;
+  for (const std::string spec : {"topk:ratio=0.01", "randk:ratio=0.01,shared=false", "rbgs:ratio=64"}) {
+    const auto codec = make_compressor(spec);
+    for (const std::size_t threads : {1UL, 2UL, 3UL}) {
+      Exchange exchange(local, WorkerGroup::split(6, local), threads);
+      Workers w;
+      std::vector<std::vector<float>> decoded;
+      std::vector<SparseDecode<float>> carried(6);
+      std::vector<std::span<const float>> decodes;
+      std::vector<const SparseDecode<float>*> sparse;
+      for (std::uint32_t i = 0; i < 6; ++i) {
+        auto g = gaussian_vector<float>(layout.total_size(), 40, i);
+        w.gradients.push_back(g);
+        auto compressor = make_compressor(spec);
+        decoded.emplace_back(layout.total_size());
+        w.messages.emplace_back();
+        // Workers 1 and 3 send dense decodes, the others their coordinates.
+        const std::size_t worker_limit = (i == 1 || i == 3) ? 0 : limit;
+        const bool is_sparse = compressor->encode_and_decode_sparse(
+            std::span<const float>(g), layout, {5, 2, i}, w.messages.back(),
+            std::span<float>(decoded.back()), carried[i], worker_limit);
+        ASSERT_EQ(is_sparse, worker_limit != 0) << spec << ", worker " << i;
+      }
+      for (std::uint32_t i = 0; i < 6; ++i) {
+        const bool is_sparse = !(i == 1 || i == 3);
+        decodes.push_back(is_sparse ? std::span<const float>{} : std::span<const float>(decoded[i]));
+        sparse.push_back(is_sparse ? &carried[i] : nullptr);
+      }
+      for (const bool one_missing : {false, true}) {
+        if (one_missing) sparse[4] = nullptr;  // this one is decoded from its message
+        for (const float weight : {0.25F, -0.25F}) {
+          std::vector<float> out(layout.total_size(), 99.0F);
+          Round round{*codec, layout, 5, 2, w.messages};
+          round.float_decodes = decodes;
+          round.float_sparse_decodes = sparse;
+          exchange.allgather<float>(round, out, weight);
+          EXPECT_EQ(bit_patterns(out), bit_patterns(direct_sum(*codec, w, layout, 2, weight)))
+              << spec << " on " << threads << " threads, weight " << weight
+              << (one_missing ? ", one decode missing" : "");
+        }
+      }
+    }
+  }
+}
+
 TEST(LocalExchange, MajorityVoteIsTheSignOfTheSumWithTiesPositive) {
   LocalCommunicator local;
   Exchange exchange(local, WorkerGroup::split(2, local));

@@ -106,8 +106,10 @@ class AlgorithmBase : public Algorithm<T> {
     Round round{sent.codec(), layout_, sent.seed(), step, sent.messages()};
     if constexpr (std::is_same_v<T, float>) {
       round.float_decodes = sent.decodes();
+      round.float_sparse_decodes = sent.sparse_decodes();
     } else {
       round.double_decodes = sent.decodes();
+      round.double_sparse_decodes = sent.sparse_decodes();
     }
     exchange_.run<T>(pattern, round, server, out, weight);
     traffic_.push_back(exchange_.traffic());

@@ -32,6 +32,7 @@ class WorkerCompression {
         decoder_(make_compressor(spec, role)),
         messages_(workers.count),
         decodes_(workers.count),
+        sparse_decodes_(workers.count, nullptr),
         inputs_(workers.count),
         scaled_(workers.count),
         sent_(workers.count),
@@ -46,12 +47,14 @@ class WorkerCompression {
   void send(std::size_t j, std::span<const T> v, std::uint64_t step) {
     compressors_[j]->encode(v, layout_, context_of(step, j), messages_[j]);
     decodes_[j] = {};
+    sparse_decodes_[j] = nullptr;
   }
   // The same, and returns C(v) as every receiver decodes it (valid until worker j's next call).
   std::span<const T> send_and_decode(std::size_t j, std::span<const T> v, std::uint64_t step) {
     const std::span<T> sent = own(sent_, j);
     compressors_[j]->encode_and_decode(v, layout_, context_of(step, j), messages_[j], sent);
     decodes_[j] = decoder_->properties().elementwise_decode ? sent : std::span<const T>{};
+    sparse_decodes_[j] = nullptr;
     return sent;
   }
 
@@ -89,6 +92,7 @@ class WorkerCompression {
                                                     messages_[j], own(sent_, j), carried,
                                                     p.size() / 64)) {
         decodes_[j] = {};
+        sparse_decodes_[j] = decoder_->properties().elementwise_decode ? &carried : nullptr;
         for (std::size_t k = 0; k < carried.indices.size(); ++k) {
           const std::uint32_t i = carried.indices[k];
           error[i] = p[i] - scale * carried.values[k];
@@ -97,6 +101,7 @@ class WorkerCompression {
       }
       const std::span<const T> sent = sent_[j];
       decodes_[j] = decoder_->properties().elementwise_decode ? sent : std::span<const T>{};
+      sparse_decodes_[j] = nullptr;
       return kernels.subtract_scaled_norm(p.data(), scale, sent.data(), error.data(), p.size());
     }
     const std::span<const T> sent = send_and_decode(j, input, step);
@@ -113,6 +118,11 @@ class WorkerCompression {
   // Each worker's decode of this step's message where send_and_decode made one (else empty): the
   // exchange adds these instead of decoding the messages again (Round).
   [[nodiscard]] std::span<const std::span<const T>> decodes() const { return decodes_; }
+  // Each worker's decode as the coordinates its message carries, where the send gave it so
+  // (send_keeping_error with few coordinates; else null): the exchange adds these, the same bits.
+  [[nodiscard]] std::span<const SparseDecode<T>* const> sparse_decodes() const {
+    return sparse_decodes_;
+  }
   // The seed every receiver decodes these messages with.
   [[nodiscard]] std::uint64_t seed() const { return seed_; }
   // Where local worker j's randomness at `step` comes from.
@@ -135,6 +145,7 @@ class WorkerCompression {
 
   std::vector<Message> messages_;
   std::vector<std::span<const T>> decodes_;
+  std::vector<const SparseDecode<T>*> sparse_decodes_;
   std::vector<std::vector<T>> inputs_;
   std::vector<std::vector<T>> scaled_;    // p/scale
   std::vector<std::vector<T>> sent_;      // C(v) as decoded

@@ -31,18 +31,17 @@ namespace gradcomp {
 constexpr std::size_t kChainPieceMinimum = 2048;
 constexpr std::size_t kMaxChainPieces = 32;
 
-// out = ((0 + weight·v_0) + weight·v_1) + … per coordinate, as add_scaled would in a loop over
-// w = 0, 1, … (so +0 where every v_w is +0, never −0). vectors[w].size() == out.size().
-template <class T>
-void chained_sum(WorkerPool& pool, std::span<const std::span<const T>> vectors, T weight,
-                 std::span<T> out) {
+// out = ((0 + c_0) + c_1) + … per coordinate, where add_piece(w, begin, end) adds worker w's
+// contribution c_w onto out[begin, end) (each coordinate once, in whatever order within the
+// piece): the loop over w = 0, 1, … of the same additions, whatever the threads.
+template <class T, class AddPiece>
+void chained_sum_of(WorkerPool& pool, std::size_t workers, std::span<T> out,
+                    const AddPiece& add_piece) {
   const std::size_t d = out.size();
-  const std::size_t workers = vectors.size();
   const std::size_t threads = pool.threads();
   const std::size_t pieces = std::clamp<std::size_t>(d / kChainPieceMinimum, 1, kMaxChainPieces);
   // progress[k] = how many threads' shares piece k holds.
   std::array<std::atomic<std::uint32_t>, kMaxChainPieces> progress{};
-  const auto& kernels = elementwise<T>();
   pool.run(threads, [&](std::size_t t) {
     const std::size_t first = pool.share_start(t, workers);
     const std::size_t last = pool.share_start(t + 1, workers);
@@ -58,12 +57,22 @@ void chained_sum(WorkerPool& pool, std::span<const std::span<const T>> vectors, 
         }
       }
       if (t == 0) std::fill(out.begin() + begin, out.begin() + end, T{0});
-      for (std::size_t w = first; w < last; ++w) {
-        kernels.add_scaled(out.data() + begin, weight, vectors[w].data() + begin,
-                           out.data() + begin, end - begin);
-      }
+      for (std::size_t w = first; w < last; ++w) add_piece(w, begin, end);
       progress[k].store(static_cast<std::uint32_t>(t + 1), std::memory_order_release);
     }
+  });
+}
+
+// out = ((0 + weight·v_0) + weight·v_1) + … per coordinate, as add_scaled would in a loop over
+// w = 0, 1, … (so +0 where every v_w is +0, never −0). vectors[w].size() == out.size().
+template <class T>
+void chained_sum(WorkerPool& pool, std::span<const std::span<const T>> vectors, T weight,
+                 std::span<T> out) {
+  const auto& kernels = elementwise<T>();
+  chained_sum_of<T>(pool, vectors.size(), out, [&](std::size_t w, std::size_t begin,
+                                                    std::size_t end) {
+    kernels.add_scaled(out.data() + begin, weight, vectors[w].data() + begin, out.data() + begin,
+                       end - begin);
   });
 }
 

@@ -51,18 +51,34 @@ void Exchange::decode_all(const Round& round, std::span<const std::uint64_t> siz
   const bool local = communicator_.size() == 1;
   std::vector<std::size_t> offsets(workers_.total + 1, 0);
   for (std::size_t w = 0; w < workers_.total; ++w) offsets[w + 1] = offsets[w] + sizes[w];
-  // Messages whose sender's decode is at hand are not decoded again: `out` += weight·C(v) over d.
-  // out starts at +0 and so never holds −0: adding weight·0 where the message carries nothing
-  // leaves it as it is, and the sum is the decode's, bit for bit.
+  // Messages whose sender's decode is at hand are not decoded again: `out` += weight·C(v) over d,
+  // or at the coordinates the message carries. out starts at +0 and so never holds −0: adding
+  // weight·0 where the message carries nothing leaves it as it is, and the sum is the decode's,
+  // bit for bit.
   std::vector<std::span<const T>> reused(workers_.total);
+  std::vector<const SparseDecode<T>*> carried(workers_.total, nullptr);
   std::uint64_t bytes_to_decode = 0;
   for (std::size_t w = 0; w < workers_.total; ++w) {
     reused[w] = own_decode<T>(round, w, sizes[w], out.size());
-    if (reused[w].empty()) bytes_to_decode += sizes[w];
+    if (reused[w].empty()) carried[w] = sender_sparse_decode<T>(round, w);
+    if (reused[w].empty() && carried[w] == nullptr) bytes_to_decode += sizes[w];
   }
+  // Worker w's carried coordinates in [begin, end), each once, onto `into`.
+  const auto add_carried = [&](std::size_t w, std::span<T> into, std::size_t begin,
+                               std::size_t end) {
+    const SparseDecode<T>& decode = *carried[w];
+    for (std::size_t k = 0; k < decode.indices.size(); ++k) {
+      const std::size_t i = decode.indices[k];
+      if (i >= begin && i < end) into[i] += weight * decode.values[k];
+    }
+  };
   const auto add_message = [&](std::size_t w, std::span<T> into) {
     if (!reused[w].empty()) {
       elementwise<T>().add_scaled(into.data(), weight, reused[w].data(), into.data(), into.size());
+      return;
+    }
+    if (carried[w] != nullptr) {
+      add_carried(w, into, 0, into.size());
       return;
     }
     const std::span<const std::uint8_t> bytes =
@@ -72,13 +88,30 @@ void Exchange::decode_all(const Round& round, std::span<const std::uint64_t> siz
       round.codec.decode_add(bytes, round.layout, context_of(round, w), into, weight);
     });
   };
-  // Nothing to decode (one process, every message decoded by its sender): each thread adds the
-  // decodes of the workers it ran, onto the partial sums of the threads before it (chained_sum:
-  // no decode leaves the core that wrote it).
-  if (pool_->threads() > 1 &&
-      std::none_of(reused.begin(), reused.end(), [](auto r) { return r.empty(); })) {
-    chained_sum<T>(*pool_, reused, weight, out);
-    return;
+  // Nothing to decode (one process, every message's decode written by its sender, dense or as
+  // its coordinates): each thread adds the decodes of the workers it ran, onto the partial sums
+  // of the threads before it (chained_sum: no decode leaves the core that wrote it). A small
+  // message's dense decode is added here too, on its own core, rather than decoded on another.
+  if (pool_->threads() > 1 && local) {
+    std::vector<std::span<const T>> dense(workers_.total);
+    bool all_at_hand = true;
+    for (std::size_t w = 0; w < workers_.total && all_at_hand; ++w) {
+      dense[w] = carried[w] == nullptr ? sender_decode<T>(round, w, out.size()) : dense[w];
+      all_at_hand = carried[w] != nullptr || !dense[w].empty();
+    }
+    if (all_at_hand) {
+      chained_sum_of<T>(*pool_, workers_.total, out,
+                        [&](std::size_t w, std::size_t begin, std::size_t end) {
+                          if (carried[w] != nullptr) {
+                            add_carried(w, out, begin, end);
+                            return;
+                          }
+                          elementwise<T>().add_scaled(out.data() + begin, weight,
+                                                      dense[w].data() + begin, out.data() + begin,
+                                                      end - begin);
+                        });
+      return;
+    }
   }
   std::fill(out.begin(), out.end(), T{0});
   // The parallel path costs each message two passes over d (zeroing its buffer, adding it): worth
@@ -123,21 +156,44 @@ void Exchange::decode_all(const Round& round, std::span<const std::uint64_t> siz
 }
 
 template <class T>
-std::span<const T> Exchange::own_decode(const Round& round, std::size_t worker,
-                                        std::uint64_t message_bytes, std::size_t d) const {
+std::span<const T> Exchange::sender_decode(const Round& round, std::size_t worker,
+                                           std::size_t d) const {
   std::span<const std::span<const T>> decodes;
   if constexpr (std::is_same_v<T, float>) {
     decodes = round.float_decodes;
   } else {
     decodes = round.double_decodes;
   }
-  // A pass over d costs about what decoding d/16 bytes of message does: below, decode.
-  if (decodes.empty() || !round.codec.properties().elementwise_decode || message_bytes < d / 16 ||
+  if (decodes.empty() || !round.codec.properties().elementwise_decode ||
       worker < workers_.first || worker - workers_.first >= decodes.size()) {
     return {};
   }
   const std::span<const T> decoded = decodes[worker - workers_.first];
   return decoded.size() == d ? decoded : std::span<const T>{};
+}
+
+template <class T>
+std::span<const T> Exchange::own_decode(const Round& round, std::size_t worker,
+                                        std::uint64_t message_bytes, std::size_t d) const {
+  // A pass over d costs about what decoding d/16 bytes of message does: below, decode.
+  if (message_bytes < d / 16) return {};
+  return sender_decode<T>(round, worker, d);
+}
+
+template <class T>
+const SparseDecode<T>* Exchange::sender_sparse_decode(const Round& round,
+                                                      std::size_t worker) const {
+  std::span<const SparseDecode<T>* const> decodes;
+  if constexpr (std::is_same_v<T, float>) {
+    decodes = round.float_sparse_decodes;
+  } else {
+    decodes = round.double_sparse_decodes;
+  }
+  if (!round.codec.properties().elementwise_decode || worker < workers_.first ||
+      worker - workers_.first >= decodes.size()) {
+    return nullptr;
+  }
+  return decodes[worker - workers_.first];
 }
 
 template <class T>

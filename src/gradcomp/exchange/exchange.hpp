@@ -42,6 +42,10 @@ struct Round {
   std::span<const Message> messages;
   std::span<const std::span<const float>> float_decodes = {};
   std::span<const std::span<const double>> double_decodes = {};
+  // Where a sender has its decode as the coordinates its message carries instead (null where
+  // not): the exchange adds those, the same bits as decoding the message.
+  std::span<const SparseDecode<float>* const> float_sparse_decodes = {};
+  std::span<const SparseDecode<double>* const> double_sparse_decodes = {};
 };
 
 // The server side of the two-way pattern, supplied by the algorithm (dist-EF-SGD keeps its
@@ -102,10 +106,17 @@ class Exchange {
   template <class T>
   void decode_all(const Round& round, std::span<const std::uint64_t> sizes, std::span<T> out,
                   T weight);
-  // Worker's own decode from the round when it may replace decoding its message, else empty.
+  // The sender's dense decode of worker's message, from the round, where it has one (a worker
+  // of this process, a codec that decodes elementwise), else empty.
+  template <class T>
+  std::span<const T> sender_decode(const Round& round, std::size_t worker, std::size_t d) const;
+  // The same, but only where adding it is cheaper than decoding the message.
   template <class T>
   std::span<const T> own_decode(const Round& round, std::size_t worker, std::uint64_t message_bytes,
                                 std::size_t d) const;
+  // The sender's decode as the coordinates its message carries, where it has one, else null.
+  template <class T>
+  const SparseDecode<T>* sender_sparse_decode(const Round& round, std::size_t worker) const;
   void pack_local(const Round& round);
   void check_round(const Round& round) const;
   [[nodiscard]] StepContext context_of(const Round& round, std::size_t worker) const {
