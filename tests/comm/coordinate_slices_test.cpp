@@ -19,7 +19,8 @@ std::vector<std::size_t> widths(const CoordinateSlices& slices) {
 }
 
 TEST(CoordinateSlices, CoverEveryCoordinateOnceInOrder) {
-  for (const std::size_t size : {1UL, 15UL, 16UL, 17UL, 904UL, 4096UL, 5000UL, 8193UL, 32767UL, 32768UL, 101770UL}) {
+  for (const std::size_t size :
+       {1UL, 15UL, 16UL, 17UL, 904UL, 4096UL, 5000UL, 8193UL, 32767UL, 32768UL, 101770UL}) {
     for (const std::size_t threads : {1UL, 2UL, 3UL, 8UL}) {
       const CoordinateSlices slices(size, threads);
       ASSERT_GE(slices.count(), 1U) << size << " " << threads;

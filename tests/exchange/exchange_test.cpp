@@ -193,7 +193,8 @@ TEST(LocalExchange, AllgatherAddsTheSendersSparseDecodesWithTheSameBits) {
   LocalCommunicator local;
   const Layout layout = Layout::flat(9000);
   const std::size_t limit = layout.total_size() / 64;
-  for (const std::string spec : {"topk:ratio=0.01", "randk:ratio=0.01,shared=false", "rbgs:ratio=64"}) {
+  for (const std::string spec :
+       {"topk:ratio=0.01", "randk:ratio=0.01,shared=false", "rbgs:ratio=64"}) {
     const auto codec = make_compressor(spec);
     for (const std::size_t threads : {1UL, 2UL, 3UL}) {
       Exchange exchange(local, WorkerGroup::split(6, local), threads);
@@ -217,7 +218,8 @@ TEST(LocalExchange, AllgatherAddsTheSendersSparseDecodesWithTheSameBits) {
       }
       for (std::uint32_t i = 0; i < 6; ++i) {
         const bool is_sparse = !(i == 1 || i == 3);
-        decodes.push_back(is_sparse ? std::span<const float>{} : std::span<const float>(decoded[i]));
+        decodes.push_back(is_sparse ? std::span<const float>{}
+                                    : std::span<const float>(decoded[i]));
         sparse.push_back(is_sparse ? &carried[i] : nullptr);
       }
       for (const bool one_missing : {false, true}) {

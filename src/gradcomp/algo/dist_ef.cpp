@@ -13,9 +13,9 @@
 // momentum_of = update keeps one momentum of the server's answer instead of each worker's of its
 // gradients (workers send p_i = g_i + r_t e_i; m ← μm + Δ̃; x ← x − γ_t(μm + Δ̃ + ...), or
 // x ← x − γ_t(m + ...) for heavy ball). Either with C = identity is SGDM of that kind.
-#include "gradcomp/algo/algorithm_base.hpp"
 #include "gradcomp/algo/common.hpp"
 #include "gradcomp/algo/entries.hpp"
+#include "gradcomp/algo/gradients_at_model.hpp"
 #include "gradcomp/algo/servers.hpp"
 #include "gradcomp/comm/coordinate_slices.hpp"
 
@@ -29,8 +29,8 @@ enum class MomentumKind { kNesterov, kHeavyBall };
 enum class MomentumOf { kGradient, kUpdate };  // each worker's gradients, or the server's answer
 
 template <class T>
-class DistEf final : public AlgorithmBase<T> {
-  using Base = AlgorithmBase<T>;
+class DistEf final : public GradientsAtModel<T> {
+  using Base = GradientsAtModel<T>;
 
  public:
   DistEf(const AlgorithmSetup<T>& setup, const Params& p, Compression compression)
@@ -67,18 +67,8 @@ class DistEf final : public AlgorithmBase<T> {
     Base::use_server_error(&server_error_);
   }
 
-  void step(const std::vector<std::span<const T>>& gradients, const StepRates& rates) override {
-    step_on(TaskGradients<T>(gradients), rates);
-  }
-  // Each gradient is taken at x inside its worker's task and used while it is in the core's
-  // cache: the step's bits, one round over the workers fewer.
-  [[nodiscard]] bool computes_gradients() const override { return true; }
-  void step_computing(GradientSource<T>& source, const StepRates& rates) override {
-    step_on(TaskGradients<T>(source, Base::x_), rates);
-  }
-
  private:
-  void step_on(const TaskGradients<T>& gradients, const StepRates& rates) {
+  void step_on(const TaskGradients<T>& gradients, const StepRates& rates) override {
     Base::begin_step();
     const T ratio =
         rates.previous_gamma == 0 ? T{0} : static_cast<T>(rates.previous_gamma / rates.gamma);

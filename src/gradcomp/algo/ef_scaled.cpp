@@ -6,9 +6,9 @@
 // any positively homogeneous C. ef-gdstar (§3.17, EC-GD-star): the same with g_i replaced by g_i −
 // ∇f_i(x*); the trainer supplies ∇f_i(x*) (set_optimum_gradient). With full gradients the error
 // vanishes at x*.
-#include "gradcomp/algo/algorithm_base.hpp"
 #include "gradcomp/algo/common.hpp"
 #include "gradcomp/algo/entries.hpp"
+#include "gradcomp/algo/gradients_at_model.hpp"
 
 namespace gradcomp {
 
@@ -18,8 +18,8 @@ namespace {
 enum class Shift { kNone, kOptimumGradient };
 
 template <class T>
-class ScaledEf final : public AlgorithmBase<T> {
-  using Base = AlgorithmBase<T>;
+class ScaledEf final : public GradientsAtModel<T> {
+  using Base = GradientsAtModel<T>;
 
  public:
   ScaledEf(const AlgorithmSetup<T>& setup, const Params& p, Shift shift)
@@ -51,18 +51,8 @@ class ScaledEf final : public AlgorithmBase<T> {
     }
   }
 
-  void step(const std::vector<std::span<const T>>& gradients, const StepRates& rates) override {
-    step_on(TaskGradients<T>(gradients), rates);
-  }
-  // Each gradient is taken at x inside its worker's task and used while it is in the core's
-  // cache: the step's bits, one round over the workers fewer.
-  [[nodiscard]] bool computes_gradients() const override { return true; }
-  void step_computing(GradientSource<T>& source, const StepRates& rates) override {
-    step_on(TaskGradients<T>(source, Base::x_), rates);
-  }
-
  private:
-  void step_on(const TaskGradients<T>& gradients, const StepRates& rates) {
+  void step_on(const TaskGradients<T>& gradients, const StepRates& rates) override {
     Base::begin_step();
     const auto gamma = static_cast<T>(rates.gamma);
     Base::for_each_worker([&](std::size_t j) {

@@ -69,11 +69,11 @@ template <class T>
 void chained_sum(WorkerPool& pool, std::span<const std::span<const T>> vectors, T weight,
                  std::span<T> out) {
   const auto& kernels = elementwise<T>();
-  chained_sum_of<T>(pool, vectors.size(), out, [&](std::size_t w, std::size_t begin,
-                                                    std::size_t end) {
-    kernels.add_scaled(out.data() + begin, weight, vectors[w].data() + begin, out.data() + begin,
-                       end - begin);
-  });
+  chained_sum_of<T>(pool, vectors.size(), out,
+                    [&](std::size_t w, std::size_t begin, std::size_t end) {
+                      kernels.add_scaled(out.data() + begin, weight, vectors[w].data() + begin,
+                                         out.data() + begin, end - begin);
+                    });
 }
 
 }  // namespace gradcomp

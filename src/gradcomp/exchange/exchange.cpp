@@ -100,16 +100,15 @@ void Exchange::decode_all(const Round& round, std::span<const std::uint64_t> siz
       all_at_hand = carried[w] != nullptr || !dense[w].empty();
     }
     if (all_at_hand) {
-      chained_sum_of<T>(*pool_, workers_.total, out,
-                        [&](std::size_t w, std::size_t begin, std::size_t end) {
-                          if (carried[w] != nullptr) {
-                            add_carried(w, out, begin, end);
-                            return;
-                          }
-                          elementwise<T>().add_scaled(out.data() + begin, weight,
-                                                      dense[w].data() + begin, out.data() + begin,
-                                                      end - begin);
-                        });
+      chained_sum_of<T>(
+          *pool_, workers_.total, out, [&](std::size_t w, std::size_t begin, std::size_t end) {
+            if (carried[w] != nullptr) {
+              add_carried(w, out, begin, end);
+              return;
+            }
+            elementwise<T>().add_scaled(out.data() + begin, weight, dense[w].data() + begin,
+                                        out.data() + begin, end - begin);
+          });
       return;
     }
   }
@@ -164,8 +163,8 @@ std::span<const T> Exchange::sender_decode(const Round& round, std::size_t worke
   } else {
     decodes = round.double_decodes;
   }
-  if (decodes.empty() || !round.codec.properties().elementwise_decode ||
-      worker < workers_.first || worker - workers_.first >= decodes.size()) {
+  if (decodes.empty() || !round.codec.properties().elementwise_decode || worker < workers_.first ||
+      worker - workers_.first >= decodes.size()) {
     return {};
   }
   const std::span<const T> decoded = decodes[worker - workers_.first];
