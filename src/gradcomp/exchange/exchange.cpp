@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <ranges>
 
 #include "gradcomp/comm/chained_sum.hpp"
 #include "gradcomp/comm/coordinate_slices.hpp"
@@ -54,15 +55,23 @@ void Exchange::decode_all(const Round& round, std::span<const std::uint64_t> siz
   // Messages whose sender's decode is at hand are not decoded again: `out` += weight·C(v) over d,
   // or at the coordinates the message carries. out starts at +0 and so never holds −0: adding
   // weight·0 where the message carries nothing leaves it as it is, and the sum is the decode's,
-  // bit for bit.
+  // bit for bit. A dense decode replaces decoding only from d/16 bytes of message (a pass over d
+  // costs about what decoding that much does), except in the chained sum below.
+  std::vector<std::span<const T>> dense(workers_.total);
   std::vector<std::span<const T>> reused(workers_.total);
   std::vector<const SparseDecode<T>*> carried(workers_.total, nullptr);
   std::uint64_t bytes_to_decode = 0;
   for (std::size_t w = 0; w < workers_.total; ++w) {
-    reused[w] = own_decode<T>(round, w, sizes[w], out.size());
-    if (reused[w].empty()) carried[w] = sender_sparse_decode<T>(round, w);
+    dense[w] = sender_decode<T>(round, w, out.size());
+    if (sizes[w] >= out.size() / 16) reused[w] = dense[w];
+    if (dense[w].empty()) carried[w] = sender_sparse_decode<T>(round, w);
     if (reused[w].empty() && carried[w] == nullptr) bytes_to_decode += sizes[w];
   }
+  // weight·v[begin, end) onto out[begin, end).
+  const auto add_range = [&](std::span<const T> v, std::size_t begin, std::size_t end) {
+    elementwise<T>().add_scaled(out.data() + begin, weight, v.data() + begin, out.data() + begin,
+                                end - begin);
+  };
   // Worker w's carried coordinates in [begin, end), each once, onto `into`.
   const auto add_carried = [&](std::size_t w, std::span<T> into, std::size_t begin,
                                std::size_t end) {
@@ -92,25 +101,19 @@ void Exchange::decode_all(const Round& round, std::span<const std::uint64_t> siz
   // its coordinates): each thread adds the decodes of the workers it ran, onto the partial sums
   // of the threads before it (chained_sum: no decode leaves the core that wrote it). A small
   // message's dense decode is added here too, on its own core, rather than decoded on another.
-  if (pool_->threads() > 1 && local) {
-    std::vector<std::span<const T>> dense(workers_.total);
-    bool all_at_hand = true;
-    for (std::size_t w = 0; w < workers_.total && all_at_hand; ++w) {
-      dense[w] = carried[w] == nullptr ? sender_decode<T>(round, w, out.size()) : dense[w];
-      all_at_hand = carried[w] != nullptr || !dense[w].empty();
-    }
-    if (all_at_hand) {
-      chained_sum_of<T>(
-          *pool_, workers_.total, out, [&](std::size_t w, std::size_t begin, std::size_t end) {
-            if (carried[w] != nullptr) {
-              add_carried(w, out, begin, end);
-              return;
-            }
-            elementwise<T>().add_scaled(out.data() + begin, weight, dense[w].data() + begin,
-                                        out.data() + begin, end - begin);
-          });
-      return;
-    }
+  const bool all_at_hand = std::ranges::all_of(
+      std::views::iota(std::size_t{0}, workers_.total),
+      [&](std::size_t w) { return !dense[w].empty() || carried[w] != nullptr; });
+  if (pool_->threads() > 1 && local && all_at_hand) {
+    chained_sum_of<T>(*pool_, workers_.total, out,
+                      [&](std::size_t w, std::size_t begin, std::size_t end) {
+                        if (carried[w] != nullptr) {
+                          add_carried(w, out, begin, end);
+                        } else {
+                          add_range(dense[w], begin, end);
+                        }
+                      });
+    return;
   }
   std::fill(out.begin(), out.end(), T{0});
   // The parallel path costs each message two passes over d (zeroing its buffer, adding it): worth
@@ -124,10 +127,6 @@ void Exchange::decode_all(const Round& round, std::span<const std::uint64_t> siz
   // the buffers added into `out` in worker order, slice by slice — the additions of the sequential
   // loop above, in its order: the same bits for any number of threads.
   const CoordinateSlices slices(out.size(), pool_->threads());
-  const auto add_reused = [&](std::size_t w, std::size_t begin, std::size_t end) {
-    elementwise<T>().add_scaled(out.data() + begin, weight, reused[w].data() + begin,
-                                out.data() + begin, end - begin);
-  };
   const std::size_t group = 4 * pool_->threads();
   auto& buffers = decode_buffers<T>();
   buffers.resize(std::min(group, workers_.total));
@@ -144,7 +143,7 @@ void Exchange::decode_all(const Round& round, std::span<const std::uint64_t> siz
       const std::size_t end = slices.end(s);
       for (std::size_t k = 0; k < count; ++k) {
         if (!reused[first + k].empty()) {
-          add_reused(first + k, begin, end);
+          add_range(reused[first + k], begin, end);
           continue;
         }
         const T* from = buffers[k].data();
@@ -169,14 +168,6 @@ std::span<const T> Exchange::sender_decode(const Round& round, std::size_t worke
   }
   const std::span<const T> decoded = decodes[worker - workers_.first];
   return decoded.size() == d ? decoded : std::span<const T>{};
-}
-
-template <class T>
-std::span<const T> Exchange::own_decode(const Round& round, std::size_t worker,
-                                        std::uint64_t message_bytes, std::size_t d) const {
-  // A pass over d costs about what decoding d/16 bytes of message does: below, decode.
-  if (message_bytes < d / 16) return {};
-  return sender_decode<T>(round, worker, d);
 }
 
 template <class T>

@@ -110,10 +110,6 @@ class Exchange {
   // of this process, a codec that decodes elementwise), else empty.
   template <class T>
   std::span<const T> sender_decode(const Round& round, std::size_t worker, std::size_t d) const;
-  // The same, but only where adding it is cheaper than decoding the message.
-  template <class T>
-  std::span<const T> own_decode(const Round& round, std::size_t worker, std::uint64_t message_bytes,
-                                std::size_t d) const;
   // The sender's decode as the coordinates its message carries, where it has one, else null.
   template <class T>
   const SparseDecode<T>* sender_sparse_decode(const Round& round, std::size_t worker) const;
