@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cstring>
-#include <ranges>
 
 #include "gradcomp/comm/chained_sum.hpp"
 #include "gradcomp/comm/coordinate_slices.hpp"
@@ -101,9 +100,10 @@ void Exchange::decode_all(const Round& round, std::span<const std::uint64_t> siz
   // its coordinates): each thread adds the decodes of the workers it ran, onto the partial sums
   // of the threads before it (chained_sum: no decode leaves the core that wrote it). A small
   // message's dense decode is added here too, on its own core, rather than decoded on another.
-  const bool all_at_hand = std::ranges::all_of(
-      std::views::iota(std::size_t{0}, workers_.total),
-      [&](std::size_t w) { return !dense[w].empty() || carried[w] != nullptr; });
+  bool all_at_hand = true;
+  for (std::size_t w = 0; w < workers_.total; ++w) {
+    all_at_hand = all_at_hand && (!dense[w].empty() || carried[w] != nullptr);
+  }
   if (pool_->threads() > 1 && local && all_at_hand) {
     chained_sum_of<T>(*pool_, workers_.total, out,
                       [&](std::size_t w, std::size_t begin, std::size_t end) {
