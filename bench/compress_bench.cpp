@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstring>
+#include <string>
 #include <vector>
 
 #include "gradcomp/compress/registry.hpp"
@@ -163,8 +164,8 @@ void encode_section(benchmark::State& state, double density, gradcomp::IndexChoi
 }
 
 // The index code as the compressors choose it by default (`index = "auto"`), or `rice` (the
-// smallest b, where auto may take the bitmap, b = 0); the values gathered from x, as Random-k
-// writes them.
+// smallest b, where auto may take the bitmap, b = 0); the values then gathered from x in a pass
+// of their own (write_sparse_values; Random-k reads them in its draw instead: RandKEncode).
 void SparseEncode(benchmark::State& state, double density,
                   gradcomp::IndexChoice choice = gradcomp::IndexChoice::kAuto) {
   const std::vector<float>& x = gradient(static_cast<std::size_t>(state.range(0)));
@@ -186,6 +187,29 @@ void SparseEncodeCollected(benchmark::State& state, double density) {
 void SparseIndexEncode(benchmark::State& state, double density) {
   encode_section(state, density, gradcomp::IndexChoice::kAuto,
                  [](std::vector<std::uint8_t>&, const KeptSet&) {});
+}
+
+// Random-k's whole encode with private indices (the header and the finiteness pass over x, the
+// draw, the index code, the values read from x), per kept element: SparseEncode's section as the
+// compressor writes it, with what comes before it.
+void RandKEncode(benchmark::State& state, double density) {
+  const auto d = static_cast<std::size_t>(state.range(0));
+  const std::vector<float>& x = gradient(d);
+  const Layout layout = Layout::flat(d);
+  auto compressor =
+      gradcomp::make_compressor("randk:shared=false,ratio=" + std::to_string(density));
+  std::uint64_t step = 0;
+  gradcomp::Message message;
+  compressor->encode(std::span<const float>(x), layout, {7, step++, 0}, message);
+  std::vector<float> decoded(d);
+  compressor->decode(message, layout, {7, 0, 0}, std::span<float>(decoded));
+  const auto kept = static_cast<std::size_t>(
+      std::count_if(decoded.begin(), decoded.end(), [](float v) { return v != 0.0F; }));
+  for (auto _ : state) {
+    compressor->encode(std::span<const float>(x), layout, {7, step++, 0}, message);
+    benchmark::DoNotOptimize(message.bytes.data());
+  }
+  per_kept(state, kept);
 }
 
 void SparseDecode(benchmark::State& state, double density,
@@ -378,6 +402,9 @@ BENCHMARK_CAPTURE(SparseEncode, 1_2pct, 0.012)->Apply(simulator_sizes);
 BENCHMARK_CAPTURE(SparseEncode, 32pct, 0.32)->Apply(simulator_sizes);
 BENCHMARK_CAPTURE(SparseEncode, 32pct_rice, 0.32, gradcomp::IndexChoice::kRice)
     ->Apply(simulator_sizes);
+BENCHMARK_CAPTURE(RandKEncode, 0_15pct, 0.0015)->Apply(simulator_sizes);
+BENCHMARK_CAPTURE(RandKEncode, 1_2pct, 0.012)->Apply(simulator_sizes);
+BENCHMARK_CAPTURE(RandKEncode, 32pct, 0.32)->Apply(simulator_sizes);
 BENCHMARK_CAPTURE(SparseDecode, 0_15pct, 0.0015)->Apply(simulator_sizes);
 BENCHMARK_CAPTURE(SparseDecode, 1_2pct, 0.012)->Apply(simulator_sizes);
 BENCHMARK_CAPTURE(SparseDecode, 32pct, 0.32)->Apply(simulator_sizes);

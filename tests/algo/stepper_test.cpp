@@ -235,5 +235,23 @@ TEST(Stepper, NamesAModelThatOverflowed) {
             "diverged — lower the learning rate or the compression ratio");
 }
 
+// A value its wire format cannot hold ends the step as a diverged run, with the compressor's
+// words on what to change (the reproduction suite counts such runs instead of stopping).
+TEST(Stepper, NamesAValueTheWireFormatCannotHold) {
+  const Layout layout = quadratics_layout();
+  LocalCommunicator local;
+  Exchange exchange(local, WorkerGroup::split(1, local));
+  auto algorithm =
+      make_algorithm<float>({exchange, layout, 9, {"sgd", "topk:k=2,values=fp16", "identity"}});
+  algorithm->start(std::vector<float>(12, 0.0F));
+  Stepper<float> stepper(*algorithm, layout, make_schedule("constant:lr=1", {}), 1.0, 0);
+  std::vector<float> large(12, 1.0F);
+  large[4] = 70000.0F;
+  EXPECT_EQ(diverged_message([&] { stepper.step({large}); }),
+            "step 0: topk: a value of 70000 overflows fp16 (largest finite 65504); scale the "
+            "vector down or send wider values (values = \"fp32\" or \"fp64\")");
+  EXPECT_EQ(stepper.next_step(), 0U) << "a refused step must not count";
+}
+
 }  // namespace
 }  // namespace gradcomp::testing

@@ -307,13 +307,14 @@ TEST(RoundTrip, OwnDecodeKeepsTheDecodesBitsForZerosFormatsAndScales) {
     std::vector<float> narrow(signs.begin(), signs.end());
     expect_own_decode_is_the_decode<float>(spec, layout, narrow, context);
   }
+  // A rescaled value beyond float's range is refused by the encode itself, before any decode.
   std::vector<float> huge(15, 3e38F);
   auto sender = make_compressor("randk:k=1,shared=false,unbiased=true");
   Message message;
   std::vector<float> own(15);
   EXPECT_THROW(sender->encode_and_decode(std::span<const float>(huge), Layout::flat(15), context,
                                          message, std::span<float>(own)),
-               DecodeError);
+               ValueOverflow);
 }
 
 TEST(RoundTrip, SparseCompressorsGiveTheirDecodeAsCarriedCoordinates) {
@@ -359,6 +360,85 @@ TEST(RoundTrip, Fp16OverflowIsRefusedNotSentAsInfinity) {
                  "fp16: |x| = 70000 at index 1 (layer 'all') overflows fp16 (largest "
                  "finite 65504); scale the vector or use identity");
   }
+}
+
+// A value the encoder computes from finite input but its format cannot hold is refused at the
+// sender, with the compressor's name, not sent as an infinity every receiver refuses as corrupt.
+TEST(RoundTrip, ValuesANarrowFormatCannotHoldAreRefusedAtEncode) {
+  const Layout layout = Layout::flat(16);
+  const std::vector<float> large(16, 2.0e5F);  // every value sent (kept, scale, norm) ≥ 65520
+  std::size_t compressors = 0;
+  for (const CompressorEntry& entry : compressor_entries()) {
+    const bool has_values =
+        std::ranges::any_of(entry.params, [](const ParamSpec& p) { return p.name == "values"; });
+    if (!has_values) continue;
+    ++compressors;
+    const std::string spec = entry.name + ":values=fp16";
+    try {
+      make_compressor(spec)->encode(std::span<const float>(large), layout, {});
+      ADD_FAILURE() << spec << " sent a value fp16 cannot hold";
+    } catch (const ValueOverflow& e) {
+      const std::string what = e.what();
+      EXPECT_EQ(what.rfind(entry.name + ": a value of ", 0), 0U) << what;
+      EXPECT_NE(what.find(" overflows fp16 (largest finite 65504); scale the vector down or send "
+                          "wider values (values = \"fp32\" or \"fp64\")"),
+                std::string::npos)
+          << what;
+    }
+  }
+  EXPECT_EQ(compressors, 12U);
+
+  // The bound: 65519 rounds to 65504 and is sent; 65520 rounds to infinity.
+  std::vector<float> x = {1.0F, -65519.0F};
+  auto topk = make_compressor("topk:k=1,values=fp16");
+  std::vector<float> decoded(2);
+  topk->decode(topk->encode(std::span<const float>(x), Layout::flat(2), {}), Layout::flat(2), {},
+               std::span<float>(decoded));
+  EXPECT_EQ(decoded, (std::vector<float>{0.0F, -65504.0F}));
+  x[1] = -65520.0F;
+  try {
+    topk->encode(std::span<const float>(x), Layout::flat(2), {});
+    FAIL();
+  } catch (const ValueOverflow& e) {
+    EXPECT_STREQ(e.what(),
+                 "topk: a value of -65520 overflows fp16 (largest finite 65504); scale the vector "
+                 "down or send wider values (values = \"fp32\" or \"fp64\")");
+  }
+  // A double beyond float's range, sent as fp32.
+  const std::vector<double> huge = {1.0, 1.0e39};
+  try {
+    make_compressor("topk:k=1,values=fp32")
+        ->encode(std::span<const double>(huge), Layout::flat(2), {});
+    FAIL();
+  } catch (const ValueOverflow& e) {
+    EXPECT_STREQ(e.what(),
+                 "topk: a value of 1e+39 overflows fp32 (largest finite 3.4028234663852886e+38); "
+                 "scale the vector down or send wider values (values = \"fp32\" or \"fp64\")");
+  }
+}
+
+// Random-k's unbiased d/k times a finite x can overflow T itself.
+TEST(RoundTrip, RandomKsRescalingBeyondTheRangeIsRefusedAtEncode) {
+  const std::vector<float> x = {3.0e38F, 3.0e38F, 3.0e38F, 3.0e38F};
+  for (const char* spec : {"randk:k=1,unbiased=true", "randk:k=1,unbiased=true,shared=false"}) {
+    try {
+      make_compressor(spec)->encode(std::span<const float>(x), Layout::flat(4), {});
+      ADD_FAILURE() << spec;
+    } catch (const ValueOverflow& e) {
+      const std::string what = e.what();
+      EXPECT_EQ(what.rfind("randk: x = 3.0000000054977558e+38 at index ", 0), 0U) << what;
+      EXPECT_NE(what.find(" (layer 'all') rescaled by d/k = 4 overflows float; lower the step "
+                          "size or set unbiased = false"),
+                std::string::npos)
+          << what;
+    }
+  }
+  // Without the rescaling the same values are sent as they are.
+  std::vector<float> decoded(4);
+  auto biased = make_compressor("randk:k=4");
+  biased->decode(biased->encode(std::span<const float>(x), Layout::flat(4), {}), Layout::flat(4),
+                 {}, std::span<float>(decoded));
+  EXPECT_EQ(decoded, x);
 }
 
 TEST(RoundTrip, ValueFormatsChangeSizeAndPrecision) {

@@ -56,6 +56,10 @@ void Stepper<T>::advance(const RunAlgorithm& run_algorithm) {
     run_algorithm(StepRates{t, rate(signed_t), rate(signed_t - 1)});
   } catch (const NonFiniteInput& e) {
     throw Diverged(fmt::format("step {}: {}; {}", t, e.what(), kAdvice));
+  } catch (const ValueOverflow& e) {
+    // A value grown beyond what its format holds ends the run as a NaN would; the message says
+    // what to change.
+    throw Diverged(fmt::format("step {}: {}", t, e.what()));
   }
   ++next_step_;
   check_finite(algorithm_.model(), t, std::nullopt, "model");

@@ -132,7 +132,11 @@ void Compressor::encode_checked(std::span<const T> x, const Layout& layout,
   header.length = static_cast<std::uint32_t>(x.size());
   header.step = static_cast<std::uint32_t>(context.step);
   header.append_to(message.bytes);
-  encode_body(x, layout, context, message.bytes);
+  try {
+    encode_body(x, layout, context, message.bytes);
+  } catch (const ValueOverflow& e) {
+    throw ValueOverflow(fmt::format("{}: {}", name_, e.what()));
+  }
 }
 
 template <class T>

@@ -3,6 +3,10 @@
 // worker, so only the k values travel and C_t is linear (all-reducible). shared=false: each worker
 // draws its own indices (stream keyed by its worker id too) and sends them.
 #include <algorithm>
+#include <bit>
+#include <cstdint>
+#include <span>
+#include <vector>
 
 #include "gradcomp/compress/common.hpp"
 #include "gradcomp/compress/entries.hpp"
@@ -13,22 +17,28 @@ namespace gradcomp {
 
 namespace {
 
-// k distinct indices of [0, n), ascending (Floyd's sampling over a bitmap).
-std::vector<std::uint32_t> sample_indices(RandomStream& stream, std::size_t n, std::size_t k) {
+// Floyd's sampling of k distinct indices of [0, n), as a bitmap of n bits.
+std::vector<std::uint64_t> sample_bitmap(RandomStream& stream, std::size_t n, std::size_t k) {
   std::vector<std::uint64_t> taken((n + 63) / 64, 0);
   for (std::size_t j = n - k; j < n; ++j) {
-    std::size_t t = stream.below(j + 1);
-    if ((taken[t >> 6] >> (t & 63)) & 1U) t = j;
-    taken[t >> 6] |= std::uint64_t{1} << (t & 63);
+    const std::size_t t = stream.below(j + 1);
+    // j where t is taken already, without a branch: at high densities a pick hits a taken index
+    // often and unpredictably (about k/n of the time by the end).
+    const std::size_t hit = (taken[t >> 6] >> (t & 63)) & 1U;
+    const std::size_t pick = t ^ ((t ^ j) & (0 - hit));
+    taken[pick >> 6] |= std::uint64_t{1} << (pick & 63);
   }
-  std::vector<std::uint32_t> indices;
-  indices.reserve(k);
+  return taken;
+}
+
+// Calls kept(i) for every index the bitmap holds, ascending.
+template <class Kept>
+void for_each_taken(const std::vector<std::uint64_t>& taken, Kept&& kept) {
   for (std::size_t w = 0; w < taken.size(); ++w) {
     for (std::uint64_t word = taken[w]; word != 0; word &= word - 1) {
-      indices.push_back(static_cast<std::uint32_t>(w * 64 + std::countr_zero(word)));
+      kept(static_cast<std::uint32_t>(w * 64 + std::countr_zero(word)));
     }
   }
-  return indices;
 }
 
 class RandK final : public TypedCompressor<RandK> {
@@ -58,12 +68,13 @@ class RandK final : public TypedCompressor<RandK> {
   template <class T>
   void encode_typed(std::span<const T> x, const Layout& layout, const StepContext& context,
                     std::vector<std::uint8_t>& out) {
-    parts_ = draw(layout, context);
+    // The values are read from x while the bitmap is turned into indices, not gathered from x
+    // afterwards: their loads overlap the scan's serial chain. values keeps its buffer.
+    thread_local std::vector<T> values;
+    values.clear();
+    parts_ = draw(layout, context, x, &values);
     if (!shared_) write_sparse_indices(out, parts_, index_);
-    for (const auto& part : parts_) {
-      write_sparse_values(out, x, std::span<const SparseSegment>(&part, 1), value_format<T>(),
-                          scale_of<T>(part));
-    }
+    append_values<T>(out, values, value_format<T>());
   }
 
   template <class T>
@@ -131,16 +142,53 @@ class RandK final : public TypedCompressor<RandK> {
                                 static_cast<double>(part.indices.size()))
                : T{1};
   }
-  [[nodiscard]] std::vector<SparseSegment> draw(const Layout& layout,
-                                                const StepContext& context) const {
+  // The kept coordinates of every segment, drawn from the step's stream; with `values`, also
+  // the values scale·x[offset + i] of every kept i, in the same order (what the message carries).
+  template <class T = float>
+  [[nodiscard]] std::vector<SparseSegment> draw(const Layout& layout, const StepContext& context,
+                                                std::span<const T> x = {},
+                                                std::vector<T>* values = nullptr) const {
     std::vector<SparseSegment> parts;
     for (const Segment& s : make_segments(layout, scope_)) {
       RandomStream stream(context.seed, Purpose::kRandKIndices, context.step,
                           static_cast<std::uint32_t>(s.layer),
                           shared_ ? kSharedWorker : context.worker);
-      parts.push_back({s, sample_indices(stream, s.size, keep_.of(s.size)), {}});
+      const std::size_t k = keep_.of(s.size);
+      const std::vector<std::uint64_t> taken = sample_bitmap(stream, s.size, k);
+      SparseSegment& part = parts.emplace_back(SparseSegment{s, std::vector<std::uint32_t>(k), {}});
+      std::uint32_t* index = part.indices.data();
+      if (values == nullptr) {
+        for_each_taken(taken, [&](std::uint32_t i) { *index++ = i; });
+        continue;
+      }
+      const std::size_t at = values->size();
+      values->resize(at + k);
+      T* value = values->data() + at;
+      const T* base = x.data() + s.offset;
+      const T scale = scale_of<T>(part);
+      for_each_taken(taken, [&](std::uint32_t i) {
+        *index++ = i;
+        *value++ = scale * base[i];
+      });
+      if (scale != T{1}) check_rescaled(part, std::span<const T>(*values).subspan(at), x, layout);
     }
     return parts;
+  }
+
+  // d/k times a finite x can overflow T: named here, as an encoder names a value its format
+  // cannot hold (ValueOverflow), instead of sent as an infinity every receiver refuses.
+  template <class T>
+  static void check_rescaled(const SparseSegment& part, std::span<const T> values,
+                             std::span<const T> x, const Layout& layout) {
+    const std::size_t first = first_non_finite(values);
+    if (first == values.size()) return;
+    const std::size_t bad = part.segment.offset + part.indices[first];
+    throw ValueOverflow(fmt::format(
+        "x = {} at index {} (layer '{}') rescaled by d/k = {} overflows {}; lower the step size "
+        "or set unbiased = false",
+        static_cast<double>(x[bad]), bad, layout.block_of(bad).name,
+        static_cast<double>(part.segment.size) / static_cast<double>(part.indices.size()),
+        std::is_same_v<T, float> ? "float" : "double"));
   }
 
   KeepCount keep_;

@@ -28,6 +28,15 @@ class NonFiniteInput : public InvalidInput {
   using InvalidInput::InvalidInput;
 };
 
+// A value an encoder computed from finite input that its wire format cannot hold (|v| ≥ 65520 in
+// fp16, a double beyond float's range in fp32, a rescaled value beyond T's): what
+// Compressor::encode reports, with the compressor's name in front, instead of sending an infinity
+// that every receiver would refuse as corrupt.
+class ValueOverflow : public InvalidInput {
+ public:
+  using InvalidInput::InvalidInput;
+};
+
 // A training run whose gradients or model became NaN or infinite (exit code 2 like bad input: the
 // configuration's step size or compression is the thing to change). The reproduction suite counts
 // these runs as diverged instead of stopping.

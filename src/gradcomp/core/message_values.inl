@@ -4,9 +4,26 @@
 #include <cmath>
 #include <cstring>
 
+#include "gradcomp/core/error.hpp"
 #include "gradcomp/core/half.hpp"
 
 namespace gradcomp {
+
+// Throws the ValueOverflow that names the first of `values` whose narrowing to `format` is not
+// finite (largest: the format's largest finite value).
+template <class T, class Narrow>
+[[noreturn]] void reject_overflow(std::span<const T> values, const char* format, double largest,
+                                  Narrow narrow) {
+  for (const T v : values) {
+    if (!std::isfinite(narrow(v))) {
+      throw ValueOverflow(fmt::format(
+          "a value of {} overflows {} (largest finite {}); scale the vector down or send wider "
+          "values (values = \"fp32\" or \"fp64\")",
+          static_cast<double>(v), format, largest));
+    }
+  }
+  throw InternalError(fmt::format("no value overflows {}", format));
+}
 
 template <class T>
 void append_values(std::vector<std::uint8_t>& out, std::span<const T> values, ValueFormat format) {
@@ -19,22 +36,34 @@ void append_values(std::vector<std::uint8_t>& out, std::span<const T> values, Va
       if constexpr (std::is_same_v<T, float>) {
         std::memcpy(dst, values.data(), values.size_bytes());
       } else {
+        const auto narrow = [](T v) { return static_cast<float>(v); };
+        bool finite = true;
         for (std::size_t i = 0; i < values.size(); ++i) {
-          const auto v = static_cast<float>(values[i]);
+          const float v = narrow(values[i]);
+          finite &= std::isfinite(v);
           std::memcpy(dst + 4 * i, &v, 4);
         }
+        if (!finite) reject_overflow(values, "fp32", 3.4028234663852886e38, narrow);
       }
       break;
     case ValueFormat::kFp16: {
-      // Through an aligned buffer, so the conversion loop vectorises.
+      // Through an aligned buffer, so the conversion loop vectorises; the largest magnitude
+      // written (sign bit cleared) is at least 0x7C00 only if some value became ±∞ or NaN.
       constexpr std::size_t kChunk = 4096;
       std::uint16_t halves[kChunk];
+      std::uint16_t largest = 0;
       for (std::size_t start = 0; start < values.size(); start += kChunk) {
         const std::size_t count = std::min(kChunk, values.size() - start);
         const T* in = values.data() + start;
-        for (std::size_t i = 0; i < count; ++i)
+        for (std::size_t i = 0; i < count; ++i) {
           halves[i] = float_to_half(static_cast<float>(in[i]));
+          largest = std::max<std::uint16_t>(largest, halves[i] & 0x7FFFU);
+        }
         std::memcpy(dst + 2 * start, halves, 2 * count);
+      }
+      if (largest >= 0x7C00U) {
+        reject_overflow(values, "fp16", 65504.0,
+                        [](T v) { return half_to_float(float_to_half(static_cast<float>(v))); });
       }
       break;
     }
