@@ -7,7 +7,12 @@ train on the same matrix), 20 workers with contiguous shards, batch 1, x0 = 0, g
 (L = gradcomp's, read from its summary), 3,000 steps.
 For each setting gradcomp runs with workers.threads = 1 and 2 (its step_seconds: steps only, no
 evaluation, no start-up) and the NumPy reference runs the same update vectorised over the workers
-(no message encoding), in this one run; worker-steps per second for each and the ratios.
+(no message encoding), in this one run; worker-steps per second for each and the ratios. The
+yardstick for 2 threads / 1: two 1-thread runs at once, pinned to two cores, which share nothing;
+their joint worker-steps per second against one run's alone is what two cores give this workload
+in that minute (on a shared VM the second core is often slower under load). Where the build has
+bench/pool_bench, the cost of handing a cache line between the two threads is printed before and
+after the runs: every signal between the pool's threads pays it.
 
   ef-scaled + threshold at the three densities of issue 17 (32%, 1.2%, 0.15%): lambda is found
   by bisection on short NumPy runs (untimed), then both run with it; the mean densities over the
@@ -55,22 +60,46 @@ precision = "float"
 """
 
 
-def run_gradcomp(gradcomp, directory, overrides, steps, threads):
+def start_gradcomp(gradcomp, directory, overrides, steps, threads, core=None):
+    """Starts a `gradcomp train` (pinned to `core` if given); returns (process, output directory)."""
     out = os.path.join(directory, f"run-{len(os.listdir(directory))}")
+    os.makedirs(out)
     config = os.path.join(directory, "base.toml")
     with open(config, "w") as f:
         f.write(BASE.format(directory=directory))
-    command = [gradcomp, "train", config, "--out", out, "--set", f"run.steps={steps}",
-               "--set", f"run.eval_every={DENSITY_EVERY}", "--set", f"workers.threads={threads}"]
+    command = [gradcomp, "train", config, "--out", os.path.join(out, "run"), "--set",
+               f"run.steps={steps}", "--set", f"run.eval_every={DENSITY_EVERY}", "--set",
+               f"workers.threads={threads}"]
     for o in overrides:
         command += ["--set", o]
-    subprocess.run(command, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    pin = None if core is None else (lambda: os.sched_setaffinity(0, {core}))
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                               preexec_fn=pin)
+    return process, os.path.join(out, "run")
+
+
+def finish_gradcomp(process, out):
+    if process.wait() != 0:
+        raise SystemExit(f"gradcomp train failed (exit {process.returncode}); its output is {out}")
     with open(os.path.join(out, "summary.json")) as f:
         summary = json.load(f)
     with open(os.path.join(out, "metrics.jsonl")) as f:
         densities = [r["density"] for r in map(json.loads, f) if r["step"] > 0 and r.get("density") is not None]
     summary["mean_density"] = float(np.mean(densities)) if densities else None
     return summary
+
+
+def run_gradcomp(gradcomp, directory, overrides, steps, threads):
+    return finish_gradcomp(*start_gradcomp(gradcomp, directory, overrides, steps, threads))
+
+
+def run_pair(gradcomp, directory, overrides, steps):
+    """Two 1-thread runs at once, one on each of the first two cores: the step time of the slower.
+    What two cores give this workload when the runs share nothing (no data, no synchronisation):
+    the ceiling a 2-thread run is measured against, in the same minute."""
+    cores = sorted(os.sched_getaffinity(0))[:2]
+    started = [start_gradcomp(gradcomp, directory, overrides, steps, 1, core) for core in cores]
+    return max(finish_gradcomp(*run)["final"]["step_seconds"] for run in started)
 
 
 def sigmoid_coefficient(y, z):
@@ -193,11 +222,26 @@ def dist_ef_blocksgdm(p, steps, batches, mu=np.float32(0.9)):
     return time.perf_counter() - start
 
 
+def hand_off_costs(gradcomp):
+    """bench/pool_bench's hand-off of a cache line between two threads (ns) and a 2-thread pool
+    round of empty tasks (µs), if the build has it: the fixed costs a 2-thread step pays, which
+    on a shared VM change with where the host puts its two cores."""
+    bench = os.path.join(os.path.dirname(gradcomp), "bench", "pool_bench")
+    if not os.path.exists(bench) or len(os.sched_getaffinity(0)) < 2:
+        return None
+    result = subprocess.run([bench, "--benchmark_filter=HandOff|PoolRound/2",
+                             "--benchmark_min_time=0.2", "--benchmark_format=json"],
+                            check=True, capture_output=True, text=True)
+    counters = {b["name"].split("/")[0]: b for b in json.loads(result.stdout)["benchmarks"]}
+    return counters["HandOff"]["ns_per_hand_off"], counters["PoolRound"]["us_per_round"]
+
+
 def main():
     gradcomp = os.path.abspath(sys.argv[1])
     steps = int(sys.argv[2]) if len(sys.argv) > 2 else 3000
     worker_steps = steps * WORKERS
     rows = []
+    costs_before = hand_off_costs(gradcomp)
     with tempfile.TemporaryDirectory() as directory:
         problem = Problem(directory)
         batches = problem.batches(steps)
@@ -210,11 +254,14 @@ def main():
         settings += [("def + rbgs:ratio=64", ['algorithm.name="def"', 'compressor.spec="rbgs:ratio=64"'], None),
                      ("dist-ef-blocksgdm", ['algorithm.name="dist-ef-blocksgdm"'], None)]
         repeats = int(os.environ.get("REPEATS", "3"))
+        two_cores = len(os.sched_getaffinity(0)) >= 2
         for label, overrides, lam in settings:
-            ones, twos, references = [], [], []
+            ones, twos, pairs, references = [], [], [], []
             for _ in range(repeats):
                 one = run_gradcomp(gradcomp, directory, overrides, steps, 1)
                 two = run_gradcomp(gradcomp, directory, overrides, steps, 2)
+                if two_cores:
+                    pairs.append(run_pair(gradcomp, directory, overrides, steps))
                 if lam is not None:
                     seconds, reference_density = ef_threshold(problem, steps, lam, batches)
                 elif label.startswith("def"):
@@ -225,21 +272,28 @@ def main():
                 twos.append(two["final"]["step_seconds"])
                 references.append(seconds)
             rows.append((label, one["mean_density"], reference_density, min(ones), min(twos),
-                         min(references), one.get("start_seconds")))
+                         min(references), min(pairs) if pairs else None))
         cached = run_gradcomp(gradcomp, directory, settings[0][1], 10, 2)
     print(f"{WORKERS} workers, {steps} steps ({worker_steps:,} worker-steps), numpy {np.__version__}, "
           f"fastest of {int(os.environ.get('REPEATS', '3'))} runs each\n")
     print("| setting | density (gradcomp / numpy) | gradcomp 1 thread (s) | gradcomp 2 threads (s) "
           "| numpy (s) | worker-steps/s: 2 threads / numpy | vs numpy, 1 thread | vs numpy, 2 threads "
-          "| 2 threads / 1 |")
-    print("|---|---|---|---|---|---|---|---|---|")
-    for label, density, reference_density, one, two, numpy_seconds, _ in rows:
+          "| 2 threads / 1 | two 1-thread runs at once: slower (s) | their worker-steps/s / one run's |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    for label, density, reference_density, one, two, numpy_seconds, pair in rows:
         densities = "—" if reference_density is None else f"{density:.2%} / {reference_density:.2%}"
+        pair_columns = "— | —" if pair is None else f"{pair:.3f} | {2 * one / pair:.2f}x"
         print(f"| {label} | {densities} | {one:.3f} | {two:.3f} | {numpy_seconds:.3f} | "
               f"{worker_steps / two:,.0f} / {worker_steps / numpy_seconds:,.0f} | "
-              f"{numpy_seconds / one:.2f}x | {numpy_seconds / two:.2f}x | {one / two:.2f}x |")
+              f"{numpy_seconds / one:.2f}x | {numpy_seconds / two:.2f}x | {one / two:.2f}x | "
+              f"{pair_columns} |")
     print(f"\nstart-up of a cached rerun (data loaded to first step): {cached['start_seconds']:.3f} s; "
           f"data load {cached['load_seconds']:.3f} s")
+    costs_after = hand_off_costs(gradcomp)
+    if costs_before and costs_after:
+        print(f"a cache line handed between the two threads: {costs_before[0]:.0f} ns before the runs, "
+              f"{costs_after[0]:.0f} ns after; a 2-thread pool round of 20 empty tasks: "
+              f"{costs_before[1]:.2f} / {costs_after[1]:.2f} us (bench/pool_bench)")
 
 
 if __name__ == "__main__":

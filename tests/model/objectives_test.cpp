@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 #include <limits>
+#include <numeric>
 
 #include "gradcomp/core/error.hpp"
 #include "gradcomp/data/synthetic.hpp"
@@ -294,6 +295,25 @@ TEST(Optimum, LbfgsReachesTheStationaryPointAndIsCached) {
 
 namespace gradcomp {
 namespace {
+
+// An evaluation runs in chunks (214 images for LeNet: model/torch_model.cpp, evaluation_chunk)
+// and covers every image once: its loss is the mean of one forward pass over the whole set, here
+// 500 images, two full chunks and a partial one (LeNet has no layer that differs in evaluation).
+TEST(TorchObjectives, AChunkedEvaluationIsOneForwardPassOverTheSet) {
+  Dataset images =
+      generate_dataset("madelon:samples=500,features=784,informative=3,redundant=2", 4);
+  images.shape = {1, 28, 28};
+  auto net = make_objective<float>("lenet", images, 1);
+  std::vector<float> x(net->layout().total_size()), g(x.size());
+  net->initialize(x, 1);
+  std::vector<std::size_t> all(images.samples);
+  std::iota(all.begin(), all.end(), std::size_t{0});
+  const double whole = net->loss_and_gradient(x, images, all, g);
+  const Evaluation chunked = net->evaluate(x, images);
+  EXPECT_NEAR(chunked.loss, whole, 1e-5 * whole);
+  // Leaving out the partial chunk (72 of 500 images) would move the mean by 14%.
+  EXPECT_GT(whole, 0.5);
+}
 
 // docs/algorithms.md §3.6 (vi): after a step, the BatchNorm statistics are the mean of what each
 // worker's forward pass made of the step's common statistics.

@@ -82,10 +82,31 @@ torch::nn::Sequential build_lenet(std::size_t classes) {
                     Linear(84, static_cast<std::int64_t>(classes)));
 }
 
+// Images per evaluation chunk, from the largest buffer a network's forward pass needs per image
+// (a convolution's unfolded input, k·k·C_in floats at each output position, or the widest layer):
+// a chunk's buffers stay within kChunkBufferBytes. glibc hands out a larger block by mapping fresh
+// pages (its mmap threshold stops at 32 MiB on 64-bit) and unmaps it when freed, so every chunk
+// faulted all of them in again: page faults took 45% of a LeNet evaluation in chunks of 2,000 on
+// the VM of docs/benchmarks.md ("Evaluation chunks"). Smaller blocks come back from the heap the
+// chunk before freed them. The chunk depends on the network alone, so evaluations (summed chunk
+// by chunk) give the same bits on every run.
+constexpr std::size_t kChunkBufferBytes = std::size_t{16} << 20;
+constexpr std::size_t kLargestChunk = 2000;
+
+std::size_t evaluation_chunk(std::size_t largest_buffer_floats_per_image) {
+  const std::size_t bytes =
+      sizeof(float) * std::max<std::size_t>(largest_buffer_floats_per_image, 1);
+  return std::clamp<std::size_t>(kChunkBufferBytes / bytes, 1, kLargestChunk);
+}
+
 class TorchObjective final : public Objective<float> {
  public:
-  TorchObjective(std::string spec, torch::nn::Sequential net, std::vector<std::int64_t> input_shape)
-      : spec_(std::move(spec)), net_(std::move(net)), input_shape_(std::move(input_shape)) {
+  TorchObjective(std::string spec, torch::nn::Sequential net, std::vector<std::int64_t> input_shape,
+                 std::size_t evaluation_chunk)
+      : spec_(std::move(spec)),
+        net_(std::move(net)),
+        input_shape_(std::move(input_shape)),
+        evaluation_chunk_(evaluation_chunk) {
     std::vector<Block> blocks;
     std::size_t offset = 0;
     for (const auto& item : net_->named_parameters()) {
@@ -153,16 +174,15 @@ class TorchObjective final : public Objective<float> {
   Evaluation evaluate(std::span<const float> x, const Dataset& data) override {
     load(x);
     // Inference mode: no autograd bookkeeping at all (no version counters, no views tracked),
-    // cheaper than no_grad for 70,000 images in chunks of 2,000.
+    // cheaper than no_grad for 70,000 images in chunks (evaluation_chunk).
     const c10::InferenceMode inference;
     net_->eval();
     double loss = 0;
     std::size_t correct = 0;
-    constexpr std::size_t kChunk = 2000;
     std::vector<std::size_t> indices;
-    for (std::size_t begin = 0; begin < data.samples; begin += kChunk) {
+    for (std::size_t begin = 0; begin < data.samples; begin += evaluation_chunk_) {
       indices.clear();
-      for (std::size_t i = begin; i < std::min(data.samples, begin + kChunk); ++i)
+      for (std::size_t i = begin; i < std::min(data.samples, begin + evaluation_chunk_); ++i)
         indices.push_back(i);
       const auto [inputs, targets] = batch(data, indices);
       const torch::Tensor logits = net_->forward(inputs);
@@ -240,6 +260,7 @@ class TorchObjective final : public Objective<float> {
   std::string spec_;
   torch::nn::Sequential net_;
   std::vector<std::int64_t> input_shape_;
+  std::size_t evaluation_chunk_;
   Layout layout_;
   std::vector<float> parameters_;
   std::vector<float> gradients_;
@@ -265,22 +286,32 @@ std::unique_ptr<Objective<float>> make_torch_objective(const std::string& name,
   torch::set_num_threads(1);  // one thread: deterministic, and the workers already fill the cores
   warn_if_reference_blas();
   if (name == "mlp") {
+    const std::vector<double> hidden = params.list("hidden");
+    std::size_t widest = std::max(train.features, train.classes);
+    for (const double h : hidden) widest = std::max(widest, static_cast<std::size_t>(h));
     return std::make_unique<TorchObjective>(
-        params.canonical(), build_mlp(train.features, params.list("hidden"), train.classes),
-        std::vector<std::int64_t>{static_cast<std::int64_t>(train.features)});
+        params.canonical(), build_mlp(train.features, hidden, train.classes),
+        std::vector<std::int64_t>{static_cast<std::int64_t>(train.features)},
+        evaluation_chunk(widest));
   }
+  constexpr std::size_t kPixels = 28 * 28;
   require(train.shape == std::vector<std::size_t>{1, 28, 28},
           "{} needs 1x28x28 images (IDX data such as Fashion-MNIST); '{}' has samples of {} "
           "features",
           name, train.name, train.features);
   if (name == "resnet") {
+    // The first stage's 3×3 convolutions over `width` channels at full resolution; the later
+    // stages double the channels on a quarter of the positions.
+    const std::int64_t width = params.integer("width");
     return std::make_unique<TorchObjective>(
-        params.canonical(),
-        build_resnet(params.integer("width"), params.integer("blocks"), train.classes),
-        std::vector<std::int64_t>{1, 28, 28});
+        params.canonical(), build_resnet(width, params.integer("blocks"), train.classes),
+        std::vector<std::int64_t>{1, 28, 28},
+        evaluation_chunk(9 * static_cast<std::size_t>(std::max<std::int64_t>(width, 1)) * kPixels));
   }
+  // The first 5×5 convolution, unfolded at each of the 28 × 28 positions.
   return std::make_unique<TorchObjective>(params.canonical(), build_lenet(train.classes),
-                                          std::vector<std::int64_t>{1, 28, 28});
+                                          std::vector<std::int64_t>{1, 28, 28},
+                                          evaluation_chunk(25 * kPixels));
 }
 
 }  // namespace gradcomp
