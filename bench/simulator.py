@@ -99,6 +99,8 @@ def run_pair(gradcomp, directory, overrides, steps):
     the ceiling a 2-thread run is measured against, in the same minute."""
     cores = sorted(os.sched_getaffinity(0))[:2]
     started = [start_gradcomp(gradcomp, directory, overrides, steps, 1, core) for core in cores]
+    for process, _ in started:
+        process.wait()  # both end before either is checked: no run is left behind on a failure
     return max(finish_gradcomp(*run)["final"]["step_seconds"] for run in started)
 
 
