@@ -6,7 +6,7 @@
 //   other's write: ns per one-way hand-off (half a round trip). It is the latency of every
 //   signal between the pool's threads (a round's start, a finished share, a chained sum's piece).
 //   A shared VM's two cores may sit on one die or on two, and the host moves them: this figure
-//   changed from about 70 to 235 ns between runs of one day.
+//   went between about 50 and 250 ns within ten minutes of one day.
 // - PoolRound: one WorkerPool::run of 20 empty tasks, µs per round: the round's own cost (start,
 //   claims, end), paid by every round of a step.
 //
@@ -57,8 +57,7 @@ void HandOff(benchmark::State& state) {
       benchmark::Counter(static_cast<double>(state.iterations()) * 2e-9,
                          benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
 }
-// Real time: the caller's CPU time would leave out nothing here, but the partner's spin must not
-// be mistaken for work of the caller's.
+// Real time: a hand-off is the caller waiting for the other core, which is what is measured.
 BENCHMARK(HandOff)->UseRealTime();
 
 void PoolRound(benchmark::State& state) {

@@ -86,7 +86,7 @@ torch::nn::Sequential build_lenet(std::size_t classes) {
 // (a convolution's unfolded input, k·k·C_in floats at each output position, or the widest layer):
 // a chunk's buffers stay within kChunkBufferBytes. glibc hands out a larger block by mapping fresh
 // pages (its mmap threshold stops at 32 MiB on 64-bit) and unmaps it when freed, so every chunk
-// faulted all of them in again: page faults took 45% of a LeNet evaluation in chunks of 2,000 on
+// faulted all of them in again: page faults took 44% of a LeNet evaluation in chunks of 2,000 on
 // the VM of docs/benchmarks.md ("Evaluation chunks"). Smaller blocks come back from the heap the
 // chunk before freed them. The chunk depends on the network alone, so evaluations (summed chunk
 // by chunk) give the same bits on every run.
