@@ -10,8 +10,8 @@
 // - PoolRound: one WorkerPool::run of 20 empty tasks, µs per round: the round's own cost (start,
 //   claims, end), paid by every round of a step.
 //
-//   pool_bench --benchmark_min_time=0.2 --benchmark_repetitions=3 \
-//     --benchmark_report_aggregates_only=true
+// Run with --benchmark_min_time=0.2 --benchmark_repetitions=3
+// --benchmark_report_aggregates_only=true (the figures in docs/benchmarks.md).
 #include <benchmark/benchmark.h>
 
 #include <atomic>
