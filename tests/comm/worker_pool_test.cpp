@@ -5,8 +5,10 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <mutex>
 #include <set>
 #include <stdexcept>
@@ -24,6 +26,34 @@ TEST(WorkerPool, RunsEveryTaskOnceInEveryRound) {
     pool.run(runs.size(), [&](std::size_t j) { runs[j].fetch_add(1); });
   }
   for (const auto& count : runs) EXPECT_EQ(count.load(), 300);
+}
+
+// More threads than cores, and tasks that give their core away: helpers wake late, holding a round
+// the others have finished, and must take nothing from the rounds after it. Counts vary so that
+// the shares move between rounds.
+TEST(WorkerPool, LateHelpersTakeNothingFromLaterRounds) {
+  WorkerPool pool(8);
+  std::vector<std::atomic<int>> runs(42);
+  for (std::size_t round = 0; round < 3000; ++round) {
+    const std::size_t count = 2 + (round * 7) % 41;
+    pool.run(count, [&](std::size_t j) {
+      if (j % 3 == 0) std::this_thread::yield();
+      runs[j].fetch_add(1);
+    });
+    for (std::size_t j = 0; j < runs.size(); ++j) {
+      ASSERT_EQ(runs[j].exchange(0), j < count ? 1 : 0) << "task " << j << ", round " << round;
+    }
+  }
+}
+
+// A share counts its claimed tasks in 24 bits: a round of more than 2^24 tasks per thread runs
+// as consecutive rounds, each task once.
+TEST(WorkerPool, RunsRoundsLargerThanAShareCanCount) {
+  WorkerPool pool(2);
+  const std::size_t count = (std::size_t{1} << 25) + 3;
+  std::vector<std::uint8_t> runs(count, 0);
+  pool.run(count, [&](std::size_t j) { ++runs[j]; });  // each j on one thread: no race
+  EXPECT_EQ(std::count(runs.begin(), runs.end(), 1), static_cast<std::ptrdiff_t>(count));
 }
 
 // The shares are count·t/threads: 20 tasks on 3 threads start at 0, 6 and 13.

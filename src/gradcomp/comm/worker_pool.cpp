@@ -6,6 +6,8 @@
 #include <cstdlib>
 #include <limits>
 
+#include "gradcomp/comm/share_claims.hpp"
+
 namespace gradcomp {
 
 namespace {
@@ -31,14 +33,17 @@ WorkerPool::WorkerPool(std::size_t threads) : shares_(std::max<std::size_t>(thre
   const std::size_t helpers = threads > 1 ? threads - 1 : 0;
   helpers_.reserve(helpers);
   for (std::size_t h = 0; h < helpers; ++h) {
-    helpers_.emplace_back([this, h] { helper_main(h + 1, 0); });  // round 0: none started yet
+    helpers_.emplace_back([this, h] { helper_main(h + 1); });
   }
 }
 
 WorkerPool::~WorkerPool() {
-  stopping_.store(true, std::memory_order_release);
-  round_.fetch_add(1, std::memory_order_acq_rel);
-  round_.notify_all();
+  const std::uint64_t sequence = 2 * (round_number_ + 1);
+  announcement_.sequence.store(sequence - 1, std::memory_order_relaxed);
+  std::atomic_thread_fence(std::memory_order_release);
+  announcement_.stopping.store(true, std::memory_order_relaxed);
+  announcement_.sequence.store(sequence, std::memory_order_release);
+  announcement_.sequence.notify_all();
   for (auto& helper : helpers_) helper.join();
 }
 
@@ -68,28 +73,37 @@ void WorkerPool::run(std::size_t count, const std::function<void(std::size_t)>& 
     for (std::size_t j = 0; j < count; ++j) task(j);
     return;
   }
-  // A helper still inside the last round (it found it finished, it is leaving) reads the shares:
-  // they change only once it has left. Helpers joining later see that round closed.
-  for (std::size_t inside = inside_.load(); inside != 0; inside = inside_.load()) {
-    wait_for_change(inside_, inside);
+  // A share counts at most kMostPerShare claims: more tasks than that run as consecutive rounds.
+  const std::size_t most = share_claims::kMostPerShare * shares_.size();
+  for (std::size_t first = 0; first < count; first += most) {
+    const std::size_t part = std::min(most, count - first);
+    if (first == 0 && part == count) {
+      run_round(count, task);
+    } else {
+      run_round(part, [&](std::size_t j) { task(first + j); });
+    }
   }
-  task_ = &task;
+}
+
+// The caller's side of a round: publish it, take tasks like a helper, wait for the helpers'
+// tasks. Nothing is reset between rounds (the claims words carry their round), so the caller
+// never waits for a helper to leave the last round.
+void WorkerPool::run_round(std::size_t count, const std::function<void(std::size_t)>& task) {
   failure_ = nullptr;
   failure_index_ = std::numeric_limits<std::size_t>::max();
-  const std::size_t threads = shares_.size();
-  for (std::size_t t = 0; t < threads; ++t) {
-    shares_[t].next.store(share_start(t, count), std::memory_order_relaxed);
-    shares_[t].end = share_start(t + 1, count);
+  const Round round{++round_number_, &task, count, false};
+  announcement_.sequence.store(2 * round.number - 1, std::memory_order_relaxed);
+  std::atomic_thread_fence(std::memory_order_release);
+  announcement_.task.store(&task, std::memory_order_relaxed);
+  announcement_.count.store(count, std::memory_order_relaxed);
+  announcement_.sequence.store(2 * round.number, std::memory_order_release);
+  announcement_.sequence.notify_all();
+  const std::size_t mine = take_tasks(0, round);
+  finished_expected_ += count - mine;
+  for (std::uint64_t now = finished_.load(std::memory_order_acquire); now != finished_expected_;
+       now = finished_.load(std::memory_order_acquire)) {
+    wait_for_change(finished_, now);
   }
-  pending_.store(count, std::memory_order_relaxed);
-  const std::uint64_t round = round_.fetch_add(1) + 1;  // publishes the round's fields
-  round_.notify_all();
-  take_tasks(0);
-  for (std::size_t left = pending_.load(); left != 0; left = pending_.load()) {
-    wait_for_change(pending_, left);
-  }
-  closed_.store(round);
-  task_ = nullptr;
   if (failure_) std::rethrow_exception(failure_);
 }
 
@@ -112,28 +126,37 @@ bool WorkerPool::starts_share(std::size_t j, std::size_t count) const {
   return j == 0;
 }
 
-// The finished tasks are counted down once per share run (one atomic operation on the shared
-// counter per share, not per task).
-void WorkerPool::take_tasks(std::size_t thread) {
-  for (std::size_t k = 0; k < shares_.size(); ++k) {
-    const std::size_t done = run_share((thread + k) % shares_.size());
-    if (done != 0 && pending_.fetch_sub(done) == done) pending_.notify_one();
+std::size_t WorkerPool::take_tasks(std::size_t thread, const Round& round) {
+  std::size_t done = 0;
+  bool stale = false;
+  for (std::size_t k = 0; k < shares_.size() && !stale; ++k) {
+    done += run_share((thread + k) % shares_.size(), round, stale);
   }
+  return done;
 }
 
-std::size_t WorkerPool::run_share(std::size_t share) {
-  Share& s = shares_[share];
+std::size_t WorkerPool::run_share(std::size_t share, const Round& round, bool& stale) {
+  const std::size_t begin = share_start(share, round.count);
+  const std::size_t size = share_start(share + 1, round.count) - begin;
+  std::atomic<std::uint64_t>& claims = shares_[share].claims;
   std::size_t done = 0;
-  for (std::size_t j = s.next.fetch_add(1, std::memory_order_relaxed); j < s.end;
-       j = s.next.fetch_add(1, std::memory_order_relaxed)) {
+  std::uint64_t seen = claims.load(std::memory_order_relaxed);
+  for (;;) {
+    const share_claims::Claim claim = share_claims::next_claim(seen, round.number, size);
+    if (claim.outcome != share_claims::Outcome::kTask) {
+      stale = claim.outcome == share_claims::Outcome::kStale;
+      return done;
+    }
+    if (!claims.compare_exchange_weak(seen, claim.word, std::memory_order_relaxed)) continue;
+    seen = claim.word;
+    const std::size_t j = begin + claim.index;
     try {
-      (*task_)(j);
+      (*round.task)(j);
     } catch (...) {
       record_failure(j);
     }
     ++done;
   }
-  return done;
 }
 
 void WorkerPool::record_failure(std::size_t index) {
@@ -144,17 +167,38 @@ void WorkerPool::record_failure(std::size_t index) {
   }
 }
 
-// `seen` is the round the pool was at when the helper was made: a round started before the thread
-// got to run is still one it waits for. Entering (inside_) and checking that the round is still
-// open are ordered against run()'s closing and its wait for inside_ (sequentially consistent): a
-// helper either is seen inside, or sees the round closed and takes nothing.
-void WorkerPool::helper_main(std::size_t thread, std::uint64_t seen) {
+// The round announced under an even `sequence`, or a round numbered 0 if the caller has started
+// writing a newer one meanwhile (the seqlock's check).
+WorkerPool::Round WorkerPool::read_round(std::uint64_t sequence) const {
+  Round round;
+  round.task = announcement_.task.load(std::memory_order_relaxed);
+  round.count = announcement_.count.load(std::memory_order_relaxed);
+  round.stopping = announcement_.stopping.load(std::memory_order_relaxed);
+  std::atomic_thread_fence(std::memory_order_acquire);
+  if (announcement_.sequence.load(std::memory_order_relaxed) == sequence) {
+    round.number = sequence / 2;
+  }
+  return round;
+}
+
+// A helper waits for a sequence newer than the last it saw; an odd one (the caller is writing)
+// or one that changed while it read is read again. It reports its finished tasks once per round.
+void WorkerPool::helper_main(std::size_t thread) {
+  std::uint64_t seen = 0;
   for (;;) {
-    seen = wait_for_change(round_, seen);
-    if (stopping_.load(std::memory_order_acquire)) return;
-    inside_.fetch_add(1);
-    if (closed_.load() < seen) take_tasks(thread);
-    if (inside_.fetch_sub(1) == 1) inside_.notify_all();
+    const std::uint64_t sequence = wait_for_change(announcement_.sequence, seen);
+    if (sequence % 2 == 1) {
+      pause_briefly();
+      continue;
+    }
+    const Round round = read_round(sequence);
+    if (round.number == 0) continue;
+    seen = sequence;
+    if (round.stopping) return;
+    const std::size_t done = take_tasks(thread, round);
+    if (done == 0) continue;
+    finished_.fetch_add(done, std::memory_order_acq_rel);
+    finished_.notify_one();
   }
 }
 

@@ -16,6 +16,12 @@
 // system has not scheduled yet (more busy threads than cores: ctest -j2, other jobs) finds the
 // round closed when it wakes and waits for the next one, instead of every round waiting a time
 // slice for it. The caller alone does all the work if need be.
+//
+// In the common case a round passes two signals between the cores, each a cache line's hand-off
+// (50–250 ns on the two-core VM of docs/benchmarks.md): the caller's announcement (the round's
+// number, task and count in one line) and a helper's count of the tasks it finished. Nothing is
+// reset between rounds (a share's claims carry their round: share_claims.hpp), so the caller never
+// waits for a helper to leave the last round. bench/pool_bench's PoolRound measures a round.
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
@@ -59,26 +65,44 @@ class WorkerPool {
   static std::size_t cores_per_process();
 
  private:
-  void helper_main(std::size_t thread, std::uint64_t seen);
-  // Thread `thread`'s share first, then what is left of the others'.
-  void take_tasks(std::size_t thread);
-  // Runs the unclaimed tasks of `share`; returns how many it ran.
-  std::size_t run_share(std::size_t share);
+  // What the caller publishes to start a round (a seqlock: `sequence` is odd while it writes).
+  struct alignas(64) Announcement {
+    std::atomic<std::uint64_t> sequence{0};  // 2·round when the round's fields are complete
+    std::atomic<const std::function<void(std::size_t)>*> task{nullptr};
+    std::atomic<std::size_t> count{0};
+    std::atomic<bool> stopping{false};
+  };
+  struct Round {
+    std::uint64_t number = 0;
+    const std::function<void(std::size_t)>* task = nullptr;
+    std::size_t count = 0;
+    bool stopping = false;
+  };
+  // Thread t's share of a round: which round claimed from it last, and how many tasks
+  // (comm/share_claims.hpp).
+  struct alignas(64) Share {
+    std::atomic<std::uint64_t> claims{0};
+  };
+
+  // One round of at most share_claims::kMostPerShare tasks per share.
+  void run_round(std::size_t count, const std::function<void(std::size_t)>& task);
+  [[nodiscard]] Round read_round(std::uint64_t sequence) const;
+  void helper_main(std::size_t thread);
+  // Thread `thread`'s share first, then what is left of the others'; returns how many it ran.
+  std::size_t take_tasks(std::size_t thread, const Round& round);
+  // Runs the unclaimed tasks of `share` in `round`; returns how many it ran, or stops early when
+  // the share's word shows a newer round (`stale` set).
+  std::size_t run_share(std::size_t share, const Round& round, bool& stale);
   void record_failure(std::size_t index);
 
   std::vector<std::thread> helpers_;
-  std::atomic<std::uint64_t> round_{0};  // bumped to start a round
-  // Thread t's share of the round: tasks [next, end) not yet claimed.
-  struct alignas(64) Share {
-    std::atomic<std::size_t> next{0};
-    std::size_t end = 0;
-  };
+  Announcement announcement_;
   std::vector<Share> shares_;
-  std::atomic<std::size_t> pending_{0};   // tasks of the current round not yet finished
-  std::atomic<std::size_t> inside_{0};    // helpers taking tasks (of the round not yet closed)
-  std::atomic<std::uint64_t> closed_{0};  // the last round whose tasks have all finished
-  std::atomic<bool> stopping_{false};
-  const std::function<void(std::size_t)>* task_ = nullptr;
+  // Tasks finished by the helpers, over all rounds: a round ends when it reaches the count the
+  // caller expects (one update per helper and round, not per task).
+  alignas(64) std::atomic<std::uint64_t> finished_{0};
+  alignas(64) std::uint64_t round_number_ = 0;  // the caller's: the last round started
+  std::uint64_t finished_expected_ = 0;         // the caller's: finished_ after the last round
   std::mutex failure_mutex_;
   std::exception_ptr failure_;
   std::size_t failure_index_ = 0;
