@@ -38,13 +38,20 @@ WorkerPool::WorkerPool(std::size_t threads) : shares_(std::max<std::size_t>(thre
 }
 
 WorkerPool::~WorkerPool() {
-  const std::uint64_t sequence = 2 * (round_number_ + 1);
-  announcement_.sequence.store(sequence - 1, std::memory_order_relaxed);
-  std::atomic_thread_fence(std::memory_order_release);
-  announcement_.stopping.store(true, std::memory_order_relaxed);
-  announcement_.sequence.store(sequence, std::memory_order_release);
-  announcement_.sequence.notify_all();
+  announce({round_number_ + 1, nullptr, 0, true});
   for (auto& helper : helpers_) helper.join();
+}
+
+// The seqlock's writer, without fences (ThreadSanitizer does not follow them): the round's fields
+// are release stores after the odd sequence, so a helper whose acquire load reads a new field
+// then finds the sequence changed when it reads it again (on x86, all plain moves).
+void WorkerPool::announce(const Round& round) {
+  announcement_.sequence.store(2 * round.number - 1, std::memory_order_relaxed);
+  announcement_.task.store(round.task, std::memory_order_release);
+  announcement_.count.store(round.count, std::memory_order_release);
+  announcement_.stopping.store(round.stopping, std::memory_order_release);
+  announcement_.sequence.store(2 * round.number, std::memory_order_release);
+  announcement_.sequence.notify_all();
 }
 
 std::size_t WorkerPool::available_cores() {
@@ -92,12 +99,7 @@ void WorkerPool::run_round(std::size_t count, const std::function<void(std::size
   failure_ = nullptr;
   failure_index_ = std::numeric_limits<std::size_t>::max();
   const Round round{++round_number_, &task, count, false};
-  announcement_.sequence.store(2 * round.number - 1, std::memory_order_relaxed);
-  std::atomic_thread_fence(std::memory_order_release);
-  announcement_.task.store(&task, std::memory_order_relaxed);
-  announcement_.count.store(count, std::memory_order_relaxed);
-  announcement_.sequence.store(2 * round.number, std::memory_order_release);
-  announcement_.sequence.notify_all();
+  announce(round);
   const std::size_t mine = take_tasks(0, round);
   finished_expected_ += count - mine;
   for (std::uint64_t now = finished_.load(std::memory_order_acquire); now != finished_expected_;
@@ -171,10 +173,9 @@ void WorkerPool::record_failure(std::size_t index) {
 // writing a newer one meanwhile (the seqlock's check).
 WorkerPool::Round WorkerPool::read_round(std::uint64_t sequence) const {
   Round round;
-  round.task = announcement_.task.load(std::memory_order_relaxed);
-  round.count = announcement_.count.load(std::memory_order_relaxed);
-  round.stopping = announcement_.stopping.load(std::memory_order_relaxed);
-  std::atomic_thread_fence(std::memory_order_acquire);
+  round.task = announcement_.task.load(std::memory_order_acquire);
+  round.count = announcement_.count.load(std::memory_order_acquire);
+  round.stopping = announcement_.stopping.load(std::memory_order_acquire);
   if (announcement_.sequence.load(std::memory_order_relaxed) == sequence) {
     round.number = sequence / 2;
   }

@@ -84,6 +84,8 @@ class WorkerPool {
     std::atomic<std::uint64_t> claims{0};
   };
 
+  // Publishes a round to the helpers and wakes those asleep.
+  void announce(const Round& round);
   // One round of at most share_claims::kMostPerShare tasks per share.
   void run_round(std::size_t count, const std::function<void(std::size_t)>& task);
   [[nodiscard]] Round read_round(std::uint64_t sequence) const;
