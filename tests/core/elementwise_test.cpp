@@ -145,6 +145,11 @@ void check_kernels(const ElementwiseKernels<T>& k, std::size_t n, std::mt19937& 
   k.detached_input(g.data(), w, a.data(), s, mu, out.data(), n);
   k.decayed_input(g.data(), w, z.data(), mu, b.data(), expected.data(), n);
   EXPECT_EQ(out, expected) << "detached_input, n = " << n;
+  out = b;  // the two above without g written out, chunk by chunk
+  T bad = 0;
+  EXPECT_EQ(k.detached_row_input(row.data(), slope, l2, a.data(), s, w, mu, out.data(), n, &bad),
+            n);
+  EXPECT_EQ(out, expected) << "detached_row_input, n = " << n;
 
   out = a;
   k.subtract_changed(out.data(), b.data(), n);
@@ -153,12 +158,14 @@ void check_kernels(const ElementwiseKernels<T>& k, std::size_t n, std::mt19937& 
 }
 
 TEST(Elementwise, EveryKernelEqualsItsScalarRuleBitForBitOnEveryTarget) {
+  // 1537: three whole chunks of detached_row_input and a tail.
   std::size_t targets = 0;
   for (const std::int64_t target : testing::every_target()) {
     const testing::ForcedTarget forced(target);
     ++targets;
     std::mt19937 rng(7);
-    for (const std::size_t n : {0UL, 1UL, 7UL, 8UL, 9UL, 31UL, 32UL, 33UL, 63UL, 1000UL, 5003UL}) {
+    for (const std::size_t n :
+         {0UL, 1UL, 7UL, 8UL, 9UL, 31UL, 32UL, 33UL, 63UL, 1000UL, 1537UL, 5003UL}) {
       check_kernels(dispatched_elementwise<float>(), n, rng);
       check_kernels(dispatched_elementwise<double>(), n, rng);
     }
@@ -212,7 +219,7 @@ TEST(Elementwise, SubtractChangedIsTheSubtractionBitForBitOnEveryTarget) {
 
 // finish_gradient returns whether every value it wrote is finite, on every target: a NaN or an
 // infinity in x (through μ·x), or a finite double beyond float's range, anywhere in the vector
-// (the vector loop's lanes and its tail).
+// (the vector loop's lanes and its tail); detached_row_input names the first such element.
 TEST(Elementwise, FinishGradientSaysWhetherItsOutputIsFinite) {
   std::size_t targets = 0;
   for (const std::int64_t target : testing::every_target()) {
@@ -220,6 +227,8 @@ TEST(Elementwise, FinishGradientSaysWhetherItsOutputIsFinite) {
     ++targets;
     for (const std::size_t n : {1UL, 7UL, 64UL, 1000UL, 1003UL}) {
       std::vector<float> row(n, 0.5F), x(n, 2.0F), out(n);
+      // (n = 1000: the bad element at 500 is in detached_row_input's first chunk, at 999 in the
+      // second.)
       std::vector<double> sum(n, 1.0);
       const ElementwiseKernels<float> k = dispatched_elementwise<float>();
       const ElementwiseKernels<double> kd = dispatched_elementwise<double>();
@@ -246,6 +255,18 @@ TEST(Elementwise, FinishGradientSaysWhetherItsOutputIsFinite) {
           error[at] = -bad;
           EXPECT_FALSE(
               k.finish_detached(row.data(), -0.3, 2.0, x.data(), 1.0F, error.data(), out.data(), n))
+              << bad << " at " << at << " of " << n;
+          // Without the gradient written out: the first element that is not finite, and its value
+          // (a second one later is not the one reported).
+          std::vector<float> g(n);
+          k.finish_detached(row.data(), -0.3, 2.0, x.data(), 1.0F, error.data(), g.data(), n);
+          if (at + 1 < n) error[n - 1] = -std::numeric_limits<float>::infinity();
+          float seen = 0;
+          EXPECT_EQ(k.detached_row_input(row.data(), -0.3, 2.0, x.data(), 1.0F, 1e-3F, 0.1F,
+                                         error.data(), n, &seen),
+                    at)
+              << bad << " at " << at << " of " << n;
+          EXPECT_EQ(std::bit_cast<std::uint32_t>(seen), std::bit_cast<std::uint32_t>(g[at]))
               << bad << " at " << at << " of " << n;
         }
       }

@@ -3,7 +3,9 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <limits>
@@ -143,7 +145,55 @@ void check_gradient_at(const std::string& spec, const Dataset& data) {
   EXPECT_TRUE(std::isinf(g[13])) << spec;
 }
 
-TEST(LinearObjectives, GradientAtADetachedPointIsTheGradientAtThePointWrittenOut) {
+// DEF's input formed while the gradient is computed (detached_input_at) has the bits of the
+// gradient at the detached point followed by detached_input, on the one-row dense path; elsewhere
+// (batches of several rows, CSR rows) the objective declines and leaves e as it was. A gradient
+// element that is not finite is reported with its index and value.
+template <class T>
+void check_detached_input_at(const std::string& spec, const Dataset& data) {
+  auto objective = make_objective<T>(spec, data, 1);
+  const auto x = testing::gaussian_vector<T>(21, 6);
+  const auto error = testing::gaussian_vector<T>(21, 8);
+  const T kappa = static_cast<T>(0.3), w = static_cast<T>(1e-3), s = static_cast<T>(0.7);
+  const Dataset csr = as_csr(data);
+  for (const auto& batch : std::vector<std::vector<std::size_t>>{{7}, {3, 29}}) {
+    for (const auto& upcoming : std::vector<std::vector<std::size_t>>{{}, {9}}) {
+      for (const Dataset* used : {&data, &csr}) {
+        std::vector<T> e = error;
+        const DetachedInput<T> input =
+            objective->detached_input_at({x, kappa, e}, *used, batch, w, s, e, upcoming);
+        const bool one_row = batch.size() == 1 && used == &data;
+        EXPECT_EQ(input.written, one_row) << spec << ", batch of " << batch.size();
+        EXPECT_FALSE(input.bad.has_value()) << spec;
+        std::vector<T> expected = error;
+        if (one_row) {
+          std::vector<T> g(21);
+          objective->gradient_at({x, kappa, error}, *used, batch, g, upcoming);
+          elementwise<T>().detached_input(g.data(), w, x.data(), kappa, s, expected.data(), 21);
+        }
+        EXPECT_EQ(e, expected) << spec << ", batch of " << batch.size()
+                               << (used == &data ? ", dense" : ", csr");
+      }
+    }
+  }
+  // An infinity in the error: the gradient's first element that is not finite (13 through the ℓ2
+  // term for logistic regression; 0 for least squares, whose residual is then infinite).
+  auto bad = error;
+  bad[13] = -std::numeric_limits<T>::infinity();
+  const std::vector<std::size_t> one = {7};
+  std::vector<T> g(21);
+  objective->gradient_at({x, kappa, bad}, data, one, g, {});
+  const std::size_t first =
+      std::find_if(g.begin(), g.end(), [](T v) { return !std::isfinite(v); }) - g.begin();
+  ASSERT_LT(first, 21U) << spec;
+  const DetachedInput<T> input =
+      objective->detached_input_at({x, kappa, bad}, data, one, w, s, bad, {});
+  ASSERT_TRUE(input.bad.has_value()) << spec;
+  EXPECT_EQ(*input.bad, first) << spec;
+  EXPECT_EQ(std::memcmp(&input.bad_value, &g[first], sizeof(T)), 0) << spec;  // NaN or infinity
+}
+
+TEST(LinearObjectives, GradientAndInputAtADetachedPointHaveTheBitsOfThePointWrittenOut) {
   const Dataset classes =
       generate_dataset("madelon:samples=30,features=21,informative=3,redundant=2", 2);
   const Dataset targets = generate_dataset("least-squares:samples=30,features=21,groups=2", 2);
@@ -151,6 +201,10 @@ TEST(LinearObjectives, GradientAtADetachedPointIsTheGradientAtThePointWrittenOut
   check_gradient_at<double>("logistic:l2=0.01", classes);
   check_gradient_at<float>("least-squares:l2=0.1", targets);
   check_gradient_at<double>("least-squares:l2=0.1", targets);
+  check_detached_input_at<float>("logistic:l2=0.01", classes);
+  check_detached_input_at<double>("logistic:l2=0.01", classes);
+  check_detached_input_at<float>("least-squares:l2=0.1", targets);
+  check_detached_input_at<double>("least-squares:l2=0.1", targets);
 }
 
 // The dense path says whether the gradient it wrote is finite, and never calls a gradient with a

@@ -106,8 +106,11 @@ class Def final : public AlgorithmBase<T> {
     Base::for_each_worker([&](std::size_t j) {
       const std::span<T> p = errors_[j];  // in e's storage, as in step()
       const ElementwiseKernels<T>& kernels = elementwise<T>();
-      const std::span<const T> g = source.gradient_at(j, {Base::x_, kappa_, errors_[j]});
-      kernels.detached_input(g.data(), wd_, Base::x_.data(), kappa_, gamma, p.data(), Base::d_);
+      const DetachedPoint<T> z{Base::x_, kappa_, errors_[j]};
+      if (!source.detached_input_at(j, z, wd_, gamma, p)) {
+        const std::span<const T> g = source.gradient_at(j, z);
+        kernels.detached_input(g.data(), wd_, Base::x_.data(), kappa_, gamma, p.data(), Base::d_);
+      }
       const std::optional<double> norm = sent_.send_keeping_error_norm_if_free(j, p, p, rates.step);
       Base::error_is_final(j, norm ? *norm : kernels.squared_norm(p.data(), Base::d_));
     });

@@ -5,6 +5,7 @@
 // the workers, and a point the algorithm would only store to be read once (DEF's detached point
 // z = x − κ·e) need not be stored at all. The trainer's WorkerGradients is one.
 #include <cstddef>
+#include <optional>
 #include <span>
 #include <vector>
 
@@ -32,6 +33,24 @@ class GradientSource {
   // the worker and the layer if it is not finite. Safe to call for different workers at once.
   virtual std::span<const T> gradient_at(std::size_t local_worker,
                                          const DetachedPoint<T>& point) = 0;
+  // DEF's worker input without the gradient written out: e ← s·(g + w·z) + e in e's storage, g
+  // being gradient_at(local_worker, point) at z = x − κ·e (point.error is e itself), the bits of
+  // gradient_at then ElementwiseKernels::detached_input. Returns false, touching nothing, where
+  // the source cannot (the caller then takes those two steps); throws Diverged as gradient_at.
+  virtual bool detached_input_at(std::size_t /*local_worker*/, const DetachedPoint<T>& /*point*/,
+                                 T /*w*/, T /*s*/, std::span<T> /*e*/) {
+    return false;
+  }
+};
+
+// What Objective::detached_input_at did: nothing (`written` false: the objective cannot), or the
+// input written, unless a gradient element was not finite (`bad`: the first, with its value; e is
+// then updated only in part).
+template <class T>
+struct DetachedInput {
+  bool written = false;
+  std::optional<std::size_t> bad;
+  T bad_value{};
 };
 
 // A step's gradients as an algorithm's per-worker task reads them: handed in computed

@@ -72,11 +72,17 @@ void Stepper<T>::check_finite(std::span<const T> values, std::uint64_t step,
                               std::optional<std::size_t> worker, const char* what) const {
   const std::size_t bad = first_non_finite(values);
   if (bad == values.size()) return;
+  reject(step, worker, what, bad, values[bad]);
+}
+
+template <class T>
+void Stepper<T>::reject(std::uint64_t step, std::optional<std::size_t> worker, const char* what,
+                        std::size_t index, T bad) const {
   const std::string where =
       worker ? fmt::format("step {}, worker {}", step, *worker) : fmt::format("step {}", step);
   throw Diverged(fmt::format("{}: the {} has {} at index {} (layer '{}'); {}", where, what,
-                             std::isnan(static_cast<double>(values[bad])) ? "NaN" : "an infinity",
-                             bad, layout_.block_of(bad).name, kAdvice));
+                             std::isnan(static_cast<double>(bad)) ? "NaN" : "an infinity", index,
+                             layout_.block_of(index).name, kAdvice));
 }
 
 template class Stepper<float>;

@@ -55,6 +55,11 @@ class Stepper {
   void check_gradient(std::size_t local_worker, std::span<const T> gradient) const {
     check_finite(gradient, next_step_, first_worker_ + local_worker, "gradient");
   }
+  // The same Diverged for a gradient found not finite at `index` (value `bad`) where it was not
+  // stored (GradientSource::detached_input_at).
+  [[noreturn]] void reject_gradient(std::size_t local_worker, std::size_t index, T bad) const {
+    reject(next_step_, first_worker_ + local_worker, "gradient", index, bad);
+  }
 
   [[nodiscard]] Algorithm<T>& algorithm() { return algorithm_; }
   [[nodiscard]] const Algorithm<T>& algorithm() const { return algorithm_; }
@@ -66,6 +71,8 @@ class Stepper {
   void advance(const RunAlgorithm& run_algorithm);
   void check_finite(std::span<const T> values, std::uint64_t step,
                     std::optional<std::size_t> worker, const char* what) const;
+  [[noreturn]] void reject(std::uint64_t step, std::optional<std::size_t> worker, const char* what,
+                           std::size_t index, T bad) const;
 
   Algorithm<T>& algorithm_;
   const Layout& layout_;

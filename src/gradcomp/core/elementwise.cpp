@@ -231,6 +231,35 @@ template <class T>
 void detached_input(const T* g, T w, const T* x, T kappa, T s, T* e, std::size_t n) {
   for (std::size_t i = 0; i < n; ++i) e[i] = s * (g[i] + w * detached(x, kappa, e, i)) + e[i];
 }
+template <class T>
+std::size_t first_non_finite_of(const T* v, std::size_t n) {
+  std::size_t i = 0;
+  while (i < n && non_finite_bits(v[i]) == 0) ++i;
+  return i;
+}
+
+// A chunk of the gradient at a time in a buffer that stays in L1, then the input from it: two
+// loops that vectorise (the gradient's double arithmetic, then the input's) without the d-vector
+// of the gradient stored and read back.
+template <class T>
+std::size_t detached_row_input(const float* row, double slope, double l2, const T* x, T kappa, T w,
+                               T s, T* e, std::size_t n, T* bad) {
+  constexpr std::size_t kChunk = 512;
+  T g[kChunk];
+  for (std::size_t begin = 0; begin < n; begin += kChunk) {
+    const std::size_t size = std::min(kChunk, n - begin);
+    const float* chunk_row = row + begin;
+    const T* chunk_x = x + begin;
+    T* chunk_e = e + begin;
+    if (!finish_detached(chunk_row, slope, l2, chunk_x, kappa, chunk_e, g, size)) {
+      const std::size_t at = first_non_finite_of(g, size);
+      *bad = g[at];
+      return begin + at;
+    }
+    detached_input(g, w, chunk_x, kappa, s, chunk_e, size);
+  }
+  return n;
+}
 
 template <class T>
 ElementwiseKernels<T> kernels() {
@@ -250,7 +279,8 @@ ElementwiseKernels<T> kernels() {
           .finish_gradient = &finish_gradient<T>,
           .dot_detached_row = &dot_detached_row<T>,
           .finish_detached = &finish_detached<T>,
-          .detached_input = &detached_input<T>};
+          .detached_input = &detached_input<T>,
+          .detached_row_input = &detached_row_input<T>};
 }
 
 }  // namespace

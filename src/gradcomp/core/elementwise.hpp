@@ -58,6 +58,11 @@ struct ElementwiseKernels {
   bool (*finish_detached)(const float* row, double slope, double l2, const T* x, T kappa,
                           const T* e, T* out, std::size_t n);
   void (*detached_input)(const T* g, T w, const T* x, T kappa, T s, T* e, std::size_t n);
+  // finish_detached then detached_input without the gradient written out (a chunk of it at a
+  // time in L1): e ← s·(g + w·z) + e with g = T((0 + slope·row) + l2·z), the same bits. Returns n,
+  // or the first i whose g_i is not finite, with *bad = g_i; e is then updated only in part.
+  std::size_t (*detached_row_input)(const float* row, double slope, double l2, const T* x, T kappa,
+                                    T w, T s, T* e, std::size_t n, T* bad);
 };
 
 // The kernels for the best instruction set of this CPU (chosen once).

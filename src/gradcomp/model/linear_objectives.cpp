@@ -91,24 +91,58 @@ template <class T>
 bool LinearObjective<T>::gradient_at(const DetachedPoint<T>& point, const Dataset& data,
                                      std::span<const std::size_t> samples, std::span<T> gradient,
                                      std::span<const std::size_t> upcoming) {
-  if (point.error.empty() || data.sparse || kind_ == Kind::kSoftmax || samples.size() != 1 ||
-      data.features != features_ || gradient.size() != features_) {
+  if (!one_dense_row(point, data, samples, gradient.size())) {
     return Objective<T>::gradient_at(point, data, samples, gradient, upcoming);
   }
-  const ElementwiseKernels<T>& kernels = elementwise<T>();
-  const std::size_t i = samples[0];
+  const DetachedRow at = detached_row(point, data, samples[0], upcoming);
+  const bool finite =
+      elementwise<T>().finish_detached(at.row, at.slope, l2_, point.x.data(), point.kappa,
+                                       point.error.data(), gradient.data(), features_);
+  prefetch_rows(data, upcoming.first(at.fetched), 1);
+  return finite;
+}
+
+// Row i's product with the detached point, while the first upcoming row is fetched.
+template <class T>
+typename LinearObjective<T>::DetachedRow LinearObjective<T>::detached_row(
+    const DetachedPoint<T>& point, const Dataset& data, std::size_t i,
+    std::span<const std::size_t> upcoming) const {
   const float* row = data.dense.data() + i * features_;
   const std::size_t fetched = rows_to_fetch(data, upcoming);
   const float* ahead = fetched > 0 ? data.dense.data() + upcoming[0] * features_ : nullptr;
-  const T* x = point.x.data();
-  const T* error = point.error.data();
-  const double dot = kernels.dot_detached_row(row, x, point.kappa, error, features_, ahead);
+  const double dot = elementwise<T>().dot_detached_row(row, point.x.data(), point.kappa,
+                                                       point.error.data(), features_, ahead);
   double loss = 0;
-  const double slope = loss_slope(dot, data.labels[i], 1.0, &loss);
-  const bool finite =
-      kernels.finish_detached(row, slope, l2_, x, point.kappa, error, gradient.data(), features_);
-  prefetch_rows(data, upcoming.first(fetched), 1);
-  return finite;
+  return {row, loss_slope(dot, data.labels[i], 1.0, &loss), fetched};
+}
+
+template <class T>
+bool LinearObjective<T>::one_dense_row(const DetachedPoint<T>& point, const Dataset& data,
+                                       std::span<const std::size_t> samples,
+                                       std::size_t size) const {
+  return !point.error.empty() && !data.sparse && kind_ != Kind::kSoftmax && samples.size() == 1 &&
+         data.features == features_ && size == features_;
+}
+
+// gradient_at's row product and slope, then the gradient's pass and DEF's input chunk by chunk
+// (ElementwiseKernels::detached_row_input): the d-vector of the gradient is never stored and read
+// back, and the input has the bits of gradient_at followed by detached_input.
+template <class T>
+DetachedInput<T> LinearObjective<T>::detached_input_at(const DetachedPoint<T>& point,
+                                                       const Dataset& data,
+                                                       std::span<const std::size_t> samples, T w,
+                                                       T s, std::span<T> e,
+                                                       std::span<const std::size_t> upcoming) {
+  if (!one_dense_row(point, data, samples, e.size()) || point.error.data() != e.data()) return {};
+  const DetachedRow at = detached_row(point, data, samples[0], upcoming);
+  DetachedInput<T> input;
+  input.written = true;
+  const std::size_t bad =
+      elementwise<T>().detached_row_input(at.row, at.slope, l2_, point.x.data(), point.kappa, w, s,
+                                          e.data(), features_, &input.bad_value);
+  if (bad < features_) input.bad = bad;
+  prefetch_rows(data, upcoming.first(at.fetched), 1);
+  return input;
 }
 
 template <class T>

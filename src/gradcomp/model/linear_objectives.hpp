@@ -25,6 +25,10 @@ class LinearObjective final : public Objective<T> {
   bool gradient_at(const DetachedPoint<T>& point, const Dataset& data,
                    std::span<const std::size_t> samples, std::span<T> gradient,
                    std::span<const std::size_t> upcoming) override;
+  // The same row, with DEF's input formed from each chunk of the gradient while it is in L1.
+  DetachedInput<T> detached_input_at(const DetachedPoint<T>& point, const Dataset& data,
+                                     std::span<const std::size_t> samples, T w, T s, std::span<T> e,
+                                     std::span<const std::size_t> upcoming) override;
   Evaluation evaluate(std::span<const T> x, const Dataset& data) override;
   [[nodiscard]] double smoothness() const override { return smoothness_; }
   [[nodiscard]] double strong_convexity() const override { return l2_; }
@@ -33,6 +37,18 @@ class LinearObjective final : public Objective<T> {
   [[nodiscard]] double l2() const { return l2_; }
 
  private:
+  // gradient_at's one row, its loss slope at the detached point, and how many upcoming rows were
+  // asked for (the rest is fetched after the gradient's pass).
+  struct DetachedRow {
+    const float* row;
+    double slope;
+    std::size_t fetched;
+  };
+  DetachedRow detached_row(const DetachedPoint<T>& point, const Dataset& data, std::size_t i,
+                           std::span<const std::size_t> upcoming) const;
+  // Whether gradient_at's one-row path applies at `point`.
+  [[nodiscard]] bool one_dense_row(const DetachedPoint<T>& point, const Dataset& data,
+                                   std::span<const std::size_t> samples, std::size_t size) const;
   // with_loss = false: the returned loss lacks the ℓ2 term (not computed).
   double accumulate(std::span<const T> x, const Dataset& data, std::span<const std::size_t> samples,
                     std::vector<double>* gradient, std::size_t* correct,

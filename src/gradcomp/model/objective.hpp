@@ -65,6 +65,15 @@ class Objective {
                                      written.data(), written.size());
     return this->gradient(written, data, samples, gradient, upcoming);
   }
+  // GradientSource::detached_input_at's work for an objective that can form the input while it
+  // computes the gradient at the detached point (point.error is e); by default it cannot.
+  virtual DetachedInput<T> detached_input_at(const DetachedPoint<T>& /*point*/,
+                                             const Dataset& /*data*/,
+                                             std::span<const std::size_t> /*samples*/, T /*w*/,
+                                             T /*s*/, std::span<T> /*e*/,
+                                             std::span<const std::size_t> /*upcoming*/) {
+    return {};
+  }
   // The mean loss (with the regulariser) and accuracy over every sample of `data`.
   virtual Evaluation evaluate(std::span<const T> x, const Dataset& data) = 0;
   // Convex objectives: smoothness L and strong convexity μ (NaN if unknown), docs/reproduction.md

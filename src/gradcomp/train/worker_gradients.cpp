@@ -67,6 +67,16 @@ std::span<const T> WorkerGradients<T>::gradient_at(std::size_t j, const Detached
 }
 
 template <class T>
+bool WorkerGradients<T>::detached_input_at(std::size_t j, const DetachedPoint<T>& point, T w, T s,
+                                           std::span<T> e) {
+  require<InternalError>(stepper_ != nullptr, "a worker's input was asked for outside a step");
+  const DetachedInput<T> input =
+      objective_.detached_input_at(point, train_, samples_[j], w, s, e, upcoming(j, true));
+  if (input.bad) stepper_->reject_gradient(j, *input.bad, input.bad_value);
+  return input.written;
+}
+
+template <class T>
 void WorkerGradients<T>::begin_step(std::uint64_t t) {
   objective_.begin_step();
   samples_.resize(group_.count);

@@ -38,6 +38,8 @@ class WorkerGradients final : public GradientSource<T> {
   // GradientSource: worker j's gradient of the step being taken, checked by
   // stepper.check_gradient. Only inside step().
   std::span<const T> gradient_at(std::size_t local_worker, const DetachedPoint<T>& point) override;
+  bool detached_input_at(std::size_t local_worker, const DetachedPoint<T>& point, T w, T s,
+                         std::span<T> e) override;
 
  private:
   // The objective's begin_step and each worker's batch of step t.
