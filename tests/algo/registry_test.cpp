@@ -40,7 +40,7 @@ TEST(AlgorithmRegistry, EveryOfferedPatternSteps) {
     const auto result =
         run(problem, choice, 3, varying_rate, [&](std::size_t, Algorithm<double>& a, const auto&) {
           seen = &a;
-          traffic = a.traffic();
+          traffic.assign(a.traffic().begin(), a.traffic().end());
         });
     ASSERT_NE(seen, nullptr) << choice.algorithm;
     for (const double v : result.models.back()) EXPECT_TRUE(std::isfinite(v)) << choice.algorithm;

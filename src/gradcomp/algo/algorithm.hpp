@@ -103,7 +103,7 @@ class Algorithm {
   // Collective: the diagnostics of the last step.
   virtual Diagnostics diagnostics() = 0;
   // The exchanges of the last step (two for ef-bc and ec-sgd-diana), for bits and network time.
-  [[nodiscard]] virtual const std::vector<StepTraffic>& traffic() const = 0;
+  [[nodiscard]] virtual std::span<const StepTraffic> traffic() const = 0;
   // Every state buffer this rank holds, named (server state only on the server's rank).
   virtual std::vector<StateBuffer<T>> state() = 0;
   // Running totals behind the diagnostics (this rank's part of the total error), for checkpoints.

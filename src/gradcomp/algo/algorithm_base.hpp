@@ -47,7 +47,9 @@ class AlgorithmBase : public Algorithm<T> {
   [[nodiscard]] std::span<const T> query_point(std::size_t) const override { return x_; }
   [[nodiscard]] std::span<const T> model() const override { return x_; }
   void evaluated_model(std::span<T> out) override { std::copy(x_.begin(), x_.end(), out.begin()); }
-  [[nodiscard]] const std::vector<StepTraffic>& traffic() const override { return traffic_; }
+  [[nodiscard]] std::span<const StepTraffic> traffic() const override {
+    return std::span<const StepTraffic>(traffic_).first(exchanges_);
+  }
 
   std::vector<StateBuffer<T>> state() override {
     std::vector<StateBuffer<T>> all{{"x", std::span<T>(x_)}};
@@ -112,9 +114,12 @@ class AlgorithmBase : public Algorithm<T> {
       round.double_sparse_decodes = sent.sparse_decodes();
     }
     exchange_.run<T>(pattern, round, server, out, weight);
-    traffic_.push_back(exchange_.traffic());
+    // Copied into the entry of an earlier step where there is one: its vectors' storage is
+    // reused, and a step allocates nothing for its traffic.
+    if (exchanges_ == traffic_.size()) traffic_.emplace_back();
+    traffic_[exchanges_++] = exchange_.traffic();
   }
-  void begin_step() { traffic_.clear(); }
+  void begin_step() { exchanges_ = 0; }
   // x ← x − update, writing only the cache lines of x the update changes (core/elementwise.hpp):
   // the same bits as the plain loop, and with a sparse update the workers on the other cores
   // find the rest of x still in their caches.
@@ -200,7 +205,8 @@ class AlgorithmBase : public Algorithm<T> {
   std::vector<NamedSharedState> shared_state_;
   std::unique_ptr<RelayServer<T>> relay_;
 
-  std::vector<StepTraffic> traffic_;
+  std::vector<StepTraffic> traffic_;  // the first exchanges_ are the last step's
+  std::size_t exchanges_ = 0;
   PerWorker<T>* errors_ = nullptr;
   std::vector<double> error_norms_;         // ‖e_j‖² of the last step, per hosted worker
   std::vector<std::uint64_t> measured_at_;  // steps_ + 1 where error_is_final took ‖e_j‖²

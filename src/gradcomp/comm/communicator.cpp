@@ -19,6 +19,7 @@ GatheredBytes Communicator::allgather(std::span<const std::uint8_t> mine) {
 }
 
 void Communicator::broadcast(std::vector<std::uint8_t>& bytes, std::size_t root) {
+  if (this->size() == 1) return;  // the root's bytes are already here
   std::uint64_t size = bytes.size();
   std::vector<std::uint64_t> sizes = allgather_fixed(std::span(&size, 1));
   bytes.resize(sizes[root]);

@@ -75,7 +75,7 @@ std::size_t WorkerPool::cores_per_process() {
   return std::max<std::size_t>(1, available_cores() / local_processes);
 }
 
-void WorkerPool::run(std::size_t count, const std::function<void(std::size_t)>& task) {
+void WorkerPool::run(std::size_t count, TaskRef task) {
   if (helpers_.empty() || count <= 1) {
     for (std::size_t j = 0; j < count; ++j) task(j);
     return;
@@ -95,7 +95,7 @@ void WorkerPool::run(std::size_t count, const std::function<void(std::size_t)>& 
 // The caller's side of a round: publish it, take tasks like a helper, wait for the helpers'
 // tasks. Nothing is reset between rounds (the claims words carry their round), so the caller
 // never waits for a helper to leave the last round.
-void WorkerPool::run_round(std::size_t count, const std::function<void(std::size_t)>& task) {
+void WorkerPool::run_round(std::size_t count, const TaskRef& task) {
   failure_ = nullptr;
   failure_index_ = std::numeric_limits<std::size_t>::max();
   const Round round{++round_number_, &task, count, false};

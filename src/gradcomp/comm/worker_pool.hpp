@@ -26,12 +26,31 @@
 #include <cstddef>
 #include <cstdint>
 #include <exception>
-#include <functional>
 #include <mutex>
 #include <thread>
+#include <type_traits>
 #include <vector>
 
 namespace gradcomp {
+
+// A round's task, referred to and not owned: WorkerPool::run takes any callable of a task index
+// as it is, where a std::function allocated a copy of every lambda larger than two pointers
+// (a few per step, on the caller's serial path). The callable must outlive the call it is passed
+// to, as a temporary does.
+class TaskRef {
+ public:
+  template <class Task>
+  requires(!std::is_same_v<std::remove_cvref_t<Task>, TaskRef> &&
+           std::is_invocable_v<const Task&, std::size_t>)
+      TaskRef(const Task& task)  // NOLINT(google-explicit-constructor): run(count, [&](j) {...})
+      : task_(&task),
+        call_([](const void* erased, std::size_t j) { (*static_cast<const Task*>(erased))(j); }) {}
+  void operator()(std::size_t j) const { call_(task_, j); }
+
+ private:
+  const void* task_;
+  void (*call_)(const void*, std::size_t);
+};
 
 class WorkerPool {
  public:
@@ -47,7 +66,7 @@ class WorkerPool {
   // particular order) and returns when all have finished. If tasks throw, the exception of the
   // lowest j is rethrown here, after every task has ended. Not reentrant: a task must not call
   // run() on the same pool.
-  void run(std::size_t count, const std::function<void(std::size_t)>& task);
+  void run(std::size_t count, TaskRef task);
   // Whether task j of a round of `count` begins a thread's share: the task before it usually
   // runs on another core, so what that task could fetch for j would land in the wrong cache.
   [[nodiscard]] bool starts_share(std::size_t j, std::size_t count) const;
@@ -68,13 +87,13 @@ class WorkerPool {
   // What the caller publishes to start a round (a seqlock: `sequence` is odd while it writes).
   struct alignas(64) Announcement {
     std::atomic<std::uint64_t> sequence{0};  // 2·round when the round's fields are complete
-    std::atomic<const std::function<void(std::size_t)>*> task{nullptr};
+    std::atomic<const TaskRef*> task{nullptr};
     std::atomic<std::size_t> count{0};
     std::atomic<bool> stopping{false};
   };
   struct Round {
     std::uint64_t number = 0;
-    const std::function<void(std::size_t)>* task = nullptr;
+    const TaskRef* task = nullptr;
     std::size_t count = 0;
     bool stopping = false;
   };
@@ -87,7 +106,7 @@ class WorkerPool {
   // Publishes a round to the helpers and wakes those asleep.
   void announce(const Round& round);
   // One round of at most share_claims::kMostPerShare tasks per share.
-  void run_round(std::size_t count, const std::function<void(std::size_t)>& task);
+  void run_round(std::size_t count, const TaskRef& task);
   [[nodiscard]] Round read_round(std::uint64_t sequence) const;
   void helper_main(std::size_t thread);
   // Thread `thread`'s share first, then what is left of the others'; returns how many it ran.

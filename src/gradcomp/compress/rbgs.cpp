@@ -48,7 +48,9 @@ class Rbgs final : public TypedCompressor<Rbgs> {
   template <class T>
   void encode_typed(std::span<const T> x, const Layout& layout, const StepContext& context,
                     std::vector<std::uint8_t>& out) {
-    std::vector<T> payload;
+    // Kept between encodes: a fresh vector grew by reallocation in every worker's encode.
+    std::vector<T>& payload = payload_.of<T>();
+    payload.clear();
     for_each_kept(layout, context, [&](std::size_t i) { payload.push_back(x[i]); });
     append_values<T>(out, payload, value_format<T>());
   }
@@ -69,7 +71,8 @@ class Rbgs final : public TypedCompressor<Rbgs> {
   template <class T>
   void decode_typed(ByteReader& reader, const Layout& layout, const StepContext& context,
                     std::span<T> out, T weight) const {
-    std::vector<std::size_t> positions;
+    thread_local std::vector<std::size_t> positions;  // the thread's own: no allocation per decode
+    positions.clear();
     for_each_kept(layout, context, [&](std::size_t i) { positions.push_back(i); });
     read_values<T>(reader, positions.size(), value_format<T>(),
                    [&](std::size_t j, T value) { out[positions[j]] += weight * value; });
@@ -77,7 +80,8 @@ class Rbgs final : public TypedCompressor<Rbgs> {
 
   [[nodiscard]] std::optional<std::size_t> payload_size(const Layout& layout) const override {
     std::size_t size = 0;
-    for (const Segment& s : make_segments(layout, scope_)) size += rbgs_block_size(s.size, ratio_);
+    for_each_segment(layout, scope_, 0,
+                     [&](const Segment& s) { size += rbgs_block_size(s.size, ratio_); });
     return size;
   }
   template <class T>
@@ -90,15 +94,16 @@ class Rbgs final : public TypedCompressor<Rbgs> {
  private:
   template <class Visit>
   void for_each_kept(const Layout& layout, const StepContext& context, Visit&& visit) const {
-    for (const Segment& s : make_segments(layout, scope_)) {
+    for_each_segment(layout, scope_, 0, [&](const Segment& s) {
       const std::size_t k = rbgs_block_size(s.size, ratio_);
       const std::size_t start = rbgs_start(context, s);
       for (std::size_t j = 0; j < k; ++j) visit(s.offset + rbgs_position(start, j, s.size));
-    }
+    });
   }
 
   double ratio_;
   Scope scope_;
+  TypedScratch payload_;  // the last encode's kept values
 };
 
 }  // namespace

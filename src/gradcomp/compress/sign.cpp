@@ -35,12 +35,14 @@ namespace {
 
 enum class SignKind { kScaled, kBlock, kPlain };
 
-// Appends the d sign bits (bit set: v_j < 0). Returns false if x holds a NaN or an infinity.
+// Appends the d sign bits (bit set: v_j < 0), packed in `words` (the caller's, kept between calls).
+// Returns false if x holds a NaN or an infinity.
 template <class T>
-bool append_sign_bits(std::vector<std::uint8_t>& out, std::span<const T> x) {
+bool append_sign_bits(std::vector<std::uint8_t>& out, std::span<const T> x,
+                      std::vector<std::uint64_t>& words) {
   const std::size_t n = x.size();
   if (n == 0) return true;
-  std::vector<std::uint64_t> words((n + 63) / 64, 0);
+  words.assign((n + 63) / 64, 0);
   const std::size_t whole = n / simd::kBlock;
   bool non_finite = false;
   for (std::size_t w = 0; w < whole; ++w) {
@@ -121,8 +123,12 @@ class SignFamily final : public TypedCompressor<SignFamily> {
   void encode_typed(std::span<const T> x, const Layout& layout, const StepContext&,
                     std::vector<std::uint8_t>& out) {
     if (kind_ != SignKind::kPlain) {
-      own_segments_ = segments(layout);
-      std::vector<T> scales;
+      // Refilled in place, as are the scales: an encode allocates nothing once warm (every
+      // worker, with a compressor of its own, encodes every step).
+      own_segments_.clear();
+      for_each_block(layout, [&](const Segment& s) { own_segments_.push_back(s); });
+      std::vector<T>& scales = scales_.of<T>();
+      scales.clear();
       for (const Segment& s : own_segments_) {
         scales.push_back(
             s.size == 0 ? T{0}
@@ -138,7 +144,7 @@ class SignFamily final : public TypedCompressor<SignFamily> {
         own_scales_[b] = stored_value_as<T>(out.data() + at, b, value_format<T>());
       }
     }
-    if (!append_sign_bits(out, x)) reject_non_finite(x, layout);
+    if (!append_sign_bits(out, x, sign_words_)) reject_non_finite(x, layout);
   }
 
   // The decode of the message just encoded from x, written without zeroing `decoded` and adding
@@ -181,11 +187,20 @@ class SignFamily final : public TypedCompressor<SignFamily> {
 
  private:
   [[nodiscard]] std::vector<Segment> segments(const Layout& layout) const {
-    if (kind_ == SignKind::kBlock) {
-      return block_ == 0 ? make_segments(layout, Scope::kLayer)
-                         : make_segments(layout, Scope::kFixed, block_);
+    std::vector<Segment> all;
+    for_each_block(layout, [&](const Segment& s) { all.push_back(s); });
+    return all;
+  }
+  // visit(segment) for each of segments(layout), without the list.
+  template <class Visit>
+  void for_each_block(const Layout& layout, Visit&& visit) const {
+    if (kind_ != SignKind::kBlock) {
+      for_each_segment(layout, Scope::kModel, 0, visit);
+    } else if (block_ == 0) {
+      for_each_segment(layout, Scope::kLayer, 0, visit);
+    } else {
+      for_each_segment(layout, Scope::kFixed, block_, visit);
     }
-    return make_segments(layout, Scope::kModel);
   }
 
   SignKind kind_;
@@ -193,6 +208,9 @@ class SignFamily final : public TypedCompressor<SignFamily> {
   // The last encode's blocks and their scales as stored (T's value, widened), for
   // decode_own_typed: a worker's compressor is its own, so encode may keep them.
   std::vector<Segment> own_segments_;
+  // Scratch of encode, kept so that an encode allocates nothing once warm.
+  TypedScratch scales_;
+  std::vector<std::uint64_t> sign_words_;
   std::vector<double> own_scales_;
 };
 

@@ -115,25 +115,8 @@ const Block& Layout::block_of(std::size_t index) const {
 
 std::vector<Segment> make_segments(const Layout& layout, Scope scope, std::size_t fixed_size) {
   std::vector<Segment> segments;
-  switch (scope) {
-    case Scope::kModel:
-      segments.push_back(Segment{0, layout.total_size(), 0});
-      break;
-    case Scope::kLayer:
-      for (std::size_t l = 0; l < layout.block_count(); ++l) {
-        const Block& b = layout.blocks()[l];
-        segments.push_back(Segment{b.offset, b.size, l});
-      }
-      break;
-    case Scope::kFixed: {
-      require<InternalError>(fixed_size > 0, "fixed segments need a positive size");
-      const std::size_t d = layout.total_size();
-      for (std::size_t start = 0, i = 0; start < d; start += fixed_size, ++i) {
-        segments.push_back(Segment{start, std::min(fixed_size, d - start), i});
-      }
-      break;
-    }
-  }
+  for_each_segment(layout, scope, fixed_size,
+                   [&](const Segment& segment) { segments.push_back(segment); });
   return segments;
 }
 

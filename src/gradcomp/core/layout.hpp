@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include "gradcomp/core/error.hpp"
+
 namespace gradcomp {
 
 struct Block {
@@ -61,5 +63,30 @@ struct Segment {
 enum class Scope { kModel, kLayer, kFixed };
 
 std::vector<Segment> make_segments(const Layout& layout, Scope scope, std::size_t fixed_size = 0);
+
+// visit(segment) for each segment make_segments lists, in its order, without building the list:
+// for a compressor that walks them on every encode and decode.
+template <class Visit>
+void for_each_segment(const Layout& layout, Scope scope, std::size_t fixed_size, Visit&& visit) {
+  switch (scope) {
+    case Scope::kModel:
+      visit(Segment{0, layout.total_size(), 0});
+      return;
+    case Scope::kLayer:
+      for (std::size_t l = 0; l < layout.block_count(); ++l) {
+        const Block& b = layout.blocks()[l];
+        visit(Segment{b.offset, b.size, l});
+      }
+      return;
+    case Scope::kFixed: {
+      require<InternalError>(fixed_size > 0, "fixed segments need a positive size");
+      const std::size_t d = layout.total_size();
+      for (std::size_t start = 0, i = 0; start < d; start += fixed_size, ++i) {
+        visit(Segment{start, std::min(fixed_size, d - start), i});
+      }
+      return;
+    }
+  }
+}
 
 }  // namespace gradcomp

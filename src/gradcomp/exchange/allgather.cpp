@@ -9,7 +9,7 @@ namespace gradcomp {
 template <class T>
 void Exchange::allgather(const Round& round, std::span<T> out, T weight) {
   check_round(round);
-  const std::vector<std::uint64_t> sizes = message_sizes(round);
+  const std::vector<std::uint64_t>& sizes = message_sizes(round);
   if (communicator_.size() > 1) {
     std::vector<std::uint64_t> rank_sizes(workers_.ranks, 0);
     for (std::size_t w = 0; w < workers_.total; ++w) rank_sizes[workers_.rank_of(w)] += sizes[w];
@@ -18,9 +18,8 @@ void Exchange::allgather(const Round& round, std::span<T> out, T weight) {
     communicator_.allgather_bytes(local_bytes_, rank_sizes, gathered_bytes_);
   }
   decode_all(round, sizes, out, weight);
-  std::vector<std::uint64_t> bits(sizes.size());
-  for (std::size_t w = 0; w < sizes.size(); ++w) bits[w] = 8 * sizes[w];
-  traffic_ = allgather_traffic(bits);
+  set_message_bits(sizes);
+  allgather_traffic(traffic_.message_bits, traffic_);
 }
 
 template void Exchange::allgather(const Round&, std::span<float>, float);

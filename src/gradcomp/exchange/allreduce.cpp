@@ -52,9 +52,9 @@ void Exchange::allreduce(const Round& round, std::span<T> out, T weight) {
 
   // Every worker's message has the same size: the payload length depends on the layout only.
   const Message& first = round.messages.front();
-  const std::vector<std::uint64_t> bits(workers_.total, first.bits());
+  traffic_.message_bits.assign(workers_.total, first.bits());
   const unsigned value_bits = 8 * value_bytes(MessageHeader::parse(first.bytes).values);
-  traffic_ = allreduce_traffic(bits, *payload, value_bits);
+  allreduce_traffic(traffic_.message_bits, *payload, value_bits, traffic_);
 }
 
 template void Exchange::allreduce(const Round&, std::span<float>, float);

@@ -26,10 +26,19 @@ void Exchange::check_round(const Round& round) const {
           workers_.count);
 }
 
-std::vector<std::uint64_t> Exchange::message_sizes(const Round& round) {
-  std::vector<std::uint64_t> mine;
-  for (const Message& m : round.messages) mine.push_back(m.bytes.size());
-  return communicator_.allgather_fixed(mine);
+const std::vector<std::uint64_t>& Exchange::message_sizes(const Round& round) {
+  own_sizes_.resize(round.messages.size());
+  for (std::size_t j = 0; j < round.messages.size(); ++j) {
+    own_sizes_[j] = round.messages[j].bytes.size();
+  }
+  if (communicator_.size() == 1) return own_sizes_;  // every worker is this process's
+  all_sizes_ = communicator_.allgather_fixed(own_sizes_);
+  return all_sizes_;
+}
+
+void Exchange::set_message_bits(std::span<const std::uint64_t> sizes) {
+  traffic_.message_bits.resize(sizes.size());
+  for (std::size_t w = 0; w < sizes.size(); ++w) traffic_.message_bits[w] = 8 * sizes[w];
 }
 
 void Exchange::pack_local(const Round& round) {
@@ -49,23 +58,26 @@ void Exchange::decode_all(const Round& round, std::span<const std::uint64_t> siz
                           std::span<T> out, T weight) {
   // One process: the messages are already here, no packing or copying.
   const bool local = communicator_.size() == 1;
-  std::vector<std::size_t> offsets(workers_.total + 1, 0);
-  for (std::size_t w = 0; w < workers_.total; ++w) offsets[w + 1] = offsets[w] + sizes[w];
+  if (!local) {
+    message_offsets_.assign(workers_.total + 1, 0);
+    for (std::size_t w = 0; w < workers_.total; ++w) {
+      message_offsets_[w + 1] = message_offsets_[w] + sizes[w];
+    }
+  }
   // Messages whose sender's decode is at hand are not decoded again: `out` += weight·C(v) over d,
   // or at the coordinates the message carries. out starts at +0 and so never holds −0: adding
   // weight·0 where the message carries nothing leaves it as it is, and the sum is the decode's,
   // bit for bit. A dense decode replaces decoding only from d/16 bytes of message (a pass over d
-  // costs about what decoding that much does), except in the chained sum below.
-  std::vector<std::span<const T>> dense(workers_.total);
-  std::vector<std::span<const T>> reused(workers_.total);
-  std::vector<const SparseDecode<T>*> carried(workers_.total, nullptr);
-  std::uint64_t bytes_to_decode = 0;
-  for (std::size_t w = 0; w < workers_.total; ++w) {
-    dense[w] = sender_decode<T>(round, w, out.size());
-    if (sizes[w] >= out.size() / 16) reused[w] = dense[w];
-    if (dense[w].empty()) carried[w] = sender_sparse_decode<T>(round, w);
-    if (reused[w].empty() && carried[w] == nullptr) bytes_to_decode += sizes[w];
-  }
+  // costs about what decoding that much does), except in the chained sum below. Each is looked
+  // up where it is used (a few comparisons), not gathered into vectors: nothing is allocated per
+  // step, and in the chained sum each thread reads only the entries its own workers wrote.
+  const auto dense = [&](std::size_t w) { return sender_decode<T>(round, w, out.size()); };
+  const auto reused = [&](std::size_t w) {
+    return sizes[w] >= out.size() / 16 ? dense(w) : std::span<const T>{};
+  };
+  const auto carried = [&](std::size_t w) -> const SparseDecode<T>* {
+    return dense(w).empty() ? sender_sparse_decode<T>(round, w) : nullptr;
+  };
   // weight·v[begin, end) onto out[begin, end).
   const auto add_range = [&](std::span<const T> v, std::size_t begin, std::size_t end) {
     elementwise<T>().add_scaled(out.data() + begin, weight, v.data() + begin, out.data() + begin,
@@ -74,24 +86,25 @@ void Exchange::decode_all(const Round& round, std::span<const std::uint64_t> siz
   // Worker w's carried coordinates in [begin, end), each once, onto `into`.
   const auto add_carried = [&](std::size_t w, std::span<T> into, std::size_t begin,
                                std::size_t end) {
-    const SparseDecode<T>& decode = *carried[w];
+    const SparseDecode<T>& decode = *carried(w);
     for (std::size_t k = 0; k < decode.indices.size(); ++k) {
       const std::size_t i = decode.indices[k];
       if (i >= begin && i < end) into[i] += weight * decode.values[k];
     }
   };
   const auto add_message = [&](std::size_t w, std::span<T> into) {
-    if (!reused[w].empty()) {
-      elementwise<T>().add_scaled(into.data(), weight, reused[w].data(), into.data(), into.size());
+    if (const std::span<const T> decoded = reused(w); !decoded.empty()) {
+      elementwise<T>().add_scaled(into.data(), weight, decoded.data(), into.data(), into.size());
       return;
     }
-    if (carried[w] != nullptr) {
+    if (carried(w) != nullptr) {
       add_carried(w, into, 0, into.size());
       return;
     }
     const std::span<const std::uint8_t> bytes =
-        local ? std::span<const std::uint8_t>(round.messages[w].bytes)
-              : std::span<const std::uint8_t>(gathered_bytes_).subspan(offsets[w], sizes[w]);
+        local
+            ? std::span<const std::uint8_t>(round.messages[w].bytes)
+            : std::span<const std::uint8_t>(gathered_bytes_).subspan(message_offsets_[w], sizes[w]);
     decode_from(workers_, w, [&] {
       round.codec.decode_add(bytes, round.layout, context_of(round, w), into, weight);
     });
@@ -101,21 +114,25 @@ void Exchange::decode_all(const Round& round, std::span<const std::uint64_t> siz
   // of the threads before it (chained_sum: no decode leaves the core that wrote it). A small
   // message's dense decode is added here too, on its own core, rather than decoded on another.
   bool all_at_hand = true;
-  for (std::size_t w = 0; w < workers_.total; ++w) {
-    all_at_hand = all_at_hand && (!dense[w].empty() || carried[w] != nullptr);
+  for (std::size_t w = 0; w < workers_.total && all_at_hand; ++w) {
+    all_at_hand = !dense(w).empty() || carried(w) != nullptr;
   }
   if (pool_->threads() > 1 && local && all_at_hand) {
     chained_sum_of<T>(*pool_, workers_.total, out,
                       [&](std::size_t w, std::size_t begin, std::size_t end) {
-                        if (carried[w] != nullptr) {
-                          add_carried(w, out, begin, end);
+                        if (const std::span<const T> decoded = dense(w); !decoded.empty()) {
+                          add_range(decoded, begin, end);
                         } else {
-                          add_range(dense[w], begin, end);
+                          add_carried(w, out, begin, end);
                         }
                       });
     return;
   }
   std::fill(out.begin(), out.end(), T{0});
+  std::uint64_t bytes_to_decode = 0;
+  for (std::size_t w = 0; w < workers_.total; ++w) {
+    if (reused(w).empty() && carried(w) == nullptr) bytes_to_decode += sizes[w];
+  }
   // The parallel path costs each message two passes over d (zeroing its buffer, adding it): worth
   // it only where decoding costs as much, i.e. messages of at least d/8 values' bytes.
   const bool small_messages = bytes_to_decode < workers_.total * out.size() * sizeof(T) / 8;
@@ -134,7 +151,7 @@ void Exchange::decode_all(const Round& round, std::span<const std::uint64_t> siz
   for (std::size_t first = 0; first < workers_.total; first += group) {
     const std::size_t count = std::min(group, workers_.total - first);
     pool_->run(count, [&](std::size_t k) {
-      if (!reused[first + k].empty()) return;  // added from the sender's decode below
+      if (!reused(first + k).empty()) return;  // added from the sender's decode below
       std::fill(buffers[k].begin(), buffers[k].end(), T{0});
       add_message(first + k, std::span<T>(buffers[k]));
     });
@@ -142,8 +159,8 @@ void Exchange::decode_all(const Round& round, std::span<const std::uint64_t> siz
       const std::size_t begin = slices.begin(s);
       const std::size_t end = slices.end(s);
       for (std::size_t k = 0; k < count; ++k) {
-        if (!reused[first + k].empty()) {
-          add_range(reused[first + k], begin, end);
+        if (const std::span<const T> decoded = reused(first + k); !decoded.empty()) {
+          add_range(decoded, begin, end);
           continue;
         }
         const T* from = buffers[k].data();

@@ -100,8 +100,11 @@ class Exchange {
   [[nodiscard]] WorkerPool& pool() { return *pool_; }
 
  private:
-  // Every worker's message size in bytes (worker order), exchanged as control traffic.
-  std::vector<std::uint64_t> message_sizes(const Round& round);
+  // Every worker's message size in bytes (worker order), exchanged as control traffic; valid until
+  // the next call.
+  const std::vector<std::uint64_t>& message_sizes(const Round& round);
+  // traffic_.message_bits = 8·sizes: the first half of every pattern's traffic model.
+  void set_message_bits(std::span<const std::uint64_t> sizes);
   // Gathered messages of all workers: decode each in worker order.
   template <class T>
   void decode_all(const Round& round, std::span<const std::uint64_t> sizes, std::span<T> out,
@@ -121,7 +124,10 @@ class Exchange {
 
   Communicator& communicator_;
   WorkerGroup workers_;
-  StepTraffic traffic_;
+  StepTraffic traffic_;  // written over in place every step: no allocation once warm
+  std::vector<std::uint64_t> own_sizes_;      // this rank's workers' message sizes
+  std::vector<std::uint64_t> all_sizes_;      // every worker's, from the other ranks too
+  std::vector<std::size_t> message_offsets_;  // each worker's message in gathered_bytes_
   std::vector<std::uint8_t> local_bytes_;     // this rank's messages back to back
   std::vector<std::uint8_t> gathered_bytes_;  // everyone's messages back to back
   std::vector<std::uint8_t> answer_bytes_;    // the server's answer

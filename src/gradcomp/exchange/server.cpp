@@ -12,7 +12,7 @@ namespace gradcomp {
 template <class T>
 void Exchange::server(const Round& round, ServerRole<T>& role, std::span<T> out, T weight) {
   check_round(round);
-  const std::vector<std::uint64_t> sizes = message_sizes(round);
+  const std::vector<std::uint64_t>& sizes = message_sizes(round);
   if (communicator_.size() > 1) {
     std::vector<std::uint64_t> rank_sizes(workers_.ranks, 0);
     for (std::size_t w = 0; w < workers_.total; ++w) rank_sizes[workers_.rank_of(w)] += sizes[w];
@@ -48,9 +48,8 @@ void Exchange::server(const Round& round, ServerRole<T>& role, std::span<T> out,
           fmt::format("the server's answer (rank {}) does not decode: {}", kServerRank, e.what()));
     }
   }
-  std::vector<std::uint64_t> bits(sizes.size());
-  for (std::size_t w = 0; w < sizes.size(); ++w) bits[w] = 8 * sizes[w];
-  traffic_ = server_traffic(Pattern::kServer, bits, 8 * answer_bytes_.size());
+  set_message_bits(sizes);
+  server_traffic(Pattern::kServer, traffic_.message_bits, 8 * answer_bytes_.size(), traffic_);
 }
 
 template void Exchange::server(const Round&, ServerRole<float>&, std::span<float>, float);

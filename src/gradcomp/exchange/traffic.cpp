@@ -8,31 +8,33 @@ namespace gradcomp {
 
 namespace {
 
-StepTraffic start(Pattern pattern, std::span<const std::uint64_t> message_bits) {
-  StepTraffic traffic;
+void start(Pattern pattern, std::span<const std::uint64_t> message_bits, StepTraffic& traffic) {
   traffic.pattern = pattern;
-  traffic.message_bits.assign(message_bits.begin(), message_bits.end());
+  if (message_bits.data() != traffic.message_bits.data()) {
+    traffic.message_bits.assign(message_bits.begin(), message_bits.end());
+  }
   traffic.sent_bits.assign(message_bits.size(), 0);
   traffic.received_bits.assign(message_bits.size(), 0);
-  return traffic;
+  traffic.server_received_bits = 0;
+  traffic.server_sent_bits = 0;
+  traffic.answer_bits = 0;
 }
 
 }  // namespace
 
-StepTraffic allreduce_traffic(std::span<const std::uint64_t> message_bits,
-                              std::size_t payload_elements, unsigned value_bits) {
-  StepTraffic traffic = start(Pattern::kAllreduce, message_bits);
+void allreduce_traffic(std::span<const std::uint64_t> message_bits, std::size_t payload_elements,
+                       unsigned value_bits, StepTraffic& traffic) {
+  start(Pattern::kAllreduce, message_bits, traffic);
   const std::size_t n = message_bits.size();
   for (std::size_t i = 0; i < n; ++i) {
     traffic.sent_bits[i] = std::uint64_t{value_bits} * ring::elements_sent(payload_elements, n, i);
     traffic.received_bits[i] =
         std::uint64_t{value_bits} * ring::elements_received(payload_elements, n, i);
   }
-  return traffic;
 }
 
-StepTraffic allgather_traffic(std::span<const std::uint64_t> message_bits) {
-  StepTraffic traffic = start(Pattern::kAllgather, message_bits);
+void allgather_traffic(std::span<const std::uint64_t> message_bits, StepTraffic& traffic) {
+  start(Pattern::kAllgather, message_bits, traffic);
   const std::size_t n = message_bits.size();
   const std::uint64_t total =
       std::accumulate(message_bits.begin(), message_bits.end(), std::uint64_t{0});
@@ -40,12 +42,11 @@ StepTraffic allgather_traffic(std::span<const std::uint64_t> message_bits) {
     traffic.received_bits[i] = total - message_bits[i];
     traffic.sent_bits[i] = total - message_bits[(i + 1) % n];
   }
-  return traffic;
 }
 
-StepTraffic server_traffic(Pattern pattern, std::span<const std::uint64_t> message_bits,
-                           std::uint64_t answer_bits) {
-  StepTraffic traffic = start(pattern, message_bits);
+void server_traffic(Pattern pattern, std::span<const std::uint64_t> message_bits,
+                    std::uint64_t answer_bits, StepTraffic& traffic) {
+  start(pattern, message_bits, traffic);
   traffic.answer_bits = answer_bits;
   for (std::size_t i = 0; i < message_bits.size(); ++i) {
     traffic.sent_bits[i] = message_bits[i];
@@ -53,7 +54,6 @@ StepTraffic server_traffic(Pattern pattern, std::span<const std::uint64_t> messa
     traffic.server_received_bits += message_bits[i];
     traffic.server_sent_bits += answer_bits;
   }
-  return traffic;
 }
 
 }  // namespace gradcomp

@@ -30,12 +30,33 @@ struct StepTraffic {
   [[nodiscard]] std::size_t workers() const { return message_bits.size(); }
 };
 
+// Each writes `traffic` over, reusing its vectors' storage (the exchange does so every step, with
+// no allocation); message_bits may be traffic.message_bits itself.
 // payload_elements values of value_bits each, summed by a ring over the workers.
-StepTraffic allreduce_traffic(std::span<const std::uint64_t> message_bits,
-                              std::size_t payload_elements, unsigned value_bits);
-StepTraffic allgather_traffic(std::span<const std::uint64_t> message_bits);
+void allreduce_traffic(std::span<const std::uint64_t> message_bits, std::size_t payload_elements,
+                       unsigned value_bits, StepTraffic& traffic);
+void allgather_traffic(std::span<const std::uint64_t> message_bits, StepTraffic& traffic);
 // pattern is kServer or kMajorityVote.
-StepTraffic server_traffic(Pattern pattern, std::span<const std::uint64_t> message_bits,
-                           std::uint64_t answer_bits);
+void server_traffic(Pattern pattern, std::span<const std::uint64_t> message_bits,
+                    std::uint64_t answer_bits, StepTraffic& traffic);
+
+// The same, as a new StepTraffic.
+inline StepTraffic allreduce_traffic(std::span<const std::uint64_t> message_bits,
+                                     std::size_t payload_elements, unsigned value_bits) {
+  StepTraffic traffic;
+  allreduce_traffic(message_bits, payload_elements, value_bits, traffic);
+  return traffic;
+}
+inline StepTraffic allgather_traffic(std::span<const std::uint64_t> message_bits) {
+  StepTraffic traffic;
+  allgather_traffic(message_bits, traffic);
+  return traffic;
+}
+inline StepTraffic server_traffic(Pattern pattern, std::span<const std::uint64_t> message_bits,
+                                  std::uint64_t answer_bits) {
+  StepTraffic traffic;
+  server_traffic(pattern, message_bits, answer_bits, traffic);
+  return traffic;
+}
 
 }  // namespace gradcomp

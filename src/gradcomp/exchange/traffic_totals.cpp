@@ -28,7 +28,7 @@ TrafficTotals::TrafficTotals(NetworkModel network, std::size_t parameters, std::
       dense_step_seconds_(network_.seconds(
           allreduce_traffic(std::vector<std::uint64_t>(workers_, 0), parameters_, 32))) {}
 
-void TrafficTotals::add_step(const std::vector<StepTraffic>& exchanges, double seconds,
+void TrafficTotals::add_step(std::span<const StepTraffic> exchanges, double seconds,
                              std::size_t hosted, std::size_t threads) {
   compute_seconds_ +=
       seconds * static_cast<double>(std::min(threads, hosted)) / static_cast<double>(hosted);

@@ -21,7 +21,7 @@ class TrafficTotals {
   // process for its `hosted` workers on `threads` threads (they share the threads here and run in
   // parallel in a deployment, so compute time counts per worker: seconds · threads / hosted, an
   // upper bound where the threads were not all busy).
-  void add_step(const std::vector<StepTraffic>& exchanges, double seconds, std::size_t hosted,
+  void add_step(std::span<const StepTraffic> exchanges, double seconds, std::size_t hosted,
                 std::size_t threads = 1);
 
   // The metrics record's fields (bits_up_step, ..., network_critical_bits).

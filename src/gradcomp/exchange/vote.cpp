@@ -14,7 +14,7 @@ void Exchange::majority_vote(const Round& round, std::span<T> out) {
   allgather(round, out, T{1});
   for (T& value : out) value = value >= T{0} ? T{1} : T{-1};
   const std::uint64_t sign_bits = 8 * (MessageHeader::kBytes + (out.size() + 7) / 8);
-  traffic_ = server_traffic(Pattern::kMajorityVote, traffic_.message_bits, sign_bits);
+  server_traffic(Pattern::kMajorityVote, traffic_.message_bits, sign_bits, traffic_);
 }
 
 template void Exchange::majority_vote(const Round&, std::span<float>);
