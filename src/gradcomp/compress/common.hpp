@@ -11,27 +11,9 @@
 #include "gradcomp/core/error.hpp"
 #include "gradcomp/core/layout.hpp"
 #include "gradcomp/core/message.hpp"
+#include "gradcomp/core/per_element_type.hpp"
 
 namespace gradcomp {
-
-// A compressor's scratch vector for each element type its templated code runs in, kept between
-// calls: an encode that fills it allocates nothing once it has its size (each worker has a
-// compressor of its own, and every worker encodes every step).
-class TypedScratch {
- public:
-  template <class T>
-  std::vector<T>& of() {
-    if constexpr (std::is_same_v<T, float>) {
-      return floats_;
-    } else {
-      return doubles_;
-    }
-  }
-
- private:
-  std::vector<float> floats_;
-  std::vector<double> doubles_;
-};
 
 inline ParamSpec values_param() {
   return choice_param("values", "auto", {"auto", "fp32", "fp16", "fp64"},

@@ -12,19 +12,6 @@
 
 namespace gradcomp {
 
-namespace {
-
-template <class T>
-std::vector<T>& scratch_of(std::vector<float>& floats, std::vector<double>& doubles) {
-  if constexpr (std::is_same_v<T, float>) {
-    return floats;
-  } else {
-    return doubles;
-  }
-}
-
-}  // namespace
-
 template <class T>
 void Exchange::allreduce(const Round& round, std::span<T> out, T weight) {
   check_round(round);
@@ -34,7 +21,7 @@ void Exchange::allreduce(const Round& round, std::span<T> out, T weight) {
           "(identity, fp16, rbgs, randk:shared=true, sketch); {} sends indices or scales, "
           "exchange it by allgather",
           round.codec.spec());
-  std::vector<T>& sum = scratch_of<T>(float_scratch_, double_scratch_);
+  std::vector<T>& sum = payload_sums_.of<T>();
   sum.assign(2 * *payload, T{0});
   const std::span<T> total = std::span(sum).first(*payload);
   const std::span<T> one = std::span(sum).last(*payload);

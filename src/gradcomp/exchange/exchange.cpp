@@ -145,7 +145,7 @@ void Exchange::decode_all(const Round& round, std::span<const std::uint64_t> siz
   // loop above, in its order: the same bits for any number of threads.
   const CoordinateSlices slices(out.size(), pool_->threads());
   const std::size_t group = 4 * pool_->threads();
-  auto& buffers = decode_buffers<T>();
+  auto& buffers = decoded_.of<T>();
   buffers.resize(std::min(group, workers_.total));
   for (auto& buffer : buffers) buffer.resize(out.size());
   for (std::size_t first = 0; first < workers_.total; first += group) {

@@ -20,6 +20,7 @@
 #include "gradcomp/comm/worker_group.hpp"
 #include "gradcomp/comm/worker_pool.hpp"
 #include "gradcomp/compress/compressor.hpp"
+#include "gradcomp/core/per_element_type.hpp"
 #include "gradcomp/exchange/pattern.hpp"
 #include "gradcomp/exchange/traffic.hpp"
 
@@ -131,20 +132,10 @@ class Exchange {
   std::vector<std::uint8_t> local_bytes_;     // this rank's messages back to back
   std::vector<std::uint8_t> gathered_bytes_;  // everyone's messages back to back
   std::vector<std::uint8_t> answer_bytes_;    // the server's answer
-  std::vector<float> float_scratch_;
-  std::vector<double> double_scratch_;
+  PerElementType<VectorOf> payload_sums_;     // allreduce: the running sum and one payload
   std::unique_ptr<WorkerPool> pool_;
   // With threads: one decoded message per buffer before they are summed in worker order.
-  std::vector<std::vector<float>> float_decoded_;
-  std::vector<std::vector<double>> double_decoded_;
-  template <class T>
-  std::vector<std::vector<T>>& decode_buffers() {
-    if constexpr (std::is_same_v<T, float>) {
-      return float_decoded_;
-    } else {
-      return double_decoded_;
-    }
-  }
+  PerElementType<VectorsOf> decoded_;
 };
 
 }  // namespace gradcomp
