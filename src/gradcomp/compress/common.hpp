@@ -4,7 +4,6 @@
 #include <cmath>
 #include <cstddef>
 #include <string>
-#include <type_traits>
 #include <vector>
 
 #include "gradcomp/compress/params.hpp"
