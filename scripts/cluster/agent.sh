@@ -9,7 +9,7 @@
 set -uo pipefail
 host=$1
 shift
-ip netns list | awk '{print $1}' | grep -qx -- "$host" ||
+awk -v host="$host" '$1 == host { found = 1 } END { exit !found }' <<<"$(ip netns list)" ||
   { echo "cluster agent: no host '$host' (no network namespace of that name; is the cluster up?)" >&2; exit 255; }
 ip netns exec "$host" unshare --uts bash -c 'hostname "$0" && eval "$1"' "$host" "$*"
 status=$?

@@ -30,9 +30,10 @@ code=$?
 bash "$cluster" up 2 1gbit 2>/dev/null || fail "a second up failed"
 [ "$(ip netns list | grep -cE '^gcthost[0-9]+( |$)')" -eq 2 ] || fail "not two hosts: $(ip netns list)"
 for i in 1 2; do
-  ip netns exec "gcthost$i" tc qdisc show dev eth0 | grep -q "tbf.*rate 1Gbit" ||
+  grep -q "tbf.*rate 1Gbit" <<<"$(ip netns exec "gcthost$i" tc qdisc show dev eth0)" ||
     fail "host $i's uplink has no 1 Gbit/s token bucket"
-  tc qdisc show dev "gctv$i" | grep -q "tbf.*rate 1Gbit" || fail "host $i's downlink has no token bucket"
+  grep -q "tbf.*rate 1Gbit" <<<"$(tc qdisc show dev "gctv$i")" ||
+    fail "host $i's downlink has no token bucket"
 done
 hosts=$(bash "$cluster" mpirun -np 2 hostname 2>&1 | sort | tr '\n' ' ')
 [ "$hosts" = "gcthost1 gcthost2 " ] || fail "one rank per host expected, the ranks ran on: $hosts"

@@ -40,8 +40,11 @@ cmake -S "$source_dir/tests/install/consumer" -B "$work/consumer" -G Ninja \
 cmake --build "$work/consumer" >"$work/build.log" || { cat "$work/build.log"; exit 1; }
 "$work/consumer/consumer_static"
 "$work/consumer/consumer_shared"
-ldd "$work/consumer/consumer_shared" | grep -q "$prefix/$libdir/libgradcomp.so" ||
-  { echo "FAIL: consumer_shared does not load the installed libgradcomp.so"; exit 1; }
+# ldd's whole output first (tests/scripts/pipefail_early_exit_test.sh says why).
+linked=$(ldd "$work/consumer/consumer_shared")
+if ! grep -qF "$prefix/$libdir/libgradcomp.so" <<<"$linked"; then
+  echo "FAIL: consumer_shared does not load the installed libgradcomp.so:"; echo "$linked"; exit 1
+fi
 for snippet in "$work"/consumer/readme_snippet_*; do
   echo "$(basename "$snippet"): $("$snippet")"
 done

@@ -29,7 +29,7 @@ expect() {
     echo "FAIL $mode: exit code $status, expected $code"; failures=$((failures + 1))
   fi
   if ! grep -qF -- "$text" <<<"$output"; then
-    echo "FAIL $mode: output lacks '$text':"; echo "$output" | head -20; failures=$((failures + 1))
+    echo "FAIL $mode: output lacks '$text':"; head -20 <<<"$output"; failures=$((failures + 1))
   fi
   echo "ok $mode: exit $status in $((end - start)) s"
 }
